@@ -1,0 +1,356 @@
+/* vkit — subcommand dispatch on popt. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cmd.h"
+
+static int opt_help;
+static int opt_version;
+
+static const struct poptOption help_options[] = {
+  { "help", 'h', POPT_ARG_NONE, &opt_help, 0, "show this help and exit", NULL },
+  { "version", 'V', POPT_ARG_NONE, &opt_version, 0, "print the version and exit", NULL },
+  POPT_TABLEEND
+};
+
+static const char *
+arg_name(const struct poptOption *o)
+{
+  if (o->argDescrip)
+    return o->argDescrip;
+  switch (o->argInfo & POPT_ARG_MASK) {
+  case POPT_ARG_INT: case POPT_ARG_LONG: case POPT_ARG_LONGLONG:
+    return "N";
+  default:
+    return "ARG";
+  }
+}
+
+static void
+print_options(FILE *f, const struct poptOption *opts)
+{
+  for (const struct poptOption *o = opts; o && (o->longName || o->shortName || o->arg); o++) {
+    char lhs[96];
+    int n = 0;
+    unsigned type = o->argInfo & POPT_ARG_MASK;
+
+    if (type == POPT_ARG_INCLUDE_TABLE) {
+      print_options(f, o->arg);
+      continue;
+    }
+    if (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN)
+      continue;
+    if (o->shortName)
+      n = snprintf(lhs, sizeof lhs, "  -%c%s", o->shortName, o->longName ? ", " : "");
+    else
+      n = snprintf(lhs, sizeof lhs, "      ");
+    if (o->longName)
+      n += snprintf(lhs + n, sizeof lhs - (size_t)n, "--%s", o->longName);
+    if (type != POPT_ARG_NONE && type != POPT_ARG_VAL) {
+      if (o->argInfo & POPT_ARGFLAG_OPTIONAL)
+        snprintf(lhs + n, sizeof lhs - (size_t)n, "[=%s]", arg_name(o));
+      else if (o->longName)
+        snprintf(lhs + n, sizeof lhs - (size_t)n, "=%s", arg_name(o));
+      else
+        snprintf(lhs + n, sizeof lhs - (size_t)n, " %s", arg_name(o));
+    }
+    if (strlen(lhs) < 30)
+      fprintf(f, "%-30s %s\n", lhs, o->descrip ? o->descrip : "");
+    else
+      fprintf(f, "%s\n%-30s %s\n", lhs, "", o->descrip ? o->descrip : "");
+  }
+}
+
+static void
+tool_help(const vk_tool *tool)
+{
+  printf("Usage: %s [--help] [--version] COMMAND [OPTIONS] [ARGS]\n\n%s.\n\n",
+         tool->name, tool->summary);
+  if (tool->common) {
+    printf("Options accepted by every command:\n");
+    print_options(stdout, tool->common);
+    printf("\n");
+  }
+  printf("Commands:\n");
+  for (const vk_subcmd *c = tool->cmds; c->name; c++)
+    printf("  %-14s %s\n", c->name, c->summary);
+  printf("\nRun '%s COMMAND --help' for a command's options; see %s(1).\n",
+         tool->name, tool->name);
+}
+
+static void
+cmd_help(const vk_tool *tool, const vk_subcmd *c)
+{
+  if (tool->single)
+    printf("Usage: %s %s\n\n%s.\n\nOptions:\n", tool->name, c->synopsis, c->summary);
+  else
+    printf("Usage: %s %s %s\n\n%s.\n\nOptions:\n", tool->name, c->name,
+           c->synopsis, c->summary);
+  print_options(stdout, c->options);
+  print_options(stdout, tool->common);
+  print_options(stdout, help_options);
+  printf("\nSee %s(1).\n", tool->name);
+}
+
+static void
+print_version(const vk_tool *tool)
+{
+  printf("%s (%s) %s\n", tool->name, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+int
+vk_cmd_fail(const vk_cmd_ctx *ctx, vk_error *err)
+{
+  int code;
+
+  if (!err) {
+    fprintf(stderr, "%s: operation failed\n", ctx->tool);
+    return VK_EXIT_FAILED;
+  }
+  fprintf(stderr, "%s: %s\n", ctx->tool, err->msg);
+  code = err->code;
+  vk_error_free(err);
+  return code;
+}
+
+void
+vk_cmd_warn(const vk_cmd_ctx *ctx, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf(stderr, "%s: ", ctx->tool);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int
+vk_cmd_usage(const vk_cmd_ctx *ctx, const char *fmt, ...)
+{
+  va_list ap;
+  const char *sp = ctx->cmd ? " " : "";
+  const char *cmd = ctx->cmd ? ctx->cmd : "";
+
+  fprintf(stderr, "%s%s%s: ", ctx->tool, sp, cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, " (try '%s%s%s --help')\n", ctx->tool, sp, cmd);
+  return VK_EXIT_USAGE;
+}
+
+/* Build a table: subcommand options, common options, help/version. */
+static struct poptOption *
+build_table(const vk_tool *tool, const vk_subcmd *c)
+{
+  struct poptOption *t = calloc(4, sizeof *t);
+  int n = 0;
+
+  if (!t)
+    return NULL;
+  if (c && c->options)
+    t[n++] = (struct poptOption){ NULL, '\0', POPT_ARG_INCLUDE_TABLE,
+                                  (void *)c->options, 0, NULL, NULL };
+  if (tool->common)
+    t[n++] = (struct poptOption){ NULL, '\0', POPT_ARG_INCLUDE_TABLE,
+                                  (void *)tool->common, 0, NULL, NULL };
+  t[n++] = (struct poptOption){ NULL, '\0', POPT_ARG_INCLUDE_TABLE,
+                                (void *)help_options, 0, NULL, NULL };
+  return t;
+}
+
+/* Run popt over argv; returns -1 when all went well, else an exit status. */
+static int
+parse_options(const vk_cmd_ctx *ctx, const vk_subcmd *c, poptContext pc)
+{
+  int rc;
+
+  while ((rc = poptGetNextOpt(pc)) > 0) {
+    const char *arg = poptGetOptArg(pc);
+    vk_error *err = NULL;
+    bool ok = c && c->option ? c->option(rc, arg, &err) : false;
+
+    free((void *)arg);
+    if (!ok) {
+      if (err && err->code == VK_EXIT_USAGE) {
+        rc = vk_cmd_usage(ctx, "%s", err->msg);
+        vk_error_free(err);
+        return rc;
+      }
+      return err ? vk_cmd_fail(ctx, err) : vk_cmd_usage(ctx, "unexpected option");
+    }
+  }
+  if (rc < -1)
+    return vk_cmd_usage(ctx, "%s: %s", poptBadOption(pc, POPT_BADOPTION_NOALIAS),
+                        poptStrerror(rc));
+  return -1;
+}
+
+static int
+run_cmd(const vk_tool *tool, const vk_subcmd *c, int argc, const char **argv)
+{
+  vk_cmd_ctx ctx = { .tool = tool->name, .cmd = tool->single ? NULL : c->name };
+  CLEANUP_FREE struct poptOption *table = build_table(tool, c);
+  CLEANUP_FREE char *buf = NULL;
+  CLEANUP_FREE const char **args = NULL;
+  size_t len = 0;
+  poptContext pc;
+  int rc, n = 0;
+
+  if (!table)
+    return vk_cmd_fail(&ctx, NULL);
+  pc = poptGetContext(tool->name, argc, argv, table, 0);
+  rc = parse_options(&ctx, c, pc);
+  if (rc >= 0)
+    goto out;
+  if (opt_help) {
+    cmd_help(tool, c);
+    rc = 0;
+    goto out;
+  }
+  if (opt_version) {
+    print_version(tool);
+    rc = 0;
+    goto out;
+  }
+
+  /* Copy the leftover arguments: popt owns its array. */
+  {
+    const char **left = poptGetArgs(pc);
+    while (left && left[n])
+      n++;
+    args = calloc((size_t)n + 1, sizeof *args);
+    if (!args) {
+      rc = vk_cmd_fail(&ctx, NULL);
+      goto out;
+    }
+    for (int i = 0; i < n; i++)
+      args[i] = left[i];
+  }
+  if (n < c->min_args) {
+    rc = vk_cmd_usage(&ctx, "missing argument; usage: %s%s%s %s", tool->name,
+                      ctx.cmd ? " " : "", ctx.cmd ? ctx.cmd : "", c->synopsis);
+    goto out;
+  }
+  if (c->max_args >= 0 && n > c->max_args) {
+    rc = vk_cmd_usage(&ctx, "unexpected argument '%s'", args[c->max_args]);
+    goto out;
+  }
+  ctx.argc = n;
+  ctx.argv = args;
+
+  if (c->flags & VK_CMD_DIRECT) {
+    ctx.out = stdout;
+    rc = c->run(&ctx);
+  } else {
+    ctx.out = open_memstream(&buf, &len);
+    if (!ctx.out) {
+      rc = vk_cmd_fail(&ctx, NULL);
+      goto out;
+    }
+    rc = c->run(&ctx);
+    if (fclose(ctx.out) != 0 && rc == 0) {
+      fprintf(stderr, "%s: out of memory\n", tool->name);
+      rc = VK_EXIT_FAILED;
+    }
+    if (rc == 0 && len > 0) {
+      if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+        fprintf(stderr, "%s: write error: %s\n", tool->name, strerror(errno));
+        rc = VK_EXIT_FAILED;
+      }
+    }
+  }
+  if (rc == 0 && fflush(stdout) != 0) {
+    fprintf(stderr, "%s: write error: %s\n", tool->name, strerror(errno));
+    rc = VK_EXIT_FAILED;
+  }
+out:
+  poptFreeContext(pc);
+  return rc;
+}
+
+int
+vk_tool_main(const vk_tool *tool, int argc, char **argv)
+{
+  vk_cmd_ctx ctx = { .tool = tool->name };
+  CLEANUP_FREE struct poptOption *table = NULL;
+  CLEANUP_FREE char *cmdname = NULL;
+  const char **rest;
+  const vk_subcmd *c = NULL;
+  poptContext pc;
+  int rc, nrest = 0;
+
+  if (tool->single)
+    return run_cmd(tool, tool->single, argc, (const char **)argv);
+
+  /* Options before the command: common ones, --help, --version. */
+  table = build_table(tool, NULL);
+  if (!table)
+    return vk_cmd_fail(&ctx, NULL);
+  pc = poptGetContext(tool->name, argc, (const char **)argv, table,
+                      POPT_CONTEXT_POSIXMEHARDER);
+  rc = parse_options(&ctx, NULL, pc);
+  if (rc >= 0)
+    goto out;
+  rest = poptGetArgs(pc);
+  while (rest && rest[nrest])
+    nrest++;
+  if (opt_version) {
+    print_version(tool);
+    rc = 0;
+    goto out;
+  }
+  if (opt_help || nrest == 0) {
+    if (nrest == 0 && !opt_help) {
+      fprintf(stderr, "%s: missing command (try '%s --help')\n", tool->name, tool->name);
+      rc = VK_EXIT_USAGE;
+      goto out;
+    }
+    if (nrest == 0) {
+      tool_help(tool);
+      rc = 0;
+      goto out;
+    }
+  }
+  for (const vk_subcmd *t = tool->cmds; t->name; t++)
+    if (strcmp(t->name, rest[0]) == 0)
+      c = t;
+  if (!c) {
+    fprintf(stderr, "%s: unknown command '%s' (try '%s --help')\n",
+            tool->name, rest[0], tool->name);
+    rc = VK_EXIT_USAGE;
+    goto out;
+  }
+
+  /* The command sees argv[0] = its name, then everything after it. */
+  {
+    CLEANUP_FREE const char **sub = calloc((size_t)nrest + 2, sizeof *sub);
+    if (!sub) {
+      rc = vk_cmd_fail(&ctx, NULL);
+      goto out;
+    }
+    if (asprintf(&cmdname, "%s %s", tool->name, c->name) < 0) {
+      rc = vk_cmd_fail(&ctx, NULL);
+      goto out;
+    }
+    sub[0] = cmdname;
+    for (int i = 1; i < nrest; i++)
+      sub[i] = rest[i];
+    if (opt_help) {
+      /* "tool --help cmd": help for the command */
+      sub[nrest] = "--help";
+      rc = run_cmd(tool, c, nrest + 1, sub);
+    } else {
+      rc = run_cmd(tool, c, nrest, sub);
+    }
+  }
+out:
+  poptFreeContext(pc);
+  return rc;
+}

@@ -1,0 +1,74 @@
+/* vkit — terminal-only progress bar. */
+#include <config.h>
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+static double
+now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+draw(vk_progress *p)
+{
+  const int width = 40;
+  double frac = p->total ? (double)p->done / (double)p->total : 1.0;
+  int fill;
+
+  if (frac > 1.0)
+    frac = 1.0;
+  fill = (int)(frac * width);
+  fprintf(stderr, "\r%s [", p->label ? p->label : "");
+  for (int i = 0; i < width; i++)
+    fputc(i < fill ? '#' : ' ', stderr);
+  fprintf(stderr, "] %5.1f%%", frac * 100.0);
+  fflush(stderr);
+  p->drawn = true;
+}
+
+void
+vk_progress_start(vk_progress *p, bool wanted, const char *label, uint64_t total)
+{
+  *p = (vk_progress){ .enabled = wanted && isatty(STDERR_FILENO),
+                      .total = total, .label = label };
+  if (p->enabled) {
+    p->last = now();
+    draw(p);
+  }
+}
+
+void
+vk_progress_update(vk_progress *p, uint64_t done)
+{
+  double t;
+
+  p->done = done;
+  if (!p->enabled)
+    return;
+  t = now();
+  if (t - p->last < 0.1)
+    return;
+  p->last = t;
+  draw(p);
+}
+
+void
+vk_progress_finish(vk_progress *p, bool success)
+{
+  if (!p->enabled)
+    return;
+  if (success) {
+    p->done = p->total;
+    draw(p);
+  }
+  if (p->drawn)
+    fputc('\n', stderr);
+  p->enabled = false;
+}

@@ -1,0 +1,29 @@
+/* vkit — a progress bar on stderr, drawn only when stderr is a terminal.
+ *
+ * In a pipe, a log or cron mail nothing is ever written.  Updates are
+ * rate-limited (at most ten redraws a second) so callers may call
+ * vk_progress_update() as often as they like from one thread.
+ */
+#ifndef VK_UTIL_PROGRESS_H
+#define VK_UTIL_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct vk_progress {
+  bool enabled;       /* requested and stderr is a TTY */
+  bool drawn;         /* something is on the line */
+  uint64_t total;
+  uint64_t done;
+  double last;        /* monotonic seconds of the last redraw */
+  const char *label;
+} vk_progress;
+
+/* Start a bar; `wanted` is the user's -p.  Draws nothing unless stderr is
+ * a terminal. */
+void vk_progress_start(vk_progress *p, bool wanted, const char *label, uint64_t total);
+void vk_progress_update(vk_progress *p, uint64_t done);
+/* Draw 100% (when `success`) and end the line. */
+void vk_progress_finish(vk_progress *p, bool success);
+
+#endif

@@ -1,0 +1,44 @@
+# vkit — shared helpers for the bats suites.
+#
+# The tools always come from the build tree (VK_BUILDDIR, set by make check;
+# defaults to the source tree for a plain `bats tests/x.bats` after make).
+
+VK_SRCDIR=${VK_SRCDIR:-$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)}
+VK_BUILDDIR=${VK_BUILDDIR:-$VK_SRCDIR}
+export VK_SRCDIR VK_BUILDDIR
+
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+vimg()     { "$VK_BUILDDIR/vimg" "$@"; }
+vctl()     { "$VK_BUILDDIR/vctl" "$@"; }
+vinstall() { "$VK_BUILDDIR/vinstall" "$@"; }
+vclone()   { "$VK_BUILDDIR/vclone" "$@"; }
+
+# requires CMD...: skip the test, naming what is missing.  In CI
+# (CI=true) a missing requirement is a failure, never a skip.
+requires() {
+  local c
+  for c in "$@"; do
+    if ! command -v "$c" >/dev/null 2>&1; then
+      if [ "${CI:-}" = true ]; then
+        echo "required command '$c' is missing in CI" >&2
+        return 1
+      fi
+      skip "needs $c (install it to run this test)"
+    fi
+  done
+}
+
+# json_get FILE-OR-STRING EXPR: evaluate a Python expression on parsed JSON
+# read from stdin; `j` is the document.  Prints the value (JSON-encoded
+# unless it is a string).
+json_get() {
+  python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))
+' "$1"
+}
