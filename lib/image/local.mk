@@ -1,0 +1,1 @@
+# lib/image: block drivers, qcow2 engine, create, info, convert, check.

@@ -1,0 +1,1 @@
+# lib/virt: libvirt connection, domains, waits, XML.
