@@ -1,0 +1,1 @@
+# lib/image: convert, check, map, compare, measure.

@@ -1,0 +1,1 @@
+# lib/virt, domain XML building and the install flow (vinstall).
