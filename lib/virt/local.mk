@@ -1,1 +1,9 @@
 # lib/virt: libvirt connection, domains, waits, XML.
+lib_libvkit_a_SOURCES += \
+	lib/virt/conn.c lib/virt/conn.h \
+	lib/virt/event.c lib/virt/event.h \
+	lib/virt/domstate.c lib/virt/domstate.h
+
+UNIT_TESTS += tests/unit/test-virt-conn
+tests_unit_test_virt_conn_SOURCES = tests/unit/test-virt-conn.c tests/unit/tap.h
+tests_unit_test_virt_conn_LDADD = $(VK_LIBS)
