@@ -1,3 +1,4 @@
 # vctl front end, its tests.
-vctl_SOURCES = cmd/vctl/main.c cmd/vctl/vctl.h
+vctl_SOURCES = cmd/vctl/main.c cmd/vctl/vctl.h cmd/vctl/common.c \
+	cmd/vctl/list.c cmd/vctl/lifecycle.c cmd/vctl/info.c
 BATS_TESTS += tests/vctl.bats
