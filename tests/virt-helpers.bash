@@ -44,12 +44,13 @@ XML
   echo "test://$dir/node.xml"
 }
 
-# guest_xml NAME DISK SERIAL: a TCG domain booting the boot-sector disk,
+# guest_xml NAME DISK SERIAL [UUID]: a TCG domain booting the boot-sector disk,
 # serial console to a file, ACPI on (the guest powers itself off).
 guest_xml() {
   cat <<XML
 <domain type='qemu'>
   <name>$1</name>
+  <uuid>${4:-7f6b5e1a-0c2d-4e3f-9a8b-7c6d5e4f3a21}</uuid>
   <memory unit='MiB'>32</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>

@@ -109,6 +109,11 @@ vctl_dominfo(vk_cmd_ctx *ctx)
     vk_json_kv_string(j, "security_model", i.security_model);
     vk_json_kv_string(j, "security_doi", i.security_doi);
     vk_json_kv_string(j, "security_label", i.security_label);
+    vk_json_key(j, "messages");
+    vk_json_begin_array(j);
+    for (char **m = i.messages; m && *m; m++)
+      vk_json_string(j, *m);
+    vk_json_end_array(j);
     vk_json_end_object(j);
     vk_json_free(j);
   } else {
@@ -140,6 +145,8 @@ vctl_dominfo(vk_cmd_ctx *ctx)
         fprintf(o, "%-15s %s (%s)\n", "Security label:", i.security_label,
                 i.security_enforcing ? "enforcing" : "permissive");
     }
+    for (char **m = i.messages; m && *m; m++)
+      fprintf(o, "%-15s %s\n", m == i.messages ? "Messages:" : "", *m);
   }
   vk_dominfo_free(&i);
   return 0;

@@ -64,6 +64,18 @@ vk_dominfo_get(virDomainPtr dom, vk_dominfo *out, vk_error **errp)
       }
     }
   }
+#if LIBVIR_CHECK_VERSION(7, 1, 0)
+  {
+    char **msgs = NULL;
+    int n = virDomainGetMessages(dom, &msgs, 0);
+    if (n < 0)
+      virResetLastError();
+    else if (n == 0)
+      free(msgs);
+    else
+      out->messages = msgs;
+  }
+#endif
   return true;
 }
 
@@ -74,6 +86,10 @@ vk_dominfo_free(vk_dominfo *i)
   free(i->security_model);
   free(i->security_doi);
   free(i->security_label);
+  for (char **p = i->messages; p && *p; p++)
+    free(*p);
+  free(i->messages);
+  i->messages = NULL;
   i->os_type = i->security_model = i->security_doi = i->security_label = NULL;
 }
 

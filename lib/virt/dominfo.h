@@ -22,6 +22,8 @@ typedef struct vk_dominfo {
   char *security_model, *security_doi;       /* owned; NULL when none */
   char *security_label;            /* owned; NULL when none */
   int security_enforcing;          /* 1 enforcing, 0 permissive, -1 n/a */
+  char **messages;                 /* owned, NULL-terminated (may be NULL):
+                                    * taint and deprecation notes */
 } vk_dominfo;
 
 /* Gather the facts virsh dominfo shows.  Returns false with *errp set;
