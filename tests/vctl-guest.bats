@@ -2,28 +2,27 @@
 # vctl against a real libvirtd (qemu:///system) running a real guest: the
 # boot-sector fixture prints a marker on its serial file and powers off.
 # Each state is checked with vctl and with virsh as an oracle.  The tests
-# run in order and share one domain.
+# run in order and share one domain, named per run so that parallel runs
+# of this suite on the shared daemon do not meet.
 
 bats_require_minimum_version 1.5.0
 load virt-helpers
 
-NAME=vkit-t5-guest
-
 setup_file() {
   requires virsh qemu-img qemu-system-x86_64 as ld
   "$VK_SRCDIR/tests/libvirtd-start.sh"
-  cleanup_guests
   export LIBVIRT_DEFAULT_URI=qemu:///system
+  export NAME=vkit-t5-guest-$$-$RANDOM
   export DISK=$BATS_FILE_TMPDIR/$NAME.qcow2 SERIAL=$BATS_FILE_TMPDIR/serial.log
   make_guest_disk "$DISK"
-  guest_xml "$NAME" "$DISK" "$SERIAL" > "$BATS_FILE_TMPDIR/acpi.xml"
+  guest_xml "$NAME" "$DISK" "$SERIAL" "$(cat /proc/sys/kernel/random/uuid)" > "$BATS_FILE_TMPDIR/acpi.xml"
   # the same guest without ACPI: its power-off write does nothing, so it
   # stays up and ignores shutdown requests
   sed '/<features>/d' "$BATS_FILE_TMPDIR/acpi.xml" > "$BATS_FILE_TMPDIR/noacpi.xml"
 }
 
 teardown_file() {
-  cleanup_guests
+  remove_guest "$NAME"
 }
 
 setup() {
@@ -87,6 +86,18 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_equal "$(grep -v '^CPU time' <<<"$output")" "$(virsh dominfo "$NAME" | grep -v '^CPU time' | sed '/^$/d')"
   run vctl dominfo --json "$NAME"
   assert_equal "$(json_get 'j["memory"]' <<<"$output")" $((32 * 1024 * 1024))
+}
+
+@test "domblklist, vncdisplay on the running guest" {
+  run vctl domblklist "$NAME"
+  assert_success
+  assert_output "$(virsh domblklist "$NAME")"
+  run vctl domblklist --json "$NAME"
+  assert_equal "$(json_get 'j[0]["source"]' <<<"$output")" "$DISK"
+  run vctl vncdisplay "$NAME"
+  assert_success
+  assert_output "$(virsh vncdisplay "$NAME" | sed '/^$/d')"
+  assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
 }
 
 @test "suspend and resume a real guest" {

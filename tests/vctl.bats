@@ -290,3 +290,58 @@ XML
   assert_failure 6
   [[ "$stderr" == *"Connection refused"* ]]
 }
+
+@test "domblklist and --details: virsh's table" {
+  run vctl domblklist vkit-t5-run
+  assert_success
+  assert_output "$(virsh domblklist vkit-t5-run)"
+  run vctl domblklist --details vkit-t5-run
+  assert_output "$(virsh domblklist --details vkit-t5-run)"
+  assert_line --regexp '^ file +cdrom +sda +/var/lib/vkit-t5/install.iso$'
+}
+
+@test "domblklist --json" {
+  run vctl domblklist --json vkit-t5-run
+  assert_success
+  assert_equal "$(json_get '[(d["target"], d["source"], d["device"], d["format"], d["readonly"]) for d in j]' <<<"$output")" \
+    '[["vda", "/var/lib/vkit-t5/a.qcow2", "disk", "qcow2", false], ["sda", "/var/lib/vkit-t5/install.iso", "cdrom", null, true]]'
+  run vctl domblklist --json vkit-t5-off
+  assert_output "[]"
+}
+
+@test "domiflist and --json" {
+  run vctl domiflist vkit-t5-run
+  assert_success
+  assert_output "$(virsh domiflist vkit-t5-run)"
+  run vctl domiflist --json vkit-t5-run
+  assert_equal "$(json_get 'j[0]' <<<"$output")" \
+    '{"interface": "testnet0", "type": "network", "source": "default", "model": "virtio", "mac": "52:54:00:00:00:01"}'
+}
+
+@test "domifaddr: virsh's layout, --json, bad --source" {
+  run vctl -c test:///default domifaddr test
+  assert_success
+  assert_output "$(virsh -c test:///default domifaddr test)"
+  run vctl -c test:///default domifaddr --source=agent --json test
+  assert_equal "$(json_get 'j[0]' <<<"$output")" \
+    '{"interface": "testnet0", "mac": "aa:bb:cc:dd:ee:ff", "protocol": "ipv4", "address": "192.168.122.3", "prefix": 24}'
+  run --separate-stderr vctl -c test:///default domifaddr --source=dhcp test
+  assert_failure 2
+  [[ "$stderr" == *"--source: 'dhcp' is not one of lease, agent, arp"* ]]
+  # the lease source needs the domain's network: not on this node
+  run --separate-stderr vctl domifaddr vkit-t5-run
+  assert_failure 3
+  [[ "$stderr" == "vctl: cannot get the addresses of domain 'vkit-t5-run': Network not found"* ]]
+}
+
+@test "vncdisplay: host:display; a stopped domain exits 5" {
+  run vctl vncdisplay vkit-t5-run
+  assert_success
+  assert_output "127.0.0.1:1"
+  run --separate-stderr vctl vncdisplay vkit-t5-off
+  assert_failure 5
+  [ "$stderr" = "vctl: domain 'vkit-t5-off' is not running" ]
+  run --separate-stderr vctl -c test:///default vncdisplay test
+  assert_failure 3
+  [ "$stderr" = "vctl: domain 'test' has no VNC display" ]
+}
