@@ -1,1 +1,15 @@
 # lib/virt: libvirt connection, domains, waits, XML.
+lib_libvkit_a_SOURCES += \
+	lib/virt/conn.c lib/virt/conn.h \
+	lib/virt/event.c lib/virt/event.h \
+	lib/virt/domstate.c lib/virt/domstate.h
+
+UNIT_TESTS += tests/unit/test-virt-conn
+tests_unit_test_virt_conn_SOURCES = tests/unit/test-virt-conn.c tests/unit/tap.h
+tests_unit_test_virt_conn_LDADD = $(VK_LIBS)
+lib_libvkit_a_SOURCES += \
+	lib/virt/domain.c lib/virt/domain.h \
+	lib/virt/domparse.c lib/virt/domparse.h \
+	lib/virt/table.c lib/virt/table.h
+lib_libvkit_a_SOURCES += lib/virt/dominfo.c lib/virt/dominfo.h
+lib_libvkit_a_SOURCES += lib/virt/ifaddr.c lib/virt/ifaddr.h

@@ -1,0 +1,68 @@
+/* vkit — libvirt connections, domain lookup and libvirt error mapping.
+ *
+ * Every libvirt call in vkit goes through a connection opened here:
+ * the URI comes from the caller (-c), else LIBVIRT_DEFAULT_URI, else
+ * libvirt's own default; the default event loop runs in a background
+ * thread (see event.h) so keepalive works and a dead or hung daemon turns
+ * into VK_EXIT_CONNECT instead of a hang.  libvirt's own error printing
+ * to stderr is switched off: errors become vk_error at this boundary.
+ */
+#ifndef VK_VIRT_CONN_H
+#define VK_VIRT_CONN_H
+
+#include <stdbool.h>
+
+#include <libvirt/libvirt.h>
+
+#include "util/error.h"
+
+enum {
+  VK_CONN_READONLY = 1 << 0,   /* read-only connection (inspection commands) */
+};
+
+/* Initialise libvirt once (thread support, silent error handler, event
+ * loop thread).  Returns false and sets *errp if the event loop cannot
+ * be started.  Called by vk_conn_open(); safe to call again. */
+bool vk_virt_init(vk_error **errp);
+
+/* Open a connection to `uri` (NULL: LIBVIRT_DEFAULT_URI, else libvirt's
+ * default) with keepalive enabled.  Returns a new connection the caller
+ * closes with virConnectClose() (or CLEANUP_CONN), or NULL with *errp set
+ * (VK_EXIT_CONNECT). */
+virConnectPtr vk_conn_open(const char *uri, unsigned flags, vk_error **errp);
+
+/* Turn libvirt's last error (of this thread) into *errp, with the message
+ * "<what>: <libvirt's message>", where <what> is formatted from fmt.  The
+ * exit code follows the libvirt error: no such object -> NOTFOUND,
+ * operation invalid in this state -> BUSY, connection lost -> CONNECT,
+ * timeout -> TIMEOUT, bad argument or XML -> USAGE, else FAILED.
+ * `conn` (may be NULL) is checked for liveness so that any failure on a
+ * dead connection maps to CONNECT.  Always returns false. */
+bool vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+/* Like vk_virt_error() for a failed call on `dom`, with the message
+ * "<what> domain '<name>': <libvirt's message>".  Use this rather than
+ * passing virDomainGetName()/virDomainGetConnect() as arguments to
+ * vk_virt_error(): every libvirt call resets the last error, and
+ * arguments are evaluated before it is saved.  Always returns false. */
+bool vk_virt_dom_error(vk_error **errp, virDomainPtr dom, const char *what);
+
+/* Exit code for a libvirt error number and domain (virErrorNumber,
+ * virErrorDomain); exposed for the unit test. */
+int vk_virt_error_code(int code, int domain);
+
+/* Find a domain by id (all digits), UUID, or name, in that order, like
+ * virsh.  Returns a new reference (virDomainFree / CLEANUP_DOMAIN) or NULL
+ * with *errp set: VK_EXIT_NOTFOUND when no domain matches. */
+virDomainPtr vk_domain_lookup(virConnectPtr conn, const char *ident,
+                              vk_error **errp);
+
+void vk_cleanup_conn(virConnectPtr *connp);
+void vk_cleanup_domain(virDomainPtr *domp);
+
+/* Typed cleanup: virConnectClose / virDomainFree at scope exit. */
+#define CLEANUP_CONN __attribute__((cleanup(vk_cleanup_conn)))
+#define CLEANUP_DOMAIN __attribute__((cleanup(vk_cleanup_domain)))
+
+#endif
