@@ -1,3 +1,4 @@
 # vimg front end, its tests.
-vimg_SOURCES = cmd/vimg/main.c cmd/vimg/vimg.h
+vimg_SOURCES = cmd/vimg/main.c cmd/vimg/vimg.h \
+	cmd/vimg/create.c cmd/vimg/info.c cmd/vimg/resize.c
 BATS_TESTS += tests/vimg.bats
