@@ -1,6 +1,8 @@
 /* vctl — list, start, stop, inspect and change VMs through libvirt. */
 #include <config.h>
 
+#include <locale.h>
+
 #include "vctl.h"
 
 const char *vctl_uri;
@@ -11,7 +13,23 @@ static const struct poptOption common_options[] = {
   POPT_TABLEEND
 };
 
+#define DOM "[OPTIONS] DOMAIN"
+
 static const vk_subcmd cmds[] = {
+  { "list", vctl_list, "[OPTIONS]", "List domains", vctl_list_options, 0, 0, 0, NULL },
+  { "start", vctl_start, DOM, "Start a defined domain", vctl_start_options, 1, 1, 0, vctl_lifecycle_option },
+  { "shutdown", vctl_shutdown, DOM, "Ask a domain's guest to power off", vctl_shutdown_options, 1, 1, 0, vctl_lifecycle_option },
+  { "destroy", vctl_destroy, DOM, "Power a domain off at once", vctl_destroy_options, 1, 1, 0, NULL },
+  { "reboot", vctl_reboot, DOM, "Reboot a running domain", NULL, 1, 1, 0, NULL },
+  { "suspend", vctl_suspend, DOM, "Pause a running domain", vctl_idem_options, 1, 1, 0, NULL },
+  { "resume", vctl_resume, DOM, "Unpause a paused domain", vctl_idem_options, 1, 1, 0, NULL },
+  { "autostart", vctl_autostart, DOM, "Start a domain when the host boots (or not)", vctl_autostart_options, 1, 1, 0, NULL },
+  { "undefine", vctl_undefine, DOM, "Remove a domain's definition (and storage)", vctl_undefine_options, 1, 1, 0, NULL },
+  { "define", vctl_define, "[OPTIONS] FILE|-", "Define a domain from an XML file", vctl_define_options, 1, 1, 0, NULL },
+  { "create", vctl_create, "[OPTIONS] FILE|-", "Create and start a transient domain from an XML file", vctl_define_options, 1, 1, 0, NULL },
+  { "dumpxml", vctl_dumpxml, DOM, "Print a domain's XML", vctl_dumpxml_options, 1, 1, 0, NULL },
+  { "dominfo", vctl_dominfo, DOM, "Show basic facts about a domain", vctl_dominfo_options, 1, 1, 0, NULL },
+  { "domstate", vctl_domstate, DOM, "Show a domain's state", vctl_domstate_options, 1, 1, 0, NULL },
   { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -25,5 +43,6 @@ static const vk_tool tool = {
 int
 main(int argc, char **argv)
 {
+  setlocale(LC_CTYPE, "");
   return vk_tool_main(&tool, argc, argv);
 }

@@ -2,9 +2,46 @@
 #ifndef VCTL_H
 #define VCTL_H
 
+#include <stdbool.h>
+
 #include "util/cmd.h"
+#include "virt/conn.h"
 
 /* -c/--connect URI, shared by every subcommand (NULL: default). */
 extern const char *vctl_uri;
+
+/* Open the connection (read-only for inspection commands).  On failure
+ * prints the message and stores the exit status in *rc. */
+virConnectPtr vctl_open(const vk_cmd_ctx *ctx, bool readonly, int *rc);
+
+/* Parse "SECS" of --wait[=SECS]-style options: NULL (no value) gives -1
+ * (no limit); else a non-negative number of seconds, in milliseconds.
+ * Returns false with *errp set (usage error) for anything else. */
+bool vctl_parse_secs(const char *opt, const char *arg, int *ms, vk_error **errp);
+
+/* Handlers, by file. */
+int vctl_list(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_list_options[];
+
+int vctl_start(vk_cmd_ctx *ctx);
+int vctl_shutdown(vk_cmd_ctx *ctx);
+int vctl_destroy(vk_cmd_ctx *ctx);
+int vctl_reboot(vk_cmd_ctx *ctx);
+int vctl_suspend(vk_cmd_ctx *ctx);
+int vctl_resume(vk_cmd_ctx *ctx);
+int vctl_autostart(vk_cmd_ctx *ctx);
+int vctl_undefine(vk_cmd_ctx *ctx);
+int vctl_define(vk_cmd_ctx *ctx);
+int vctl_create(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_start_options[], vctl_shutdown_options[],
+  vctl_destroy_options[], vctl_idem_options[], vctl_autostart_options[],
+  vctl_undefine_options[], vctl_define_options[];
+bool vctl_lifecycle_option(int val, const char *arg, vk_error **errp);
+
+int vctl_dumpxml(vk_cmd_ctx *ctx);
+int vctl_dominfo(vk_cmd_ctx *ctx);
+int vctl_domstate(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_dumpxml_options[], vctl_dominfo_options[],
+  vctl_domstate_options[];
 
 #endif

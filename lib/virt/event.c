@@ -57,7 +57,7 @@ vk_event_loop_start(vk_error **errp)
 
 /* Shared between the waiting thread and the event loop thread; freed by
  * whoever drops the last reference (libvirt may run a callback that was
- * just deregistered, so it holds one reference per registration). */
+ * just deregistered, so the lifecycle registration holds a reference). */
 struct waiter {
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -177,15 +177,12 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
     vk_virt_error(errp, conn, "cannot watch domain '%s'", virDomainGetName(dom));
     goto out;
   }
-  pthread_mutex_lock(&w->lock);
-  w->refs++;              /* the close callback's */
-  pthread_mutex_unlock(&w->lock);
-  if (virConnectRegisterCloseCallback(conn, close_cb, w, waiter_unref) == 0) {
+  /* No free callback here: drivers without close callbacks accept the
+   * registration and never call it; unregistering is synchronous. */
+  if (virConnectRegisterCloseCallback(conn, close_cb, w, NULL) == 0)
     close_registered = true;
-  } else {
-    waiter_unref(w);
+  else
     virResetLastError();
-  }
 
   pthread_mutex_lock(&w->lock);
   for (;;) {

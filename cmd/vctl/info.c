@@ -1,0 +1,177 @@
+/* vctl dumpxml, dominfo, domstate. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "util/cleanup.h"
+#include "util/json.h"
+#include "virt/domain.h"
+#include "virt/dominfo.h"
+#include "virt/domstate.h"
+#include "vctl.h"
+
+static int opt_inactive, opt_json, opt_reason;
+
+const struct poptOption vctl_dumpxml_options[] = {
+  { "inactive", '\0', POPT_ARG_NONE, &opt_inactive, 0,
+    "print the persistent definition, not the running one", NULL },
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_dominfo_options[] = {
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON object", NULL },
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_domstate_options[] = {
+  { "reason", '\0', POPT_ARG_NONE, &opt_reason, 0, "also print why the domain is in this state", NULL },
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON object", NULL },
+  POPT_TABLEEND
+};
+
+/* Read-only connection and domain, or print the error. */
+static virDomainPtr
+get_domain(vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc)
+{
+  vk_error *err = NULL;
+  virDomainPtr dom;
+
+  if (!(*conn = vctl_open(ctx, true, rc)))
+    return NULL;
+  if (!(dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
+    *rc = vk_cmd_fail(ctx, err);
+  return dom;
+}
+
+#define DOMAIN_OR_RETURN() \
+  CLEANUP_CONN virConnectPtr conn = NULL; \
+  CLEANUP_DOMAIN virDomainPtr dom = NULL; \
+  vk_error *err = NULL; \
+  int rc = 0; \
+  if (!(dom = get_domain(ctx, &conn, &rc))) \
+    return rc
+
+int
+vctl_dumpxml(vk_cmd_ctx *ctx)
+{
+  CLEANUP_FREE char *xml = NULL;
+  DOMAIN_OR_RETURN();
+
+  if (!(xml = vk_domain_xml(dom, opt_inactive, &err)))
+    return vk_cmd_fail(ctx, err);
+  fputs(xml, ctx->out);
+  return 0;
+}
+
+static const char *
+yes_no(int v)
+{
+  return v < 0 ? "unknown" : v ? "yes" : "no";
+}
+
+static void
+json_tri(vk_json *j, const char *key, int v)
+{
+  if (v < 0)
+    vk_json_kv_null(j, key);
+  else
+    vk_json_kv_bool(j, key, v);
+}
+
+int
+vctl_dominfo(vk_cmd_ctx *ctx)
+{
+  vk_dominfo i;
+  DOMAIN_OR_RETURN();
+
+  if (!vk_dominfo_get(dom, &i, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json *j = vk_json_new(ctx->out);
+    vk_json_begin_object(j);
+    if (i.id >= 0)
+      vk_json_kv_int(j, "id", i.id);
+    else
+      vk_json_kv_null(j, "id");
+    vk_json_kv_string(j, "name", i.name);
+    vk_json_kv_string(j, "uuid", i.uuid);
+    vk_json_kv_string(j, "os_type", i.os_type);
+    vk_json_kv_string(j, "state", vk_state_word(i.state));
+    vk_json_kv_string(j, "reason", vk_state_reason_word(i.state, i.reason));
+    vk_json_kv_uint(j, "vcpus", i.vcpus);
+    vk_json_kv_uint(j, "cpu_time_ns", i.cpu_time_ns);
+    vk_json_kv_uint(j, "max_memory", i.max_memory);
+    vk_json_kv_uint(j, "memory", i.memory);
+    json_tri(j, "persistent", i.persistent);
+    json_tri(j, "autostart", i.autostart);
+    json_tri(j, "managed_save", i.managed_save);
+    vk_json_kv_string(j, "security_model", i.security_model);
+    vk_json_kv_string(j, "security_doi", i.security_doi);
+    vk_json_kv_string(j, "security_label", i.security_label);
+    vk_json_key(j, "messages");
+    vk_json_begin_array(j);
+    for (char **m = i.messages; m && *m; m++)
+      vk_json_string(j, *m);
+    vk_json_end_array(j);
+    vk_json_end_object(j);
+    vk_json_free(j);
+  } else {
+    FILE *o = ctx->out;
+    if (i.id >= 0)
+      fprintf(o, "%-15s %d\n", "Id:", i.id);
+    else
+      fprintf(o, "%-15s %s\n", "Id:", "-");
+    fprintf(o, "%-15s %s\n", "Name:", i.name);
+    fprintf(o, "%-15s %s\n", "UUID:", i.uuid);
+    if (i.os_type)
+      fprintf(o, "%-15s %s\n", "OS Type:", i.os_type);
+    fprintf(o, "%-15s %s\n", "State:", vk_state_text(i.state));
+    fprintf(o, "%-15s %u\n", "CPU(s):", i.vcpus);
+    if (i.cpu_time_ns)
+      fprintf(o, "%-15s %.1fs\n", "CPU time:", (double)i.cpu_time_ns / 1e9);
+    if (i.max_memory)
+      fprintf(o, "%-15s %" PRIu64 " KiB\n", "Max memory:", i.max_memory / 1024);
+    else
+      fprintf(o, "%-15s %s\n", "Max memory:", "no limit");
+    fprintf(o, "%-15s %" PRIu64 " KiB\n", "Used memory:", i.memory / 1024);
+    fprintf(o, "%-15s %s\n", "Persistent:", yes_no(i.persistent));
+    fprintf(o, "%-15s %s\n", "Autostart:", i.autostart < 0 ? "no autostart" : i.autostart ? "enable" : "disable");
+    fprintf(o, "%-15s %s\n", "Managed save:", yes_no(i.managed_save));
+    if (i.security_model) {
+      fprintf(o, "%-15s %s\n", "Security model:", i.security_model);
+      fprintf(o, "%-15s %s\n", "Security DOI:", i.security_doi ? i.security_doi : "");
+      if (i.security_label)
+        fprintf(o, "%-15s %s (%s)\n", "Security label:", i.security_label,
+                i.security_enforcing ? "enforcing" : "permissive");
+    }
+    for (char **m = i.messages; m && *m; m++)
+      fprintf(o, "%-15s %s\n", m == i.messages ? "Messages:" : "", *m);
+  }
+  vk_dominfo_free(&i);
+  return 0;
+}
+
+int
+vctl_domstate(vk_cmd_ctx *ctx)
+{
+  int state, reason;
+  DOMAIN_OR_RETURN();
+
+  if (!vk_domain_state(dom, &state, &reason, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json *j = vk_json_new(ctx->out);
+    vk_json_begin_object(j);
+    vk_json_kv_string(j, "name", virDomainGetName(dom));
+    vk_json_kv_string(j, "state", vk_state_word(state));
+    vk_json_kv_string(j, "reason", vk_state_reason_word(state, reason));
+    vk_json_end_object(j);
+    vk_json_free(j);
+  } else if (opt_reason) {
+    fprintf(ctx->out, "%s (%s)\n", vk_state_text(state), vk_state_reason_text(state, reason));
+  } else {
+    fprintf(ctx->out, "%s\n", vk_state_text(state));
+  }
+  return 0;
+}

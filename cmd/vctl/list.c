@@ -1,0 +1,122 @@
+/* vctl list. */
+#include <config.h>
+
+#include <stdio.h>
+
+#include "util/json.h"
+#include "virt/domain.h"
+#include "virt/domstate.h"
+#include "virt/table.h"
+#include "vctl.h"
+
+static int opt_all, opt_inactive, opt_name, opt_uuid, opt_json;
+static int opt_running, opt_shutoff, opt_paused, opt_other;
+static int opt_autostart, opt_no_autostart, opt_persistent, opt_transient;
+
+const struct poptOption vctl_list_options[] = {
+  { "all", 'a', POPT_ARG_NONE, &opt_all, 0, "list running and inactive domains", NULL },
+  { "inactive", '\0', POPT_ARG_NONE, &opt_inactive, 0, "list inactive domains only", NULL },
+  { "state-running", '\0', POPT_ARG_NONE, &opt_running, 0, "only running domains", NULL },
+  { "state-paused", '\0', POPT_ARG_NONE, &opt_paused, 0, "only paused domains", NULL },
+  { "state-shutoff", '\0', POPT_ARG_NONE, &opt_shutoff, 0, "only shut-off domains", NULL },
+  { "state-other", '\0', POPT_ARG_NONE, &opt_other, 0, "only domains in other states", NULL },
+  { "autostart", '\0', POPT_ARG_NONE, &opt_autostart, 0, "only domains with autostart on", NULL },
+  { "no-autostart", '\0', POPT_ARG_NONE, &opt_no_autostart, 0, "only domains with autostart off", NULL },
+  { "persistent", '\0', POPT_ARG_NONE, &opt_persistent, 0, "only persistent domains", NULL },
+  { "transient", '\0', POPT_ARG_NONE, &opt_transient, 0, "only transient domains", NULL },
+  { "name", '\0', POPT_ARG_NONE, &opt_name, 0, "print names only, one per line", NULL },
+  { "uuid", '\0', POPT_ARG_NONE, &opt_uuid, 0, "print UUIDs only, one per line", NULL },
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  POPT_TABLEEND
+};
+
+int
+vctl_list(vk_cmd_ctx *ctx)
+{
+  CLEANUP_CONN virConnectPtr conn = NULL;
+  vk_error *err = NULL;
+  vk_dom_list l;
+  unsigned flags = 0;
+  int rc = 0;
+
+  if (opt_name + opt_uuid + opt_json > 1)
+    return vk_cmd_usage(ctx, "--name, --uuid and --json exclude each other");
+  if (opt_all && opt_inactive)
+    return vk_cmd_usage(ctx, "--all and --inactive exclude each other");
+  if (opt_inactive)
+    flags |= VIR_CONNECT_LIST_DOMAINS_INACTIVE;
+  else if (!opt_all && !opt_shutoff && !opt_other)
+    flags |= VIR_CONNECT_LIST_DOMAINS_ACTIVE;
+  if (opt_running)
+    flags |= VIR_CONNECT_LIST_DOMAINS_RUNNING;
+  if (opt_paused)
+    flags |= VIR_CONNECT_LIST_DOMAINS_PAUSED;
+  if (opt_shutoff)
+    flags |= VIR_CONNECT_LIST_DOMAINS_SHUTOFF;
+  if (opt_other)
+    flags |= VIR_CONNECT_LIST_DOMAINS_OTHER;
+  if (opt_running || opt_paused || opt_shutoff || opt_other)
+    flags &= ~(unsigned)(VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE);
+  if (opt_autostart)
+    flags |= VIR_CONNECT_LIST_DOMAINS_AUTOSTART;
+  if (opt_no_autostart)
+    flags |= VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART;
+  if (opt_persistent)
+    flags |= VIR_CONNECT_LIST_DOMAINS_PERSISTENT;
+  if (opt_transient)
+    flags |= VIR_CONNECT_LIST_DOMAINS_TRANSIENT;
+
+  if (!(conn = vctl_open(ctx, true, &rc)))
+    return rc;
+  if (!vk_domain_list(conn, flags, &l, &err))
+    return vk_cmd_fail(ctx, err);
+
+  if (opt_name || opt_uuid) {
+    for (size_t i = 0; i < l.n; i++)
+      fprintf(ctx->out, "%s\n", opt_name ? l.doms[i].name : l.doms[i].uuid);
+  } else if (opt_json) {
+    vk_json *j = vk_json_new(ctx->out);
+    vk_json_begin_array(j);
+    for (size_t i = 0; i < l.n; i++) {
+      vk_dom_entry *e = &l.doms[i];
+      vk_json_begin_object(j);
+      if (e->id >= 0)
+        vk_json_kv_int(j, "id", e->id);
+      else
+        vk_json_kv_null(j, "id");
+      vk_json_kv_string(j, "name", e->name);
+      vk_json_kv_string(j, "uuid", e->uuid);
+      vk_json_kv_string(j, "state", vk_state_word(e->state));
+      vk_json_kv_string(j, "reason", vk_state_reason_word(e->state, e->reason));
+      vk_json_kv_bool(j, "persistent", e->persistent);
+      vk_json_kv_bool(j, "autostart", e->autostart);
+      vk_json_end_object(j);
+    }
+    vk_json_end_array(j);
+    vk_json_free(j);
+  } else {
+    static const char *const head[] = { "Id", "Name", "State" };
+    vk_table *t = vk_table_new(3, head);
+    for (size_t i = 0; t && i < l.n; i++) {
+      char id[16];
+      const char *row[3] = { id, l.doms[i].name, vk_state_text(l.doms[i].state) };
+      snprintf(id, sizeof id, "%d", l.doms[i].id);
+      if (l.doms[i].id < 0)
+        row[0] = "-";
+      if (!vk_table_add(t, row)) {
+        vk_table_free(t);
+        t = NULL;
+      }
+    }
+    if (!t) {
+      vk_dom_list_free(&l);
+      vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
+      return vk_cmd_fail(ctx, err);
+    }
+    vk_table_print(t, ctx->out);
+    fputc('\n', ctx->out);
+    vk_table_free(t);
+  }
+  vk_dom_list_free(&l);
+  return 0;
+}

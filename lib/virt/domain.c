@@ -1,0 +1,580 @@
+/* vkit — domains: listing, lifecycle and definitions. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "util/cleanup.h"
+#include "virt/conn.h"
+#include "virt/domain.h"
+#include "virt/domparse.h"
+#include "virt/event.h"
+
+/* ------------------------------------------------------------ listing */
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+  const vk_dom_entry *x = a, *y = b;
+
+  if (x->id >= 0 && y->id >= 0)
+    return x->id < y->id ? -1 : x->id > y->id;
+  if (x->id >= 0)
+    return -1;
+  if (y->id >= 0)
+    return 1;
+  return strcasecmp(x->name, y->name);
+}
+
+static int
+uuid_cmp(const void *a, const void *b)
+{
+  return strcmp(a, *(const char *const *)b);
+}
+
+static int
+uuidp_cmp(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Mark entries whose UUID is among the domains listed with `flag`. */
+static bool
+mark(virConnectPtr conn, unsigned flag, vk_dom_list *l, bool is_transient,
+     vk_error **errp)
+{
+  virDomainPtr *doms = NULL;
+  int n = virConnectListAllDomains(conn, &doms, flag);
+  char (*uuids)[VIR_UUID_STRING_BUFLEN];
+  const char **idx;
+
+  if (n < 0)
+    return vk_virt_error(errp, conn, "cannot list domains");
+  uuids = calloc((size_t)n + 1, sizeof *uuids);
+  idx = calloc((size_t)n + 1, sizeof *idx);
+  for (int i = 0; i < n; i++) {
+    if (uuids && idx) {
+      virDomainGetUUIDString(doms[i], uuids[i]);
+      idx[i] = uuids[i];
+    }
+    virDomainFree(doms[i]);
+  }
+  free(doms);
+  if (!uuids || !idx) {
+    free(uuids);
+    free(idx);
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot list domains");
+  }
+  qsort(idx, (size_t)n, sizeof *idx, uuidp_cmp);
+  for (size_t i = 0; i < l->n; i++) {
+    bool in = n > 0 && bsearch(l->doms[i].uuid, idx, (size_t)n, sizeof *idx, uuid_cmp);
+    if (is_transient)
+      l->doms[i].persistent = !in;
+    else
+      l->doms[i].autostart = in;
+  }
+  free(uuids);
+  free(idx);
+  return true;
+}
+
+bool
+vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out, vk_error **errp)
+{
+  virDomainPtr *doms = NULL;
+  virDomainStatsRecordPtr *stats = NULL;
+  int n, ns;
+  bool ok = false;
+
+  memset(out, 0, sizeof *out);
+  n = virConnectListAllDomains(conn, &doms, flags);
+  if (n < 0)
+    return vk_virt_error(errp, conn, "cannot list domains");
+  out->doms = calloc((size_t)n + 1, sizeof *out->doms);
+  if (!out->doms) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot list domains");
+    goto out;
+  }
+  for (int i = 0; i < n; i++) {
+    vk_dom_entry *e = &out->doms[i];
+    e->name = strdup(virDomainGetName(doms[i]));
+    if (!e->name) {
+      vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot list domains");
+      goto out;
+    }
+    out->n++;
+    virDomainGetUUIDString(doms[i], e->uuid);
+    e->id = virDomainGetID(doms[i]) == (unsigned)-1 ? -1 : (int)virDomainGetID(doms[i]);
+    e->state = VIR_DOMAIN_NOSTATE;
+    e->persistent = true;
+  }
+
+  /* States for all domains in one round trip where the driver can. */
+  ns = n > 0 ? virDomainListGetStats(doms, VIR_DOMAIN_STATS_STATE, &stats, 0) : 0;
+  if (ns >= 0) {
+    for (int i = 0; i < ns; i++) {
+      int idx;
+      for (idx = 0; idx < n; idx++)
+        if (doms[(i + idx) % n] == stats[i]->dom ||
+            strcmp(virDomainGetName(stats[i]->dom), out->doms[(i + idx) % n].name) == 0)
+          break;
+      if (idx == n)
+        continue;
+      idx = (i + idx) % n;
+      for (int p = 0; p < stats[i]->nparams; p++) {
+        virTypedParameterPtr tp = &stats[i]->params[p];
+        if (strcmp(tp->field, "state.state") == 0)
+          out->doms[idx].state = tp->value.i;
+        else if (strcmp(tp->field, "state.reason") == 0)
+          out->doms[idx].reason = tp->value.i;
+      }
+    }
+    virDomainStatsRecordListFree(stats);
+  } else {
+    virResetLastError();
+    for (int i = 0; i < n; i++) {
+      if (virDomainGetState(doms[i], &out->doms[i].state, &out->doms[i].reason, 0) < 0) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {   /* vanished meanwhile */
+          virResetLastError();
+          out->doms[i].state = VIR_DOMAIN_SHUTOFF;
+          continue;
+        }
+        vk_virt_error(errp, conn, "cannot get the state of domain '%s'", out->doms[i].name);
+        goto out;
+      }
+    }
+  }
+  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART, out, false, errp) ||
+      !mark(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT, out, true, errp))
+    goto out;
+  qsort(out->doms, out->n, sizeof *out->doms, entry_cmp);
+  ok = true;
+out:
+  for (int i = 0; i < n; i++)
+    virDomainFree(doms[i]);
+  free(doms);
+  if (!ok)
+    vk_dom_list_free(out);
+  return ok;
+}
+
+void
+vk_dom_list_free(vk_dom_list *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    free(l->doms[i].name);
+  free(l->doms);
+  l->doms = NULL;
+  l->n = 0;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static bool
+get_state(virDomainPtr dom, int *state, vk_error **errp)
+{
+  int reason;
+
+  if (virDomainGetState(dom, state, &reason, 0) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot get the state of domain '%s'",
+                         virDomainGetName(dom));
+  return true;
+}
+
+static bool
+is_active_state(int s)
+{
+  return s != VIR_DOMAIN_SHUTOFF && s != VIR_DOMAIN_NOSTATE;
+}
+
+bool
+vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  int state;
+
+  if (!get_state(dom, &state, errp))
+    return false;
+  if (is_active_state(state)) {
+    if (flags & VK_DOM_IDEMPOTENT)
+      return true;
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already running", name);
+  }
+  if (virDomainCreate(dom) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot start domain '%s'", name);
+  if (wait)
+    return vk_domain_wait_state(dom, VK_STATE_BIT(VIR_DOMAIN_RUNNING) | VK_STATE_BIT(VIR_DOMAIN_BLOCKED),
+                                wait_ms, NULL, errp);
+  return true;
+}
+
+bool
+vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
+                   int force_after_ms, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  unsigned off = VK_STATE_BIT(VIR_DOMAIN_SHUTOFF);
+  vk_error *err = NULL;
+  int state;
+
+  if (!get_state(dom, &state, errp))
+    return false;
+  if (!is_active_state(state)) {
+    if (flags & VK_DOM_IDEMPOTENT)
+      return true;
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
+  }
+  if (virDomainShutdown(dom) < 0) {
+    /* A guest that powered off by itself meanwhile is what was asked. */
+    if (virDomainIsActive(dom) == 0) {
+      virResetLastError();
+      return true;
+    }
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot shut down domain '%s'", name);
+  }
+  if (force_after_ms >= 0) {
+    if (vk_domain_wait_state(dom, off, force_after_ms, NULL, &err))
+      return true;
+    if (err->code != VK_EXIT_TIMEOUT) {
+      vk_error_propagate(errp, err);
+      return false;
+    }
+    vk_error_free(err);
+    if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
+      return vk_virt_error(errp, virDomainGetConnect(dom), "cannot force off domain '%s'", name);
+    virResetLastError();
+    if (!wait)
+      return true;
+    /* The remaining time of the wait, if it had a limit. */
+    if (wait_ms >= 0)
+      wait_ms = wait_ms > force_after_ms ? wait_ms - force_after_ms : 0;
+    if (wait_ms >= 0 && wait_ms < 5000)
+      wait_ms = 5000;   /* destroy is synchronous; only its event can lag */
+  }
+  if (wait)
+    return vk_domain_wait_state(dom, off, wait_ms, NULL, errp);
+  return true;
+}
+
+bool
+vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  int state;
+
+  if (!get_state(dom, &state, errp))
+    return false;
+  if (!is_active_state(state)) {
+    if (flags & VK_DOM_IDEMPOTENT)
+      return true;
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
+  }
+  if (virDomainDestroyFlags(dom, graceful ? VIR_DOMAIN_DESTROY_GRACEFUL : 0) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot destroy domain '%s'", name);
+  return true;
+}
+
+bool
+vk_domain_reboot(virDomainPtr dom, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  int state;
+
+  if (!get_state(dom, &state, errp))
+    return false;
+  if (!is_active_state(state))
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
+  if (virDomainReboot(dom, 0) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot reboot domain '%s'", name);
+  return true;
+}
+
+bool
+vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  int state;
+
+  if (!get_state(dom, &state, errp))
+    return false;
+  if (state == VIR_DOMAIN_PAUSED) {
+    if (flags & VK_DOM_IDEMPOTENT)
+      return true;
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already paused", name);
+  }
+  if (!is_active_state(state))
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
+  if (virDomainSuspend(dom) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot suspend domain '%s'", name);
+  return true;
+}
+
+bool
+vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  int state;
+
+  if (!get_state(dom, &state, errp))
+    return false;
+  if (!is_active_state(state))
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
+  if (state != VIR_DOMAIN_PAUSED) {
+    if (flags & VK_DOM_IDEMPOTENT)
+      return true;
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not paused", name);
+  }
+  if (virDomainResume(dom) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot resume domain '%s'", name);
+  return true;
+}
+
+bool
+vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp)
+{
+  if (virDomainSetAutostart(dom, on) < 0)
+    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot %s autostart for domain '%s'",
+                         on ? "enable" : "disable", virDomainGetName(dom));
+  return true;
+}
+
+/* ------------------------------------------------------------ undefine */
+
+void
+vk_strv_free(char **v)
+{
+  if (!v)
+    return;
+  for (char **p = v; *p; p++)
+    free(*p);
+  free(v);
+}
+
+/* Disk images of the persistent definition that undefine may delete. */
+static char **
+removable_disks(virDomainPtr dom, vk_error **errp)
+{
+  CLEANUP_FREE char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+  vk_domxml d;
+  char **v;
+  size_t n = 0;
+
+  if (!xml) {
+    vk_virt_error(errp, virDomainGetConnect(dom), "cannot read the definition of domain '%s'",
+                  virDomainGetName(dom));
+    return NULL;
+  }
+  if (!vk_domxml_parse(xml, &d, errp))
+    return NULL;
+  v = calloc(d.ndisks + 1, sizeof *v);
+  for (size_t i = 0; v && i < d.ndisks; i++) {
+    vk_disk_info *k = &d.disks[i];
+    if (strcmp(k->device, "disk") != 0 || k->readonly || k->shareable || !k->source || !k->type ||
+        (strcmp(k->type, "file") != 0 && strcmp(k->type, "block") != 0 && strcmp(k->type, "volume") != 0))
+      continue;
+    v[n++] = VK_STEAL(k->source);
+  }
+  vk_domxml_free(&d);
+  if (!v)
+    vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot undefine domain '%s'",
+                       virDomainGetName(dom));
+  return v;
+}
+
+/* True for a connection to the hypervisor of this very host (files seen
+ * by the daemon are files seen by us). */
+static bool
+conn_is_local(virConnectPtr conn)
+{
+  CLEANUP_FREE char *uri = virConnectGetURI(conn);
+  const char *p;
+
+  if (!uri)
+    return virResetLastError(), false;
+  p = strstr(uri, "://");
+  return p && (p[3] == '/' || p[3] == '\0');
+}
+
+/* Delete one image: through its storage pool if libvirt manages it, else
+ * unlink it when the hypervisor is local. */
+static bool
+remove_image(virConnectPtr conn, const char *path, bool block, vk_error **errp)
+{
+  virStorageVolPtr vol = path[0] == '/' ? virStorageVolLookupByPath(conn, path) : NULL;
+
+  if (!vol && strchr(path, '/') && path[0] != '/') {      /* pool/volume */
+    CLEANUP_FREE char *pool = strdup(path);
+    char *slash = pool ? strchr(pool, '/') : NULL;
+    virStoragePoolPtr p;
+
+    if (slash) {
+      *slash = '\0';
+      if ((p = virStoragePoolLookupByName(conn, pool))) {
+        vol = virStorageVolLookupByName(p, slash + 1);
+        virStoragePoolFree(p);
+      }
+    }
+  }
+  if (vol) {
+    int rc = virStorageVolDelete(vol, 0);
+    virStorageVolFree(vol);
+    if (rc < 0)
+      return vk_virt_error(errp, conn, "cannot remove storage '%s'", path);
+    return true;
+  }
+  virResetLastError();
+  if (block || path[0] != '/' || !conn_is_local(conn))
+    return vk_error_set(errp, VK_EXIT_FAILED, "storage '%s' is not managed by libvirt; remove it by hand", path);
+  if (unlink(path) < 0 && errno != ENOENT)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot remove storage '%s'", path);
+  return true;
+}
+
+bool
+vk_domain_undefine(virDomainPtr dom, unsigned flags, char ***removed, vk_error **errp)
+{
+  virConnectPtr conn = virDomainGetConnect(dom);
+  const char *name = virDomainGetName(dom);
+  char **disks = NULL;
+  unsigned vflags = 0;
+  int persistent = virDomainIsPersistent(dom);
+
+  if (removed)
+    *removed = NULL;
+  if (persistent < 0)
+    return vk_virt_error(errp, conn, "cannot undefine domain '%s'", name);
+  if (persistent == 0)
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is transient: it has no definition to remove (destroy it instead)", name);
+  if (flags & VK_UNDEF_REMOVE_STORAGE) {
+    int active = virDomainIsActive(dom);
+    if (active < 0)
+      return vk_virt_error(errp, conn, "cannot undefine domain '%s'", name);
+    if (active)
+      return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is running; destroy it before removing its storage", name);
+    if (!(disks = removable_disks(dom, errp)))
+      return false;
+  }
+  vflags |= (flags & VK_UNDEF_KEEP_NVRAM) ? VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : VIR_DOMAIN_UNDEFINE_NVRAM;
+  if (flags & VK_UNDEF_SNAPSHOTS)
+    vflags |= VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+  if (virDomainUndefineFlags(dom, vflags) < 0 &&
+      /* drivers without UEFI support reject the NVRAM flags: retry without */
+      (!(virGetLastErrorCode() == VIR_ERR_INVALID_ARG || virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) ||
+       virDomainUndefineFlags(dom, vflags & ~(unsigned)(VIR_DOMAIN_UNDEFINE_NVRAM |
+                                                        VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)) < 0)) {
+    vk_strv_free(disks);
+    return vk_virt_error(errp, conn, "cannot undefine domain '%s'", name);
+  }
+  if (disks) {
+    size_t n = 0;
+    bool ok = true;
+    for (char **p = disks; *p; p++) {
+      vk_error *e = NULL;
+      if (remove_image(conn, *p, false, &e)) {
+        disks[n++] = *p;
+      } else {
+        free(*p);
+        if (ok)
+          vk_error_propagate(errp, e);
+        else
+          vk_error_free(e);
+        ok = false;
+      }
+    }
+    disks[n] = NULL;
+    if (removed)
+      *removed = disks;
+    else
+      vk_strv_free(disks);
+    if (!ok) {
+      vk_error_prefix(errp, "domain '%s' undefined, but", name);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------ definitions */
+
+virDomainPtr
+vk_domain_define(virConnectPtr conn, const char *xml, bool validate, vk_error **errp)
+{
+  virDomainPtr d = virDomainDefineXMLFlags(conn, xml, validate ? VIR_DOMAIN_DEFINE_VALIDATE : 0);
+
+  if (!d)
+    vk_virt_error(errp, conn, "cannot define the domain");
+  return d;
+}
+
+virDomainPtr
+vk_domain_create(virConnectPtr conn, const char *xml, bool validate, vk_error **errp)
+{
+  virDomainPtr d = virDomainCreateXML(conn, xml, validate ? VIR_DOMAIN_START_VALIDATE : 0);
+
+  if (!d)
+    vk_virt_error(errp, conn, "cannot create the domain");
+  return d;
+}
+
+char *
+vk_domain_xml(virDomainPtr dom, bool inactive, vk_error **errp)
+{
+  char *x = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+
+  if (!x)
+    vk_virt_error(errp, virDomainGetConnect(dom), "cannot get the XML of domain '%s'",
+                  virDomainGetName(dom));
+  return x;
+}
+
+char *
+vk_read_file(const char *path, vk_error **errp)
+{
+  bool is_stdin = strcmp(path, "-") == 0;
+  FILE *f = is_stdin ? stdin : fopen(path, "re");
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+
+  if (!f) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open '%s'", path);
+    return NULL;
+  }
+  for (;;) {
+    size_t n;
+    if (cap - len < 4096) {
+      char *b = realloc(buf, cap ? cap * 2 : 16384);
+      if (!b) {
+        free(buf);
+        if (!is_stdin)
+          fclose(f);
+        vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot read '%s'", path);
+        return NULL;
+      }
+      buf = b;
+      cap = cap ? cap * 2 : 16384;
+    }
+    n = fread(buf + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  if (ferror(f)) {
+    int e = errno;
+    free(buf);
+    if (!is_stdin)
+      fclose(f);
+    vk_error_set_errno(errp, VK_EXIT_FAILED, e, "cannot read '%s'", is_stdin ? "standard input" : path);
+    return NULL;
+  }
+  if (!is_stdin)
+    fclose(f);
+  buf[len] = '\0';
+  return buf;
+}

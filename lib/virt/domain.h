@@ -1,0 +1,105 @@
+/* vkit — domains: listing, lifecycle and definitions.
+ *
+ * Lifecycle functions take a domain from vk_domain_lookup() and refuse an
+ * action whose target state the domain is already in (VK_EXIT_BUSY, "is
+ * already running"), unless VK_DOM_IDEMPOTENT is given, in which case they
+ * succeed without doing anything.
+ */
+#ifndef VK_VIRT_DOMAIN_H
+#define VK_VIRT_DOMAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+
+#include "util/error.h"
+
+enum {
+  VK_DOM_IDEMPOTENT = 1 << 0,   /* already in the requested state: success */
+};
+
+/* One domain in a listing. */
+typedef struct vk_dom_entry {
+  char *name;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  int id;                       /* -1 when not running */
+  int state, reason;            /* virDomainState and its reason */
+  bool persistent, autostart;
+} vk_dom_entry;
+
+typedef struct vk_dom_list {
+  vk_dom_entry *doms;
+  size_t n;
+} vk_dom_list;
+
+/* List the domains selected by `flags` (virConnectListAllDomainsFlags),
+ * sorted like virsh: running ones by id, then the others by name.  The
+ * states come from one bulk statistics call where the driver has it.
+ * Returns false with *errp set on failure; free with vk_dom_list_free(). */
+bool vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out,
+                    vk_error **errp);
+void vk_dom_list_free(vk_dom_list *l);
+
+/* Start a defined domain (VK_DOM_IDEMPOTENT: a running one is fine).
+ * With wait_ms >= 0 or -1 (no limit), and `wait` true, return only once
+ * it is running.  Returns false with *errp set. */
+bool vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
+                     vk_error **errp);
+
+/* Ask the guest to shut down (ACPI).  With `wait`, return once it is off
+ * (wait_ms < 0: no limit; expiry gives VK_EXIT_TIMEOUT).  With
+ * force_after_ms >= 0, a guest still up after that long is destroyed
+ * (and the wait continues until it is off). */
+bool vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
+                        int force_after_ms, vk_error **errp);
+
+/* Power off now (graceful: SIGTERM to the hypervisor process only). */
+bool vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **errp);
+
+/* Reboot a running domain. */
+bool vk_domain_reboot(virDomainPtr dom, vk_error **errp);
+
+/* Pause / unpause a running domain. */
+bool vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp);
+bool vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp);
+
+/* Turn autostart on or off (persistent domains only). */
+bool vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp);
+
+enum {
+  VK_UNDEF_REMOVE_STORAGE = 1 << 0,  /* delete the disk images too */
+  VK_UNDEF_KEEP_NVRAM = 1 << 1,      /* keep the UEFI variable store */
+  VK_UNDEF_SNAPSHOTS = 1 << 2,       /* drop snapshot (and checkpoint) metadata */
+};
+
+/* Remove the definition of `dom` (and, with VK_UNDEF_REMOVE_STORAGE, its
+ * disk images: device 'disk' only, never CD-ROMs, floppies, read-only or
+ * shareable disks; refused for a running domain).  The UEFI variable
+ * store is removed with the domain unless VK_UNDEF_KEEP_NVRAM.  A running
+ * persistent domain becomes transient, like virsh.  *removed (if
+ * non-NULL) receives a NULL-terminated list of the files removed, owned by
+ * the caller.  Returns false with *errp set. */
+bool vk_domain_undefine(virDomainPtr dom, unsigned flags, char ***removed,
+                        vk_error **errp);
+
+/* Define (persistent) or create (transient, started) a domain from XML,
+ * optionally validated against libvirt's schema.  Returns the new domain
+ * reference or NULL with *errp set. */
+virDomainPtr vk_domain_define(virConnectPtr conn, const char *xml, bool validate,
+                              vk_error **errp);
+virDomainPtr vk_domain_create(virConnectPtr conn, const char *xml, bool validate,
+                              vk_error **errp);
+
+/* The domain's XML (inactive: the persistent definition).  Returns a
+ * string the caller frees, or NULL with *errp set. */
+char *vk_domain_xml(virDomainPtr dom, bool inactive, vk_error **errp);
+
+/* Read a whole file ("-": stdin) into a NUL-terminated string the caller
+ * frees; NULL with *errp set (NOTFOUND for a missing file). */
+char *vk_read_file(const char *path, vk_error **errp);
+
+/* Free a NULL-terminated list of strings. */
+void vk_strv_free(char **v);
+
+#endif

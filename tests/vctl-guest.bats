@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# vctl against a real libvirtd (qemu:///system) running a real guest: the
+# boot-sector fixture prints a marker on its serial file and powers off.
+# Each state is checked with vctl and with virsh as an oracle.  The tests
+# run in order and share one domain.
+
+bats_require_minimum_version 1.5.0
+load virt-helpers
+
+NAME=vkit-t5-guest
+
+setup_file() {
+  requires virsh qemu-img qemu-system-x86_64 as ld
+  "$VK_SRCDIR/tests/libvirtd-start.sh"
+  cleanup_guests
+  export LIBVIRT_DEFAULT_URI=qemu:///system
+  export DISK=$BATS_FILE_TMPDIR/$NAME.qcow2 SERIAL=$BATS_FILE_TMPDIR/serial.log
+  make_guest_disk "$DISK"
+  guest_xml "$NAME" "$DISK" "$SERIAL" > "$BATS_FILE_TMPDIR/acpi.xml"
+  # the same guest without ACPI: its power-off write does nothing, so it
+  # stays up and ignores shutdown requests
+  sed '/<features>/d' "$BATS_FILE_TMPDIR/acpi.xml" > "$BATS_FILE_TMPDIR/noacpi.xml"
+}
+
+teardown_file() {
+  cleanup_guests
+}
+
+setup() {
+  requires virsh qemu-img qemu-system-x86_64
+}
+
+vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
+
+@test "define: shut off, seen by vctl and virsh" {
+  run vctl define "$BATS_FILE_TMPDIR/acpi.xml"
+  assert_success
+  run vctl domstate "$NAME"
+  assert_output "shut off"
+  assert_equal "$(vstate)" "shut off"
+  run vctl list --all --name
+  assert_line "$NAME"
+}
+
+@test "start: the guest prints its marker; shutdown --wait returns once it is off" {
+  : > "$SERIAL"
+  run vctl start "$NAME"
+  assert_success
+  assert_output "Domain '$NAME' started"
+  # the guest powers itself off within seconds; --idempotent covers the
+  # case where it is already off when the request arrives
+  run vctl shutdown --wait=120 --idempotent "$NAME"
+  assert_success
+  wait_for_text "$SERIAL" VKIT-GUEST-BOOTED 5
+  run vctl domstate --reason "$NAME"
+  assert_output --regexp '^shut off \((shutdown|destroyed)\)$'
+  assert_equal "$(vstate)" "shut off"
+}
+
+@test "a guest that ignores ACPI: start --wait-running, then shutdown --wait expires with 4" {
+  run vctl define "$BATS_FILE_TMPDIR/noacpi.xml"
+  assert_success
+  : > "$SERIAL"
+  run vctl start --wait-running=60 "$NAME"
+  assert_success
+  wait_for_text "$SERIAL" VKIT-GUEST-BOOTED 60
+  run vctl domstate "$NAME"
+  assert_output running
+  assert_equal "$(vstate)" running
+  run --separate-stderr vctl shutdown --wait=2 "$NAME"
+  assert_failure 4
+  assert_output ""
+  [ "$stderr" = "vctl: timed out after 2 s waiting for domain '$NAME' (still running)" ]
+  assert_equal "$(vstate)" running
+}
+
+@test "list and dominfo on the running guest agree with virsh" {
+  run vctl list
+  assert_success
+  assert_line --regexp "^ [0-9]+ +$NAME +running$"
+  local id
+  id=$(virsh domid "$NAME" | sed '/^$/d')
+  run vctl list --json
+  assert_equal "$(json_get "[d['id'] for d in j if d['name'] == '$NAME'][0]" <<<"$output")" "$id"
+  run vctl dominfo "$NAME"
+  assert_success
+  assert_equal "$(grep -v '^CPU time' <<<"$output")" "$(virsh dominfo "$NAME" | grep -v '^CPU time' | sed '/^$/d')"
+  run vctl dominfo --json "$NAME"
+  assert_equal "$(json_get 'j["memory"]' <<<"$output")" $((32 * 1024 * 1024))
+}
+
+@test "suspend and resume a real guest" {
+  run vctl suspend "$NAME"
+  assert_success
+  assert_equal "$(vstate)" paused
+  run vctl domstate --json "$NAME"
+  assert_equal "$(json_get 'j["state"]' <<<"$output")" paused
+  run vctl suspend "$NAME"
+  assert_failure 5
+  run vctl resume "$NAME"
+  assert_success
+  assert_equal "$(vstate)" running
+}
+
+@test "shutdown --force-after destroys a guest that ignores the request" {
+  run vctl shutdown --wait=60 --force-after=1 "$NAME"
+  assert_success
+  assert_output "Domain '$NAME' is shut off"
+  assert_equal "$(vstate)" "shut off"
+}
+
+@test "start again, destroy, and destroy of a stopped guest" {
+  run vctl start --wait-running=60 "$NAME"
+  assert_success
+  assert_equal "$(vstate)" running
+  run vctl start "$NAME"
+  assert_failure 5
+  run vctl destroy "$NAME"
+  assert_success
+  assert_equal "$(vstate)" "shut off"
+  run vctl domstate --reason "$NAME"
+  assert_output "shut off (destroyed)"
+  run vctl destroy "$NAME"
+  assert_failure 5
+  run vctl destroy --idempotent "$NAME"
+  assert_success
+}
+
+@test "undefine --remove-all-storage removes the definition and the disk" {
+  assert_file_exists "$DISK"
+  run vctl undefine --remove-all-storage "$NAME"
+  assert_success
+  assert_line "Domain '$NAME' has been undefined"
+  assert_line "Volume '$DISK' removed"
+  assert_file_not_exists "$DISK"
+  run virsh dominfo "$NAME"
+  assert_failure
+  run vctl domstate "$NAME"
+  assert_failure 3
+}

@@ -1,0 +1,99 @@
+# vkit — helpers for the vctl suites: a test-driver node with known
+# domains, and a real boot-sector guest on qemu:///system.
+
+load helpers
+
+# test_node DIR: write DIR/node.xml for libvirt's test driver (fresh state
+# on every connection) and print its URI.  Domains: vkit-t5-run (running,
+# disks, interface, VNC), vkit-t5-off (shut off), and a paused one whose
+# name holds spaces, quotes and '<'.
+test_node() {
+  local dir=$1
+  cat > "$dir/node.xml" <<'XML'
+<node>
+  <domain type='test'>
+    <name>vkit-t5-run</name>
+    <uuid>11111111-2222-3333-4444-555555555501</uuid>
+    <memory unit='MiB'>256</memory>
+    <currentMemory unit='MiB'>192</currentMemory>
+    <vcpu current='1'>2</vcpu>
+    <os><type>hvm</type></os>
+    <devices>
+      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/var/lib/vkit-t5/a.qcow2'/><target dev='vda' bus='virtio'/></disk>
+      <disk type='file' device='cdrom'><source file='/var/lib/vkit-t5/install.iso'/><target dev='sda' bus='sata'/><readonly/></disk>
+      <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><model type='virtio'/></interface>
+      <graphics type='vnc' port='5901' listen='127.0.0.1'/>
+    </devices>
+  </domain>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>vkit-t5-off</name>
+    <uuid>11111111-2222-3333-4444-555555555502</uuid>
+    <memory unit='MiB'>128</memory>
+    <os><type>hvm</type></os>
+    <test:runstate>5</test:runstate>
+  </domain>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>vkit-t5 odd "name" &lt;x&gt;</name>
+    <uuid>11111111-2222-3333-4444-555555555503</uuid>
+    <memory unit='MiB'>128</memory>
+    <os><type>hvm</type></os>
+    <test:runstate>3</test:runstate>
+  </domain>
+</node>
+XML
+  echo "test://$dir/node.xml"
+}
+
+# guest_xml NAME DISK SERIAL [UUID]: a TCG domain booting the boot-sector disk,
+# serial console to a file, ACPI on (the guest powers itself off).
+guest_xml() {
+  cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <uuid>${4:-7f6b5e1a-0c2d-4e3f-9a8b-7c6d5e4f3a21}</uuid>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$2'/>
+      <target dev='hda' bus='ide'/>
+    </disk>
+    <serial type='file'><source path='$3'/><target port='0'/></serial>
+    <graphics type='vnc' port='-1' listen='127.0.0.1'/>
+  </devices>
+</domain>
+XML
+}
+
+# make_guest_disk OUT: the boot sector, padded to 1 MiB, as qcow2.
+make_guest_disk() {
+  local raw=$1.raw
+  "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$raw"
+  truncate -s 1M "$raw"
+  qemu-img convert -q -f raw -O qcow2 "$raw" "$1"
+  rm -f "$raw"
+}
+
+# wait_for_file FILE TEXT SECS: until FILE contains TEXT (status 1 after SECS).
+wait_for_text() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# remove every vkit-t5- domain left on qemu:///system
+cleanup_guests() {
+  local d
+  for d in $(virsh -q -c qemu:///system list --all --name 2>/dev/null | grep '^vkit-t5-'); do
+    virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
+    virsh -q -c qemu:///system undefine --nvram "$d" >/dev/null 2>&1
+  done
+  return 0
+}
