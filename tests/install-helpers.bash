@@ -1,4 +1,5 @@
 # vkit — helpers for the vinstall suites.
+# shellcheck shell=bash disable=SC2154  # $output is set by bats' run
 
 # print_xml ARGS...: run vinstall --print-xml against the test driver and
 # keep the XML in $BATS_TEST_TMPDIR/dom.xml (validated against libvirt's
