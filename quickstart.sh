@@ -13,9 +13,9 @@ case "$mode" in demo|test) ;; *) echo "usage: $0 [test]" >&2; exit 2 ;; esac
 build_pkgs="build-essential autoconf automake libtool pkg-config
   libvirt-dev libxml2-dev zlib1g-dev libzstd-dev libpopt-dev"
 run_pkgs="qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu
-  libvirt-clients dnsmasq-base iptables binutils"
+  libvirt-clients dnsmasq-base iptables binutils osinfo-db ovmf"
 test_pkgs="bats bats-assert bats-support bats-file shellcheck mandoc groff-base
-  python3 xz-utils"
+  python3 xz-utils libxml2-utils busybox-static cpio"
 
 install_packages() {
   local want missing=() p

@@ -1,3 +1,3 @@
 # vinstall front end, its tests.
-vinstall_SOURCES = cmd/vinstall/main.c 
-BATS_TESTS += tests/vinstall.bats
+vinstall_SOURCES = cmd/vinstall/main.c
+BATS_TESTS += tests/vinstall.bats tests/vinstall-guest.bats

@@ -1,29 +1,186 @@
 /* vinstall — define and boot a new virtual machine. */
 #include <config.h>
 
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
 #include "util/cmd.h"
+#include "util/progress.h"
+#include "virt/conn.h"
+#include "virt/event.h"
+#include "virt/install.h"
+
+/* Options of the front end itself; the others go to vk_install_option. */
+enum {
+  OPT_WAIT = 100,
+  OPT_PRINT_XML,
+  OPT_DRY_RUN,
+  OPT_NOAUTOCONSOLE,
+  OPT_PROGRESS,
+};
+
+static vk_install install;
+static const char *opt_uri;
+static bool opt_print_xml, opt_dry_run, opt_noautoconsole, opt_progress, opt_wait;
+static int opt_wait_secs = -1;
+
+static const struct poptOption options[] = {
+  { "name", 'n', POPT_ARG_STRING, NULL, VK_IOPT_NAME, "name of the new domain", "NAME" },
+  { "memory", 0, POPT_ARG_STRING, NULL, VK_IOPT_MEMORY, "memory (MiB unless a unit is given; default 1 GiB or the OS variant's)", "SIZE" },
+  { "vcpus", 0, POPT_ARG_STRING, NULL, VK_IOPT_VCPUS, "virtual CPUs", "N[,maxvcpus=M,sockets=S,cores=C,threads=T]" },
+  { "cpu", 0, POPT_ARG_STRING, NULL, VK_IOPT_CPU, "CPU model", "host-passthrough|host-model|MODEL[,-FEATURE...]" },
+  { "machine", 0, POPT_ARG_STRING, NULL, VK_IOPT_MACHINE, "machine type (q35, pc, ...)", "TYPE" },
+  { "arch", 0, POPT_ARG_STRING, NULL, VK_IOPT_ARCH, "guest architecture", "ARCH" },
+  { "virt-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_VIRT_TYPE, "accelerator (default kvm when /dev/kvm is usable, else qemu)", "kvm|qemu" },
+  { "cdrom", 0, POPT_ARG_STRING, NULL, VK_IOPT_CDROM, "install from this ISO image", "PATH" },
+  { "import", 0, POPT_ARG_NONE, NULL, VK_IOPT_IMPORT, "boot the first --disk as it is", NULL },
+  { "pxe", 0, POPT_ARG_NONE, NULL, VK_IOPT_PXE, "install from the network (PXE)", NULL },
+  { "boot", 0, POPT_ARG_STRING, NULL, VK_IOPT_BOOT, "boot order, direct kernel boot or UEFI", "hd,cdrom,network|kernel=PATH,initrd=PATH,cmdline=ARGS|uefi[,secure-boot=on|off]" },
+  { "disk", 0, POPT_ARG_STRING, NULL, VK_IOPT_DISK, "a disk (repeatable); none for no disk", "path=PATH,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly" },
+  { "network", 'w', POPT_ARG_STRING, NULL, VK_IOPT_NETWORK, "a network card (repeatable)", "network=NAME|bridge=BR|user|none[,model=,mac=]" },
+  { "graphics", 0, POPT_ARG_STRING, NULL, VK_IOPT_GRAPHICS, "graphical console", "vnc[,listen=,port=]|spice|none" },
+  { "console", 0, POPT_ARG_STRING, NULL, VK_IOPT_CONSOLE, "the serial console (default pty)", "pty|file=PATH" },
+  { "serial", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_SERIAL, "one more serial port (repeatable)", "pty|file=PATH" },
+  { "os-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_TYPE, "OS family (linux, windows, ...; informational)", "TYPE" },
+  { "os-variant", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT, "OS variant from osinfo-db (debian12, win10, ...)", "NAME|generic|detect" },
+  { "print-xml", 0, POPT_ARG_NONE, NULL, OPT_PRINT_XML, "print the domain XML and create nothing", NULL },
+  { "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN, "run every check, print the XML, create nothing", NULL },
+  { "noautoconsole", 0, POPT_ARG_NONE, NULL, OPT_NOAUTOCONSOLE, "do not attach to the console", NULL },
+  { "wait", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT, "wait until the guest powers off (at most SECS seconds)", "SECS" },
+  { "autostart", 0, POPT_ARG_NONE, NULL, VK_IOPT_AUTOSTART, "start the domain when the host boots", NULL },
+  { "transient", 0, POPT_ARG_NONE, NULL, VK_IOPT_TRANSIENT, "do not keep the domain defined after it stops", NULL },
+  { "noreboot", 0, POPT_ARG_NONE, NULL, VK_IOPT_NOREBOOT, "do not boot the guest again after the install", NULL },
+  { "progress", 'p', POPT_ARG_NONE, NULL, OPT_PROGRESS, "show progress while disks are created", NULL },
+  { "connect", 'c', POPT_ARG_STRING, &opt_uri, 0, "hypervisor connection URI", "URI" },
+  POPT_TABLEEND
+};
+
+static bool
+option(int val, const char *arg, vk_error **errp)
+{
+  char *end;
+  long secs;
+
+  switch (val) {
+  case OPT_PRINT_XML: opt_print_xml = true; return true;
+  case OPT_DRY_RUN: opt_dry_run = true; return true;
+  case OPT_NOAUTOCONSOLE: opt_noautoconsole = true; return true;
+  case OPT_PROGRESS: opt_progress = true; return true;
+  case OPT_WAIT:
+    opt_wait = true;
+    if (!arg || !*arg || strcmp(arg, "-1") == 0)
+      return true;
+    secs = strtol(arg, &end, 10);
+    if (*end || secs < 0 || secs > INT_MAX / 1000)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--wait: '%s' is not a number of seconds", arg);
+    opt_wait_secs = (int)secs;
+    return true;
+  default:
+    return vk_install_option(&install, val, arg, errp);
+  }
+}
+
+static void
+progress(void *opaque, uint64_t done, uint64_t total)
+{
+  vk_progress *p = opaque;
+
+  if (done == 0)
+    vk_progress_start(p, opt_progress, "creating disks", total);
+  else
+    vk_progress_update(p, done);
+}
+
+static int
+finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_error *err, int rc)
+{
+  if (err)
+    rc = vk_cmd_fail(ctx, err);
+  vk_install_clear(&install);
+  if (conn)
+    virConnectClose(conn);
+  return rc;
+}
 
 static int
 run(vk_cmd_ctx *ctx)
 {
   vk_error *err = NULL;
-  vk_error_set(&err, VK_EXIT_FAILED, "installing is not implemented in this version of vkit");
-  return vk_cmd_fail(ctx, err);
+  virConnectPtr conn;
+  vk_progress bar = { 0 };
+  const char *name;
+
+  conn = vk_conn_open(opt_uri, 0, &err);
+  if (!conn)
+    return finish(ctx, NULL, err, 0);
+  if (!vk_install_prepare(&install, conn, &err)) {
+    if (err->code == VK_EXIT_USAGE) {
+      int rc = vk_cmd_usage(ctx, "%s", err->msg);
+      vk_error_free(err);
+      return finish(ctx, conn, NULL, rc);
+    }
+    return finish(ctx, conn, err, 0);
+  }
+  for (size_t i = 0; i < install.nnotes; i++)
+    vk_cmd_warn(ctx, "%s", install.notes[i]);
+
+  if (opt_print_xml || opt_dry_run) {
+    CLEANUP_FREE char *xml = NULL;
+    if (opt_dry_run && !vk_install_preflight(&install, conn, &err))
+      return finish(ctx, conn, err, 0);
+    xml = vk_install_xml(&install, false, &err);
+    if (!xml)
+      return finish(ctx, conn, err, 0);
+    fputs(xml, ctx->out);
+    return finish(ctx, conn, NULL, 0);
+  }
+
+  install.progress = progress;
+  install.progress_opaque = &bar;
+  if (!vk_install_run(&install, conn, &err)) {
+    vk_progress_finish(&bar, false);
+    return finish(ctx, conn, err, 0);
+  }
+  vk_progress_finish(&bar, true);
+  name = install.spec.name;
+  for (size_t i = 0; i < install.spec.ndisks; i++)
+    if (install.spec.disks[i].created)
+      vk_cmd_warn(ctx, "created %s", install.spec.disks[i].path);
+  /* vinstall never attaches a console itself: it says where it is. */
+  (void)opt_noautoconsole;
+  vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
+
+  if (opt_wait) {
+    int state;
+    if (!vk_domain_wait_state(install.dom, VK_STATE_BIT(VIR_DOMAIN_SHUTOFF),
+                              opt_wait_secs < 0 ? -1 : opt_wait_secs * 1000, &state, &err)) {
+      if (err->code == VK_EXIT_TIMEOUT)
+        vk_error_prefix(&err, "domain %s is still running after %d s", name, opt_wait_secs);
+      return finish(ctx, conn, err, 0);
+    }
+    if (!vk_install_finish(&install, conn, &err))
+      return finish(ctx, conn, err, 0);
+  }
+  return finish(ctx, conn, NULL, 0);
 }
 
-static const vk_subcmd install = {
-  "vinstall", run, "--name NAME [OPTIONS]",
-  "Define and boot a new virtual machine", NULL, 0, 0, 0, NULL
+static const vk_subcmd cmd = {
+  "vinstall", run, "--name NAME (--cdrom ISO|--import|--pxe|--boot kernel=PATH) [OPTIONS]",
+  "Define and boot a new virtual machine", options, 0, 0, 0, option
 };
 
 static const vk_tool tool = {
   .name = "vinstall",
   .summary = "Define and boot a new virtual machine",
-  .single = &install,
+  .single = &cmd,
 };
 
 int
 main(int argc, char **argv)
 {
+  vk_install_init(&install);
   return vk_tool_main(&tool, argc, argv);
 }

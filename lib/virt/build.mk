@@ -1,1 +1,16 @@
 # lib/virt, domain XML building and the install flow (vinstall).
+lib_libvkit_a_SOURCES += \
+	lib/virt/domxml.c lib/virt/domxml.h \
+	lib/virt/osinfo.c lib/virt/osinfo.h \
+	lib/virt/firmware.c lib/virt/firmware.h \
+	lib/virt/install.c lib/virt/install.h \
+	lib/virt/install-opts.c lib/virt/install-check.c
+
+UNIT_TESTS += tests/unit/test-domxml tests/unit/test-install
+tests_unit_test_domxml_SOURCES = tests/unit/test-domxml.c tests/unit/tap.h
+tests_unit_test_domxml_LDADD = $(VK_LIBS)
+tests_unit_test_install_SOURCES = tests/unit/test-install.c tests/unit/tap.h
+tests_unit_test_install_LDADD = $(VK_LIBS)
+
+EXTRA_DIST += tests/install-helpers.bash tests/fixtures/initramfs/make-initramfs.sh
+lib_libvkit_a_SOURCES += lib/virt/install-run.c lib/virt/install-disk.c lib/virt/install-disk.h

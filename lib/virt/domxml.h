@@ -1,0 +1,93 @@
+/* vkit — libvirt domain XML built with libxml2 from a plain description.
+ *
+ * A vk_domspec says what the new machine looks like; vk_domxml_build()
+ * turns it into libvirt domain XML.  Every name, path and string reaches the
+ * XML through libxml2 (text nodes and attribute values), so quotes, '&', '<'
+ * and spaces are always escaped correctly.  Filling in defaults (disk
+ * targets, the network, firmware) is the caller's job (see install.h); the
+ * builder writes what it is given.
+ */
+#ifndef VK_VIRT_DOMXML_H
+#define VK_VIRT_DOMXML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+typedef struct vk_disk_spec {
+  char *path;            /* image, ISO or device; NULL: empty cdrom drive */
+  char *format;          /* "raw" or "qcow2"; NULL: let libvirt decide */
+  char *bus;             /* "virtio", "sata", "scsi", "ide" */
+  char *cache;           /* libvirt cache mode, or NULL */
+  char *backing;         /* backing file of an image to create, or NULL */
+  char *backing_format;  /* its format, or NULL */
+  char *device;          /* "disk" or "cdrom" */
+  char *target;          /* "vda", "sdb", ...: set before building */
+  uint64_t size;         /* bytes to create; 0: an existing image */
+  bool readonly;
+  bool create;           /* the image is created by the install */
+  bool created;          /* ... and was created (for rollback) */
+} vk_disk_spec;
+
+typedef struct vk_net_spec {
+  char *type;            /* "network", "bridge" or "user" */
+  char *source;          /* network or bridge name; NULL for user */
+  char *model;           /* "virtio", "e1000", ... */
+  char *mac;             /* "52:54:00:..." or NULL: libvirt picks one */
+} vk_net_spec;
+
+typedef struct vk_chardev_spec {
+  char *type;            /* "pty" or "file" */
+  char *path;            /* for "file" */
+} vk_chardev_spec;
+
+typedef struct vk_domspec {
+  char *name;
+  char *virt_type;       /* "kvm" or "qemu" */
+  char *arch;            /* "x86_64", ... or NULL */
+  char *machine;         /* "q35", "pc", ... or NULL */
+  uint64_t memory_kib;
+  unsigned vcpus, maxvcpus;          /* maxvcpus 0: same as vcpus */
+  unsigned sockets, cores, threads;  /* 0 each: no topology */
+  char *cpu_mode;        /* "host-passthrough", "host-model", "custom" or NULL */
+  char *cpu_model;       /* for "custom" */
+  char **cpu_disable;    /* features to disable */
+  size_t ncpu_disable;
+
+  /* Boot: either boot devices in order, or a kernel. */
+  char *boot_dev[4];     /* "hd", "cdrom", "network"; NULL-terminated */
+  char *kernel, *initrd, *cmdline;
+  bool uefi;
+  int secure_boot;       /* -1: not asked, 0 off, 1 on */
+  char *loader;          /* firmware code file (chosen from descriptors) */
+  char *loader_type;     /* "pflash" or "rom" */
+  char *nvram_template;  /* firmware variables template */
+  bool smm;              /* secure boot needs SMM */
+
+  char *os_url;          /* libosinfo id URL for <metadata>, or NULL */
+  const char *on_reboot; /* "restart" or "destroy" */
+
+  vk_disk_spec *disks;
+  size_t ndisks;
+  vk_net_spec *nets;
+  size_t nnets;
+  char *graphics;        /* "vnc", "spice" or NULL: none */
+  char *graphics_listen; /* address or NULL */
+  int graphics_port;     /* -1: automatic */
+  vk_chardev_spec console;       /* the first serial port, also the console */
+  vk_chardev_spec *serials;      /* more serial ports */
+  size_t nserials;
+} vk_domspec;
+
+/* Build the domain XML for spec.  Returns a newly allocated string the
+ * caller frees, or NULL with *errp set (an unusable spec is
+ * VK_EXIT_USAGE, out of memory VK_EXIT_FAILED). */
+char *vk_domxml_build(const vk_domspec *spec, vk_error **errp);
+
+/* Release everything a spec owns (the strings, arrays) and zero it; the
+ * struct itself belongs to the caller. */
+void vk_domspec_clear(vk_domspec *spec);
+
+#endif

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# vinstall with real guests on the real daemon (qemu:///system, TCG):
+# the boot-sector guest imported from a qcow2 disk, a direct kernel boot
+# with a busybox initramfs and a created second disk, --wait, rollback.
+
+load helpers
+load install-helpers
+
+bats_require_minimum_version 1.5.0
+
+URI=qemu:///system
+
+setup_file() {
+  "$VK_SRCDIR/tests/libvirtd-start.sh" >&2
+  export T6_DIR="$BATS_FILE_TMPDIR"
+  # The boot-sector guest on a qcow2 disk.
+  "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$T6_DIR/bs.raw"
+  truncate -s 1M "$T6_DIR/bs.raw"
+  qemu-img convert -f raw -O qcow2 "$T6_DIR/bs.raw" "$T6_DIR/bs.qcow2"
+  # Kernel and initramfs, cached between runs.
+  export T6_KDIR=${VK_TEST_CACHE:-/var/cache/vkit-tests}/kernel
+  "$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh" "$T6_KDIR" >&2
+}
+
+setup() {
+  requires virsh qemu-img qemu-system-x86_64
+  cleanup_t6_domains
+}
+
+teardown() {
+  cleanup_t6_domains
+  virsh -c "$URI" net-undefine vkit-t6-off >/dev/null 2>&1 || true
+}
+
+state() {
+  virsh -c "$URI" domstate "$1" 2>/dev/null | head -n 1
+}
+
+@test "import the boot-sector guest; marker on the serial log; --wait returns at power-off" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  log=$BATS_TEST_TMPDIR/serial.log
+  run --separate-stderr vinstall -c "$URI" --name vkit-t6-bs --virt-type qemu --memory 64 \
+    --import --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
+    --console "file=$log" --wait=120
+  assert_success
+  [[ "$stderr" == *"vctl console vkit-t6-bs"* ]]
+  run grep -c VKIT-GUEST-BOOTED "$log"
+  assert_output 1
+  [ "$(state vkit-t6-bs)" = "shut off" ]
+  # defined persistently, with the XML vinstall made
+  run virsh -c "$URI" dumpxml vkit-t6-bs
+  assert_output --partial "$BATS_TEST_TMPDIR/d.qcow2"
+  assert_output --partial "<acpi/>"
+}
+
+@test "--transient: the guest is gone after it powers off" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  run vinstall -c "$URI" --name vkit-t6-tr --virt-type qemu --memory 64 --transient \
+    --import --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
+    --console "file=$BATS_TEST_TMPDIR/s.log" --wait=120
+  assert_success
+  grep -q VKIT-GUEST-BOOTED "$BATS_TEST_TMPDIR/s.log"
+  run virsh -c "$URI" domstate vkit-t6-tr
+  assert_failure
+}
+
+@test "--wait expiring exits 4 and leaves the guest running" {
+  # a blank disk: the BIOS finds nothing to boot and waits forever
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name vkit-t6-wait --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --wait=2
+  assert_failure 4
+  assert_output --partial "still running"
+  [ "$(state vkit-t6-wait)" = running ]
+}
+
+@test "--autostart sets autostart" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name vkit-t6-auto --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --autostart --noautoconsole
+  assert_success
+  run virsh -c "$URI" dominfo vkit-t6-auto
+  assert_output --regexp 'Autostart: +enable'
+}
+
+@test "direct kernel boot; a created second disk is seen by the guest" {
+  log=$BATS_TEST_TMPDIR/k.log
+  run --separate-stderr vinstall -c "$URI" --name vkit-t6-kern --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet" \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" \
+    --disk "path=$BATS_TEST_TMPDIR/second.qcow2,size=64M" \
+    --network none --console "file=$log" --wait=180
+  assert_success
+  [[ "$stderr" == *"created $BATS_TEST_TMPDIR/second.qcow2"* ]]
+  grep -q VKIT-INITRAMFS-BOOTED "$log"
+  run grep 'VKIT-DISKS:' "$log"
+  assert_output --partial "vda vdb"
+  # 64 MiB = 131072 sectors of 512 bytes
+  run grep 'VKIT-DISK vdb' "$log"
+  assert_output --partial "131072 sectors"
+  run qemu-img check "$BATS_TEST_TMPDIR/second.qcow2"
+  assert_success
+  [ "$(state vkit-t6-kern)" = "shut off" ]
+}
+
+@test "rollback: a name taken between pre-flight and define leaves no image and keeps the other domain" {
+  other=$BATS_TEST_TMPDIR/other.xml
+  cat >"$other" <<XML
+<domain type='qemu'><name>vkit-t6-race</name><memory unit='MiB'>64</memory>
+<os><type>hvm</type></os></domain>
+XML
+  run env VKIT_INSTALL_HOOK_BEFORE_DEFINE="virsh -c $URI define $other >/dev/null" \
+    "$VK_BUILDDIR/vinstall" -c "$URI" --name vkit-t6-race --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk size=16M --network none
+  assert_failure
+  assert_output --partial "vkit-t6-race"
+  run ls /var/lib/libvirt/images/
+  refute_output --partial "vkit-t6-race"
+  # the domain that won the race is untouched
+  run virsh -c "$URI" dumpxml vkit-t6-race
+  assert_success
+  refute_output --partial "<disk"
+}
+
+@test "rollback: a start failure removes the definition and the created image" {
+  run vinstall -c "$URI" --name vkit-t6-nostart --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk "path=$BATS_TEST_TMPDIR/n.qcow2,size=16M" \
+    --network none --cpu no-such-cpu-model
+  assert_failure
+  [ ! -e "$BATS_TEST_TMPDIR/n.qcow2" ]
+  run virsh -c "$URI" domstate vkit-t6-nostart
+  assert_failure
+}
+
+@test "pre-flight: a disk used by another domain exits 5, nothing created" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/shared.qcow2"
+  cat >"$BATS_TEST_TMPDIR/owner.xml" <<XML
+<domain type='qemu'><name>vkit-t6-owner</name><memory unit='MiB'>64</memory>
+<os><type>hvm</type></os><devices><disk type='file' device='disk'>
+<driver name='qemu' type='qcow2'/><source file='$BATS_TEST_TMPDIR/shared.qcow2'/>
+<target dev='vda' bus='virtio'/></disk></devices></domain>
+XML
+  virsh -c "$URI" define "$BATS_TEST_TMPDIR/owner.xml" >/dev/null
+  run vinstall -c "$URI" --name vkit-t6-user --virt-type qemu --import \
+    --disk "$BATS_TEST_TMPDIR/shared.qcow2,format=qcow2" --disk size=1 --network none
+  assert_failure 5
+  assert_output --partial "in use by domain vkit-t6-owner"
+  run virsh -c "$URI" domstate vkit-t6-user
+  assert_failure
+  run ls /var/lib/libvirt/images/
+  refute_output --partial "vkit-t6-user"
+}
+
+@test "pre-flight: an inactive network exits 5" {
+  cat >"$BATS_TEST_TMPDIR/net.xml" <<XML
+<network><name>vkit-t6-off</name><ip address='192.168.235.1' netmask='255.255.255.0'/></network>
+XML
+  virsh -c "$URI" net-define "$BATS_TEST_TMPDIR/net.xml" >/dev/null
+  run vinstall -c "$URI" --name vkit-t6-net --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --network network=vkit-t6-off
+  assert_failure 5
+  assert_output --partial "not active"
+  run virsh -c "$URI" domstate vkit-t6-net
+  assert_failure
+}
+
+@test "bad input on the real daemon: unknown network, missing ISO, bad sizes leave nothing" {
+  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --cdrom /nonexistent.iso --disk size=1
+  assert_failure 3
+  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk size=1 --network network=vkit-t6-nonet
+  assert_failure 3
+  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --import --disk size=0
+  assert_failure 2
+  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --import --disk size=1Q
+  assert_failure 2
+  run virsh -c "$URI" domstate vkit-t6-bad
+  assert_failure
+  run ls /var/lib/libvirt/images/
+  refute_output --partial "vkit-t6-bad"
+}
+
+@test "an image directory that cannot be written exits 2, nothing left" {
+  # /proc/sys is read-only even for root
+  run vinstall -c "$URI" --name vkit-t6-ro --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk path=/proc/sys/vkit-t6.qcow2,size=1 --network none
+  assert_failure 2
+  assert_output --partial "not writable"
+  run virsh -c "$URI" domstate vkit-t6-ro
+  assert_failure
+}
