@@ -4,4 +4,17 @@
 
 #include "util/cmd.h"
 
+/* create.c */
+extern const struct poptOption vimg_create_options[];
+bool vimg_create_option(int val, const char *arg, vk_error **errp);
+int vimg_create(vk_cmd_ctx *ctx);
+
+/* info.c */
+extern const struct poptOption vimg_info_options[];
+int vimg_info(vk_cmd_ctx *ctx);
+
+/* resize.c */
+extern const struct poptOption vimg_resize_options[];
+int vimg_resize(vk_cmd_ctx *ctx);
+
 #endif

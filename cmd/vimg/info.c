@@ -1,0 +1,166 @@
+/* vimg info — what an image is: format, sizes, qcow2 details, backing. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+#include "util/size.h"
+#include "vimg.h"
+
+static int opt_json;
+static int opt_chain;
+static int opt_share;
+static char *opt_format;
+
+const struct poptOption vimg_info_options[] = {
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print JSON", NULL },
+  { "backing-chain", '\0', POPT_ARG_NONE, &opt_chain, 0, "report every image of the backing chain", NULL },
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format (default: detected)", "FMT" },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_share, 0, "open even if the image is in use for writing", NULL },
+  POPT_TABLEEND
+};
+
+#define MAX_CHAIN 64
+
+static void
+print_text(FILE *f, const vk_image_info *in, bool first)
+{
+  char a[VK_SIZE_BUFLEN], b[VK_SIZE_BUFLEN];
+
+  if (!first)
+    fprintf(f, "\n");
+  fprintf(f, "image: %s\n", in->filename);
+  fprintf(f, "file format: %s\n", vk_image_format_name(in->format));
+  fprintf(f, "virtual size: %s (%" PRIu64 " bytes)\n", vk_format_size(in->virtual_size, a),
+          in->virtual_size);
+  fprintf(f, "disk size: %s\n", vk_format_size(in->disk_size, b));
+  if (in->format == VK_FMT_QCOW2)
+    fprintf(f, "cluster_size: %" PRIu32 "\n", in->cluster_size);
+  if (in->backing_file) {
+    if (in->backing_full && strcmp(in->backing_full, in->backing_file) != 0)
+      fprintf(f, "backing file: %s (actual path: %s)\n", in->backing_file, in->backing_full);
+    else
+      fprintf(f, "backing file: %s\n", in->backing_file);
+    if (in->backing_format)
+      fprintf(f, "backing file format: %s\n", in->backing_format);
+  }
+  if (in->format == VK_FMT_QCOW2) {
+    fprintf(f, "Format specific information:\n");
+    fprintf(f, "    compat: %s\n", in->version == 2 ? "0.10" : "1.1");
+    if (in->version >= 3) {
+      fprintf(f, "    compression type: %s\n", vk_compression_name(in->compression));
+      fprintf(f, "    lazy refcounts: %s\n", in->lazy_refcounts ? "true" : "false");
+    }
+    fprintf(f, "    refcount bits: %d\n", in->refcount_bits);
+    fprintf(f, "    corrupt: %s\n", in->corrupt ? "true" : "false");
+    fprintf(f, "    extended l2: %s\n", in->extended_l2 ? "true" : "false");
+    if (in->dirty)
+      fprintf(f, "    dirty: true\n");
+  }
+}
+
+static void
+print_json(vk_json *j, const vk_image_info *in)
+{
+  vk_json_begin_object(j);
+  vk_json_kv_string(j, "filename", in->filename);
+  vk_json_kv_string(j, "format", vk_image_format_name(in->format));
+  vk_json_kv_uint(j, "virtual_size", in->virtual_size);
+  vk_json_kv_uint(j, "disk_size", in->disk_size);
+  vk_json_kv_uint(j, "file_length", in->file_length);
+  if (in->format == VK_FMT_QCOW2) {
+    vk_json_kv_uint(j, "cluster_size", in->cluster_size);
+    vk_json_kv_string(j, "compat", in->version == 2 ? "0.10" : "1.1");
+    vk_json_kv_int(j, "refcount_bits", in->refcount_bits);
+    vk_json_kv_string(j, "compression_type", vk_compression_name(in->compression));
+    vk_json_kv_bool(j, "lazy_refcounts", in->lazy_refcounts);
+    vk_json_kv_bool(j, "extended_l2", in->extended_l2);
+    vk_json_kv_bool(j, "corrupt", in->corrupt);
+    vk_json_kv_bool(j, "dirty", in->dirty);
+    vk_json_kv_uint(j, "snapshots", in->nb_snapshots);
+  }
+  if (in->backing_file) {
+    vk_json_kv_string(j, "backing_file", in->backing_file);
+    vk_json_kv_string(j, "full_backing_file", in->backing_full);
+    if (in->backing_format)
+      vk_json_kv_string(j, "backing_format", in->backing_format);
+    else
+      vk_json_kv_null(j, "backing_format");
+  }
+  vk_json_end_object(j);
+}
+
+int
+vimg_info(vk_cmd_ctx *ctx)
+{
+  vk_image *chain[MAX_CHAIN] = { NULL };
+  char *full[MAX_CHAIN] = { NULL };
+  vk_image_info infos[MAX_CHAIN];
+  vk_image_format fmt = VK_FMT_NONE;
+  vk_error *err = NULL;
+  unsigned flags = VK_IMAGE_NO_BACKING | (opt_share ? VK_IMAGE_FORCE_SHARE : 0);
+  const char *path = ctx->argv[0];
+  int n = 0, rc = 0;
+
+  if (opt_format && !vk_image_format_parse(opt_format, &fmt, &err)) {
+    rc = vk_cmd_usage(ctx, "%s", err->msg);
+    vk_error_free(err);
+    return rc;
+  }
+  for (;;) {
+    if (n == MAX_CHAIN) {
+      vk_error_set(&err, VK_EXIT_CORRUPT, "%s: backing chain deeper than %d (a loop?)",
+                   ctx->argv[0], MAX_CHAIN);
+      goto fail;
+    }
+    chain[n] = vk_image_open(path, fmt, flags, &err);
+    if (!chain[n])
+      goto fail;
+    if (!vk_image_get_info(chain[n], &infos[n], &err))
+      goto fail;
+    if (infos[n].backing_file) {
+      full[n] = vk_image_resolve_backing(path, infos[n].backing_file);
+      if (!full[n]) {
+        vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
+        goto fail;
+      }
+      infos[n].backing_full = full[n];
+    }
+    n++;
+    if (!opt_chain || !infos[n - 1].backing_file)
+      break;
+    path = full[n - 1];
+    fmt = VK_FMT_NONE;
+    if (infos[n - 1].backing_format &&
+        !vk_image_format_parse(infos[n - 1].backing_format, &fmt, &err))
+      goto fail;
+  }
+
+  if (opt_json) {
+    vk_json *j = vk_json_new(ctx->out);
+    if (opt_chain)
+      vk_json_begin_array(j);
+    for (int i = 0; i < n; i++)
+      print_json(j, &infos[i]);
+    if (opt_chain)
+      vk_json_end_array(j);
+    vk_json_free(j);
+  } else {
+    for (int i = 0; i < n; i++)
+      print_text(ctx->out, &infos[i], i == 0);
+  }
+  goto out;
+
+fail:
+  rc = vk_cmd_fail(ctx, err);
+out:
+  for (int i = 0; i < MAX_CHAIN; i++) {
+    vk_image_close(chain[i], NULL);
+    free(full[i]);
+  }
+  return rc;
+}

@@ -1,0 +1,85 @@
+/* vimg resize — grow or shrink an image. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "util/cleanup.h"
+#include "util/size.h"
+#include "vimg.h"
+
+static char *opt_format;
+static char *opt_prealloc;
+static int opt_shrink;
+static int opt_quiet;
+
+const struct poptOption vimg_resize_options[] = {
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw or qcow2 (required)", "FMT" },
+  { "shrink", '\0', POPT_ARG_NONE, &opt_shrink, 0, "allow making the image smaller (data past the new end is lost)", NULL },
+  { "preallocation", '\0', POPT_ARG_STRING, &opt_prealloc, 0,
+    "allocate the new area: off (default), metadata (qcow2), falloc or full", "MODE" },
+  { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; vimg resize prints nothing", NULL },
+  POPT_TABLEEND
+};
+
+int
+vimg_resize(vk_cmd_ctx *ctx)
+{
+  CLEANUP_ERROR vk_error *err = NULL;
+  const char *path = ctx->argv[0], *arg = ctx->argv[1];
+  vk_image_format fmt = VK_FMT_NONE;
+  vk_prealloc prealloc = VK_PREALLOC_OFF;
+  uint64_t delta, size, cur;
+  vk_image *img;
+  int sign = 0;
+
+  if (opt_prealloc && !vk_prealloc_parse(opt_prealloc, &prealloc, &err))
+    return vk_cmd_usage(ctx, "%s", err->msg);
+  if (!opt_format) {
+    vk_image_format probed;
+    if (!vk_image_probe(path, &probed, &err))
+      return vk_cmd_fail(ctx, VK_STEAL(err));
+    return vk_cmd_usage(ctx, "give the format of '%s' with -f (it looks like %s); vimg does not guess the format of an image it writes",
+                        path, vk_image_format_name(probed));
+  }
+  if (!vk_image_format_parse(opt_format, &fmt, &err))
+    return vk_cmd_usage(ctx, "%s", err->msg);
+  if (arg[0] == '+' || arg[0] == '-')
+    sign = *arg++ == '+' ? 1 : -1;
+  if (!vk_parse_size(arg, &delta, &err))
+    return vk_cmd_usage(ctx, "%s", err->msg);
+
+  img = vk_image_open(path, fmt, VK_IMAGE_RDWR | VK_IMAGE_NO_BACKING, &err);
+  if (!img)
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  cur = vk_image_size(img);
+  if (sign > 0) {
+    size = cur + delta;
+    if (size < cur) {
+      vk_image_close(img, NULL);
+      return vk_cmd_usage(ctx, "size overflows");
+    }
+  } else if (sign < 0) {
+    if (delta > cur) {
+      vk_image_close(img, NULL);
+      return vk_cmd_usage(ctx, "cannot shrink '%s' below zero", path);
+    }
+    size = cur - delta;
+  } else {
+    size = delta;
+  }
+  if (size < cur && !opt_shrink) {
+    vk_image_close(img, NULL);
+    return vk_cmd_usage(ctx, "shrinking '%s' loses data past the new end: use --shrink", path);
+  }
+  if (!vk_image_truncate(img, size, prealloc, opt_shrink ? VK_TRUNCATE_SHRINK : 0, &err)) {
+    vk_image_close(img, NULL);
+    if (err->code == VK_EXIT_USAGE)
+      return vk_cmd_usage(ctx, "%s", err->msg);
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  }
+  if (!vk_image_close(img, &err))
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  return 0;
+}

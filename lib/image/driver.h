@@ -1,0 +1,76 @@
+/* vkit — the block-driver vtable behind vk_image (internal to lib/image).
+ *
+ * Each driver fills a vk_image_driver; vk_image_open() picks one by format.
+ * The generic layer (image.c) checks ranges before calling the driver, so
+ * drivers may assume off+len <= virtual size and len > 0.
+ */
+#ifndef VK_IMAGE_DRIVER_H
+#define VK_IMAGE_DRIVER_H
+
+#include <sys/types.h>
+
+#include "image.h"
+
+typedef struct vk_image_driver {
+  const char *name;
+  /* Open img->fd (already opened and locked); set img->size and img->priv. */
+  bool (*open)(vk_image *img, vk_error **errp);
+  bool (*pread)(vk_image *img, void *buf, size_t len, uint64_t off,
+                vk_error **errp);
+  bool (*pwrite)(vk_image *img, const void *buf, size_t len, uint64_t off,
+                 vk_error **errp);
+  bool (*pwrite_zeroes)(vk_image *img, uint64_t off, uint64_t len,
+                        unsigned flags, vk_error **errp);
+  bool (*discard)(vk_image *img, uint64_t off, uint64_t len, vk_error **errp);
+  bool (*flush)(vk_image *img, vk_error **errp);
+  bool (*truncate)(vk_image *img, uint64_t size, vk_prealloc prealloc,
+                   unsigned flags, vk_error **errp);
+  /* One extent of this layer only (depth 0). */
+  bool (*block_status)(vk_image *img, uint64_t off, uint64_t len,
+                       vk_extent *out, vk_error **errp);
+  bool (*write_compressed)(vk_image *img, uint64_t off, const void *data,
+                           size_t len, vk_error **errp);
+  bool (*info)(vk_image *img, vk_image_info *info, vk_error **errp);
+  /* Write back state (clean bit); free priv.  Must not close img->fd. */
+  bool (*close)(vk_image *img, vk_error **errp);
+} vk_image_driver;
+
+struct vk_image {
+  const vk_image_driver *drv;
+  vk_image_format format;
+  char *filename;           /* as given */
+  int fd;
+  bool writable;
+  unsigned flags;           /* VK_IMAGE_* open flags */
+  uint64_t size;            /* virtual size */
+  vk_image *backing;        /* owned */
+  void *priv;               /* driver state */
+};
+
+/* Internal truncate flag: the size is already `size`; only preallocate
+ * [0, size) (image creation). */
+#define VK_TRUNCATE_PREALLOC_ONLY (1u << 16)
+
+extern const vk_image_driver vk_raw_driver;
+extern const vk_image_driver vk_qcow2_driver;
+
+/* Full pread/pwrite on a host fd: loops over short transfers; a pread
+ * past EOF fills the rest with zeros. */
+bool vk_host_pread(int fd, void *buf, size_t len, uint64_t off,
+                   const char *file, vk_error **errp);
+bool vk_host_pwrite(int fd, const void *buf, size_t len, uint64_t off,
+                    const char *file, vk_error **errp);
+/* fdatasync with an error message. */
+bool vk_host_sync(int fd, const char *file, vk_error **errp);
+
+/* Read from the backing chain (zeros past its end or without one). */
+bool vk_image_read_backing(vk_image *img, void *buf, size_t len, uint64_t off,
+                           vk_error **errp);
+
+
+/* qcow2-create.c: write a new empty qcow2 image described by *o into the
+ * empty file fd (no preallocation; that is done through the driver). */
+bool qcow2_create_file(int fd, const char *path, const vk_image_opts *o,
+                       const char *backing_fmt, vk_error **errp);
+
+#endif

@@ -1,0 +1,496 @@
+/* vkit — the generic image layer: open, create, range checks, backing
+ * chains, block status across layers. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "lock.h"
+#include "qcow2-header.h"
+#include "util/cleanup.h"
+
+#define MAX_BACKING_DEPTH 64
+
+bool
+vk_host_pread(int fd, void *buf, size_t len, uint64_t off, const char *file,
+              vk_error **errp)
+{
+  unsigned char *p = buf;
+
+  while (len) {
+    ssize_t n = pread(fd, p, len, (off_t)off);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: read error", file);
+    }
+    if (n == 0) {
+      memset(p, 0, len);
+      return true;
+    }
+    p += n;
+    off += (uint64_t)n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+bool
+vk_host_pwrite(int fd, const void *buf, size_t len, uint64_t off, const char *file,
+               vk_error **errp)
+{
+  const unsigned char *p = buf;
+
+  while (len) {
+    ssize_t n = pwrite(fd, p, len, (off_t)off);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: write error", file);
+    }
+    p += n;
+    off += (uint64_t)n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+bool
+vk_host_sync(int fd, const char *file, vk_error **errp)
+{
+  if (fdatasync(fd) < 0 && errno != EINVAL)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot sync", file);
+  return true;
+}
+
+char *
+vk_image_resolve_backing(const char *overlay, const char *name)
+{
+  CLEANUP_FREE char *copy = NULL;
+  char *out = NULL;
+  const char *dir;
+
+  if (name[0] == '/' || !strchr(overlay, '/'))
+    return strdup(name);
+  if (!(copy = strdup(overlay)))
+    return NULL;
+  dir = dirname(copy);
+  if (asprintf(&out, "%s/%s", dir, name) < 0)
+    return NULL;
+  return out;
+}
+
+bool
+vk_image_probe(const char *path, vk_image_format *out, vk_error **errp)
+{
+  unsigned char magic[4];
+  CLEANUP_CLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
+  if (!vk_host_pread(fd, magic, 4, 0, path, errp))
+    return false;
+  *out = vk_be32(magic) == QCOW2_MAGIC ? VK_FMT_QCOW2 : VK_FMT_RAW;
+  return true;
+}
+
+static const vk_image_driver *
+driver_for(vk_image_format fmt)
+{
+  return fmt == VK_FMT_QCOW2 ? &vk_qcow2_driver : &vk_raw_driver;
+}
+
+static vk_image *
+open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
+           vk_error **errp)
+{
+  vk_image *img;
+  bool rw = flags & VK_IMAGE_RDWR;
+  vk_lock_mode mode;
+
+  if (depth > MAX_BACKING_DEPTH) {
+    vk_error_set(errp, VK_EXIT_CORRUPT, "%s: backing chain deeper than %d (a loop?)",
+                 path, MAX_BACKING_DEPTH);
+    return NULL;
+  }
+  if (rw && (flags & VK_IMAGE_FORCE_SHARE)) {
+    vk_error_set(errp, VK_EXIT_USAGE, "--force-share is only for read-only use");
+    return NULL;
+  }
+  if (fmt == VK_FMT_NONE) {
+    if (rw) {
+      vk_error_set(errp, VK_EXIT_USAGE,
+                   "%s: the format of an image opened for writing must be given", path);
+      return NULL;
+    }
+    if (!vk_image_probe(path, &fmt, errp))
+      return NULL;
+  }
+  if (!(img = calloc(1, sizeof *img)) || !(img->filename = strdup(path))) {
+    free(img);
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    return NULL;
+  }
+  img->fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (img->fd < 0) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
+    goto fail;
+  }
+  img->format = fmt;
+  img->drv = driver_for(fmt);
+  img->writable = rw;
+  img->flags = flags;
+  mode = (flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) ? VK_LOCK_NONE
+         : rw ? VK_LOCK_WRITE : VK_LOCK_READ;
+  if (!vk_image_lock(img->fd, path, mode, errp))
+    goto fail;
+  if (!img->drv->open(img, errp))
+    goto fail;
+
+  /* The backing chain, read-only. */
+  if (fmt == VK_FMT_QCOW2 && !(flags & VK_IMAGE_NO_BACKING)) {
+    vk_image_info info;
+    if (!vk_image_get_info(img, &info, errp))
+      goto fail;
+    if (info.backing_file) {
+      vk_image_format bfmt = VK_FMT_NONE;
+      unsigned bflags = flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK);
+      CLEANUP_FREE char *bpath = vk_image_resolve_backing(path, info.backing_file);
+      if (!bpath) {
+        vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+        goto fail;
+      }
+      if (info.backing_format && !vk_image_format_parse(info.backing_format, &bfmt, NULL)) {
+        vk_error_set(errp, VK_EXIT_FAILED, "%s: unsupported backing format '%s'",
+                     path, info.backing_format);
+        goto fail;
+      }
+      img->backing = open_depth(bpath, bfmt, bflags, depth + 1, errp);
+      if (!img->backing) {
+        vk_error_prefix(errp, "%s: cannot open backing file", path);
+        goto fail;
+      }
+    }
+  }
+  return img;
+
+fail:
+  if (img->priv)
+    img->drv->close(img, NULL);
+  if (img->fd >= 0)
+    close(img->fd);
+  free(img->filename);
+  free(img);
+  return NULL;
+}
+
+vk_image *
+vk_image_open(const char *path, vk_image_format fmt, unsigned flags, vk_error **errp)
+{
+  return open_depth(path, fmt, flags, 0, errp);
+}
+
+bool
+vk_image_close(vk_image *img, vk_error **errp)
+{
+  bool ok = true;
+
+  if (!img)
+    return true;
+  if (img->priv || img->drv == &vk_raw_driver)
+    ok = img->drv->close(img, errp);
+  if (img->fd >= 0 && close(img->fd) < 0 && ok)
+    ok = vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: close", img->filename);
+  if (!vk_image_close(img->backing, ok ? errp : NULL))
+    ok = false;
+  free(img->filename);
+  free(img);
+  return ok;
+}
+
+static bool
+check_range(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
+{
+  if (off > img->size || len > img->size - off)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: range %llu+%llu beyond the end of the image",
+                        img->filename, (unsigned long long)off, (unsigned long long)len);
+  return true;
+}
+
+static bool
+check_write(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
+{
+  if (!img->writable)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: image opened read-only", img->filename);
+  return check_range(img, off, len, errp);
+}
+
+bool
+vk_image_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  if (!check_range(img, off, len, errp))
+    return false;
+  return len == 0 || img->drv->pread(img, buf, len, off, errp);
+}
+
+bool
+vk_image_read_backing(vk_image *img, void *buf, size_t len, uint64_t off,
+                      vk_error **errp)
+{
+  vk_image *b = img->backing;
+  size_t have = 0;
+
+  if (b && off < b->size) {
+    have = b->size - off < len ? (size_t)(b->size - off) : len;
+    if (!b->drv->pread(b, buf, have, off, errp))
+      return false;
+  }
+  memset((unsigned char *)buf + have, 0, len - have);
+  return true;
+}
+
+bool
+vk_image_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off,
+                vk_error **errp)
+{
+  if (!check_write(img, off, len, errp))
+    return false;
+  return len == 0 || img->drv->pwrite(img, buf, len, off, errp);
+}
+
+bool
+vk_image_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
+                       vk_error **errp)
+{
+  if (!check_write(img, off, len, errp))
+    return false;
+  return len == 0 || img->drv->pwrite_zeroes(img, off, len, flags, errp);
+}
+
+bool
+vk_image_discard(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
+{
+  if (!check_write(img, off, len, errp))
+    return false;
+  return len == 0 || img->drv->discard(img, off, len, errp);
+}
+
+bool
+vk_image_flush(vk_image *img, vk_error **errp)
+{
+  if (!img->writable)
+    return true;
+  return img->drv->flush(img, errp);
+}
+
+bool
+vk_image_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flags,
+                  vk_error **errp)
+{
+  if (!img->writable)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: image opened read-only", img->filename);
+  if (size < img->size && !(flags & VK_TRUNCATE_SHRINK))
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: shrinking the image needs the shrink flag (--shrink)",
+                        img->filename);
+  return img->drv->truncate(img, size, prealloc, flags, errp);
+}
+
+bool
+vk_image_block_status_layer(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
+                            vk_error **errp)
+{
+  if (!check_range(img, off, len, errp))
+    return false;
+  if (len == 0)
+    return vk_error_set(errp, VK_EXIT_USAGE, "block status of an empty range");
+  memset(out, 0, sizeof *out);
+  out->host_offset = -1;
+  if (!img->drv->block_status(img, off, len, out, errp))
+    return false;
+  out->offset = off;
+  out->depth = 0;
+  if (!out->file)
+    out->file = img->filename;
+  return true;
+}
+
+bool
+vk_image_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
+                      vk_error **errp)
+{
+  vk_image *layer = img;
+  int depth = 0;
+
+  for (;;) {
+    if (!vk_image_block_status_layer(layer, off, len, out, errp))
+      return false;
+    out->depth = depth;
+    if (out->kind != VK_EXTENT_UNALLOCATED || !layer->backing)
+      return true;
+    /* Nothing here: ask the backing file, within its size. */
+    if (off >= layer->backing->size) {
+      out->kind = VK_EXTENT_ZERO;
+      out->allocated = false;
+      out->depth = depth + 1;
+      return true;
+    }
+    len = out->length;
+    if (len > layer->backing->size - off)
+      len = layer->backing->size - off;
+    layer = layer->backing;
+    depth++;
+  }
+}
+
+bool
+vk_image_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len,
+                          vk_error **errp)
+{
+  if (!img->drv->write_compressed)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: %s images cannot hold compressed clusters",
+                        img->filename, img->drv->name);
+  if (!check_write(img, off, 1, errp))
+    return false;
+  return img->drv->write_compressed(img, off, data, len, errp);
+}
+
+uint64_t vk_image_size(const vk_image *img) { return img->size; }
+vk_image_format vk_image_get_format(const vk_image *img) { return img->format; }
+const char *vk_image_filename(const vk_image *img) { return img->filename; }
+vk_image *vk_image_backing(const vk_image *img) { return img->backing; }
+int vk_image_fd(const vk_image *img) { return img->fd; }
+
+uint32_t
+vk_image_cluster_size(const vk_image *img)
+{
+  vk_image_info info;
+  if (img->format != VK_FMT_QCOW2 || !vk_image_get_info((vk_image *)img, &info, NULL))
+    return 65536;
+  return info.cluster_size;
+}
+
+vk_compression
+vk_image_compression(const vk_image *img)
+{
+  vk_image_info info;
+  if (img->format != VK_FMT_QCOW2 || !vk_image_get_info((vk_image *)img, &info, NULL))
+    return VK_COMPRESS_ZLIB;
+  return info.compression;
+}
+
+bool
+vk_image_get_info(vk_image *img, vk_image_info *info, vk_error **errp)
+{
+  struct stat st;
+
+  memset(info, 0, sizeof *info);
+  if (fstat(img->fd, &st) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", img->filename);
+  info->filename = img->filename;
+  info->format = img->format;
+  info->virtual_size = img->size;
+  info->disk_size = (uint64_t)st.st_blocks * 512;
+  info->file_length = (uint64_t)st.st_size;
+  if (img->drv->info)
+    return img->drv->info(img, info, errp);
+  return true;
+}
+
+/* ---------------------------------------------------------------- create */
+
+bool
+vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
+                vk_error **errp)
+{
+  vk_image_opts o = *opts;
+  vk_image_format bfmt = opts->backing_fmt;
+  CLEANUP_CLOSE int fd = -1;
+  vk_error *err = NULL;
+  vk_image *img = NULL;
+  bool ok = false;
+
+  if (!vk_image_opts_validate(&o, errp))
+    return false;
+  if (o.backing_file) {
+    /* The backing file must be readable; record its format. */
+    CLEANUP_FREE char *bpath = vk_image_resolve_backing(path, o.backing_file);
+    vk_image *b;
+    if (!bpath)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    b = vk_image_open(bpath, bfmt, VK_IMAGE_FORCE_SHARE, errp);
+    if (!b) {
+      vk_error_prefix(errp, "cannot open backing file");
+      return false;
+    }
+    bfmt = vk_image_get_format(b);
+    if (!o.size)
+      o.size = vk_image_size(b);
+    vk_image_close(b, NULL);
+    if (o.size % 512)
+      o.size += 512 - o.size % 512;
+  }
+
+  if (flags & VK_IMAGE_CREATE_FORCE) {
+    /* Replace an existing file only if nobody uses it. */
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+      struct stat st;
+      if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+        return vk_error_set(errp, VK_EXIT_USAGE, "%s: not a regular file", path);
+      if (!vk_image_lock(fd, path, VK_LOCK_WRITE, errp))
+        return false;
+      close(VK_STEAL_FD(fd));
+      if (unlink(path) < 0)
+        return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot remove", path);
+    }
+  }
+  fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      return vk_error_set(errp, VK_EXIT_FAILED,
+                          "%s: file exists (use --force to replace it)", path);
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot create", path);
+  }
+
+  if (o.format == VK_FMT_QCOW2) {
+    if (!qcow2_create_file(fd, path, &o, o.backing_file ? vk_image_format_name(bfmt) : NULL,
+                           &err))
+      goto out;
+  } else if (ftruncate(fd, (off_t)o.size) < 0) {
+    vk_error_set_errno(&err, VK_EXIT_FAILED, errno, "%s: cannot set size", path);
+    goto out;
+  }
+  if (!vk_host_sync(fd, path, &err))
+    goto out;
+  close(VK_STEAL_FD(fd));
+
+  if (o.prealloc != VK_PREALLOC_OFF) {
+    uint64_t size = o.size;
+    img = vk_image_open(path, o.format, VK_IMAGE_RDWR | VK_IMAGE_NO_BACKING, &err);
+    if (!img)
+      goto out;
+    /* Preallocation is a resize from 0 with a mode: reuse it. */
+    if (!img->drv->truncate(img, size, o.prealloc, VK_TRUNCATE_PREALLOC_ONLY, &err))
+      goto out;
+    if (!vk_image_close(VK_STEAL(img), &err))
+      goto out;
+  }
+  ok = true;
+
+out:
+  vk_image_close(img, NULL);
+  if (!ok) {
+    unlink(path);
+    vk_error_propagate(errp, err);
+  }
+  return ok;
+}

@@ -1,0 +1,258 @@
+/* vkit — disk images: formats, creation options, and the block-driver
+ * interface shared by the raw and qcow2 drivers.
+ *
+ * An image is opened with an explicit format (probing is allowed only for
+ * read-only opens), used through vk_image_pread()/pwrite()/... and closed
+ * with vk_image_close().  Backing chains are opened with the image and are
+ * read through the same interface.  All offsets and lengths are in bytes
+ * of the guest-visible (virtual) disk.
+ *
+ * Threads: one vk_image must be used by one thread at a time (callers that
+ * compress in worker threads hand the results to a single writer thread).
+ * Different images may be used from different threads.
+ *
+ * Errors: every function that can fail takes `vk_error **errp` last; codes
+ * are VK_EXIT_USAGE (bad argument), VK_EXIT_NOTFOUND (missing file),
+ * VK_EXIT_BUSY (image locked by another user), VK_EXIT_CORRUPT (the image
+ * breaks the format) and VK_EXIT_FAILED (I/O error and everything else).
+ */
+#ifndef VK_IMAGE_IMAGE_H
+#define VK_IMAGE_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* ---------------------------------------------------------------- formats */
+
+typedef enum vk_image_format {
+  VK_FMT_NONE = 0,   /* not given: probe (read-only opens only) */
+  VK_FMT_RAW,
+  VK_FMT_QCOW2,
+} vk_image_format;
+
+/* "raw" or "qcow2" -> format; false and a usage error for other names. */
+bool vk_image_format_parse(const char *name, vk_image_format *out,
+                           vk_error **errp);
+/* Format -> "raw", "qcow2" (static string; "none" for VK_FMT_NONE). */
+const char *vk_image_format_name(vk_image_format fmt);
+
+/* Look at the first bytes of `path`: qcow2 if it has the qcow2 magic, else
+ * raw.  For read-only use only: never probe an image that will be written. */
+bool vk_image_probe(const char *path, vk_image_format *out, vk_error **errp);
+
+/* ---------------------------------------------------------------- options */
+
+typedef enum vk_prealloc {
+  VK_PREALLOC_OFF = 0,
+  VK_PREALLOC_METADATA,
+  VK_PREALLOC_FALLOC,
+  VK_PREALLOC_FULL,
+} vk_prealloc;
+
+bool vk_prealloc_parse(const char *name, vk_prealloc *out, vk_error **errp);
+const char *vk_prealloc_name(vk_prealloc p);
+
+typedef enum vk_compression {
+  VK_COMPRESS_ZLIB = 0,   /* the on-disk values of header byte 104 */
+  VK_COMPRESS_ZSTD = 1,
+} vk_compression;
+
+const char *vk_compression_name(vk_compression c);   /* "zlib", "zstd" */
+
+/* Creation options: what `-o` says, plus size and format.  Fields set by
+ * the parser have the matching `has_*` flag set, so drivers can reject
+ * options that do not apply to them (e.g. cluster_size for raw). */
+typedef struct vk_image_opts {
+  vk_image_format format;     /* default VK_FMT_RAW */
+  uint64_t size;              /* virtual size in bytes */
+  uint32_t cluster_size;      /* qcow2: 512..2M, power of two; default 64k */
+  int version;                /* qcow2: 2 (compat=0.10) or 3 (1.1, default) */
+  bool lazy_refcounts;
+  int refcount_bits;          /* 1, 2, 4, ..., 64; default 16 */
+  vk_compression compression;
+  vk_prealloc prealloc;
+  bool extended_l2;
+  char *backing_file;         /* owned; NULL for none */
+  vk_image_format backing_fmt;/* VK_FMT_NONE: detect from the backing file */
+  unsigned has_cluster_size : 1, has_version : 1, has_lazy_refcounts : 1,
+           has_refcount_bits : 1, has_compression : 1, has_prealloc : 1,
+           has_extended_l2 : 1, has_backing_fmt : 1;
+} vk_image_opts;
+
+/* Fill *o with the defaults (raw, size 0, qcow2 defaults as qemu-img's). */
+void vk_image_opts_init(vk_image_opts *o);
+/* Release what *o owns (backing_file). */
+void vk_image_opts_clear(vk_image_opts *o);
+
+/* Parse a `-o` string: "key=value,key=value,...".  Keys: cluster_size,
+ * compat (0.10|v2|1.1|v3), lazy_refcounts (on|off), refcount_bits,
+ * compression_type (zlib|zstd), preallocation (off|metadata|falloc|full),
+ * extended_l2 (on|off), backing_file, backing_fmt, size.  May be called
+ * several times (later values win).  Unknown keys and bad values are
+ * VK_EXIT_USAGE errors. */
+bool vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp);
+
+/* Check option combinations for o->format (e.g. compression_type=zstd
+ * needs compat=1.1, lazy_refcounts needs compat=1.1, extended_l2 needs
+ * cluster_size >= 16k, qcow2 options given with raw); VK_EXIT_USAGE. */
+bool vk_image_opts_validate(const vk_image_opts *o, vk_error **errp);
+
+/* ---------------------------------------------------------------- images */
+
+typedef struct vk_image vk_image;
+
+enum {
+  VK_IMAGE_CREATE_FORCE = 1 << 0,   /* replace an existing file */
+};
+
+/* Create an image at `path` as described by *opts (validated here).  An
+ * existing file is refused (VK_EXIT_FAILED, "file exists") unless
+ * VK_IMAGE_CREATE_FORCE is given.  With a backing file, its format is
+ * taken from opts->backing_fmt or probed from a read-only open, and
+ * recorded; the backing file must exist.  On any failure the file this
+ * call created is removed.  Returns true on success. */
+bool vk_image_create(const char *path, const vk_image_opts *opts,
+                     unsigned flags, vk_error **errp);
+
+enum {
+  VK_IMAGE_RDWR = 1 << 0,          /* open for writing (else read-only) */
+  VK_IMAGE_FORCE_SHARE = 1 << 1,   /* -U: read-only, take no locks that
+                                      could conflict with a writer */
+  VK_IMAGE_NO_BACKING = 1 << 2,    /* do not open the backing chain */
+  VK_IMAGE_NO_LOCK = 1 << 3,       /* take no locks at all */
+};
+
+/* Open `path` as `fmt`.  VK_FMT_NONE probes, and is refused with
+ * VK_IMAGE_RDWR.  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
+ * process writes the image, or reads it while we want to write).  Opens
+ * the backing chain read-only.  Returns a new image, owned by the caller
+ * (vk_image_close()), or NULL. */
+vk_image *vk_image_open(const char *path, vk_image_format fmt, unsigned flags,
+                        vk_error **errp);
+
+/* Flush (for writable images), mark a qcow2 image clean, release locks,
+ * close the backing chain and free img.  Returns false if something could
+ * not be written back; img is freed either way.  NULL is a no-op. */
+bool vk_image_close(vk_image *img, vk_error **errp);
+
+/* Read `len` bytes at guest offset `off` (must be within the virtual size).
+ * Unallocated ranges read from the backing chain, or as zeros. */
+bool vk_image_pread(vk_image *img, void *buf, size_t len, uint64_t off,
+                    vk_error **errp);
+
+/* Write `len` bytes at `off` (within the virtual size). */
+bool vk_image_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off,
+                     vk_error **errp);
+
+enum {
+  VK_ZERO_MAY_UNMAP = 1 << 0,   /* the range may be deallocated */
+};
+
+/* Make [off, off+len) read as zeros (without writing data where the format
+ * can record zeros). */
+bool vk_image_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len,
+                            unsigned flags, vk_error **errp);
+
+/* Discard [off, off+len): afterwards the range reads from the backing file
+ * (qcow2 with backing), or as zeros.  Partial clusters are zeroed. */
+bool vk_image_discard(vk_image *img, uint64_t off, uint64_t len,
+                      vk_error **errp);
+
+/* Write back everything and sync it to disk. */
+bool vk_image_flush(vk_image *img, vk_error **errp);
+
+enum {
+  VK_TRUNCATE_SHRINK = 1 << 0,   /* allow making the image smaller */
+};
+
+/* Change the virtual size to `size` (a multiple of 512).  Growing with
+ * `prealloc` other than off allocates the new range.  Shrinking needs
+ * VK_TRUNCATE_SHRINK (VK_EXIT_USAGE otherwise). */
+bool vk_image_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc,
+                       unsigned flags, vk_error **errp);
+
+/* Block status of a range. */
+typedef enum vk_extent_kind {
+  VK_EXTENT_DATA = 0,       /* data stored in some layer */
+  VK_EXTENT_ZERO = 1,       /* reads as zeros, recorded as such */
+  VK_EXTENT_UNALLOCATED = 2 /* nothing in this layer; from backing or zero */
+} vk_extent_kind;
+
+typedef struct vk_extent {
+  uint64_t offset;          /* guest offset: the `off` asked for */
+  uint64_t length;          /* > 0, <= the length asked for */
+  vk_extent_kind kind;
+  bool allocated;           /* ZERO with host space reserved (qcow2 zero
+                               cluster with an offset, raw: hole = false) */
+  int64_t host_offset;      /* byte offset in `file` of guest `offset`, or
+                               -1 (zeros, compressed, unallocated) */
+  int depth;                /* 0 = this image, 1 = its backing file, ... */
+  const char *file;         /* file holding the data (owned by the image) */
+} vk_extent;
+
+/* Describe the longest run starting at `off` (at most `len` bytes) that
+ * has one kind, one layer and (for data) contiguous host offsets.  Walks
+ * the backing chain for unallocated ranges: the result is UNALLOCATED only
+ * where no layer has anything (it then reads as zeros).  `len` must be > 0
+ * and off+len within the virtual size. */
+bool vk_image_block_status(vk_image *img, uint64_t off, uint64_t len,
+                           vk_extent *out, vk_error **errp);
+
+/* Same, for this layer only (depth is always 0). */
+bool vk_image_block_status_layer(vk_image *img, uint64_t off, uint64_t len,
+                                 vk_extent *out, vk_error **errp);
+
+/* Store one cluster given already compressed (by vk_compress(), with the
+ * image's compression type and cluster size) at cluster-aligned guest
+ * offset `off`.  `len` must be less than the cluster size.  qcow2 only
+ * (VK_EXIT_USAGE for raw).  The cluster must not be allocated yet in this
+ * image (convert writes each cluster once); VK_EXIT_FAILED otherwise. */
+bool vk_image_write_compressed(vk_image *img, uint64_t off, const void *data,
+                               size_t len, vk_error **errp);
+
+/* ---------------------------------------------------------------- accessors */
+
+uint64_t vk_image_size(const vk_image *img);            /* virtual size */
+vk_image_format vk_image_get_format(const vk_image *img);
+const char *vk_image_filename(const vk_image *img);     /* as opened */
+/* Cluster size (qcow2), or 65536 for raw as a convenient I/O unit. */
+uint32_t vk_image_cluster_size(const vk_image *img);
+/* qcow2 compression type (zlib for raw). */
+vk_compression vk_image_compression(const vk_image *img);
+/* The backing image, or NULL (owned by img). */
+vk_image *vk_image_backing(const vk_image *img);
+/* Host file descriptor of this layer (owned by img). */
+int vk_image_fd(const vk_image *img);
+
+/* Resolve a backing file name as recorded in `overlay` against the
+ * directory of `overlay` (absolute names stay as they are).  Returns a new
+ * string (caller frees) or NULL when out of memory. */
+char *vk_image_resolve_backing(const char *overlay, const char *name);
+
+/* What `vimg info` reports about one layer. */
+typedef struct vk_image_info {
+  const char *filename;
+  vk_image_format format;
+  uint64_t virtual_size;
+  uint64_t disk_size;           /* bytes allocated on the host (st_blocks) */
+  uint64_t file_length;         /* host file length */
+  /* qcow2 only (cluster_size 0 for raw) */
+  uint32_t cluster_size;
+  int version;                  /* 2 or 3 */
+  int refcount_bits;
+  vk_compression compression;
+  bool lazy_refcounts, extended_l2, corrupt, dirty;
+  const char *backing_file;     /* as recorded, or NULL */
+  const char *backing_full;     /* resolved path, or NULL */
+  const char *backing_format;   /* recorded format name, or NULL */
+  uint64_t incompatible_features, compatible_features, autoclear_features;
+  uint32_t nb_snapshots;
+} vk_image_info;
+
+/* Fill *info for this layer; the strings belong to img. */
+bool vk_image_get_info(vk_image *img, vk_image_info *info, vk_error **errp);
+
+#endif

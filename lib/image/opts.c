@@ -1,0 +1,228 @@
+/* vkit — image formats and creation options (the `-o` string). */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "util/cleanup.h"
+#include "util/size.h"
+
+bool
+vk_image_format_parse(const char *name, vk_image_format *out, vk_error **errp)
+{
+  if (strcmp(name, "raw") == 0)
+    *out = VK_FMT_RAW;
+  else if (strcmp(name, "qcow2") == 0)
+    *out = VK_FMT_QCOW2;
+  else
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "unknown image format '%s' (use raw or qcow2)", name);
+  return true;
+}
+
+const char *
+vk_image_format_name(vk_image_format fmt)
+{
+  switch (fmt) {
+  case VK_FMT_RAW: return "raw";
+  case VK_FMT_QCOW2: return "qcow2";
+  default: return "none";
+  }
+}
+
+static const char *const prealloc_names[] = { "off", "metadata", "falloc", "full" };
+
+bool
+vk_prealloc_parse(const char *name, vk_prealloc *out, vk_error **errp)
+{
+  for (size_t i = 0; i < sizeof prealloc_names / sizeof *prealloc_names; i++)
+    if (strcmp(name, prealloc_names[i]) == 0) {
+      *out = (vk_prealloc)i;
+      return true;
+    }
+  return vk_error_set(errp, VK_EXIT_USAGE,
+                      "invalid preallocation '%s' (use off, metadata, falloc or full)",
+                      name);
+}
+
+const char *
+vk_prealloc_name(vk_prealloc p)
+{
+  return (unsigned)p < 4 ? prealloc_names[p] : "off";
+}
+
+const char *
+vk_compression_name(vk_compression c)
+{
+  return c == VK_COMPRESS_ZSTD ? "zstd" : "zlib";
+}
+
+void
+vk_image_opts_init(vk_image_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->format = VK_FMT_RAW;
+  o->cluster_size = 65536;
+  o->version = 3;
+  o->refcount_bits = 16;
+  o->compression = VK_COMPRESS_ZLIB;
+  o->prealloc = VK_PREALLOC_OFF;
+  o->backing_fmt = VK_FMT_NONE;
+}
+
+void
+vk_image_opts_clear(vk_image_opts *o)
+{
+  free(o->backing_file);
+  o->backing_file = NULL;
+}
+
+static bool
+parse_bool(const char *key, const char *v, bool *out, vk_error **errp)
+{
+  if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+    *out = true;
+  else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+    *out = false;
+  else
+    return vk_error_set(errp, VK_EXIT_USAGE, "invalid value '%s' for %s (use on or off)",
+                        v, key);
+  return true;
+}
+
+static bool
+parse_one(vk_image_opts *o, const char *key, const char *v, vk_error **errp)
+{
+  uint64_t n;
+
+  if (strcmp(key, "cluster_size") == 0) {
+    if (!vk_parse_size(v, &n, NULL) || n < 512 || n > 2 * 1024 * 1024 || (n & (n - 1)))
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid cluster_size '%s' (a power of two from 512 to 2M)", v);
+    o->cluster_size = (uint32_t)n;
+    o->has_cluster_size = 1;
+  } else if (strcmp(key, "compat") == 0) {
+    if (strcmp(v, "0.10") == 0 || strcmp(v, "v2") == 0)
+      o->version = 2;
+    else if (strcmp(v, "1.1") == 0 || strcmp(v, "v3") == 0)
+      o->version = 3;
+    else
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid compat '%s' (use 0.10, v2, 1.1 or v3)", v);
+    o->has_version = 1;
+  } else if (strcmp(key, "lazy_refcounts") == 0) {
+    if (!parse_bool(key, v, &o->lazy_refcounts, errp))
+      return false;
+    o->has_lazy_refcounts = 1;
+  } else if (strcmp(key, "refcount_bits") == 0) {
+    char *end;
+    unsigned long b = strtoul(v, &end, 10);
+    if (!*v || *end || b < 1 || b > 64 || (b & (b - 1)))
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid refcount_bits '%s' (a power of two from 1 to 64)", v);
+    o->refcount_bits = (int)b;
+    o->has_refcount_bits = 1;
+  } else if (strcmp(key, "compression_type") == 0) {
+    if (strcmp(v, "zlib") == 0)
+      o->compression = VK_COMPRESS_ZLIB;
+    else if (strcmp(v, "zstd") == 0)
+      o->compression = VK_COMPRESS_ZSTD;
+    else
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid compression_type '%s' (use zlib or zstd)", v);
+    o->has_compression = 1;
+  } else if (strcmp(key, "preallocation") == 0) {
+    if (!vk_prealloc_parse(v, &o->prealloc, errp))
+      return false;
+    o->has_prealloc = 1;
+  } else if (strcmp(key, "extended_l2") == 0) {
+    if (!parse_bool(key, v, &o->extended_l2, errp))
+      return false;
+    o->has_extended_l2 = 1;
+  } else if (strcmp(key, "backing_file") == 0) {
+    char *s;
+    if (!*v)
+      return vk_error_set(errp, VK_EXIT_USAGE, "empty backing_file");
+    if (!(s = strdup(v)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    free(o->backing_file);
+    o->backing_file = s;
+  } else if (strcmp(key, "backing_fmt") == 0) {
+    if (!vk_image_format_parse(v, &o->backing_fmt, errp))
+      return false;
+    o->has_backing_fmt = 1;
+  } else if (strcmp(key, "size") == 0) {
+    if (!vk_parse_size(v, &o->size, errp))
+      return false;
+  } else {
+    return vk_error_set(errp, VK_EXIT_USAGE, "unknown option '%s'", key);
+  }
+  return true;
+}
+
+bool
+vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp)
+{
+  CLEANUP_FREE char *copy = strdup(s);
+  char *p, *next;
+
+  if (!copy)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  for (p = copy; p; p = next) {
+    char *eq;
+    next = strchr(p, ',');
+    if (next)
+      *next++ = '\0';
+    if (!*p)
+      continue;
+    eq = strchr(p, '=');
+    if (!eq)
+      return vk_error_set(errp, VK_EXIT_USAGE, "option '%s' needs a value (key=value)", p);
+    *eq = '\0';
+    if (!parse_one(o, p, eq + 1, errp))
+      return false;
+  }
+  return true;
+}
+
+bool
+vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
+{
+  if (o->format == VK_FMT_RAW) {
+    if (o->has_cluster_size || o->has_version || o->has_lazy_refcounts ||
+        o->has_refcount_bits || o->has_compression || o->has_extended_l2)
+      return vk_error_set(errp, VK_EXIT_USAGE, "qcow2 options given for a raw image");
+    if (o->backing_file)
+      return vk_error_set(errp, VK_EXIT_USAGE, "raw images cannot have a backing file");
+    if (o->prealloc == VK_PREALLOC_METADATA)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "preallocation=metadata is for qcow2 (use falloc or full)");
+    return true;
+  }
+  if (o->format != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "no image format given");
+  if (o->size % 512)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "qcow2 image size must be a multiple of 512 bytes");
+  if (o->version == 2) {
+    if (o->lazy_refcounts)
+      return vk_error_set(errp, VK_EXIT_USAGE, "lazy_refcounts=on needs compat=1.1");
+    if (o->refcount_bits != 16)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "refcount_bits other than 16 needs compat=1.1");
+    if (o->compression != VK_COMPRESS_ZLIB)
+      return vk_error_set(errp, VK_EXIT_USAGE, "compression_type=zstd needs compat=1.1");
+    if (o->extended_l2)
+      return vk_error_set(errp, VK_EXIT_USAGE, "extended_l2=on needs compat=1.1");
+  }
+  if (o->extended_l2 && o->cluster_size < 16384)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "extended_l2=on needs cluster_size of at least 16k");
+  if (o->backing_file && o->prealloc != VK_PREALLOC_OFF && !o->extended_l2)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "preallocation with a backing file needs extended_l2=on");
+  if (o->has_backing_fmt && !o->backing_file)
+    return vk_error_set(errp, VK_EXIT_USAGE, "backing_fmt given without backing_file");
+  return true;
+}

@@ -1,0 +1,199 @@
+/* vkit — qcow2 resize (L1 growth, shrinking) and preallocation. */
+#include <config.h>
+
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qcow2.h"
+
+bool
+qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t bytes = n * 8, clusters = (bytes + q->cs - 1) / q->cs, newoff;
+  uint64_t old_off = q->h.l1_table_offset, old_bytes = (uint64_t)q->l1_size * 8;
+  unsigned char *raw;
+  uint64_t *nl1;
+  bool *nd;
+  unsigned char hdr[12];
+
+  if (n <= q->l1_size)
+    return true;
+  if (bytes > QCOW2_MAX_L1_BYTES)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: image too large for its cluster size (L1 table above 32 MiB)",
+                        img->filename);
+  /* Everything the new table points at must be on disk first. */
+  if (!qcow2_flush_meta(img, errp))
+    return false;
+  nl1 = calloc(n, sizeof *nl1);
+  nd = calloc(n, sizeof *nd);
+  raw = calloc(clusters, q->cs);
+  if (!nl1 || !nd || !raw) {
+    free(nl1);
+    free(nd);
+    free(raw);
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  memcpy(nl1, q->l1, (size_t)q->l1_size * sizeof *nl1);
+  for (uint64_t i = 0; i < n; i++)
+    vk_put_be64(raw + i * 8, nl1[i]);
+  newoff = qcow2_alloc_clusters(img, clusters, errp);
+  if (!newoff || !qcow2_flush_meta(img, errp) ||
+      !vk_host_pwrite(img->fd, raw, (size_t)(clusters * q->cs), newoff, img->filename, errp) ||
+      !vk_host_sync(img->fd, img->filename, errp)) {
+    free(nl1);
+    free(nd);
+    free(raw);
+    return false;
+  }
+  free(raw);
+  vk_put_be32(hdr, (uint32_t)n);
+  vk_put_be64(hdr + 4, newoff);
+  if (!qcow2_write_header_field(img, 36, hdr, 12, errp)) {
+    free(nl1);
+    free(nd);
+    return false;
+  }
+  free(q->l1);
+  free(q->l1_dirty);
+  q->l1 = nl1;
+  q->l1_dirty = nd;
+  q->l1_size = (uint32_t)n;
+  q->h.l1_size = (uint32_t)n;
+  q->h.l1_table_offset = newoff;
+  if (old_bytes)
+    return qcow2_update_refcount(img, old_off, old_bytes, -1, errp) &&
+           qcow2_flush_meta(img, errp);
+  return true;
+}
+
+/* Map every cluster of [from, to) that has nothing yet to a new data
+ * cluster (metadata preallocation); `full` writes zeros into them. */
+static bool
+preallocate(vk_image *img, uint64_t from, uint64_t to, vk_prealloc mode, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t c = from / q->cs, end = (to + q->cs - 1) / q->cs;
+  uint64_t fstart = q->alloc_end;
+  unsigned char *zeros = NULL;
+
+  if (mode == VK_PREALLOC_FULL && !(zeros = calloc(1, q->cs)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  while (c < end) {
+    unsigned char *t;
+    uint64_t idx, n = 0, host;
+    /* Touching the L2 table allocates it. */
+    if (!qcow2_map_l2(img, c * q->cs, &t, &idx, errp))
+      break;
+    while (c + n < end && idx + n < q->l2_entries && vk_be64(t + (idx + n) * q->l2_esize) == 0 &&
+           (!q->extl2 || vk_be64(t + (idx + n) * q->l2_esize + 8) == 0))
+      n++;
+    if (!n) {
+      c++;
+      continue;
+    }
+    host = qcow2_alloc_clusters(img, n, errp);
+    if (!host)
+      break;
+    if (zeros)
+      for (uint64_t i = 0; i < n; i++)
+        if (!vk_host_pwrite(img->fd, zeros, q->cs, host + i * q->cs, img->filename, errp))
+          goto fail;
+    if (!qcow2_map_l2(img, c * q->cs, &t, &idx, errp))
+      break;
+    for (uint64_t i = 0; i < n; i++) {
+      vk_put_be64(t + (idx + i) * q->l2_esize, (host + i * q->cs) | QCOW_OFLAG_COPIED);
+      if (q->extl2)
+        vk_put_be64(t + (idx + i) * q->l2_esize + 8, img->backing ? 0 : 0xffffffffULL);
+    }
+    qcow2_cache_mark_dirty(&q->l2c, t);
+    q->meta_dirty = true;
+    c += n;
+  }
+  if (c < end)
+    goto fail;
+  free(zeros);
+  if (!qcow2_flush_meta(img, errp))
+    return false;
+  if (mode == VK_PREALLOC_FALLOC && q->alloc_end > fstart) {
+    int rc = posix_fallocate(img->fd, (off_t)fstart, (off_t)(q->alloc_end - fstart));
+    if (rc)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, rc, "%s: cannot preallocate",
+                                img->filename);
+  }
+  return true;
+fail:
+  free(zeros);
+  return false;
+}
+
+bool
+qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flags,
+               vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t per_l1 = q->cs * q->l2_entries, old = img->size;
+  unsigned char b[8];
+
+  if (size % 512)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: qcow2 image size must be a multiple of 512 bytes", img->filename);
+  if (flags & VK_TRUNCATE_PREALLOC_ONLY)
+    return prealloc == VK_PREALLOC_OFF || preallocate(img, 0, size, prealloc, errp);
+  if (size > (1ULL << 62))
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: size too large", img->filename);
+  if (size < old) {
+    uint64_t keep = (size + q->cs - 1) / q->cs * q->cs;
+    if (prealloc != VK_PREALLOC_OFF)
+      return vk_error_set(errp, VK_EXIT_USAGE, "preallocation applies only when growing");
+    /* Drop the clusters past the new end, then the L2 tables. */
+    if (keep < old && !qcow2_zero(img, keep, old - keep, VK_ZERO_MAY_UNMAP, true, errp))
+      return false;
+    if (!qcow2_flush_meta(img, errp))
+      return false;
+    for (uint64_t i = (keep + per_l1 - 1) / per_l1; i < q->l1_size; i++) {
+      uint64_t l2 = q->l1[i] & L1E_OFFSET_MASK;
+      if (!l2)
+        continue;
+      q->l1[i] = 0;
+      q->l1_dirty[i] = true;
+      q->any_l1_dirty = true;
+      q->meta_dirty = true;
+      qcow2_cache_drop(&q->l2c, l2);
+      if (!qcow2_free_later(img, l2, q->cs, errp))
+        return false;
+    }
+    if (!qcow2_flush_meta(img, errp))
+      return false;
+    vk_put_be64(b, size);
+    if (!qcow2_write_header_field(img, 24, b, 8, errp))
+      return false;
+    img->size = q->h.size = size;
+    return true;
+  }
+  if (size == old)
+    return true;
+  if (!qcow2_grow_l1(img, (size + per_l1 - 1) / per_l1, errp))
+    return false;
+  if (!qcow2_flush_meta(img, errp))
+    return false;
+  vk_put_be64(b, size);
+  if (!qcow2_write_header_field(img, 24, b, 8, errp))
+    return false;
+  img->size = q->h.size = size;
+  /* The tail of the old last cluster may hold data from before a shrink. */
+  if (old % q->cs) {
+    uint64_t end = (old + q->cs - 1) / q->cs * q->cs;
+    if (end > size)
+      end = size;
+    if (!qcow2_zero(img, old, end - old, 0, false, errp))
+      return false;
+  }
+  if (prealloc != VK_PREALLOC_OFF)
+    return preallocate(img, old, size, prealloc, errp);
+  return qcow2_flush_meta(img, errp);
+}

@@ -1,0 +1,416 @@
+/* vkit — the qcow2 driver: open, close, flush order, header updates. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qcow2.h"
+
+#define CACHE_BYTES (32u * 1024 * 1024)
+
+bool
+qcow2_write_header_field(vk_image *img, unsigned off, const void *data, size_t len,
+                         vk_error **errp)
+{
+  if (!vk_host_pwrite(img->fd, data, len, off, img->filename, errp))
+    return false;
+  return vk_host_sync(img->fd, img->filename, errp);
+}
+
+static bool
+write_features(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  unsigned char b[8];
+
+  if (q->h.version < 3)
+    return true;
+  vk_put_be64(b, q->h.incompatible_features);
+  return qcow2_write_header_field(img, 72, b, 8, errp);
+}
+
+bool
+qcow2_set_dirty(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  if (!q->lazy || q->dirty_on_disk)
+    return true;
+  q->h.incompatible_features |= QCOW2_INCOMPAT_DIRTY;
+  if (!write_features(img, errp))
+    return false;
+  q->dirty_on_disk = true;
+  return true;
+}
+
+bool
+qcow2_mark_corrupt(vk_image *img, vk_error **errp, const char *fmt, ...)
+{
+  qcow2 *q = Q(img);
+  char *msg = NULL;
+  va_list ap;
+
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  if (img->writable && !q->corrupt && q->h.version >= 3) {
+    q->h.incompatible_features |= QCOW2_INCOMPAT_CORRUPT;
+    write_features(img, NULL);
+  }
+  q->corrupt = true;
+  vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: %s", img->filename,
+               msg ? msg : "out of memory");
+  free(msg);
+  return false;
+}
+
+static bool
+write_l1(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  unsigned char b[8];
+
+  for (uint32_t i = 0; i < q->l1_size; i++) {
+    if (!q->l1_dirty[i])
+      continue;
+    vk_put_be64(b, q->l1[i]);
+    if (!vk_host_pwrite(img->fd, b, 8, q->h.l1_table_offset + (uint64_t)i * 8,
+                        img->filename, errp))
+      return false;
+    q->l1_dirty[i] = false;
+  }
+  q->any_l1_dirty = false;
+  return true;
+}
+
+static bool
+write_rt(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  unsigned char b[8];
+
+  for (uint64_t i = 0; i < q->rt_entries; i++) {
+    if (!q->rt_dirty_e[i])
+      continue;
+    vk_put_be64(b, q->rt[i]);
+    if (!vk_host_pwrite(img->fd, b, 8, q->h.refcount_table_offset + i * 8,
+                        img->filename, errp))
+      return false;
+    q->rt_dirty_e[i] = false;
+  }
+  q->rt_dirty = false;
+  return true;
+}
+
+/* The order of QCOW2.md section 7, with one barrier per step:
+ * refcount blocks (and data written so far) -> refcount table entries ->
+ * L2 tables -> L1 entries; then the frees whose pointers are gone. */
+bool
+qcow2_flush_meta(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  static __thread int depth;
+  bool ok = false;
+
+  if (!q->meta_dirty || !img->writable)
+    return true;
+  if (depth) {
+    /* Re-entered from a refcount update below: blocks only (the pointers
+     * they count are already on disk). */
+    return qcow2_cache_writeback(img, &q->rbc, errp) &&
+           vk_host_sync(img->fd, img->filename, errp);
+  }
+  depth++;
+  if (q->corrupt) {
+    vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing", img->filename);
+    goto out;
+  }
+  if (!qcow2_cache_writeback(img, &q->rbc, errp) ||
+      !vk_host_sync(img->fd, img->filename, errp))
+    goto out;
+  if (q->rt_dirty && (!write_rt(img, errp) || !vk_host_sync(img->fd, img->filename, errp)))
+    goto out;
+  if (!qcow2_cache_writeback(img, &q->l2c, errp))
+    goto out;
+  if (q->any_l1_dirty) {
+    if (!vk_host_sync(img->fd, img->filename, errp) || !write_l1(img, errp))
+      goto out;
+  }
+  /* Clusters mapped past the end of the file (zero-allocated, metadata
+   * preallocation) must exist in the file. */
+  if (q->alloc_end > q->file_len) {
+    struct stat st;
+    if (fstat(img->fd, &st) == 0 && (uint64_t)st.st_size < q->alloc_end &&
+        ftruncate(img->fd, (off_t)q->alloc_end) < 0) {
+      vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot extend", img->filename);
+      goto out;
+    }
+    q->file_len = q->alloc_end;
+  }
+  if (!vk_host_sync(img->fd, img->filename, errp))
+    goto out;
+  if (q->n_pending) {
+    if (!qcow2_apply_pending_frees(img, errp) ||
+        !qcow2_cache_writeback(img, &q->rbc, errp) ||
+        !vk_host_sync(img->fd, img->filename, errp))
+      goto out;
+  }
+  q->meta_dirty = false;
+  ok = true;
+out:
+  depth--;
+  return ok;
+}
+
+static bool
+qcow2_open(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = calloc(1, sizeof *q);
+  unsigned char head[104];
+  unsigned char *c0 = NULL;
+  struct stat st;
+  uint64_t cs, n;
+  size_t nslots;
+
+  if (!q)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  img->priv = q;
+  if (fstat(img->fd, &st) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", img->filename);
+  q->file_len = (uint64_t)st.st_size;
+  if (!vk_host_pread(img->fd, head, sizeof head, 0, img->filename, errp))
+    return false;
+  if (vk_be32(head) != QCOW2_MAGIC)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: not a qcow2 image", img->filename);
+  if (q->file_len < QCOW2_V2_HEADER_LEN)
+    return vk_error_set(errp, VK_EXIT_CORRUPT,
+                        "%s: corrupt qcow2 header: file too short for a qcow2 header",
+                        img->filename);
+  n = vk_be32(head + 20);
+  if (n < 9 || n > 21)
+    return vk_error_set(errp, VK_EXIT_CORRUPT,
+                        "%s: corrupt qcow2 header: cluster size out of range (512 bytes to 2 MiB)",
+                        img->filename);
+  cs = 1ULL << n;
+  n = q->file_len < cs ? q->file_len : cs;
+  if (!(c0 = malloc(cs)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_pread(img->fd, c0, cs, 0, img->filename, errp) ||
+      !qcow2_header_parse(&q->h, c0, (size_t)n, q->file_len, errp)) {
+    free(c0);
+    vk_error_prefix(errp, "%s", img->filename);
+    return false;
+  }
+  free(c0);
+  q->cluster_bits = q->h.cluster_bits;
+  q->cs = cs;
+  q->extl2 = q->h.incompatible_features & QCOW2_INCOMPAT_EXTL2;
+  q->l2_esize = q->extl2 ? 16 : 8;
+  q->l2_entries = cs / q->l2_esize;
+  q->sc_size = q->extl2 ? cs / 32 : cs;
+  img->size = q->h.size;
+  q->alloc_end = (q->file_len + cs - 1) / cs * cs;
+  q->free_hint = 1;
+
+  if (img->writable) {
+    if (q->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT)
+      return vk_error_set(errp, VK_EXIT_CORRUPT,
+                          "%s: image is marked corrupt; it can only be opened read-only (repair it with vimg check -r all)",
+                          img->filename);
+    if (q->h.incompatible_features & QCOW2_INCOMPAT_DIRTY)
+      return vk_error_set(errp, VK_EXIT_CORRUPT,
+                          "%s: image is dirty (lazy refcounts after a crash); repair it with vimg check -r all before writing",
+                          img->filename);
+    if (q->h.nb_snapshots)
+      return vk_error_set(errp, VK_EXIT_FAILED,
+                          "%s: writing images with internal snapshots is not supported",
+                          img->filename);
+  }
+  q->lazy = q->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
+
+  /* L1 (bounded by the header parser). */
+  q->l1_size = q->h.l1_size;
+  q->l1 = calloc(q->l1_size ? q->l1_size : 1, sizeof *q->l1);
+  q->l1_dirty = calloc(q->l1_size ? q->l1_size : 1, sizeof *q->l1_dirty);
+  if (!q->l1 || !q->l1_dirty)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (q->l1_size) {
+    unsigned char *raw = malloc((size_t)q->l1_size * 8);
+    if (!raw)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    if (!vk_host_pread(img->fd, raw, (size_t)q->l1_size * 8, q->h.l1_table_offset,
+                       img->filename, errp)) {
+      free(raw);
+      return false;
+    }
+    for (uint32_t i = 0; i < q->l1_size; i++) {
+      uint64_t e = vk_be64(raw + (size_t)i * 8);
+      uint64_t off = e & L1E_OFFSET_MASK;
+      if (e & L1E_RESERVED_MASK) {
+        free(raw);
+        return vk_error_set(errp, VK_EXIT_CORRUPT,
+                            "%s: corrupt image: reserved bits set in L1 entry %u",
+                            img->filename, i);
+      }
+      if (off && (off % cs || off < cs)) {
+        free(raw);
+        return vk_error_set(errp, VK_EXIT_CORRUPT,
+                            "%s: corrupt image: L2 table offset %#llx in L1 entry %u is not cluster aligned or overlaps the header",
+                            img->filename, (unsigned long long)off, i);
+      }
+      if (off && ((off < q->h.refcount_table_offset + (uint64_t)q->h.refcount_table_clusters * cs &&
+                   off + cs > q->h.refcount_table_offset) ||
+                  (off < q->h.l1_table_offset + (uint64_t)q->l1_size * 8 &&
+                   off + cs > q->h.l1_table_offset))) {
+        free(raw);
+        return vk_error_set(errp, VK_EXIT_CORRUPT,
+                            "%s: corrupt image: L2 table in L1 entry %u overlaps the L1 or refcount table",
+                            img->filename, i);
+      }
+      if (off && off >= q->alloc_end) {
+        free(raw);
+        return vk_error_set(errp, VK_EXIT_CORRUPT,
+                            "%s: corrupt image: L2 table offset %#llx in L1 entry %u is past the end of the file",
+                            img->filename, (unsigned long long)off, i);
+      }
+      q->l1[i] = e;
+    }
+    free(raw);
+  }
+  if (!qcow2_refcount_load(img, errp))
+    return false;
+  nslots = CACHE_BYTES / cs;
+  if (nslots < 16)
+    nslots = 16;
+  if (nslots > 1024)
+    nslots = 1024;
+  if (!qcow2_cache_init(&q->l2c, nslots, cs, errp) ||
+      !qcow2_cache_init(&q->rbc, nslots / 4 + 4, cs, errp))
+    return false;
+  q->bounce = malloc(cs);
+  q->bounce2 = malloc(cs * 2 + 512);
+  if (!q->bounce || !q->bounce2)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+
+  if (img->writable) {
+    /* Autoclear bits the engine does not maintain. */
+    if (q->h.version >= 3 && q->h.autoclear_features) {
+      unsigned char b[8];
+      q->h.autoclear_features = 0;
+      vk_put_be64(b, 0);
+      if (!qcow2_write_header_field(img, 88, b, 8, errp))
+        return false;
+    }
+  }
+  return true;
+}
+
+static bool
+qcow2_flush(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  if (!qcow2_flush_meta(img, errp))
+    return false;
+  return q->meta_dirty || vk_host_sync(img->fd, img->filename, errp);
+}
+
+static bool
+qcow2_close(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  bool ok = true;
+
+  if (!q)
+    return true;
+  if (img->writable && !q->corrupt && img->fd >= 0) {
+    ok = qcow2_flush(img, errp);
+    if (ok && q->dirty_on_disk) {
+      q->h.incompatible_features &= ~QCOW2_INCOMPAT_DIRTY;
+      ok = write_features(img, errp);
+    }
+  }
+  qcow2_cache_free(&q->l2c);
+  qcow2_cache_free(&q->rbc);
+  qcow2_header_clear(&q->h);
+  free(q->l1);
+  free(q->l1_dirty);
+  free(q->rt);
+  free(q->rt_dirty_e);
+  free(q->pending_free);
+  free(q->bounce);
+  free(q->bounce2);
+  free(q);
+  img->priv = NULL;
+  return ok;
+}
+
+static bool
+qcow2_info(vk_image *img, vk_image_info *info, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  (void)errp;
+  info->cluster_size = (uint32_t)q->cs;
+  info->version = (int)q->h.version;
+  info->refcount_bits = 1 << q->h.refcount_order;
+  info->compression = q->h.compression_type ? VK_COMPRESS_ZSTD : VK_COMPRESS_ZLIB;
+  info->lazy_refcounts = q->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
+  info->extended_l2 = q->extl2;
+  info->corrupt = q->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT;
+  info->dirty = q->h.incompatible_features & QCOW2_INCOMPAT_DIRTY;
+  info->backing_file = q->h.backing_file;
+  info->backing_format = q->h.backing_fmt[0] ? q->h.backing_fmt : NULL;
+  info->incompatible_features = q->h.incompatible_features;
+  info->compatible_features = q->h.compatible_features;
+  info->autoclear_features = q->h.autoclear_features;
+  info->nb_snapshots = q->h.nb_snapshots;
+  return true;
+}
+
+static bool
+qcow2_pread_drv(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  return qcow2_read(img, buf, len, off, errp);
+}
+
+static bool
+qcow2_pwrite_drv(vk_image *img, const void *buf, size_t len, uint64_t off,
+                 vk_error **errp)
+{
+  return qcow2_write(img, buf, len, off, errp);
+}
+
+static bool
+qcow2_zeroes_drv(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
+                 vk_error **errp)
+{
+  return qcow2_zero(img, off, len, flags, false, errp);
+}
+
+static bool
+qcow2_discard_drv(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
+{
+  return qcow2_zero(img, off, len, VK_ZERO_MAY_UNMAP, true, errp);
+}
+
+const vk_image_driver vk_qcow2_driver = {
+  .name = "qcow2",
+  .open = qcow2_open,
+  .pread = qcow2_pread_drv,
+  .pwrite = qcow2_pwrite_drv,
+  .pwrite_zeroes = qcow2_zeroes_drv,
+  .discard = qcow2_discard_drv,
+  .flush = qcow2_flush,
+  .truncate = qcow2_truncate,
+  .block_status = qcow2_block_status,
+  .write_compressed = qcow2_write_compressed,
+  .info = qcow2_info,
+  .close = qcow2_close,
+};
