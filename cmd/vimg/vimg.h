@@ -17,4 +17,16 @@ int vimg_info(vk_cmd_ctx *ctx);
 extern const struct poptOption vimg_resize_options[];
 int vimg_resize(vk_cmd_ctx *ctx);
 
+/* convert, check, map, compare, measure (cmd/vimg/{convert,check,map,compare,measure}.c) */
+extern const struct poptOption vimg_convert_options[];
+int vimg_convert(vk_cmd_ctx *ctx);
+extern const struct poptOption vimg_check_options[];
+int vimg_check(vk_cmd_ctx *ctx);
+extern const struct poptOption vimg_map_options[];
+int vimg_map(vk_cmd_ctx *ctx);
+extern const struct poptOption vimg_compare_options[];
+int vimg_compare(vk_cmd_ctx *ctx);
+extern const struct poptOption vimg_measure_options[];
+int vimg_measure(vk_cmd_ctx *ctx);
+
 #endif

@@ -1,0 +1,125 @@
+/* vimg convert — options and the call into lib/image/convert. */
+#include <config.h>
+
+#include <malloc.h>
+#include <signal.h>
+#include <string.h>
+
+#include "image/convert.h"
+#include "util/cleanup.h"
+#include "util/progress.h"
+#include "util/size.h"
+#include "vimg.h"
+
+static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
+  *opt_backing_fmt;
+static int opt_compress, opt_threads, opt_no_create, opt_target_is_zero,
+  opt_progress, opt_force_share;
+
+const struct poptOption vimg_convert_options[] = {
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
+    "format of the sources (raw, qcow2; probed if omitted)", "FMT" },
+  { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0,
+    "format of the target (default raw)", "FMT" },
+  { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
+    "target creation options, as for create (compression_type=zstd, ...)", "OPTS" },
+  { "compress", 'c', POPT_ARG_NONE, &opt_compress, 0,
+    "compress every data cluster (qcow2 target)", NULL },
+  { "threads", 'm', POPT_ARG_INT, &opt_threads, 0,
+    "worker threads (default: online CPUs)", "N" },
+  { "sparse-size", 'S', POPT_ARG_STRING, &opt_sparse, 0,
+    "zero runs of this size become holes; 0 writes everything (default 4K)", "SIZE" },
+  { "backing", 'B', POPT_ARG_STRING, &opt_backing, 0,
+    "record BACKING as the target's backing file; copy only what differs", "BACKING" },
+  { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0,
+    "format of the backing file", "FMT" },
+  { "no-create", 'n', POPT_ARG_NONE, &opt_no_create, 0,
+    "write into an existing target instead of creating it", NULL },
+  { "target-is-zero", '\0', POPT_ARG_NONE, &opt_target_is_zero, 0,
+    "with -n: the target reads as zeros, skip writing zeros", NULL },
+  { "progress", 'p', POPT_ARG_NONE, &opt_progress, 0,
+    "show progress (on a terminal only)", NULL },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
+    "open the sources even if a VM uses them", NULL },
+  POPT_TABLEEND
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+  interrupted = sig;
+}
+
+static void
+on_progress(void *opaque, uint64_t done, uint64_t total)
+{
+  vk_progress *p = opaque;
+  p->total = total;
+  vk_progress_update(p, done);
+}
+
+int
+vimg_convert(vk_cmd_ctx *ctx)
+{
+  vk_convert_opts o;
+  vk_progress bar;
+  struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART }, old[3];
+  static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+  CLEANUP_ERROR vk_error *err = NULL;
+  uint64_t sparse = 0;
+  bool ok;
+
+  /* Compression allocates and frees its state for every cluster in each
+   * worker thread; keep glibc from returning that memory to the kernel
+   * (and faulting it back in) every time. */
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+
+  vk_convert_opts_init(&o);
+  if (opt_threads < 0 || opt_threads > 1024)
+    return vk_cmd_usage(ctx, "-m must be between 1 and 1024");
+  if (opt_sparse) {
+    if (!vk_parse_size(opt_sparse, &sparse, &err))
+      return vk_cmd_usage(ctx, "-S: %s", err->msg);
+    o.sparse_size = (int64_t)sparse;
+  }
+  o.src = ctx->argv;
+  o.nsrc = ctx->argc - 1;
+  o.dst = ctx->argv[ctx->argc - 1];
+  o.src_fmt = opt_fmt;
+  o.dst_fmt = opt_out_fmt;
+  o.options = opt_options;
+  o.compress = opt_compress;
+  o.threads = opt_threads;
+  o.backing = opt_backing;
+  o.backing_fmt = opt_backing_fmt;
+  o.no_create = opt_no_create;
+  o.target_is_zero = opt_target_is_zero;
+  o.force_share = opt_force_share;
+  o.cancel = &interrupted;
+  o.progress = on_progress;
+  o.opaque = &bar;
+
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < 3; i++) {
+    /* A signal the caller ignores (nohup, background jobs) stays ignored. */
+    sigaction(sigs[i], NULL, &old[i]);
+    if (old[i].sa_handler != SIG_IGN)
+      sigaction(sigs[i], &sa, NULL);
+  }
+  vk_progress_start(&bar, opt_progress, "convert", 0);
+  ok = vk_convert(&o, &err);
+  vk_progress_finish(&bar, ok);
+  for (int i = 0; i < 3; i++)
+    sigaction(sigs[i], &old[i], NULL);
+  if (interrupted) {
+    /* Die of the signal, as the shell expects, once the target is gone. */
+    vk_cmd_warn(ctx, "convert interrupted; '%s' removed", o.dst);
+    raise(interrupted);
+  }
+  if (!ok)
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  return 0;
+}

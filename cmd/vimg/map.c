@@ -1,0 +1,101 @@
+/* vimg map — options, the call into lib/image/map, the listing. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "image/map.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+#include "vimg.h"
+
+static char *opt_fmt, *opt_output;
+static int opt_json, opt_force_share;
+
+const struct poptOption vimg_map_options[] = {
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format (probed if omitted)", "FMT" },
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print every extent as JSON", NULL },
+  { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
+    "open the image even if a VM uses it", NULL },
+  POPT_TABLEEND
+};
+
+typedef struct map_out {
+  FILE *out;
+  vk_json *j;
+} map_out;
+
+static bool
+print_human(void *opaque, const vk_map_entry *e, vk_error **errp)
+{
+  map_out *m = opaque;
+
+  if (e->data && !e->has_offset)
+    return vk_error_set(errp, VK_EXIT_FAILED,
+                        "File contains external, encrypted or compressed clusters (use --json)");
+  if (e->data && !e->zero)
+    fprintf(m->out, "%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n",
+            e->start, e->length, e->offset, e->file);
+  return true;
+}
+
+static bool
+print_json(void *opaque, const vk_map_entry *e, vk_error **errp)
+{
+  map_out *m = opaque;
+
+  (void)errp;
+  vk_json_begin_object(m->j);
+  vk_json_kv_uint(m->j, "start", e->start);
+  vk_json_kv_uint(m->j, "length", e->length);
+  vk_json_kv_int(m->j, "depth", e->depth);
+  vk_json_kv_bool(m->j, "present", e->present);
+  vk_json_kv_bool(m->j, "zero", e->zero);
+  vk_json_kv_bool(m->j, "data", e->data);
+  if (e->has_offset)
+    vk_json_kv_uint(m->j, "offset", e->offset);
+  vk_json_end_object(m->j);
+  return true;
+}
+
+int
+vimg_map(vk_cmd_ctx *ctx)
+{
+  CLEANUP_ERROR vk_error *err = NULL;
+  vk_image_format fmt = VK_FMT_NONE;
+  map_out m = { .out = ctx->out };
+  vk_image *img;
+  bool json = opt_json, ok;
+
+  if (opt_output) {
+    if (strcmp(opt_output, "json") == 0)
+      json = true;
+    else if (strcmp(opt_output, "human") != 0)
+      return vk_cmd_usage(ctx, "--output takes 'human' or 'json', not '%s'", opt_output);
+  }
+  if (opt_fmt && !vk_image_format_parse(opt_fmt, &fmt, &err))
+    return vk_cmd_usage(ctx, "%s", err->msg);
+  img = vk_image_open(ctx->argv[0], fmt, opt_force_share ? VK_IMAGE_FORCE_SHARE : 0, &err);
+  if (!img)
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  if (json) {
+    m.j = vk_json_new(ctx->out);
+    if (!m.j) {
+      vk_image_close(img, NULL);
+      return vk_cmd_fail(ctx, NULL);
+    }
+    vk_json_set_compact(m.j, false);
+    vk_json_begin_array(m.j);
+    ok = vk_map(img, print_json, &m, &err);
+    vk_json_end_array(m.j);
+    vk_json_free(m.j);
+  } else {
+    fprintf(ctx->out, "%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
+    ok = vk_map(img, print_human, &m, &err);
+  }
+  vk_image_close(img, NULL);
+  if (!ok)
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  return 0;
+}

@@ -1,0 +1,95 @@
+/* vimg measure — options, the call into lib/image/measure, the sizes. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "image/measure.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+#include "util/size.h"
+#include "vimg.h"
+
+static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_size, *opt_output;
+static int opt_json, opt_force_share;
+
+const struct poptOption vimg_measure_options[] = {
+  { "size", '\0', POPT_ARG_STRING, &opt_size, 0, "virtual size of a new image (instead of SRC)", "SIZE" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "format of SRC (probed if omitted)", "FMT" },
+  { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0, "format of the new image (default raw)", "FMT" },
+  { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
+    "creation options of the new image, as for create", "OPTS" },
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print the sizes as JSON", NULL },
+  { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
+    "open SRC even if a VM uses it", NULL },
+  POPT_TABLEEND
+};
+
+int
+vimg_measure(vk_cmd_ctx *ctx)
+{
+  CLEANUP_ERROR vk_error *err = NULL;
+  vk_image_format fmt = VK_FMT_NONE, ofmt = VK_FMT_RAW;
+  vk_image_opts io;
+  vk_measure_result r;
+  vk_image *src = NULL;
+  bool json = opt_json, ok;
+  uint64_t size = 0;
+
+  if (opt_output) {
+    if (strcmp(opt_output, "json") == 0)
+      json = true;
+    else if (strcmp(opt_output, "human") != 0)
+      return vk_cmd_usage(ctx, "--output takes 'human' or 'json', not '%s'", opt_output);
+  }
+  if ((opt_size != NULL) == (ctx->argc == 1))
+    return vk_cmd_usage(ctx, "give either --size SIZE or a source image");
+  if (opt_size && !vk_parse_size(opt_size, &size, &err))
+    return vk_cmd_usage(ctx, "--size: %s", err->msg);
+  if ((opt_fmt && !vk_image_format_parse(opt_fmt, &fmt, &err)) ||
+      (opt_out_fmt && !vk_image_format_parse(opt_out_fmt, &ofmt, &err)))
+    return vk_cmd_usage(ctx, "%s", err->msg);
+  vk_image_opts_init(&io);
+  io.format = ofmt;
+  if (opt_options && !vk_image_opts_parse(&io, opt_options, &err)) {
+    vk_image_opts_clear(&io);
+    return vk_cmd_usage(ctx, "%s", err->msg);
+  }
+  io.format = ofmt;
+  io.size = size;
+  if (!vk_image_opts_validate(&io, &err)) {
+    vk_image_opts_clear(&io);
+    return vk_cmd_usage(ctx, "%s", err->msg);
+  }
+  if (ctx->argc == 1) {
+    src = vk_image_open(ctx->argv[0], fmt, opt_force_share ? VK_IMAGE_FORCE_SHARE : 0, &err);
+    if (!src) {
+      vk_image_opts_clear(&io);
+      return vk_cmd_fail(ctx, VK_STEAL(err));
+    }
+  }
+  ok = vk_measure(src, &io, &r, &err);
+  vk_image_close(src, NULL);
+  vk_image_opts_clear(&io);
+  if (!ok)
+    return vk_cmd_fail(ctx, VK_STEAL(err));
+  if (json) {
+    vk_json *j = vk_json_new(ctx->out);
+    if (!j)
+      return vk_cmd_fail(ctx, NULL);
+    vk_json_begin_object(j);
+    vk_json_kv_uint(j, "required", r.required);
+    vk_json_kv_uint(j, "fully-allocated", r.fully_allocated);
+    if (r.has_bitmaps)
+      vk_json_kv_uint(j, "bitmaps", r.bitmaps);
+    vk_json_end_object(j);
+    vk_json_free(j);
+  } else {
+    fprintf(ctx->out, "required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n",
+            r.required, r.fully_allocated);
+    if (r.has_bitmaps)
+      fprintf(ctx->out, "bitmaps size: %" PRIu64 "\n", r.bitmaps);
+  }
+  return 0;
+}

@@ -1,0 +1,340 @@
+/* vkit — the two ends of a conversion (see convert-io.h), on image.h.
+ *
+ * A vk_image is used by one thread at a time, so each worker gets its own
+ * read-only handle on every source (and, for a raw target, its own handle
+ * on the target); one more source handle answers block-status queries.
+ * Only the first handle of each file takes locks; the others share its
+ * claim (VK_IMAGE_NO_LOCK), since locks of one process would conflict
+ * with each other.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compress.h"
+#include "convert-io.h"
+#include "image.h"
+#include "util/cleanup.h"
+
+struct cv_src {
+  int n;                  /* sources */
+  int nh;                 /* handles per source: workers + 1 */
+  vk_image **img;         /* img[i * nh + h] */
+  uint64_t *base;         /* offset of source i in the concatenation */
+  uint64_t *size;
+  uint64_t total;
+};
+
+struct cv_dst {
+  const char *path;
+  bool created;
+  bool is_zero;
+  bool backing;
+  bool raw;
+  int nh;                 /* handles: 1, or one per worker (raw) */
+  vk_image **img;
+  uint32_t cs;
+  vk_compression ctype;
+  uint64_t size;
+};
+
+static bool
+nomem(vk_error **errp)
+{
+  return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+}
+
+cv_src *
+cv_src_open(const vk_convert_opts *o, int workers, vk_error **errp)
+{
+  vk_image_format fmt = VK_FMT_NONE;
+  cv_src *s;
+
+  if (o->src_fmt && !vk_image_format_parse(o->src_fmt, &fmt, errp))
+    return NULL;
+  s = calloc(1, sizeof *s);
+  if (!s) {
+    nomem(errp);
+    return NULL;
+  }
+  s->nh = workers + 1;
+  s->img = calloc((size_t)o->nsrc * (size_t)s->nh, sizeof *s->img);
+  s->base = calloc((size_t)o->nsrc, sizeof *s->base);
+  s->size = calloc((size_t)o->nsrc, sizeof *s->size);
+  s->n = o->nsrc;
+  if (!s->img || !s->base || !s->size) {
+    nomem(errp);
+    goto fail;
+  }
+  for (int i = 0; i < o->nsrc; i++) {
+    vk_image_format f = fmt;
+    for (int h = 0; h < s->nh; h++) {
+      unsigned flags = o->force_share ? VK_IMAGE_FORCE_SHARE : 0;
+      if (h > 0)
+        flags |= VK_IMAGE_NO_LOCK;
+      s->img[i * s->nh + h] = vk_image_open(o->src[i], f, flags, errp);
+      if (!s->img[i * s->nh + h])
+        goto fail;
+      /* Probe once; the other handles open with what was found. */
+      f = vk_image_get_format(s->img[i * s->nh]);
+    }
+    s->base[i] = s->total;
+    s->size[i] = vk_image_size(s->img[i * s->nh]);
+    s->total += s->size[i];
+  }
+  return s;
+fail:
+  cv_src_close(s);
+  return NULL;
+}
+
+void
+cv_src_close(cv_src *s)
+{
+  if (!s)
+    return;
+  for (int i = 0; s->img && i < s->n * s->nh; i++)
+    vk_image_close(s->img[i], NULL);
+  free(s->img);
+  free(s->base);
+  free(s->size);
+  free(s);
+}
+
+uint64_t
+cv_src_size(const cv_src *s)
+{
+  return s->total;
+}
+
+static int
+src_index(const cv_src *s, uint64_t off)
+{
+  int i = 0;
+
+  while (i + 1 < s->n && off >= s->base[i + 1])
+    i++;
+  return i;
+}
+
+bool
+cv_src_status(cv_src *s, uint64_t off, uint64_t max, bool top_only,
+              cv_kind *kind, uint64_t *len, vk_error **errp)
+{
+  int i = src_index(s, off);
+  vk_image *img = s->img[i * s->nh + s->nh - 1];
+  uint64_t rel = off - s->base[i];
+  uint64_t left = s->size[i] - rel;
+  vk_extent e;
+  bool ok;
+
+  if (left > max)
+    left = max;
+  ok = top_only ? vk_image_block_status_layer(img, rel, left, &e, errp)
+                : vk_image_block_status(img, rel, left, &e, errp);
+  if (!ok)
+    return false;
+  *len = e.length;
+  switch (e.kind) {
+  case VK_EXTENT_DATA:
+    *kind = CV_DATA;
+    break;
+  case VK_EXTENT_ZERO:
+    *kind = CV_ZERO;
+    break;
+  default:
+    *kind = top_only ? CV_UNALLOC : CV_ZERO;
+    break;
+  }
+  return true;
+}
+
+bool
+cv_src_pread(cv_src *s, int worker, void *buf, size_t len, uint64_t off,
+             vk_error **errp)
+{
+  uint8_t *b = buf;
+
+  while (len > 0) {
+    int i = src_index(s, off);
+    uint64_t rel = off - s->base[i];
+    size_t n = s->size[i] - rel < len ? (size_t)(s->size[i] - rel) : len;
+
+    if (n == 0) {
+      /* Past the end of the last source (a zero-padded final cluster). */
+      memset(b, 0, len);
+      return true;
+    }
+    if (!vk_image_pread(s->img[i * s->nh + worker], b, n, rel, errp))
+      return false;
+    b += n;
+    off += n;
+    len -= n;
+  }
+  return true;
+}
+
+/* Fill *io (initialised by the caller) for the target from *o. */
+static bool
+target_opts(const vk_convert_opts *o, uint64_t size, vk_image_opts *io,
+            vk_error **errp)
+{
+  vk_image_format fmt = VK_FMT_RAW;
+
+  if (o->dst_fmt && !vk_image_format_parse(o->dst_fmt, &fmt, errp))
+    return false;
+  io->format = fmt;
+  if (o->options && !vk_image_opts_parse(io, o->options, errp))
+    return false;
+  io->format = fmt;
+  io->size = size;
+  if (fmt == VK_FMT_QCOW2 && io->size % 512)
+    io->size += 512 - io->size % 512;
+  if (o->backing) {
+    free(io->backing_file);
+    io->backing_file = strdup(o->backing);
+    if (!io->backing_file)
+      return nomem(errp);
+    if (o->backing_fmt) {
+      if (!vk_image_format_parse(o->backing_fmt, &io->backing_fmt, errp))
+        return false;
+      io->has_backing_fmt = 1;
+    }
+  }
+  if (o->compress && fmt != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "compression (-c) needs a qcow2 target (-O qcow2)");
+  return vk_image_opts_validate(io, errp);
+}
+
+cv_dst *
+cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **errp)
+{
+  vk_image_opts io;
+  vk_image_format fmt;
+  cv_dst *d = calloc(1, sizeof *d);
+  bool ok;
+
+  if (!d) {
+    nomem(errp);
+    return NULL;
+  }
+  d->path = o->dst;
+  vk_image_opts_init(&io);
+  ok = target_opts(o, size, &io, errp);
+  fmt = io.format;
+  if (ok && !o->no_create) {
+    ok = vk_image_create(o->dst, &io, VK_IMAGE_CREATE_FORCE, errp);
+    d->created = ok;
+  }
+  vk_image_opts_clear(&io);
+  if (!ok)
+    goto fail;
+
+  d->img = calloc((size_t)workers, sizeof *d->img);
+  if (!d->img) {
+    nomem(errp);
+    goto fail;
+  }
+  d->nh = 1;
+  d->img[0] = vk_image_open(o->dst, fmt, VK_IMAGE_RDWR, errp);
+  if (!d->img[0])
+    goto fail;
+  d->raw = vk_image_get_format(d->img[0]) == VK_FMT_RAW;
+  if (d->raw) {
+    /* Workers write a raw target directly, each with its own handle. */
+    for (; d->nh < workers; d->nh++) {
+      d->img[d->nh] = vk_image_open(o->dst, VK_FMT_RAW,
+                                    VK_IMAGE_RDWR | VK_IMAGE_NO_LOCK, errp);
+      if (!d->img[d->nh])
+        goto fail;
+    }
+  } else {
+    d->cs = vk_image_cluster_size(d->img[0]);
+    d->ctype = vk_image_compression(d->img[0]);
+  }
+  d->backing = vk_image_backing(d->img[0]) != NULL;
+  d->is_zero = (d->created && !d->backing) || o->target_is_zero;
+  d->size = vk_image_size(d->img[0]);
+  return d;
+fail:
+  cv_dst_close(d, false, NULL);
+  return NULL;
+}
+
+uint32_t
+cv_dst_cluster_size(const cv_dst *d)
+{
+  return d->cs;
+}
+
+bool
+cv_dst_parallel(const cv_dst *d)
+{
+  return d->raw;
+}
+
+bool
+cv_dst_is_zero(const cv_dst *d)
+{
+  return d->is_zero;
+}
+
+uint64_t
+cv_dst_size(const cv_dst *d)
+{
+  return d->size;
+}
+
+static vk_image *
+handle(cv_dst *d, int worker)
+{
+  return d->img[worker < d->nh ? worker : 0];
+}
+
+bool
+cv_dst_pwrite(cv_dst *d, int worker, const void *buf, size_t len, uint64_t off,
+              vk_error **errp)
+{
+  return vk_image_pwrite(handle(d, worker), buf, len, off, errp);
+}
+
+bool
+cv_dst_pwrite_zeroes(cv_dst *d, int worker, size_t len, uint64_t off,
+                     vk_error **errp)
+{
+  return vk_image_pwrite_zeroes(handle(d, worker), off, len,
+                                d->backing ? 0 : VK_ZERO_MAY_UNMAP, errp);
+}
+
+int64_t
+cv_dst_compress(const cv_dst *d, void *out, const void *data, vk_error **errp)
+{
+  return vk_compress(d->ctype, out, d->cs - 1, data, d->cs, errp);
+}
+
+bool
+cv_dst_write_compressed(cv_dst *d, const void *cdata, size_t clen, uint64_t off,
+                        vk_error **errp)
+{
+  return vk_image_write_compressed(d->img[0], off, cdata, clen, errp);
+}
+
+bool
+cv_dst_close(cv_dst *d, bool ok, vk_error **errp)
+{
+  if (!d)
+    return ok;
+  /* Extra handles first: the first one holds the lock. */
+  for (int h = d->nh - 1; d->img && h >= 0; h--)
+    if (!vk_image_close(d->img[h], ok ? errp : NULL))
+      ok = false;
+  if (!ok && d->created)
+    unlink(d->path);
+  free(d->img);
+  free(d);
+  return ok;
+}

@@ -1,0 +1,530 @@
+/* vkit — the convert pipeline (see convert.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "convert-io.h"
+#include "convert.h"
+#include "util/cleanup.h"
+
+#define CV_ALIGN 4096
+#define CV_GRAN_RAW 4096          /* piece boundaries for a raw target */
+#define CV_CHUNK (1u << 20)       /* uncompressed piece size */
+#define CV_CHUNK_COMPRESSED (256u << 10)
+#define CV_ZERO_PIECE (1ull << 30) /* largest zero piece handed out at once */
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
+
+typedef struct slot {
+  int state;
+  uint64_t seq;
+  uint64_t off;
+  uint64_t len;
+  cv_kind kind;
+  uint8_t *buf;       /* chunk bytes (+ padding to a whole cluster) */
+  uint8_t *cbuf;      /* compressed clusters, cluster i at i * cs */
+  int64_t *clen;      /* per cluster: compressed length, 0 = write plain */
+  uint8_t *zero;      /* per zero block: 1 if all zero */
+} slot;
+
+typedef struct pipe {
+  const vk_convert_opts *o;
+  cv_src *src;
+  cv_dst *dst;
+  uint64_t total;
+  uint64_t gran;        /* pieces start and end on multiples of this */
+  uint64_t zblock;      /* zero detection block, 0 = none */
+  uint64_t chunk;       /* largest data piece */
+  uint32_t cs;          /* target cluster size (compression) */
+  bool compress;
+  bool top_only;        /* -B: copy only what the top source layer has */
+  bool dst_zero;        /* unwritten target ranges read as zeros */
+  bool in_order;        /* one writer, in guest order */
+
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  uint64_t cursor;
+  uint64_t next_seq;
+  uint64_t write_seq;
+  uint64_t st_off, st_len;   /* cached status extent */
+  cv_kind st_kind;
+  bool st_valid;
+  int nslots;
+  slot *slots;
+  bool failed;
+  vk_error *err;
+  uint64_t done;
+} pipe_t;
+
+typedef struct worker {
+  pipe_t *p;
+  int id;
+  pthread_t tid;
+} worker;
+
+void
+vk_convert_opts_init(vk_convert_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->sparse_size = -1;
+}
+
+/* True when all len bytes at p are zero. */
+static bool
+is_zero(const uint8_t *p, size_t len)
+{
+  const size_t head = 16;
+
+  if (len <= head) {
+    for (size_t i = 0; i < len; i++)
+      if (p[i])
+        return false;
+    return true;
+  }
+  for (size_t i = 0; i < head; i++)
+    if (p[i])
+      return false;
+  return memcmp(p, p + head, len - head) == 0;
+}
+
+/* Record the first failure and wake everyone; called with the lock held. */
+static void
+fail_locked(pipe_t *p, vk_error *err)
+{
+  if (!p->failed) {
+    p->failed = true;
+    p->err = err;
+  } else {
+    vk_error_free(err);
+  }
+  pthread_cond_broadcast(&p->cond);
+}
+
+static void
+fail(pipe_t *p, vk_error *err)
+{
+  pthread_mutex_lock(&p->lock);
+  fail_locked(p, err);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static bool
+cancelled(const pipe_t *p)
+{
+  return p->o->cancel && *p->o->cancel;
+}
+
+static uint64_t
+round_up(uint64_t v, uint64_t a)
+{
+  return (v + a - 1) / a * a;
+}
+
+/* Choose the next piece at p->cursor; called with the lock held.  Returns
+ * false with *errp set when the source's map could not be read. */
+static bool
+next_piece(pipe_t *p, uint64_t *off, uint64_t *len, cv_kind *kind,
+           vk_error **errp)
+{
+  uint64_t o = p->cursor, end, avail, chunk_end;
+
+  if (p->o->sparse_size == 0) {
+    /* -S 0: no map, no zero detection, everything is written. */
+    p->st_valid = true;
+    p->st_off = 0;
+    p->st_len = p->total;
+    p->st_kind = CV_DATA;
+  }
+  if (!p->st_valid || o < p->st_off || o >= p->st_off + p->st_len) {
+    if (!cv_src_status(p->src, o, p->total - o, p->top_only, &p->st_kind,
+                       &p->st_len, errp))
+      return false;
+    p->st_off = o;
+    p->st_valid = true;
+  }
+  avail = p->st_off + p->st_len - o;
+  chunk_end = (o / p->chunk + 1) * p->chunk;
+  if (chunk_end > p->total)
+    chunk_end = p->total;
+  *kind = p->st_kind;
+  if (*kind != CV_DATA) {
+    end = o + (avail < CV_ZERO_PIECE ? avail : CV_ZERO_PIECE);
+    if (end < p->total)
+      end = end / p->gran * p->gran;
+    if (end > o)
+      goto out;
+    /* A zero range smaller than a granule: read it with its neighbours. */
+    *kind = CV_DATA;
+    avail = 1;
+  }
+  end = round_up(o + avail, p->gran);
+  if (end > chunk_end)
+    end = chunk_end;
+out:
+  *off = o;
+  *len = end - o;
+  p->cursor = end;
+  return true;
+}
+
+/* Read and prepare a data piece (no lock held). */
+static bool
+fill_slot(pipe_t *p, int id, slot *s, vk_error **errp)
+{
+  uint64_t padded = round_up(s->len, p->compress ? p->cs : 1);
+
+  if (!cv_src_pread(p->src, id, s->buf, s->len, s->off, errp))
+    return false;
+  if (padded > s->len)
+    memset(s->buf + s->len, 0, padded - s->len);
+  if (p->zblock) {
+    uint64_t n = (s->len + p->zblock - 1) / p->zblock;
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t b = i * p->zblock;
+      uint64_t l = s->len - b < p->zblock ? s->len - b : p->zblock;
+      s->zero[i] = is_zero(s->buf + b, l);
+    }
+  }
+  if (p->compress) {
+    uint64_t n = padded / p->cs;
+    for (uint64_t i = 0; i < n; i++) {
+      if (p->zblock && s->zero[i]) {
+        s->clen[i] = 0;
+        continue;
+      }
+      s->clen[i] = cv_dst_compress(p->dst, s->cbuf + i * p->cs,
+                                   s->buf + i * p->cs, errp);
+      if (s->clen[i] < 0)
+        return false;
+    }
+  }
+  return true;
+}
+
+/* Zeros at [off, off + len) of the target. */
+static bool
+write_zeroes(pipe_t *p, int id, uint64_t off, uint64_t len, vk_error **errp)
+{
+  if (p->dst_zero || len == 0)
+    return true;
+  return cv_dst_pwrite_zeroes(p->dst, id, len, off, errp);
+}
+
+/* Write one prepared piece to the target. */
+static bool
+write_slot(pipe_t *p, int id, slot *s, vk_error **errp)
+{
+  uint64_t n, run_start = 0;
+  bool run_zero = false;
+
+  if (s->kind == CV_UNALLOC)
+    return true;          /* the target's backing file provides it */
+  if (s->kind == CV_ZERO)
+    return write_zeroes(p, id, s->off, s->len, errp);
+
+  if (p->compress) {
+    n = (s->len + p->cs - 1) / p->cs;
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t b = i * p->cs;
+      uint64_t l = s->len - b < p->cs ? s->len - b : p->cs;
+      if (p->zblock && s->zero[i]) {
+        if (!write_zeroes(p, id, s->off + b, l, errp))
+          return false;
+      } else if (s->clen[i] > 0) {
+        if (!cv_dst_write_compressed(p->dst, s->cbuf + b, (size_t)s->clen[i],
+                                     s->off + b, errp))
+          return false;
+      } else if (!cv_dst_pwrite(p->dst, id, s->buf + b, l, s->off + b, errp)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  if (!p->zblock)
+    return cv_dst_pwrite(p->dst, id, s->buf, s->len, s->off, errp);
+
+  /* Runs of data blocks become one write, runs of zero blocks one hole. */
+  n = (s->len + p->zblock - 1) / p->zblock;
+  for (uint64_t i = 0; i <= n; i++) {
+    bool z = i < n && s->zero[i];
+    if (i > 0 && (i == n || z != run_zero)) {
+      uint64_t b = run_start * p->zblock;
+      uint64_t e = i * p->zblock < s->len ? i * p->zblock : s->len;
+      bool ok = run_zero ? write_zeroes(p, id, s->off + b, e - b, errp)
+                         : cv_dst_pwrite(p->dst, id, s->buf + b, e - b, s->off + b, errp);
+      if (!ok)
+        return false;
+      run_start = i;
+    }
+    if (i == 0 || z != run_zero)
+      run_zero = z;
+  }
+  return true;
+}
+
+static void
+report_locked(pipe_t *p, uint64_t len)
+{
+  p->done += len;
+  if (p->o->progress)
+    p->o->progress(p->o->opaque, p->done, p->total);
+}
+
+static void *
+worker_main(void *arg)
+{
+  worker *w = arg;
+  pipe_t *p = w->p;
+
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    vk_error *err = NULL;
+    slot *s;
+    bool ok;
+
+    if (p->failed || p->cursor >= p->total)
+      break;
+    if (cancelled(p)) {
+      vk_error_set(&err, VK_EXIT_FAILED, "interrupted");
+      fail_locked(p, err);
+      break;
+    }
+    if (p->in_order) {
+      s = &p->slots[p->next_seq % (uint64_t)p->nslots];
+      if (s->state != SLOT_FREE) {
+        pthread_cond_wait(&p->cond, &p->lock);
+        continue;
+      }
+    } else {
+      s = &p->slots[w->id];
+    }
+    if (!next_piece(p, &s->off, &s->len, &s->kind, &err)) {
+      fail_locked(p, err);
+      break;
+    }
+    s->state = SLOT_BUSY;
+    s->seq = p->next_seq++;
+    pthread_mutex_unlock(&p->lock);
+
+    ok = s->kind != CV_DATA || fill_slot(p, w->id, s, &err);
+    if (ok && !p->in_order)
+      ok = write_slot(p, w->id, s, &err);
+
+    pthread_mutex_lock(&p->lock);
+    if (!ok) {
+      fail_locked(p, err);
+      break;
+    }
+    if (p->in_order) {
+      s->state = SLOT_READY;
+    } else {
+      s->state = SLOT_FREE;
+      report_locked(p, s->len);
+    }
+    pthread_cond_broadcast(&p->cond);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+/* The in-order writer (the calling thread). */
+static void
+writer_main(pipe_t *p)
+{
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    slot *s = &p->slots[p->write_seq % (uint64_t)p->nslots];
+    vk_error *err = NULL;
+    bool ok;
+
+    if (p->failed)
+      break;
+    if (s->state != SLOT_READY || s->seq != p->write_seq) {
+      if (p->write_seq == p->next_seq && p->cursor >= p->total)
+        break;          /* everything handed out has been written */
+      pthread_cond_wait(&p->cond, &p->lock);
+      continue;
+    }
+    pthread_mutex_unlock(&p->lock);
+    ok = cancelled(p) ? vk_error_set(&err, VK_EXIT_FAILED, "interrupted")
+                      : write_slot(p, 0, s, &err);
+    pthread_mutex_lock(&p->lock);
+    if (!ok) {
+      fail_locked(p, err);
+      break;
+    }
+    s->state = SLOT_FREE;
+    p->write_seq++;
+    report_locked(p, s->len);
+    pthread_cond_broadcast(&p->cond);
+  }
+  pthread_mutex_unlock(&p->lock);
+}
+
+static void
+free_slots(pipe_t *p)
+{
+  for (int i = 0; p->slots && i < p->nslots; i++) {
+    free(p->slots[i].buf);
+    free(p->slots[i].cbuf);
+    free(p->slots[i].clen);
+    free(p->slots[i].zero);
+  }
+  free(p->slots);
+  p->slots = NULL;
+}
+
+static bool
+alloc_slots(pipe_t *p, vk_error **errp)
+{
+  uint64_t bufsize = round_up(p->chunk, p->compress ? p->cs : CV_ALIGN);
+  uint64_t nclusters = p->compress ? bufsize / p->cs : 0;
+  uint64_t nzero = p->zblock ? (p->chunk + p->zblock - 1) / p->zblock : 0;
+
+  p->slots = calloc((size_t)p->nslots, sizeof *p->slots);
+  if (!p->slots)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+  for (int i = 0; i < p->nslots; i++) {
+    slot *s = &p->slots[i];
+    void *b = NULL, *c = NULL;
+    if (posix_memalign(&b, CV_ALIGN, bufsize) != 0 ||
+        (p->compress && posix_memalign(&c, CV_ALIGN, bufsize) != 0)) {
+      free(b);
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+    }
+    s->buf = b;
+    s->cbuf = c;
+    if (nclusters && !(s->clen = calloc(nclusters, sizeof *s->clen)))
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+    if (nzero && !(s->zero = calloc(nzero, 1)))
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+  }
+  return true;
+}
+
+static int
+online_cpus(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Run the pipeline from p->src to p->dst with nthreads workers. */
+static bool
+run(pipe_t *p, int nthreads, vk_error **errp)
+{
+  const vk_convert_opts *o = p->o;
+  CLEANUP_FREE worker *ws = NULL;
+  int started = 0;
+  bool ok;
+
+  p->total = cv_src_size(p->src);
+  p->cs = cv_dst_cluster_size(p->dst);
+  p->compress = o->compress;
+  p->top_only = o->backing != NULL;
+  p->dst_zero = cv_dst_is_zero(p->dst);
+  p->in_order = !cv_dst_parallel(p->dst);
+  p->gran = p->cs ? p->cs : CV_GRAN_RAW;
+  if (p->compress)
+    p->zblock = p->cs;    /* per cluster, whatever -S says */
+  else if (o->sparse_size == 0)
+    p->zblock = 0;
+  else if (p->cs)
+    p->zblock = p->cs;
+  else
+    p->zblock = o->sparse_size > 0 ? (uint64_t)o->sparse_size : 4096;
+  p->chunk = p->compress ? CV_CHUNK_COMPRESSED : CV_CHUNK;
+  if (p->chunk < p->gran)
+    p->chunk = p->gran;
+  p->chunk = round_up(p->chunk, p->gran);
+  p->nslots = p->in_order ? 2 * nthreads + 2 : nthreads;
+
+  if (!alloc_slots(p, errp))
+    return false;
+  ws = calloc((size_t)nthreads, sizeof *ws);
+  if (!ws)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+  if (o->progress)
+    o->progress(o->opaque, 0, p->total);
+  for (int i = 0; i < nthreads; i++) {
+    int e;
+    ws[i] = (worker){ .p = p, .id = i };
+    e = pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
+    if (e != 0) {
+      vk_error *err = NULL;
+      vk_error_set_errno(&err, VK_EXIT_FAILED, e, "cannot start a thread");
+      fail(p, err);
+      break;
+    }
+    started++;
+  }
+  if (p->in_order && started)
+    writer_main(p);
+  for (int i = 0; i < started; i++)
+    pthread_join(ws[i].tid, NULL);
+  ok = !p->failed;
+  if (!ok) {
+    vk_error_propagate(errp, p->err);
+    p->err = NULL;
+  }
+  return ok;
+}
+
+bool
+vk_convert(const vk_convert_opts *o, vk_error **errp)
+{
+  pipe_t p = { .o = o };
+  int nthreads = o->threads > 0 ? o->threads : online_cpus();
+  struct stat dst_st;
+  bool ok;
+
+  if (o->nsrc < 1 || !o->src || !o->dst)
+    return vk_error_set(errp, VK_EXIT_USAGE, "convert needs a source and a target");
+  if (o->target_is_zero && !o->no_create)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--target-is-zero needs -n");
+  if (o->backing_fmt && !o->backing)
+    return vk_error_set(errp, VK_EXIT_USAGE, "-F needs -B");
+  if (o->backing && o->no_create)
+    return vk_error_set(errp, VK_EXIT_USAGE, "-B cannot be used with -n");
+  if (o->sparse_size > 0 && o->sparse_size % 512)
+    return vk_error_set(errp, VK_EXIT_USAGE, "-S must be a multiple of 512");
+  if (stat(o->dst, &dst_st) == 0) {
+    for (int i = 0; i < o->nsrc; i++) {
+      struct stat st;
+      if (stat(o->src[i], &st) == 0 && st.st_dev == dst_st.st_dev &&
+          st.st_ino == dst_st.st_ino)
+        return vk_error_set(errp, VK_EXIT_USAGE, "'%s' is both a source and the target",
+                            o->dst);
+    }
+  }
+
+  p.src = cv_src_open(o, nthreads, errp);
+  if (!p.src)
+    return false;
+  p.dst = cv_dst_open(o, cv_src_size(p.src), nthreads, errp);
+  if (!p.dst) {
+    cv_src_close(p.src);
+    return false;
+  }
+  if (o->no_create && cv_dst_size(p.dst) < cv_src_size(p.src)) {
+    vk_error_set(errp, VK_EXIT_FAILED, "target '%s' is smaller than the source", o->dst);
+    ok = false;
+  } else {
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.cond, NULL);
+    ok = run(&p, nthreads, errp);
+    pthread_cond_destroy(&p.cond);
+    pthread_mutex_destroy(&p.lock);
+    free_slots(&p);
+  }
+  cv_src_close(p.src);
+  if (!cv_dst_close(p.dst, ok, ok ? errp : NULL))
+    ok = false;
+  return ok;
+}

@@ -1,0 +1,56 @@
+/* vkit — convert one or more images into a new (or existing) image.
+ *
+ * The pipeline: worker threads take the next piece of the source (the
+ * sources concatenated, walked through their allocation map so holes and
+ * zero extents are never read), read it, find all-zero blocks, compress
+ * clusters when asked, and hand it to the writer.  A raw target is written
+ * by the workers themselves at their offsets; a qcow2 target is written by
+ * one writer in guest order, so the image is laid out sequentially.  Memory
+ * is bounded: a small ring of fixed buffers, whatever the image size.
+ *
+ * A target created by vk_convert() is removed again when the conversion
+ * fails or is cancelled.
+ */
+#ifndef VK_IMAGE_CONVERT_H
+#define VK_IMAGE_CONVERT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+typedef struct vk_convert_opts {
+  const char **src;           /* source paths (at least one) */
+  int nsrc;
+  const char *src_fmt;        /* "raw", "qcow2", or NULL to probe (sources are read-only) */
+  const char *dst;            /* target path */
+  const char *dst_fmt;        /* target format; NULL means "raw" */
+  const char *options;        /* -o: creation options "k=v,k=v", or NULL */
+  bool compress;              /* -c: compress every data cluster (qcow2 only) */
+  int threads;                /* -m: worker threads; 0 = online CPUs */
+  int64_t sparse_size;        /* -S: zero runs this long become holes; 0 writes
+                                 everything; -1 = default (4 KiB) */
+  const char *backing;        /* -B: backing file recorded in the target */
+  const char *backing_fmt;    /* -F: its format */
+  bool no_create;             /* -n: the target exists, do not create it */
+  bool target_is_zero;        /* the existing target (-n) reads as zeros */
+  bool force_share;           /* -U: open the sources even if in use */
+  /* Checked between pieces of work; when it becomes non-zero the
+   * conversion stops and fails with "interrupted".  May be NULL. */
+  volatile sig_atomic_t *cancel;
+  /* Called from the writing thread with bytes done and total, often. */
+  void (*progress)(void *opaque, uint64_t done, uint64_t total);
+  void *opaque;
+} vk_convert_opts;
+
+/* Fill *o with the defaults (everything off, threads 0, sparse_size -1). */
+void vk_convert_opts_init(vk_convert_opts *o);
+
+/* Convert as *o says.  Returns true on success.  On failure sets *errp
+ * (VK_EXIT_NOTFOUND for a missing source, VK_EXIT_USAGE for a bad option,
+ * VK_EXIT_BUSY for an image in use, VK_EXIT_FAILED otherwise) and removes
+ * the target if this call created it. */
+bool vk_convert(const vk_convert_opts *o, vk_error **errp);
+
+#endif
