@@ -1,6 +1,7 @@
 /* vkit — subcommand dispatch on popt. */
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -66,6 +67,17 @@ print_options(FILE *f, const struct poptOption *opts)
   }
 }
 
+/* Summaries are printed as sentences: first letter upper case. */
+static void
+print_sentence(const char *s, const char *end)
+{
+  if (s && *s) {
+    putchar(toupper((unsigned char)*s));
+    fputs(s + 1, stdout);
+  }
+  fputs(end, stdout);
+}
+
 static void
 tool_help(const vk_tool *tool)
 {
@@ -77,8 +89,10 @@ tool_help(const vk_tool *tool)
     printf("\n");
   }
   printf("Commands:\n");
-  for (const vk_subcmd *c = tool->cmds; c->name; c++)
-    printf("  %-14s %s\n", c->name, c->summary);
+  for (const vk_subcmd *c = tool->cmds; c->name; c++) {
+    printf("  %-14s ", c->name);
+    print_sentence(c->summary, "\n");
+  }
   printf("\nRun '%s COMMAND --help' for a command's options; see %s(1).\n",
          tool->name, tool->name);
 }
@@ -87,10 +101,10 @@ static void
 cmd_help(const vk_tool *tool, const vk_subcmd *c)
 {
   if (tool->single)
-    printf("Usage: %s %s\n\n%s.\n\nOptions:\n", tool->name, c->synopsis, c->summary);
+    printf("Usage: %s %s\n\n", tool->name, c->synopsis);
   else
-    printf("Usage: %s %s %s\n\n%s.\n\nOptions:\n", tool->name, c->name,
-           c->synopsis, c->summary);
+    printf("Usage: %s %s %s\n\n", tool->name, c->name, c->synopsis);
+  print_sentence(c->summary, ".\n\nOptions:\n");
   print_options(stdout, c->options);
   print_options(stdout, tool->common);
   print_options(stdout, help_options);
