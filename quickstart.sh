@@ -42,15 +42,38 @@ build() {
   make -C _build -j"$(nproc)" >/dev/null
 }
 
+# The main job: an image made by vimg, a VM installed from it with vinstall,
+# booted under QEMU (TCG), listed with vctl, then removed again.
 demo() {
-  demo_dir=$(mktemp -d)
+  local name=vkit-demo
+  demo_dir=$(mktemp -d /var/tmp/vkit-demo.XXXXXX)
   trap 'rm -rf "$demo_dir"' EXIT
-  echo "== vimg create -f qcow2 disk.qcow2 20G"
-  _build/vimg create -f qcow2 "$demo_dir/disk.qcow2" 20G
+  tests/libvirtd-start.sh
+  _build/vctl -c qemu:///system undefine --remove-all-storage --idempotent "$name" >/dev/null 2>&1 || true
+
+  echo "== a tiny guest: a boot sector that prints a line on its serial port and powers off"
+  tests/fixtures/make-bootsector.sh "$demo_dir/boot.raw"
+  truncate -s 1M "$demo_dir/boot.raw"
+  echo "== vimg convert -O qcow2 boot.raw disk.qcow2 && vimg resize disk.qcow2 1G"
+  _build/vimg convert -f raw -O qcow2 "$demo_dir/boot.raw" "$demo_dir/disk.qcow2"
+  _build/vimg resize -f qcow2 "$demo_dir/disk.qcow2" 1G
   echo "== vimg info disk.qcow2"
   _build/vimg info "$demo_dir/disk.qcow2"
   echo "== qemu-img check disk.qcow2"
   qemu-img check "$demo_dir/disk.qcow2"
+  echo "== vinstall --name $name --import --virt-type qemu --wait 60"
+  _build/vinstall -c qemu:///system --name "$name" --memory 64 --import \
+    --disk "path=$demo_dir/disk.qcow2,format=qcow2" --virt-type qemu \
+    --network none --graphics none --console "file=$demo_dir/serial.log" \
+    --noautoconsole --wait 60
+  echo "== the guest's serial console said:"
+  cat "$demo_dir/serial.log"
+  echo "== vctl list --all"
+  _build/vctl -c qemu:///system list --all
+  echo "== vctl dominfo $name"
+  _build/vctl -c qemu:///system dominfo "$name"
+  echo "== vctl undefine --remove-all-storage $name"
+  _build/vctl -c qemu:///system undefine --remove-all-storage "$name"
 }
 
 # Sum the per-test counts automake's TAP driver wrote into test-suite.log.
