@@ -100,6 +100,17 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
 }
 
+@test "top --once --json and domstats see the running guest" {
+  run vctl top --once --json --delay=0.5
+  assert_success
+  assert_equal "$(json_get "[d['state'] for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '["running"]'
+  assert_equal "$(json_get "[d['memory'] > 0 and d['cpu_percent'] >= 0 for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '[true]'
+  run vctl domstats --json "$NAME"
+  assert_success
+  assert_equal "$(json_get 'j[0]["stats"]["state.state"]' <<<"$output")" 1
+  assert_equal "$(json_get 'j[0]["stats"]["vcpu.current"]' <<<"$output")" 1
+}
+
 @test "suspend and resume a real guest" {
   run vctl suspend "$NAME"
   assert_success
@@ -135,6 +146,24 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_failure 5
   run vctl destroy --idempotent "$NAME"
   assert_success
+}
+
+@test "setmaxmem, setmem, setvcpus --config on the stopped guest" {
+  run vctl setmaxmem --config "$NAME" 64M
+  assert_success
+  run vctl setmem --config "$NAME" 48M
+  assert_success
+  run vctl setvcpus --config --maximum "$NAME" 2
+  assert_success
+  run vctl setvcpus --config "$NAME" 2
+  assert_success
+  run vctl dominfo --json "$NAME"
+  assert_equal "$(json_get '[j["max_memory"], j["memory"], j["vcpus"]]' <<<"$output")" \
+    "[$((64 << 20)), $((48 << 20)), 2]"
+  assert_equal "$(virsh dominfo "$NAME" | grep -E '^(Max memory|Used memory|CPU\(s\))' | tr -s ' ')" \
+    "$(printf 'CPU(s): 2\nMax memory: 65536 KiB\nUsed memory: 49152 KiB')"
+  run --separate-stderr vctl setmem --config "$NAME" 1G
+  assert_failure 2
 }
 
 @test "undefine --remove-all-storage removes the definition and the disk" {

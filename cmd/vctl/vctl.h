@@ -52,4 +52,15 @@ extern const struct poptOption vctl_domblklist_options[], vctl_domiflist_options
   vctl_domifaddr_options[];
 bool vctl_devices_option(int val, const char *arg, vk_error **errp);
 
+int vctl_setmem(vk_cmd_ctx *ctx);
+int vctl_setmaxmem(vk_cmd_ctx *ctx);
+int vctl_setvcpus(vk_cmd_ctx *ctx);
+int vctl_domstats(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_setmem_options[], vctl_setvcpus_options[],
+  vctl_domstats_options[];
+
+int vctl_top(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_top_options[];
+bool vctl_top_option(int val, const char *arg, vk_error **errp);
+
 #endif
