@@ -416,3 +416,21 @@ XML
   run vctl top --once --delay=0
   assert_failure 2
 }
+
+@test "a daemon that accepts but never answers: exit 6 after VKIT_CONNECT_TIMEOUT, no hang" {
+  local sock=$BATS_TEST_TMPDIR/mute-sock
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(5)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$sock" 3>&- &
+  local pid=$!
+  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  VKIT_CONNECT_TIMEOUT=2 run --separate-stderr vctl -c "qemu+unix:///system?socket=$sock" list --all
+  kill "$pid"
+  assert_failure 6
+  assert_output ""
+  [ "$stderr" = "vctl: cannot connect to 'qemu+unix:///system?socket=$sock': no answer within 2 s" ]
+}
