@@ -60,6 +60,11 @@ setup() {
   assert_output 'vkit-t5 odd "name" <x>'
   run vctl list --state-shutoff --name
   assert_output vkit-t5-off
+  run vctl list --state-running --state-paused --name
+  assert_output "$(printf 'vkit-t5-run\nvkit-t5 odd "name" <x>')"
+  run vctl list --inactive --state-running --name
+  assert_success
+  assert_output ""
   run vctl list --all --autostart --name
   assert_success
   assert_output ""
