@@ -19,10 +19,17 @@ setup_file() {
   # the same guest without ACPI: its power-off write does nothing, so it
   # stays up and ignores shutdown requests
   sed '/<features>/d' "$BATS_FILE_TMPDIR/acpi.xml" > "$BATS_FILE_TMPDIR/noacpi.xml"
+  # a second guest with a pty serial console, on its own disk
+  export CON=$NAME-con CONDISK=$BATS_FILE_TMPDIR/$NAME-con.qcow2
+  make_guest_disk "$CONDISK"
+  console_xml "$CON" "$CONDISK" "$(cat /proc/sys/kernel/random/uuid)" > "$BATS_FILE_TMPDIR/con.xml"
+  sed '/<features>/d' "$BATS_FILE_TMPDIR/con.xml" > "$BATS_FILE_TMPDIR/con-noacpi.xml"
+  grep -q "<serial type='pty'>" "$BATS_FILE_TMPDIR/con.xml"
 }
 
 teardown_file() {
   remove_guest "$NAME"
+  remove_guest "$CON"
 }
 
 setup() {
@@ -100,6 +107,26 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
 }
 
+@test "domifaddr --wait on a guest without network expires with 4" {
+  run vctl domifaddr "$NAME"
+  assert_success
+  assert_line --index 0 --regexp '^ Name +MAC address +Protocol +Address$'
+  run --separate-stderr vctl domifaddr --wait=1 "$NAME"
+  assert_failure 4
+  [ "$stderr" = "vctl: timed out after 1 s waiting for an address of domain '$NAME'" ]
+}
+
+@test "top --once --json and domstats see the running guest" {
+  run vctl top --once --json --delay=0.5
+  assert_success
+  assert_equal "$(json_get "[d['state'] for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '["running"]'
+  assert_equal "$(json_get "[d['memory'] > 0 and d['cpu_percent'] >= 0 for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '[true]'
+  run vctl domstats --json "$NAME"
+  assert_success
+  assert_equal "$(json_get 'j[0]["stats"]["state.state"]' <<<"$output")" 1
+  assert_equal "$(json_get 'j[0]["stats"]["vcpu.current"]' <<<"$output")" 1
+}
+
 @test "suspend and resume a real guest" {
   run vctl suspend "$NAME"
   assert_success
@@ -137,6 +164,24 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_success
 }
 
+@test "setmaxmem, setmem, setvcpus --config on the stopped guest" {
+  run vctl setmaxmem --config "$NAME" 64M
+  assert_success
+  run vctl setmem --config "$NAME" 48M
+  assert_success
+  run vctl setvcpus --config --maximum "$NAME" 2
+  assert_success
+  run vctl setvcpus --config "$NAME" 2
+  assert_success
+  run vctl dominfo --json "$NAME"
+  assert_equal "$(json_get '[j["max_memory"], j["memory"], j["vcpus"]]' <<<"$output")" \
+    "[$((64 << 20)), $((48 << 20)), 2]"
+  assert_equal "$(virsh dominfo "$NAME" | grep -E '^(Max memory|Used memory|CPU\(s\))' | tr -s ' ')" \
+    "$(printf 'CPU(s): 2\nMax memory: 65536 KiB\nUsed memory: 49152 KiB')"
+  run --separate-stderr vctl setmem --config "$NAME" 1G
+  assert_failure 2
+}
+
 @test "undefine --remove-all-storage removes the definition and the disk" {
   assert_file_exists "$DISK"
   run vctl undefine --remove-all-storage "$NAME"
@@ -148,4 +193,56 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_failure
   run vctl domstate "$NAME"
   assert_failure 3
+}
+
+@test "start --console --log: the whole boot is captured until the guest powers off" {
+  run vctl define "$BATS_FILE_TMPDIR/con.xml"
+  assert_success
+  run --separate-stderr vctl start --console --log="$BATS_FILE_TMPDIR/con.log" --timeout=120 "$CON"
+  assert_success
+  assert_output ""
+  [ "$stderr" = "Domain '$CON' started" ]
+  grep -q VKIT-GUEST-BOOTED "$BATS_FILE_TMPDIR/con.log"
+  run vctl shutdown --wait=30 --idempotent "$CON"
+  assert_success
+  assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" "shut off"
+}
+
+@test "start --console without a terminal copies the console to stdout" {
+  run --separate-stderr vctl start --console --timeout=120 "$CON"
+  assert_success
+  assert_output --partial VKIT-GUEST-BOOTED
+  run vctl shutdown --wait=30 --idempotent "$CON"
+  assert_success
+}
+
+@test "console: a stopped domain exits 5; --timeout detaches from a running one" {
+  run --separate-stderr vctl console "$CON"
+  assert_failure 5
+  [[ "$stderr" == "vctl: cannot open the console of domain '$CON': "* ]]
+  run vctl start --wait-running=5 --log=x "$CON"
+  assert_failure 2
+  run vctl define "$BATS_FILE_TMPDIR/con-noacpi.xml"
+  assert_success
+  run vctl start --wait-running=60 "$CON"
+  assert_success
+  run vctl console --timeout=1 --log="$BATS_FILE_TMPDIR/con2.log" "$CON"
+  assert_success
+  assert_file_exists "$BATS_FILE_TMPDIR/con2.log"
+  assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" running
+}
+
+@test "console on a terminal: interactive, Ctrl-] detaches" {
+  requires script timeout
+  # script(1) gives vctl a terminal; the input ends with Ctrl-] (octal 035)
+  run bash -c '(sleep 2; printf "abc\035") | timeout 60 script -qec "$VK_BUILDDIR/vctl console $CON" /dev/null'
+  assert_success
+  assert_output --partial "Connected to domain '$CON'"
+  assert_output --partial "Escape character is ^] (Ctrl + ])"
+  assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" running
+  run vctl destroy "$CON"
+  assert_success
+  run vctl undefine --remove-all-storage "$CON"
+  assert_success
+  assert_file_not_exists "$CONDISK"
 }

@@ -60,6 +60,11 @@ setup() {
   assert_output 'vkit-t5 odd "name" <x>'
   run vctl list --state-shutoff --name
   assert_output vkit-t5-off
+  run vctl list --state-running --state-paused --name
+  assert_output "$(printf 'vkit-t5-run\nvkit-t5 odd "name" <x>')"
+  run vctl list --inactive --state-running --name
+  assert_success
+  assert_output ""
   run vctl list --all --autostart --name
   assert_success
   assert_output ""
@@ -344,4 +349,93 @@ XML
   run --separate-stderr vctl -c test:///default vncdisplay test
   assert_failure 3
   [ "$stderr" = "vctl: domain 'test' has no VNC display" ]
+}
+
+@test "setmem, setmaxmem, setvcpus succeed silently" {
+  run vctl setmem vkit-t5-run 128M
+  assert_success
+  assert_output ""
+  run vctl setmem --live vkit-t5-run 131072
+  assert_success
+  run vctl setmaxmem --config vkit-t5-off 1G
+  assert_success
+  run vctl setvcpus vkit-t5-run 2
+  assert_success
+}
+
+@test "setmem: negative, garbage, zero or too much memory is refused with one line" {
+  run --separate-stderr vctl setmem vkit-t5-run -- -5
+  assert_failure 2
+  [[ "$stderr" == "vctl setmem: invalid size '-5'"* ]]
+  run --separate-stderr vctl setmem vkit-t5-run lots
+  assert_failure 2
+  run --separate-stderr vctl setmem vkit-t5-run 0
+  assert_failure 2
+  [[ "$stderr" == *"at least 1 KiB"* ]]
+  run --separate-stderr vctl setmem vkit-t5-run 1P
+  assert_failure 2
+  [ "$stderr" = "vctl: cannot set the memory of domain 'vkit-t5-run': invalid argument: cannot set memory higher than max memory" ]
+  run --separate-stderr vctl setmem vkit-t5-run 99999999999999999999T
+  assert_failure 2
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  run vctl setmem --current --live vkit-t5-run 1G
+  assert_failure 2
+  run vctl setmem vkit-t5-nope 1G
+  assert_failure 3
+}
+
+@test "setvcpus: zero, garbage, or more than the maximum is refused" {
+  run --separate-stderr vctl setvcpus vkit-t5-run 0
+  assert_failure 2
+  [[ "$stderr" == "vctl setvcpus: '0' is not a number of virtual CPUs"* ]]
+  run vctl setvcpus vkit-t5-run two
+  assert_failure 2
+  run --separate-stderr vctl setvcpus vkit-t5-run 64
+  assert_failure 2
+  [[ "$stderr" == "vctl: cannot set the virtual CPUs of domain 'vkit-t5-run': invalid argument: "* ]]
+}
+
+@test "domstats: virsh's text, --json, one domain or all" {
+  run vctl -c test:///default domstats --state
+  assert_success
+  assert_output "$(virsh -c test:///default domstats --state)"
+  run vctl domstats --json --state vkit-t5-run vkit-t5-off
+  assert_success
+  assert_equal "$(json_get '[(d["name"], d["stats"]["state.state"]) for d in j]' <<<"$output")" \
+    '[["vkit-t5-run", 1], ["vkit-t5-off", 5]]'
+  run vctl domstats vkit-t5-nope
+  assert_failure 3
+}
+
+@test "top --once: a table of running domains; --json keys" {
+  run vctl top --once --delay=0.1
+  assert_success
+  assert_line --index 0 --regexp '^ Id +Name +State +CPU% +vCPUs +Memory +Disk read +Disk write +Net rx +Net tx$'
+  assert_line --regexp '^ 1 +vkit-t5-run +running '
+  refute_output --partial vkit-t5-off
+  run vctl top --json --delay=0.1
+  assert_success
+  assert_equal "$(json_get 'j["interval_ms"]' <<<"$output")" 100
+  assert_equal "$(json_get 'sorted(j["domains"][0].keys())' <<<"$output")" \
+    '["cpu_percent", "disk_read_bytes_per_sec", "disk_write_bytes_per_sec", "id", "memory", "name", "net_rx_bytes_per_sec", "net_tx_bytes_per_sec", "state", "vcpus"]'
+  run vctl top --once --delay=0
+  assert_failure 2
+}
+
+@test "a daemon that accepts but never answers: exit 6 after VKIT_CONNECT_TIMEOUT, no hang" {
+  local sock=$BATS_TEST_TMPDIR/mute-sock
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(5)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$sock" 3>&- &
+  local pid=$!
+  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  VKIT_CONNECT_TIMEOUT=2 run --separate-stderr vctl -c "qemu+unix:///system?socket=$sock" list --all
+  kill "$pid"
+  assert_failure 6
+  assert_output ""
+  [ "$stderr" = "vctl: cannot connect to 'qemu+unix:///system?socket=$sock': no answer within 2 s" ]
 }
