@@ -127,6 +127,7 @@ XML
     --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk "path=$BATS_TEST_TMPDIR/n.qcow2,size=16M" \
     --network none --cpu no-such-cpu-model
   assert_failure
+  assert_output --partial "starting domain vkit-t6-nostart"
   [ ! -e "$BATS_TEST_TMPDIR/n.qcow2" ]
   run virsh -c "$URI" domstate vkit-t6-nostart
   assert_failure
