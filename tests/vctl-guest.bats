@@ -2,28 +2,27 @@
 # vctl against a real libvirtd (qemu:///system) running a real guest: the
 # boot-sector fixture prints a marker on its serial file and powers off.
 # Each state is checked with vctl and with virsh as an oracle.  The tests
-# run in order and share one domain.
+# run in order and share one domain, named per run so that parallel runs
+# of this suite on the shared daemon do not meet.
 
 bats_require_minimum_version 1.5.0
 load virt-helpers
 
-NAME=vkit-t5-guest
-
 setup_file() {
   requires virsh qemu-img qemu-system-x86_64 as ld
   "$VK_SRCDIR/tests/libvirtd-start.sh"
-  cleanup_guests
   export LIBVIRT_DEFAULT_URI=qemu:///system
+  export NAME=vkit-t5-guest-$$-$RANDOM
   export DISK=$BATS_FILE_TMPDIR/$NAME.qcow2 SERIAL=$BATS_FILE_TMPDIR/serial.log
   make_guest_disk "$DISK"
-  guest_xml "$NAME" "$DISK" "$SERIAL" > "$BATS_FILE_TMPDIR/acpi.xml"
+  guest_xml "$NAME" "$DISK" "$SERIAL" "$(cat /proc/sys/kernel/random/uuid)" > "$BATS_FILE_TMPDIR/acpi.xml"
   # the same guest without ACPI: its power-off write does nothing, so it
   # stays up and ignores shutdown requests
   sed '/<features>/d' "$BATS_FILE_TMPDIR/acpi.xml" > "$BATS_FILE_TMPDIR/noacpi.xml"
 }
 
 teardown_file() {
-  cleanup_guests
+  remove_guest "$NAME"
 }
 
 setup() {
@@ -89,6 +88,29 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_equal "$(json_get 'j["memory"]' <<<"$output")" $((32 * 1024 * 1024))
 }
 
+@test "domblklist, vncdisplay on the running guest" {
+  run vctl domblklist "$NAME"
+  assert_success
+  assert_output "$(virsh domblklist "$NAME")"
+  run vctl domblklist --json "$NAME"
+  assert_equal "$(json_get 'j[0]["source"]' <<<"$output")" "$DISK"
+  run vctl vncdisplay "$NAME"
+  assert_success
+  assert_output "$(virsh vncdisplay "$NAME" | sed '/^$/d')"
+  assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
+}
+
+@test "top --once --json and domstats see the running guest" {
+  run vctl top --once --json --delay=0.5
+  assert_success
+  assert_equal "$(json_get "[d['state'] for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '["running"]'
+  assert_equal "$(json_get "[d['memory'] > 0 and d['cpu_percent'] >= 0 for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '[true]'
+  run vctl domstats --json "$NAME"
+  assert_success
+  assert_equal "$(json_get 'j[0]["stats"]["state.state"]' <<<"$output")" 1
+  assert_equal "$(json_get 'j[0]["stats"]["vcpu.current"]' <<<"$output")" 1
+}
+
 @test "suspend and resume a real guest" {
   run vctl suspend "$NAME"
   assert_success
@@ -124,6 +146,24 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_failure 5
   run vctl destroy --idempotent "$NAME"
   assert_success
+}
+
+@test "setmaxmem, setmem, setvcpus --config on the stopped guest" {
+  run vctl setmaxmem --config "$NAME" 64M
+  assert_success
+  run vctl setmem --config "$NAME" 48M
+  assert_success
+  run vctl setvcpus --config --maximum "$NAME" 2
+  assert_success
+  run vctl setvcpus --config "$NAME" 2
+  assert_success
+  run vctl dominfo --json "$NAME"
+  assert_equal "$(json_get '[j["max_memory"], j["memory"], j["vcpus"]]' <<<"$output")" \
+    "[$((64 << 20)), $((48 << 20)), 2]"
+  assert_equal "$(virsh dominfo "$NAME" | grep -E '^(Max memory|Used memory|CPU\(s\))' | tr -s ' ')" \
+    "$(printf 'CPU(s): 2\nMax memory: 65536 KiB\nUsed memory: 49152 KiB')"
+  run --separate-stderr vctl setmem --config "$NAME" 1G
+  assert_failure 2
 }
 
 @test "undefine --remove-all-storage removes the definition and the disk" {

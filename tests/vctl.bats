@@ -290,3 +290,129 @@ XML
   assert_failure 6
   [[ "$stderr" == *"Connection refused"* ]]
 }
+
+@test "domblklist and --details: virsh's table" {
+  run vctl domblklist vkit-t5-run
+  assert_success
+  assert_output "$(virsh domblklist vkit-t5-run)"
+  run vctl domblklist --details vkit-t5-run
+  assert_output "$(virsh domblklist --details vkit-t5-run)"
+  assert_line --regexp '^ file +cdrom +sda +/var/lib/vkit-t5/install.iso$'
+}
+
+@test "domblklist --json" {
+  run vctl domblklist --json vkit-t5-run
+  assert_success
+  assert_equal "$(json_get '[(d["target"], d["source"], d["device"], d["format"], d["readonly"]) for d in j]' <<<"$output")" \
+    '[["vda", "/var/lib/vkit-t5/a.qcow2", "disk", "qcow2", false], ["sda", "/var/lib/vkit-t5/install.iso", "cdrom", null, true]]'
+  run vctl domblklist --json vkit-t5-off
+  assert_output "[]"
+}
+
+@test "domiflist and --json" {
+  run vctl domiflist vkit-t5-run
+  assert_success
+  assert_output "$(virsh domiflist vkit-t5-run)"
+  run vctl domiflist --json vkit-t5-run
+  assert_equal "$(json_get 'j[0]' <<<"$output")" \
+    '{"interface": "testnet0", "type": "network", "source": "default", "model": "virtio", "mac": "52:54:00:00:00:01"}'
+}
+
+@test "domifaddr: virsh's layout, --json, bad --source" {
+  run vctl -c test:///default domifaddr test
+  assert_success
+  assert_output "$(virsh -c test:///default domifaddr test)"
+  run vctl -c test:///default domifaddr --source=agent --json test
+  assert_equal "$(json_get 'j[0]' <<<"$output")" \
+    '{"interface": "testnet0", "mac": "aa:bb:cc:dd:ee:ff", "protocol": "ipv4", "address": "192.168.122.3", "prefix": 24}'
+  run --separate-stderr vctl -c test:///default domifaddr --source=dhcp test
+  assert_failure 2
+  [[ "$stderr" == *"--source: 'dhcp' is not one of lease, agent, arp"* ]]
+  # the lease source needs the domain's network: not on this node
+  run --separate-stderr vctl domifaddr vkit-t5-run
+  assert_failure 3
+  [[ "$stderr" == "vctl: cannot get the addresses of domain 'vkit-t5-run': Network not found"* ]]
+}
+
+@test "vncdisplay: host:display; a stopped domain exits 5" {
+  run vctl vncdisplay vkit-t5-run
+  assert_success
+  assert_output "127.0.0.1:1"
+  run --separate-stderr vctl vncdisplay vkit-t5-off
+  assert_failure 5
+  [ "$stderr" = "vctl: domain 'vkit-t5-off' is not running" ]
+  run --separate-stderr vctl -c test:///default vncdisplay test
+  assert_failure 3
+  [ "$stderr" = "vctl: domain 'test' has no VNC display" ]
+}
+
+@test "setmem, setmaxmem, setvcpus succeed silently" {
+  run vctl setmem vkit-t5-run 128M
+  assert_success
+  assert_output ""
+  run vctl setmem --live vkit-t5-run 131072
+  assert_success
+  run vctl setmaxmem --config vkit-t5-off 1G
+  assert_success
+  run vctl setvcpus vkit-t5-run 2
+  assert_success
+}
+
+@test "setmem: negative, garbage, zero or too much memory is refused with one line" {
+  run --separate-stderr vctl setmem vkit-t5-run -- -5
+  assert_failure 2
+  [[ "$stderr" == "vctl setmem: invalid size '-5'"* ]]
+  run --separate-stderr vctl setmem vkit-t5-run lots
+  assert_failure 2
+  run --separate-stderr vctl setmem vkit-t5-run 0
+  assert_failure 2
+  [[ "$stderr" == *"at least 1 KiB"* ]]
+  run --separate-stderr vctl setmem vkit-t5-run 1P
+  assert_failure 2
+  [ "$stderr" = "vctl: cannot set the memory of domain 'vkit-t5-run': invalid argument: cannot set memory higher than max memory" ]
+  run --separate-stderr vctl setmem vkit-t5-run 99999999999999999999T
+  assert_failure 2
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  run vctl setmem --current --live vkit-t5-run 1G
+  assert_failure 2
+  run vctl setmem vkit-t5-nope 1G
+  assert_failure 3
+}
+
+@test "setvcpus: zero, garbage, or more than the maximum is refused" {
+  run --separate-stderr vctl setvcpus vkit-t5-run 0
+  assert_failure 2
+  [[ "$stderr" == "vctl setvcpus: '0' is not a number of virtual CPUs"* ]]
+  run vctl setvcpus vkit-t5-run two
+  assert_failure 2
+  run --separate-stderr vctl setvcpus vkit-t5-run 64
+  assert_failure 2
+  [[ "$stderr" == "vctl: cannot set the virtual CPUs of domain 'vkit-t5-run': invalid argument: "* ]]
+}
+
+@test "domstats: virsh's text, --json, one domain or all" {
+  run vctl -c test:///default domstats --state
+  assert_success
+  assert_output "$(virsh -c test:///default domstats --state)"
+  run vctl domstats --json --state vkit-t5-run vkit-t5-off
+  assert_success
+  assert_equal "$(json_get '[(d["name"], d["stats"]["state.state"]) for d in j]' <<<"$output")" \
+    '[["vkit-t5-run", 1], ["vkit-t5-off", 5]]'
+  run vctl domstats vkit-t5-nope
+  assert_failure 3
+}
+
+@test "top --once: a table of running domains; --json keys" {
+  run vctl top --once --delay=0.1
+  assert_success
+  assert_line --index 0 --regexp '^ Id +Name +State +CPU% +vCPUs +Memory +Disk read +Disk write +Net rx +Net tx$'
+  assert_line --regexp '^ 1 +vkit-t5-run +running '
+  refute_output --partial vkit-t5-off
+  run vctl top --json --delay=0.1
+  assert_success
+  assert_equal "$(json_get 'j["interval_ms"]' <<<"$output")" 100
+  assert_equal "$(json_get 'sorted(j["domains"][0].keys())' <<<"$output")" \
+    '["cpu_percent", "disk_read_bytes_per_sec", "disk_write_bytes_per_sec", "id", "memory", "name", "net_rx_bytes_per_sec", "net_tx_bytes_per_sec", "state", "vcpus"]'
+  run vctl top --once --delay=0
+  assert_failure 2
+}

@@ -88,12 +88,9 @@ wait_for_text() {
   return 1
 }
 
-# remove every vkit-t5- domain left on qemu:///system
-cleanup_guests() {
-  local d
-  for d in $(virsh -q -c qemu:///system list --all --name 2>/dev/null | grep '^vkit-t5-'); do
-    virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
-    virsh -q -c qemu:///system undefine --nvram "$d" >/dev/null 2>&1
-  done
+# remove_guest NAME: destroy and undefine a test domain, if it exists
+remove_guest() {
+  virsh -q -c qemu:///system destroy "$1" >/dev/null 2>&1
+  virsh -q -c qemu:///system undefine --nvram "$1" >/dev/null 2>&1
   return 0
 }

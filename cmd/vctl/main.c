@@ -30,6 +30,15 @@ static const vk_subcmd cmds[] = {
   { "dumpxml", vctl_dumpxml, DOM, "Print a domain's XML", vctl_dumpxml_options, 1, 1, 0, NULL },
   { "dominfo", vctl_dominfo, DOM, "Show basic facts about a domain", vctl_dominfo_options, 1, 1, 0, NULL },
   { "domstate", vctl_domstate, DOM, "Show a domain's state", vctl_domstate_options, 1, 1, 0, NULL },
+  { "domblklist", vctl_domblklist, DOM, "List a domain's disks", vctl_domblklist_options, 1, 1, 0, NULL },
+  { "domiflist", vctl_domiflist, DOM, "List a domain's network interfaces", vctl_domiflist_options, 1, 1, 0, NULL },
+  { "domifaddr", vctl_domifaddr, DOM, "Show a running domain's IP addresses", vctl_domifaddr_options, 1, 1, 0, vctl_devices_option },
+  { "vncdisplay", vctl_vncdisplay, DOM, "Show a running domain's VNC display", NULL, 1, 1, 0, NULL },
+  { "setmem", vctl_setmem, "[OPTIONS] DOMAIN SIZE", "Change a domain's current memory", vctl_setmem_options, 2, 2, 0, NULL },
+  { "setmaxmem", vctl_setmaxmem, "[OPTIONS] DOMAIN SIZE", "Change a domain's maximum memory", vctl_setmem_options, 2, 2, 0, NULL },
+  { "setvcpus", vctl_setvcpus, "[OPTIONS] DOMAIN COUNT", "Change a domain's number of virtual CPUs", vctl_setvcpus_options, 2, 2, 0, NULL },
+  { "domstats", vctl_domstats, "[OPTIONS] [DOMAIN...]", "Show libvirt's statistics of domains", vctl_domstats_options, 0, -1, 0, NULL },
+  { "top", vctl_top, "[OPTIONS]", "Live view of running domains: CPU, memory, disk and network", vctl_top_options, 0, 0, VK_CMD_DIRECT, vctl_top_option },
   { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };
 

@@ -44,4 +44,23 @@ int vctl_domstate(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_dumpxml_options[], vctl_dominfo_options[],
   vctl_domstate_options[];
 
+int vctl_domblklist(vk_cmd_ctx *ctx);
+int vctl_domiflist(vk_cmd_ctx *ctx);
+int vctl_domifaddr(vk_cmd_ctx *ctx);
+int vctl_vncdisplay(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_domblklist_options[], vctl_domiflist_options[],
+  vctl_domifaddr_options[];
+bool vctl_devices_option(int val, const char *arg, vk_error **errp);
+
+int vctl_setmem(vk_cmd_ctx *ctx);
+int vctl_setmaxmem(vk_cmd_ctx *ctx);
+int vctl_setvcpus(vk_cmd_ctx *ctx);
+int vctl_domstats(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_setmem_options[], vctl_setvcpus_options[],
+  vctl_domstats_options[];
+
+int vctl_top(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_top_options[];
+bool vctl_top_option(int val, const char *arg, vk_error **errp);
+
 #endif

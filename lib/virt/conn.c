@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <libvirt/virterror.h>
+#include <libxml/xmlerror.h>
 
 #include "util/cleanup.h"
 #include "virt/conn.h"
@@ -25,6 +26,13 @@ silent_error(void *opaque, virErrorPtr err)
   (void)err;
 }
 
+static void
+silent_xml_error(void *ctx, const char *msg, ...)
+{
+  (void)ctx;
+  (void)msg;
+}
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bool init_ok;
 
@@ -34,6 +42,8 @@ do_init(void)
   if (virInitialize() < 0)
     return;
   virSetErrorFunc(NULL, silent_error);
+  /* libxml2 inside libvirt prints parse warnings itself otherwise */
+  xmlSetGenericErrorFunc(NULL, silent_xml_error);
   init_ok = true;
 }
 
@@ -108,6 +118,24 @@ vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
   if (n < 0)
     what = NULL;
   vk_error_set(errp, code, "%s: %s", what ? what : "libvirt", msg);
+  if (e)
+    virFreeError(e);
+  virResetLastError();
+  return false;
+}
+
+bool
+vk_virt_dom_error(vk_error **errp, virDomainPtr dom, const char *what)
+{
+  virErrorPtr e = virSaveLastError();
+  const char *msg = e && e->message ? e->message : "unknown libvirt error";
+  int code = e ? vk_virt_error_code(e->code, e->domain) : VK_EXIT_FAILED;
+  virConnectPtr conn = virDomainGetConnect(dom);
+  const char *name = virDomainGetName(dom);
+
+  if (conn && virConnectIsAlive(conn) == 0)
+    code = VK_EXIT_CONNECT;
+  vk_error_set(errp, code, "%s domain '%s': %s", what, name ? name : "?", msg);
   if (e)
     virFreeError(e);
   virResetLastError();

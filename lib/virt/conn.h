@@ -41,6 +41,13 @@ virConnectPtr vk_conn_open(const char *uri, unsigned flags, vk_error **errp);
 bool vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 
+/* Like vk_virt_error() for a failed call on `dom`, with the message
+ * "<what> domain '<name>': <libvirt's message>".  Use this rather than
+ * passing virDomainGetName()/virDomainGetConnect() as arguments to
+ * vk_virt_error(): every libvirt call resets the last error, and
+ * arguments are evaluated before it is saved.  Always returns false. */
+bool vk_virt_dom_error(vk_error **errp, virDomainPtr dom, const char *what);
+
 /* Exit code for a libvirt error number and domain (virErrorNumber,
  * virErrorDomain); exposed for the unit test. */
 int vk_virt_error_code(int code, int domain);

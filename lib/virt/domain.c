@@ -183,8 +183,7 @@ get_state(virDomainPtr dom, int *state, vk_error **errp)
   int reason;
 
   if (virDomainGetState(dom, state, &reason, 0) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot get the state of domain '%s'",
-                         virDomainGetName(dom));
+    return vk_virt_dom_error(errp, dom, "cannot get the state of");
   return true;
 }
 
@@ -208,7 +207,7 @@ vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_err
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already running", name);
   }
   if (virDomainCreate(dom) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot start domain '%s'", name);
+    return vk_virt_dom_error(errp, dom, "cannot start");
   if (wait)
     return vk_domain_wait_state(dom, VK_STATE_BIT(VIR_DOMAIN_RUNNING) | VK_STATE_BIT(VIR_DOMAIN_BLOCKED),
                                 wait_ms, NULL, errp);
@@ -232,12 +231,15 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   }
   if (virDomainShutdown(dom) < 0) {
+    vk_virt_dom_error(&err, dom, "cannot shut down");
     /* A guest that powered off by itself meanwhile is what was asked. */
     if (virDomainIsActive(dom) == 0) {
       virResetLastError();
+      vk_error_free(err);
       return true;
     }
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot shut down domain '%s'", name);
+    vk_error_propagate(errp, err);
+    return false;
   }
   if (force_after_ms >= 0) {
     if (vk_domain_wait_state(dom, off, force_after_ms, NULL, &err))
@@ -247,8 +249,15 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
       return false;
     }
     vk_error_free(err);
-    if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
-      return vk_virt_error(errp, virDomainGetConnect(dom), "cannot force off domain '%s'", name);
+    if (virDomainDestroy(dom) < 0) {
+      err = NULL;
+      vk_virt_dom_error(&err, dom, "cannot force off");
+      if (virDomainIsActive(dom) != 0) {
+        vk_error_propagate(errp, err);
+        return false;
+      }
+      vk_error_free(err);
+    }
     virResetLastError();
     if (!wait)
       return true;
@@ -277,7 +286,7 @@ vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **er
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   }
   if (virDomainDestroyFlags(dom, graceful ? VIR_DOMAIN_DESTROY_GRACEFUL : 0) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot destroy domain '%s'", name);
+    return vk_virt_dom_error(errp, dom, "cannot destroy");
   return true;
 }
 
@@ -292,7 +301,7 @@ vk_domain_reboot(virDomainPtr dom, vk_error **errp)
   if (!is_active_state(state))
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   if (virDomainReboot(dom, 0) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot reboot domain '%s'", name);
+    return vk_virt_dom_error(errp, dom, "cannot reboot");
   return true;
 }
 
@@ -312,7 +321,7 @@ vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp)
   if (!is_active_state(state))
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   if (virDomainSuspend(dom) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot suspend domain '%s'", name);
+    return vk_virt_dom_error(errp, dom, "cannot suspend");
   return true;
 }
 
@@ -332,7 +341,7 @@ vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not paused", name);
   }
   if (virDomainResume(dom) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot resume domain '%s'", name);
+    return vk_virt_dom_error(errp, dom, "cannot resume");
   return true;
 }
 
@@ -340,8 +349,7 @@ bool
 vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp)
 {
   if (virDomainSetAutostart(dom, on) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot %s autostart for domain '%s'",
-                         on ? "enable" : "disable", virDomainGetName(dom));
+    return vk_virt_dom_error(errp, dom, on ? "cannot enable autostart for" : "cannot disable autostart for");
   return true;
 }
 
@@ -367,8 +375,7 @@ removable_disks(virDomainPtr dom, vk_error **errp)
   size_t n = 0;
 
   if (!xml) {
-    vk_virt_error(errp, virDomainGetConnect(dom), "cannot read the definition of domain '%s'",
-                  virDomainGetName(dom));
+    vk_virt_dom_error(errp, dom, "cannot read the definition of");
     return NULL;
   }
   if (!vk_domxml_parse(xml, &d, errp))
@@ -423,11 +430,10 @@ remove_image(virConnectPtr conn, const char *path, bool block, vk_error **errp)
     }
   }
   if (vol) {
-    int rc = virStorageVolDelete(vol, 0);
+    bool ok = virStorageVolDelete(vol, 0) == 0 ||
+              vk_virt_error(errp, conn, "cannot remove storage '%s'", path);
     virStorageVolFree(vol);
-    if (rc < 0)
-      return vk_virt_error(errp, conn, "cannot remove storage '%s'", path);
-    return true;
+    return ok;
   }
   virResetLastError();
   if (block || path[0] != '/' || !conn_is_local(conn))
@@ -529,8 +535,7 @@ vk_domain_xml(virDomainPtr dom, bool inactive, vk_error **errp)
   char *x = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
 
   if (!x)
-    vk_virt_error(errp, virDomainGetConnect(dom), "cannot get the XML of domain '%s'",
-                  virDomainGetName(dom));
+    vk_virt_dom_error(errp, dom, "cannot get the XML of");
   return x;
 }
 

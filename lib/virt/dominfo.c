@@ -97,7 +97,6 @@ bool
 vk_domain_state(virDomainPtr dom, int *state, int *reason, vk_error **errp)
 {
   if (virDomainGetState(dom, state, reason, 0) < 0)
-    return vk_virt_error(errp, virDomainGetConnect(dom), "cannot get the state of domain '%s'",
-                         virDomainGetName(dom));
+    return vk_virt_dom_error(errp, dom, "cannot get the state of");
   return true;
 }

@@ -7,6 +7,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "util/cleanup.h"
+#include "virt/conn.h"
 #include "virt/domparse.h"
 
 static bool
@@ -53,6 +55,8 @@ parse_disk(const xmlNode *n, vk_disk_info *d)
   d->device = attr(n, "device");
   if (!d->device)
     d->device = strdup("disk");
+  if (!d->type)
+    d->type = strdup("file");
   d->target = child_attr(n, "target", "dev");
   d->bus = child_attr(n, "target", "bus");
   d->format = child_attr(n, "driver", "type");
@@ -191,4 +195,56 @@ vk_domxml_free(vk_domxml *d)
   free(d->graphics);
   free(d->os_type);
   memset(d, 0, sizeof *d);
+}
+
+bool
+vk_domxml_get(virDomainPtr dom, bool inactive, vk_domxml *out, vk_error **errp)
+{
+  CLEANUP_FREE char *xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+
+  memset(out, 0, sizeof *out);
+  if (!xml)
+    return vk_virt_dom_error(errp, dom, "cannot get the XML of");
+  if (!vk_domxml_parse(xml, out, errp)) {
+    vk_error_prefix(errp, "domain '%s'", virDomainGetName(dom));
+    return false;
+  }
+  return true;
+}
+
+char *
+vk_domain_vnc_display(virDomainPtr dom, vk_error **errp)
+{
+  const char *name = virDomainGetName(dom);
+  vk_domxml d;
+  char *s = NULL;
+  int active = virDomainIsActive(dom);
+
+  if (active < 0) {
+    vk_virt_dom_error(errp, dom, "cannot get the state of");
+    return NULL;
+  }
+  if (!active) {
+    vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
+    return NULL;
+  }
+  if (!vk_domxml_get(dom, false, &d, errp))
+    return NULL;
+  for (size_t i = 0; i < d.ngraphics; i++) {
+    vk_graphics_info *g = &d.graphics[i];
+    const char *host = g->listen ? g->listen : "";
+
+    if (!g->type || strcmp(g->type, "vnc") != 0 || g->port < 5900)
+      continue;
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+      host = "";
+    if (asprintf(&s, "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+                 strchr(host, ':') ? "]" : "", g->port - 5900) < 0)
+      s = NULL;
+    break;
+  }
+  vk_domxml_free(&d);
+  if (!s)
+    vk_error_set(errp, VK_EXIT_NOTFOUND, "domain '%s' has no VNC display", name);
+  return s;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libvirt/libvirt.h>
+
 #include "util/error.h"
 
 typedef struct vk_disk_info {
@@ -47,5 +49,15 @@ typedef struct vk_domxml {
  * the document cannot be parsed.  Free with vk_domxml_free(). */
 bool vk_domxml_parse(const char *xml, vk_domxml *out, vk_error **errp);
 void vk_domxml_free(vk_domxml *d);
+
+/* Parse the XML of `dom` (live, or the persistent definition when
+ * `inactive`).  Returns false with *errp set. */
+bool vk_domxml_get(virDomainPtr dom, bool inactive, vk_domxml *out, vk_error **errp);
+
+/* The VNC display of a running domain as virsh prints it: "HOST:N" (N =
+ * port - 5900; HOST empty when listening on all addresses).  Returns a
+ * string the caller frees, or NULL with *errp set: VK_EXIT_BUSY when the
+ * domain is not running, VK_EXIT_NOTFOUND when it has no VNC display. */
+char *vk_domain_vnc_display(virDomainPtr dom, vk_error **errp);
 
 #endif

@@ -138,8 +138,7 @@ current_state(virDomainPtr dom, int *state, vk_error **errp)
     *state = VIR_DOMAIN_SHUTOFF;
     return true;
   }
-  return vk_virt_error(errp, virDomainGetConnect(dom), "cannot get the state of domain '%s'",
-                       virDomainGetName(dom));
+  return vk_virt_dom_error(errp, dom, "cannot get the state of");
 }
 
 /* How often the state is read again even without an event: a safety net
@@ -174,7 +173,7 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
                                            w, waiter_unref);
   if (cb_id < 0) {
     waiter_unref(w);
-    vk_virt_error(errp, conn, "cannot watch domain '%s'", virDomainGetName(dom));
+    vk_virt_dom_error(errp, dom, "cannot watch");
     goto out;
   }
   /* No free callback here: drivers without close callbacks accept the

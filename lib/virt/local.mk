@@ -12,3 +12,7 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/domparse.c lib/virt/domparse.h \
 	lib/virt/table.c lib/virt/table.h
 lib_libvkit_a_SOURCES += lib/virt/dominfo.c lib/virt/dominfo.h
+lib_libvkit_a_SOURCES += lib/virt/ifaddr.c lib/virt/ifaddr.h
+lib_libvkit_a_SOURCES += \
+	lib/virt/tune.c lib/virt/tune.h \
+	lib/virt/stats.c lib/virt/stats.h

@@ -1,0 +1,192 @@
+/* vctl setmem, setmaxmem, setvcpus, domstats. */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/cleanup.h"
+#include "util/json.h"
+#include "util/size.h"
+#include "virt/stats.h"
+#include "virt/tune.h"
+#include "vctl.h"
+
+static int opt_live, opt_config, opt_current, opt_maximum, opt_json;
+static int opt_g_state, opt_g_cpu, opt_g_balloon, opt_g_vcpu, opt_g_iface, opt_g_block;
+
+#define AFFECT_OPTIONS \
+  { "live", '\0', POPT_ARG_NONE, &opt_live, 0, "change the running domain", NULL }, \
+  { "config", '\0', POPT_ARG_NONE, &opt_config, 0, "change the persistent definition", NULL }, \
+  { "current", '\0', POPT_ARG_NONE, &opt_current, 0, \
+    "change the running domain if it runs, else the definition (the default)", NULL }
+
+const struct poptOption vctl_setmem_options[] = {
+  AFFECT_OPTIONS,
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_setvcpus_options[] = {
+  AFFECT_OPTIONS,
+  { "maximum", '\0', POPT_ARG_NONE, &opt_maximum, 0, "set the maximum number (with --config)", NULL },
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_domstats_options[] = {
+  { "state", '\0', POPT_ARG_NONE, &opt_g_state, 0, "state group", NULL },
+  { "cpu-total", '\0', POPT_ARG_NONE, &opt_g_cpu, 0, "CPU time group", NULL },
+  { "balloon", '\0', POPT_ARG_NONE, &opt_g_balloon, 0, "memory balloon group", NULL },
+  { "vcpu", '\0', POPT_ARG_NONE, &opt_g_vcpu, 0, "virtual CPU group", NULL },
+  { "interface", '\0', POPT_ARG_NONE, &opt_g_iface, 0, "network interface group", NULL },
+  { "block", '\0', POPT_ARG_NONE, &opt_g_block, 0, "block device group", NULL },
+  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  POPT_TABLEEND
+};
+
+static unsigned
+affect_flags(void)
+{
+  return (opt_live ? VK_TUNE_LIVE : 0) | (opt_config ? VK_TUNE_CONFIG : 0);
+}
+
+static int
+get_domain(vk_cmd_ctx *ctx, virConnectPtr *conn, virDomainPtr *dom)
+{
+  vk_error *err = NULL;
+  int rc = 0;
+
+  if (opt_current && (opt_live || opt_config))
+    return vk_cmd_usage(ctx, "--current excludes --live and --config");
+  if (!(*conn = vctl_open(ctx, false, &rc)))
+    return rc;
+  if (!(*dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
+    return vk_cmd_fail(ctx, err);
+  return -1;
+}
+
+static int
+set_mem(vk_cmd_ctx *ctx, bool max)
+{
+  CLEANUP_CONN virConnectPtr conn = NULL;
+  CLEANUP_DOMAIN virDomainPtr dom = NULL;
+  vk_error *err = NULL;
+  uint64_t bytes;
+  int rc;
+
+  /* a bare number is KiB, as with virsh */
+  if (!vk_parse_size_unit(ctx->argv[1], 1024, &bytes, &err)) {
+    rc = vk_cmd_usage(ctx, "%s", err->msg);
+    vk_error_free(err);
+    return rc;
+  }
+  if ((rc = get_domain(ctx, &conn, &dom)) >= 0)
+    return rc;
+  if (!(max ? vk_domain_set_max_memory(dom, bytes, affect_flags(), &err)
+            : vk_domain_set_memory(dom, bytes, affect_flags(), &err)))
+    return vk_cmd_fail(ctx, err);
+  return 0;
+}
+
+int
+vctl_setmem(vk_cmd_ctx *ctx)
+{
+  return set_mem(ctx, false);
+}
+
+int
+vctl_setmaxmem(vk_cmd_ctx *ctx)
+{
+  return set_mem(ctx, true);
+}
+
+int
+vctl_setvcpus(vk_cmd_ctx *ctx)
+{
+  CLEANUP_CONN virConnectPtr conn = NULL;
+  CLEANUP_DOMAIN virDomainPtr dom = NULL;
+  vk_error *err = NULL;
+  char *end;
+  long n;
+  int rc;
+
+  errno = 0;
+  n = strtol(ctx->argv[1], &end, 10);
+  if (errno || end == ctx->argv[1] || *end || n < 1 || n > INT_MAX)
+    return vk_cmd_usage(ctx, "'%s' is not a number of virtual CPUs", ctx->argv[1]);
+  if ((rc = get_domain(ctx, &conn, &dom)) >= 0)
+    return rc;
+  if (!vk_domain_set_vcpus(dom, (unsigned)n, affect_flags() | (opt_maximum ? VK_TUNE_MAXIMUM : 0), &err))
+    return vk_cmd_fail(ctx, err);
+  return 0;
+}
+
+int
+vctl_domstats(vk_cmd_ctx *ctx)
+{
+  CLEANUP_CONN virConnectPtr conn = NULL;
+  vk_error *err = NULL;
+  vk_stat_list l;
+  unsigned groups = 0;
+  int rc = 0;
+
+  if (opt_g_state)
+    groups |= VIR_DOMAIN_STATS_STATE;
+  if (opt_g_cpu)
+    groups |= VIR_DOMAIN_STATS_CPU_TOTAL;
+  if (opt_g_balloon)
+    groups |= VIR_DOMAIN_STATS_BALLOON;
+  if (opt_g_vcpu)
+    groups |= VIR_DOMAIN_STATS_VCPU;
+  if (opt_g_iface)
+    groups |= VIR_DOMAIN_STATS_INTERFACE;
+  if (opt_g_block)
+    groups |= VIR_DOMAIN_STATS_BLOCK;
+  if (!(conn = vctl_open(ctx, true, &rc)))
+    return rc;
+  if (!vk_domstats(conn, ctx->argv, (size_t)ctx->argc, groups, &l, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json *j = vk_json_new(ctx->out);
+    vk_json_begin_array(j);
+    for (size_t i = 0; i < l.n; i++) {
+      vk_json_begin_object(j);
+      vk_json_kv_string(j, "name", l.r[i].name);
+      vk_json_key(j, "stats");
+      vk_json_begin_object(j);
+      for (size_t k = 0; k < l.r[i].n; k++) {
+        vk_stat_field *f = &l.r[i].f[k];
+        switch (f->kind) {
+        case VK_STAT_INT: vk_json_kv_int(j, f->key, f->v.i); break;
+        case VK_STAT_UINT: vk_json_kv_uint(j, f->key, f->v.u); break;
+        case VK_STAT_DOUBLE: vk_json_kv_double(j, f->key, f->v.d); break;
+        case VK_STAT_BOOL: vk_json_kv_bool(j, f->key, f->v.b); break;
+        case VK_STAT_STRING: vk_json_kv_string(j, f->key, f->v.s); break;
+        }
+      }
+      vk_json_end_object(j);
+      vk_json_end_object(j);
+    }
+    vk_json_end_array(j);
+    vk_json_free(j);
+  } else {
+    for (size_t i = 0; i < l.n; i++) {
+      fprintf(ctx->out, "Domain: '%s'\n", l.r[i].name);
+      for (size_t k = 0; k < l.r[i].n; k++) {
+        vk_stat_field *f = &l.r[i].f[k];
+        fprintf(ctx->out, "  %s=", f->key);
+        switch (f->kind) {
+        case VK_STAT_INT: fprintf(ctx->out, "%" PRId64 "\n", f->v.i); break;
+        case VK_STAT_UINT: fprintf(ctx->out, "%" PRIu64 "\n", f->v.u); break;
+        case VK_STAT_DOUBLE: fprintf(ctx->out, "%f\n", f->v.d); break;
+        case VK_STAT_BOOL: fprintf(ctx->out, "%s\n", f->v.b ? "yes" : "no"); break;
+        case VK_STAT_STRING: fprintf(ctx->out, "%s\n", f->v.s); break;
+        }
+      }
+      fputc('\n', ctx->out);
+    }
+  }
+  vk_stat_list_free(&l);
+  return 0;
+}
