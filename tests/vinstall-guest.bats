@@ -184,6 +184,41 @@ XML
   assert_failure
 }
 
+@test "interrupted (SIGTERM) while the install runs: everything is removed" {
+  run env VKIT_INSTALL_HOOK_BEFORE_DEFINE='kill -TERM $PPID' \
+    "$VK_BUILDDIR/vinstall" -c "$URI" --name ${P}int --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk "path=$BATS_TEST_TMPDIR/i.qcow2,size=16M" \
+    --network none
+  [ "$status" -eq 143 ]
+  assert_output --partial "interrupted"
+  [ ! -e "$BATS_TEST_TMPDIR/i.qcow2" ]
+  run virsh -c "$URI" domstate ${P}int
+  assert_failure
+}
+
+@test "--boot uefi on the real daemon: firmware from the descriptors, NVRAM made from the template" {
+  [ -d /usr/share/qemu/firmware ] || { [ "${CI:-}" != true ] && skip "needs ovmf"; }
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}efi --virt-type qemu --memory 128 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi,secure-boot=on
+  assert_success
+  [ "$(state ${P}efi)" = running ]
+  run virsh -c "$URI" dumpxml ${P}efi
+  assert_output --regexp "<loader readonly='yes' secure='yes' type='pflash'>/[^<]+</loader>"
+  [ -e "/var/lib/libvirt/qemu/nvram/${P}efi_VARS.fd" ]
+}
+
+@test "rollback of a UEFI install removes its NVRAM file too" {
+  [ -d /usr/share/qemu/firmware ] || { [ "${CI:-}" != true ] && skip "needs ovmf"; }
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}efibad --virt-type qemu --memory 128 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi --cpu no-such-cpu-model
+  assert_failure
+  run virsh -c "$URI" domstate ${P}efibad
+  assert_failure
+  [ ! -e "/var/lib/libvirt/qemu/nvram/${P}efibad_VARS.fd" ]
+}
+
 @test "pre-flight: a disk used by another domain exits 5, nothing created" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/shared.qcow2"
   cat >"$BATS_TEST_TMPDIR/owner.xml" <<XML

@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,6 +107,20 @@ finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_error *err, int rc)
   return rc;
 }
 
+/* Was one of `sigs` sent while they were blocked? */
+static bool
+interrupted(const sigset_t *sigs)
+{
+  sigset_t pending;
+
+  if (sigpending(&pending) < 0)
+    return false;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sigismember(sigs, sig) == 1 && sigismember(&pending, sig) == 1)
+      return true;
+  return false;
+}
+
 static int
 run(vk_cmd_ctx *ctx)
 {
@@ -112,8 +128,20 @@ run(vk_cmd_ctx *ctx)
   virConnectPtr conn;
   vk_progress bar = { 0 };
   const char *name;
+  sigset_t sigs, old;
 
+  /* Ctrl-C, kill or a hang-up while images are created and the domain
+   * defined must not leave half a machine: the signals wait until the
+   * install is complete, and then undo it.  Blocked before the connection
+   * starts libvirt's event thread, so that thread never receives them. */
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, &old);
   conn = vk_conn_open(opt_uri, 0, &err);
+  if (!conn || opt_print_xml || opt_dry_run)
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!conn)
     return finish(ctx, NULL, err, 0);
   if (!vk_install_prepare(&install, conn, &err)) {
@@ -142,9 +170,21 @@ run(vk_cmd_ctx *ctx)
   install.progress_opaque = &bar;
   if (!vk_install_run(&install, conn, &err)) {
     vk_progress_finish(&bar, false);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return finish(ctx, conn, err, 0);
   }
   vk_progress_finish(&bar, true);
+  if (interrupted(&sigs)) {
+    vk_install_rollback(&install, conn);
+    vk_cmd_warn(ctx, "interrupted: domain %s and the images made for it were removed",
+                install.spec.name);
+    vk_install_clear(&install);
+    virConnectClose(conn);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);   /* the signal ends the process */
+    return VK_EXIT_FAILED;
+  }
+  /* From here on (--wait), a signal ends vinstall and leaves the guest. */
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   name = install.spec.name;
   for (size_t i = 0; i < install.spec.ndisks; i++)
     if (install.spec.disks[i].created)
