@@ -275,6 +275,15 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   assert_output --partial "/nonexistent/inst.iso"
 }
 
+@test "bad input: a directory given as ISO or disk exits 2 (dry run)" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --cdrom "$BATS_TEST_TMPDIR" --disk none
+  assert_failure 2
+  assert_output --partial "is a directory"
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --import --disk "$BATS_TEST_TMPDIR"
+  assert_failure 2
+  assert_output --partial "is a directory"
+}
+
 @test "bad input: an unknown network exits 3 (dry run)" {
   run vinstall -c test:///default --dry-run --name vkit-t6-net --import --disk "$IMG" \
     --network network=vkit-t6-nosuchnet

@@ -30,8 +30,13 @@ is_cdrom(const vk_disk_spec *d)
 static bool
 check_readable(const char *what, const char *path, vk_error **errp)
 {
-  if (access(path, R_OK) == 0)
+  struct stat st;
+
+  if (access(path, R_OK) == 0) {
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+      return vk_error_set(errp, VK_EXIT_USAGE, "%s %s is a directory", what, path);
     return true;
+  }
   if (errno == ENOENT)
     return vk_error_set(errp, VK_EXIT_NOTFOUND, "%s %s does not exist", what, path);
   return vk_error_set_errno(errp, VK_EXIT_USAGE, errno, "%s %s cannot be read", what, path);
