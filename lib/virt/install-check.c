@@ -159,10 +159,12 @@ check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
       return vk_error_set_errno(errp, VK_EXIT_USAGE, errno, "disk image %s is not writable (add readonly=on?)",
                                 d->path);
     if (!d->readonly) {
-      /* A process holding QEMU's image locks (a guest of another
-       * hypervisor, qemu-img, vimg) writes it: refuse, as QEMU would. */
-      CLEANUP_CLOSE int fd = open(d->path, O_RDWR | O_CLOEXEC);
-      if (fd >= 0 && !vk_image_lock(fd, d->path, VK_LOCK_WRITE, errp)) {
+      /* A process holding QEMU's write or resize lock on the image (a
+       * guest of another hypervisor, qemu-img, vimg) writes it: refuse, as
+       * QEMU would.  The read mode is enough to see such a writer; the
+       * locks go away with the descriptor. */
+      CLEANUP_CLOSE int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 && !vk_image_lock(fd, d->path, VK_LOCK_READ, errp)) {
         vk_error_prefix(errp, "disk image %s is in use", d->path);
         return false;
       }
