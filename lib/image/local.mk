@@ -11,3 +11,7 @@ lib_libvkit_a_SOURCES += \
 UNIT_TESTS += tests/unit/test-image-diff
 tests_unit_test_image_diff_SOURCES = tests/unit/test-image-diff.c tests/unit/tap.h
 tests_unit_test_image_diff_LDADD = $(VK_LIBS)
+
+UNIT_HELPERS += tests/unit/test-image-io
+tests_unit_test_image_io_SOURCES = tests/unit/test-image-io.c
+tests_unit_test_image_io_LDADD = $(VK_LIBS)

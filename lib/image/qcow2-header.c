@@ -131,8 +131,10 @@ qcow2_header_parse(qcow2_header *h, const unsigned char *buf, size_t buf_len,
   size_t ext_end;
 
   memset(h, 0, sizeof *h);
-  if (buf_len < QCOW2_V2_HEADER_LEN || vk_be32(buf) != QCOW2_MAGIC)
+  if (buf_len < 4 || vk_be32(buf) != QCOW2_MAGIC)
     return vk_error_set(errp, VK_EXIT_FAILED, "not a qcow2 image");
+  if (buf_len < QCOW2_V2_HEADER_LEN)
+    return corrupt(errp, "file too short for a qcow2 header");
   h->version = vk_be32(buf + 4);
   if (h->version != 2 && h->version != 3)
     return vk_error_set(errp, VK_EXIT_FAILED, "unsupported qcow2 version %u", h->version);

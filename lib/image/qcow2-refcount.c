@@ -47,6 +47,20 @@ qcow2_refcount_load(vk_image *img, vk_error **errp)
                           "%s: corrupt refcount table: refcount block overlaps the header",
                           img->filename);
     }
+    if (e && ((e < q->h.refcount_table_offset + n * 8 && e + q->cs > q->h.refcount_table_offset) ||
+              (q->h.l1_size && e < q->h.l1_table_offset + (uint64_t)q->h.l1_size * 8 &&
+               e + q->cs > q->h.l1_table_offset))) {
+      free(raw);
+      return vk_error_set(errp, VK_EXIT_CORRUPT,
+                          "%s: corrupt refcount table: refcount block %llu overlaps the refcount table or the L1 table",
+                          img->filename, (unsigned long long)i);
+    }
+    if (e && (e & RTE_OFFSET_MASK) >= q->alloc_end) {
+      free(raw);
+      return vk_error_set(errp, VK_EXIT_CORRUPT,
+                          "%s: corrupt refcount table: refcount block %llu is past the end of the file",
+                          img->filename, (unsigned long long)i);
+    }
     q->rt[i] = e & RTE_OFFSET_MASK;
   }
   free(raw);

@@ -188,6 +188,10 @@ qcow2_open(vk_image *img, vk_error **errp)
     return false;
   if (vk_be32(head) != QCOW2_MAGIC)
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: not a qcow2 image", img->filename);
+  if (q->file_len < QCOW2_V2_HEADER_LEN)
+    return vk_error_set(errp, VK_EXIT_CORRUPT,
+                        "%s: corrupt qcow2 header: file too short for a qcow2 header",
+                        img->filename);
   n = vk_be32(head + 20);
   if (n < 9 || n > 21)
     return vk_error_set(errp, VK_EXIT_CORRUPT,
@@ -259,6 +263,15 @@ qcow2_open(vk_image *img, vk_error **errp)
         return vk_error_set(errp, VK_EXIT_CORRUPT,
                             "%s: corrupt image: L2 table offset %#llx in L1 entry %u is not cluster aligned or overlaps the header",
                             img->filename, (unsigned long long)off, i);
+      }
+      if (off && ((off < q->h.refcount_table_offset + (uint64_t)q->h.refcount_table_clusters * cs &&
+                   off + cs > q->h.refcount_table_offset) ||
+                  (off < q->h.l1_table_offset + (uint64_t)q->l1_size * 8 &&
+                   off + cs > q->h.l1_table_offset))) {
+        free(raw);
+        return vk_error_set(errp, VK_EXIT_CORRUPT,
+                            "%s: corrupt image: L2 table in L1 entry %u overlaps the L1 or refcount table",
+                            img->filename, i);
       }
       if (off && off >= q->alloc_end) {
         free(raw);
