@@ -19,10 +19,17 @@ setup_file() {
   # the same guest without ACPI: its power-off write does nothing, so it
   # stays up and ignores shutdown requests
   sed '/<features>/d' "$BATS_FILE_TMPDIR/acpi.xml" > "$BATS_FILE_TMPDIR/noacpi.xml"
+  # a second guest with a pty serial console, on its own disk
+  export CON=$NAME-con CONDISK=$BATS_FILE_TMPDIR/$NAME-con.qcow2
+  make_guest_disk "$CONDISK"
+  console_xml "$CON" "$CONDISK" "$(cat /proc/sys/kernel/random/uuid)" > "$BATS_FILE_TMPDIR/con.xml"
+  sed '/<features>/d' "$BATS_FILE_TMPDIR/con.xml" > "$BATS_FILE_TMPDIR/con-noacpi.xml"
+  grep -q "<serial type='pty'>" "$BATS_FILE_TMPDIR/con.xml"
 }
 
 teardown_file() {
   remove_guest "$NAME"
+  remove_guest "$CON"
 }
 
 setup() {
@@ -177,4 +184,46 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_failure
   run vctl domstate "$NAME"
   assert_failure 3
+}
+
+@test "start --console --log: the whole boot is captured until the guest powers off" {
+  run vctl define "$BATS_FILE_TMPDIR/con.xml"
+  assert_success
+  run --separate-stderr vctl start --console --log="$BATS_FILE_TMPDIR/con.log" --timeout=120 "$CON"
+  assert_success
+  assert_output ""
+  [ "$stderr" = "Domain '$CON' started" ]
+  grep -q VKIT-GUEST-BOOTED "$BATS_FILE_TMPDIR/con.log"
+  run vctl shutdown --wait=30 --idempotent "$CON"
+  assert_success
+  assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" "shut off"
+}
+
+@test "start --console without a terminal copies the console to stdout" {
+  run --separate-stderr vctl start --console --timeout=120 "$CON"
+  assert_success
+  assert_output --partial VKIT-GUEST-BOOTED
+  run vctl shutdown --wait=30 --idempotent "$CON"
+  assert_success
+}
+
+@test "console: a stopped domain exits 5; --timeout detaches from a running one" {
+  run --separate-stderr vctl console "$CON"
+  assert_failure 5
+  [[ "$stderr" == "vctl: cannot open the console of domain '$CON': "* ]]
+  run vctl start --wait-running=5 --log=x "$CON"
+  assert_failure 2
+  run vctl define "$BATS_FILE_TMPDIR/con-noacpi.xml"
+  assert_success
+  run vctl start --wait-running=60 "$CON"
+  assert_success
+  run vctl console --timeout=1 --log="$BATS_FILE_TMPDIR/con2.log" "$CON"
+  assert_success
+  assert_file_exists "$BATS_FILE_TMPDIR/con2.log"
+  assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" running
+  run vctl destroy "$CON"
+  assert_success
+  run vctl undefine --remove-all-storage "$CON"
+  assert_success
+  assert_file_not_exists "$CONDISK"
 }

@@ -69,6 +69,13 @@ guest_xml() {
 XML
 }
 
+# console_xml NAME DISK UUID: the same guest with its serial port on a
+# pty, so that `vctl console` can attach to it.
+console_xml() {
+  guest_xml "$1" "$2" /dev/null "$3" |
+    sed "s|<serial type='file'><source path='/dev/null'/><target port='0'/></serial>|<serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>|"
+}
+
 # make_guest_disk OUT: the boot sector, padded to 1 MiB, as qcow2.
 make_guest_disk() {
   local raw=$1.raw

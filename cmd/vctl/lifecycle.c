@@ -10,7 +10,7 @@
 #include "vctl.h"
 
 static int opt_idempotent, opt_graceful, opt_disable, opt_remove_storage;
-static int opt_keep_nvram, opt_nvram, opt_snapshots, opt_validate;
+static int opt_keep_nvram, opt_nvram, opt_snapshots, opt_validate, opt_console;
 static bool opt_wait;
 static int opt_wait_ms = -1, opt_force_ms = -1;
 
@@ -23,7 +23,10 @@ enum { OPT_WAIT = 1, OPT_FORCE_AFTER, OPT_WAIT_RUNNING };
 const struct poptOption vctl_start_options[] = {
   { "wait-running", '\0', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT_RUNNING,
     "return once the domain runs (at most SECS seconds)", "SECS" },
+  { "console", '\0', POPT_ARG_NONE, &opt_console, 0,
+    "start paused, attach the serial console, then let the guest run (nothing is missed)", NULL },
   IDEMPOTENT_OPTION,
+  { NULL, '\0', POPT_ARG_INCLUDE_TABLE, (void *)vctl_console_options, 0, "console options", NULL },
   POPT_TABLEEND
 };
 
@@ -79,7 +82,7 @@ vctl_lifecycle_option(int val, const char *arg, vk_error **errp)
   case OPT_FORCE_AFTER:
     return vctl_parse_secs("force-after", arg ? arg : "", &opt_force_ms, errp);
   default:
-    return false;
+    return vctl_console_option(val, arg, errp);
   }
 }
 
@@ -115,9 +118,18 @@ idem(void)
 int
 vctl_start(vk_cmd_ctx *ctx)
 {
+  if (opt_console && opt_wait)
+    return vk_cmd_usage(ctx, "--console and --wait-running exclude each other");
+  if (!opt_console && (vctl_console_log || vctl_console_timeout_ms >= 0 || vctl_console_devname ||
+                       vctl_console_force))
+    return vk_cmd_usage(ctx, "console options need --console");
   DOMAIN_OR_RETURN(false);
-  if (!vk_domain_start(dom, idem(), opt_wait, opt_wait_ms, &err))
+  if (!vk_domain_start(dom, idem() | (opt_console ? VK_DOM_PAUSED : 0), opt_wait, opt_wait_ms, &err))
     return vk_cmd_fail(ctx, err);
+  if (opt_console) {
+    fprintf(stderr, "Domain '%s' started\n", virDomainGetName(dom));
+    return vctl_console_attach(ctx, dom, true);
+  }
   fprintf(ctx->out, "Domain '%s' started\n", virDomainGetName(dom));
   return 0;
 }

@@ -17,7 +17,7 @@ static const struct poptOption common_options[] = {
 
 static const vk_subcmd cmds[] = {
   { "list", vctl_list, "[OPTIONS]", "List domains", vctl_list_options, 0, 0, 0, NULL },
-  { "start", vctl_start, DOM, "Start a defined domain", vctl_start_options, 1, 1, 0, vctl_lifecycle_option },
+  { "start", vctl_start, DOM, "Start a defined domain", vctl_start_options, 1, 1, VK_CMD_DIRECT, vctl_lifecycle_option },
   { "shutdown", vctl_shutdown, DOM, "Ask a domain's guest to power off", vctl_shutdown_options, 1, 1, 0, vctl_lifecycle_option },
   { "destroy", vctl_destroy, DOM, "Power a domain off at once", vctl_destroy_options, 1, 1, 0, NULL },
   { "reboot", vctl_reboot, DOM, "Reboot a running domain", NULL, 1, 1, 0, NULL },
@@ -39,6 +39,7 @@ static const vk_subcmd cmds[] = {
   { "setvcpus", vctl_setvcpus, "[OPTIONS] DOMAIN COUNT", "Change a domain's number of virtual CPUs", vctl_setvcpus_options, 2, 2, 0, NULL },
   { "domstats", vctl_domstats, "[OPTIONS] [DOMAIN...]", "Show libvirt's statistics of domains", vctl_domstats_options, 0, -1, 0, NULL },
   { "top", vctl_top, "[OPTIONS]", "Live view of running domains: CPU, memory, disk and network", vctl_top_options, 0, 0, VK_CMD_DIRECT, vctl_top_option },
+  { "console", vctl_console, DOM, "Attach to a domain's serial console", vctl_console_options, 1, 1, VK_CMD_DIRECT, vctl_console_option },
   { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };
 

@@ -63,4 +63,13 @@ int vctl_top(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_top_options[];
 bool vctl_top_option(int val, const char *arg, vk_error **errp);
 
+int vctl_console(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_console_options[];
+extern const char *vctl_console_log, *vctl_console_devname;
+extern int vctl_console_force, vctl_console_timeout_ms;
+bool vctl_console_option(int val, const char *arg, vk_error **errp);
+/* Attach the console of dom as the console options say (resume: the
+ * domain was started paused).  Returns an exit status. */
+int vctl_console_attach(vk_cmd_ctx *ctx, virDomainPtr dom, bool resume);
+
 #endif

@@ -206,10 +206,11 @@ vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_err
       return true;
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already running", name);
   }
-  if (virDomainCreate(dom) < 0)
+  if (virDomainCreateWithFlags(dom, (flags & VK_DOM_PAUSED) ? VIR_DOMAIN_START_PAUSED : 0) < 0)
     return vk_virt_dom_error(errp, dom, "cannot start");
   if (wait)
-    return vk_domain_wait_state(dom, VK_STATE_BIT(VIR_DOMAIN_RUNNING) | VK_STATE_BIT(VIR_DOMAIN_BLOCKED),
+    return vk_domain_wait_state(dom, VK_STATE_BIT(VIR_DOMAIN_RUNNING) | VK_STATE_BIT(VIR_DOMAIN_BLOCKED) |
+                                ((flags & VK_DOM_PAUSED) ? VK_STATE_BIT(VIR_DOMAIN_PAUSED) : 0),
                                 wait_ms, NULL, errp);
   return true;
 }

@@ -17,6 +17,7 @@
 
 enum {
   VK_DOM_IDEMPOTENT = 1 << 0,   /* already in the requested state: success */
+  VK_DOM_PAUSED = 1 << 1,       /* start: leave the virtual CPUs paused */
 };
 
 /* One domain in a listing. */

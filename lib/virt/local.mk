@@ -16,3 +16,4 @@ lib_libvkit_a_SOURCES += lib/virt/ifaddr.c lib/virt/ifaddr.h
 lib_libvkit_a_SOURCES += \
 	lib/virt/tune.c lib/virt/tune.h \
 	lib/virt/stats.c lib/virt/stats.h
+lib_libvkit_a_SOURCES += lib/virt/console.c lib/virt/console.h

@@ -1,0 +1,237 @@
+/* vkit — a domain's serial console through a libvirt stream.
+ *
+ * The stream is non-blocking; libvirt's event loop thread (event.h) calls
+ * back when it is readable and copies the data to the output descriptor.
+ * The calling thread forwards input and watches a pipe through which the
+ * callback reports the end of the stream.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "virt/conn.h"
+#include "virt/console.h"
+
+/* Shared with the event loop thread; libvirt may still run a callback
+ * just removed, so the callback registration holds a reference, dropped
+ * by libvirt's free function once no callback can run any more. */
+struct session {
+  pthread_mutex_t lock;
+  int refs;
+  int out_fd;
+  int wake[2];          /* written by the callback when the stream ends */
+  int write_errno;
+};
+
+static void
+session_unref(void *opaque)
+{
+  struct session *s = opaque;
+  bool last;
+
+  pthread_mutex_lock(&s->lock);
+  last = --s->refs == 0;
+  pthread_mutex_unlock(&s->lock);
+  if (!last)
+    return;
+  if (s->wake[0] >= 0)
+    close(s->wake[0]);
+  if (s->wake[1] >= 0)
+    close(s->wake[1]);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+static void
+finish(struct session *s)
+{
+  char c = 1;
+
+  if (write(s->wake[1], &c, 1) < 0) {
+    /* the pipe is full: the reader is already woken */
+  }
+}
+
+static void
+stream_cb(virStreamPtr st, int events, void *opaque)
+{
+  struct session *s = opaque;
+  char buf[4096];
+
+  if (events & VIR_STREAM_EVENT_READABLE) {
+    for (;;) {
+      int n = virStreamRecv(st, buf, sizeof buf);
+      if (n == -2)
+        break;                       /* no more data for now */
+      if (n <= 0) {                  /* 0: end of stream, -1: error */
+        virResetLastError();
+        virStreamEventRemoveCallback(st);
+        finish(s);
+        return;
+      }
+      for (int off = 0; off < n;) {
+        ssize_t w = write(s->out_fd, buf + off, (size_t)(n - off));
+        if (w < 0) {
+          if (errno == EINTR)
+            continue;
+          s->write_errno = errno;
+          virStreamEventRemoveCallback(st);
+          finish(s);
+          return;
+        }
+        off += (int)w;
+      }
+    }
+  }
+  if (events & (VIR_STREAM_EVENT_HANGUP | VIR_STREAM_EVENT_ERROR)) {
+    virStreamEventRemoveCallback(st);
+    finish(s);
+  }
+}
+
+static int64_t
+now_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Send all of buf to the stream (it is non-blocking: retry briefly). */
+static bool
+send_all(virStreamPtr st, const char *buf, size_t len)
+{
+  while (len > 0) {
+    int n = virStreamSend(st, buf, len);
+    if (n == -2) {
+      nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+      continue;
+    }
+    if (n < 0)
+      return false;
+    buf += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+bool
+vk_console_run(virDomainPtr dom, const vk_console_opts *o, vk_console_end *end, vk_error **errp)
+{
+  virConnectPtr conn = virDomainGetConnect(dom);
+  struct session *s = calloc(1, sizeof *s);
+  virStreamPtr st = NULL;
+  int64_t deadline = o->timeout_ms >= 0 ? now_ms() + o->timeout_ms : -1;
+  unsigned flags = VIR_DOMAIN_CONSOLE_SAFE | (o->force ? VIR_DOMAIN_CONSOLE_FORCE : 0);
+  int in_fd = o->in_fd;
+  bool ok = false, cb = false;
+
+  if (!s)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot open the console");
+  pthread_mutex_init(&s->lock, NULL);
+  s->refs = 1;
+  s->out_fd = o->out_fd;
+  s->wake[0] = s->wake[1] = -1;
+  st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
+  if (!st) {
+    vk_virt_dom_error(errp, dom, "cannot open the console of");
+    goto out;
+  }
+  if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open the console of domain '%s'",
+                       virDomainGetName(dom));
+    goto out;
+  }
+  if (virDomainOpenConsole(dom, o->device, st, flags) < 0) {
+    vk_virt_dom_error(errp, dom, "cannot open the console of");
+    goto out;
+  }
+  s->refs++;
+  if (virStreamEventAddCallback(st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_HANGUP |
+                                VIR_STREAM_EVENT_ERROR, stream_cb, s, session_unref) < 0) {
+    s->refs--;
+    vk_virt_dom_error(errp, dom, "cannot watch the console of");
+    goto out;
+  }
+  cb = true;
+  if (o->resume && virDomainResume(dom) < 0) {
+    vk_virt_dom_error(errp, dom, "cannot resume");
+    goto out;
+  }
+
+  for (;;) {
+    struct pollfd p[2] = { { .fd = s->wake[0], .events = POLLIN }, { .fd = in_fd, .events = POLLIN } };
+    int wait = -1, r;
+
+    if (deadline >= 0) {
+      int64_t left = deadline - now_ms();
+      if (left <= 0) {
+        *end = VK_CONSOLE_TIMEOUT;
+        break;
+      }
+      wait = left > 1000 ? 1000 : (int)left;
+    } else {
+      wait = 1000;
+    }
+    r = poll(p, in_fd >= 0 ? 2 : 1, wait);
+    if (r < 0 && errno != EINTR) {
+      vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "console of domain '%s'", virDomainGetName(dom));
+      goto out;
+    }
+    if (r > 0 && (p[0].revents & POLLIN)) {
+      if (s->write_errno) {
+        vk_error_set_errno(errp, VK_EXIT_FAILED, s->write_errno, "cannot write the console output");
+        goto out;
+      }
+      *end = VK_CONSOLE_CLOSED;
+      break;
+    }
+    if (r > 0 && in_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+      char buf[1024];
+      ssize_t n = read(in_fd, buf, sizeof buf);
+      char *esc;
+
+      if (n <= 0) {           /* end of input: keep showing output */
+        in_fd = -1;
+        continue;
+      }
+      esc = memchr(buf, VK_CONSOLE_ESCAPE, (size_t)n);
+      if (esc)
+        n = esc - buf;
+      if (n > 0 && !send_all(st, buf, (size_t)n)) {
+        vk_virt_dom_error(errp, dom, "cannot write to the console of");
+        goto out;
+      }
+      if (esc) {
+        *end = VK_CONSOLE_ESCAPED;
+        break;
+      }
+    }
+    if (virConnectIsAlive(conn) == 0) {
+      vk_error_set(errp, VK_EXIT_CONNECT, "connection to the hypervisor lost on the console of domain '%s'",
+                   virDomainGetName(dom));
+      goto out;
+    }
+  }
+  ok = true;
+out:
+  if (cb && virStreamEventRemoveCallback(st) < 0)
+    virResetLastError();
+  if (st) {
+    if (virStreamAbort(st) < 0)
+      virResetLastError();
+    virStreamFree(st);
+  }
+  session_unref(s);
+  return ok;
+}
