@@ -132,6 +132,17 @@ state() {
   assert_output --regexp 'Autostart: +enable'
 }
 
+@test "at a terminal vinstall attaches to the console until the guest stops" {
+  requires script
+  run script -qec "$VK_BUILDDIR/vinstall -c $URI --name ${P}con --virt-type qemu --memory 256 --transient --boot kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 --disk none --network none" /dev/null </dev/null
+  assert_success
+  assert_output --partial "Connected to domain '${P}con'"
+  assert_output --partial "VKIT-INITRAMFS-BOOTED"
+  assert_output --partial "VKIT-DONE"
+  run virsh -c "$URI" domstate ${P}con
+  assert_failure
+}
+
 @test "direct kernel boot; a created second disk is seen by the guest" {
   log=$BATS_TEST_TMPDIR/k.log
   run --separate-stderr vinstall -c "$URI" --name ${P}kern --virt-type qemu --memory 256 \
