@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # vinstall with real guests on the real daemon (qemu:///system, TCG):
-# the boot-sector guest imported from a qcow2 disk, a direct kernel boot
+# the boot-sector guest imported from a qcow2 disk made by vimg, a direct kernel boot
 # with a busybox initramfs and a created second disk, --wait, rollback.
 
 load helpers
@@ -15,10 +15,14 @@ setup_file() {
   # Names unique to this run, so that two runs of the suite never meet.
   export P="vkit-t6-$$-"
   export T6_DIR="$BATS_FILE_TMPDIR"
-  # The boot-sector guest on a qcow2 disk.
+  # The boot-sector guest on a qcow2 disk made by vimg and written by the
+  # image engine; qemu-img checks it.
   "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$T6_DIR/bs.raw"
   truncate -s 1M "$T6_DIR/bs.raw"
-  qemu-img convert -f raw -O qcow2 "$T6_DIR/bs.raw" "$T6_DIR/bs.qcow2"
+  "$VK_BUILDDIR/vimg" create -f qcow2 "$T6_DIR/bs.qcow2" 1M
+  "$VK_BUILDDIR/tests/unit/test-install-put" "$T6_DIR/bs.qcow2" qcow2 "$T6_DIR/bs.raw"
+  qemu-img check -q "$T6_DIR/bs.qcow2"
+  qemu-img compare -q -f raw -F qcow2 "$T6_DIR/bs.raw" "$T6_DIR/bs.qcow2"
   # Kernel and initramfs, cached between runs.
   export T6_KDIR=${VK_TEST_CACHE:-/var/cache/vkit-tests}/kernel
   "$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh" "$T6_KDIR" >&2
