@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # vinstall with real guests on the real daemon (qemu:///system, TCG):
-# the boot-sector guest imported from a qcow2 disk, a direct kernel boot
+# the boot-sector guest imported from a qcow2 disk made by vimg, a direct kernel boot
 # with a busybox initramfs and a created second disk, --wait, rollback.
 
 load helpers
@@ -12,11 +12,17 @@ URI=qemu:///system
 
 setup_file() {
   "$VK_SRCDIR/tests/libvirtd-start.sh" >&2
+  # Names unique to this run, so that two runs of the suite never meet.
+  export P="vkit-t6-$$-"
   export T6_DIR="$BATS_FILE_TMPDIR"
-  # The boot-sector guest on a qcow2 disk.
+  # The boot-sector guest on a qcow2 disk made by vimg and written by the
+  # image engine; qemu-img checks it.
   "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$T6_DIR/bs.raw"
   truncate -s 1M "$T6_DIR/bs.raw"
-  qemu-img convert -f raw -O qcow2 "$T6_DIR/bs.raw" "$T6_DIR/bs.qcow2"
+  "$VK_BUILDDIR/vimg" create -f qcow2 "$T6_DIR/bs.qcow2" 1M
+  "$VK_BUILDDIR/tests/unit/test-install-put" "$T6_DIR/bs.qcow2" qcow2 "$T6_DIR/bs.raw"
+  qemu-img check -q "$T6_DIR/bs.qcow2"
+  qemu-img compare -q -f raw -F qcow2 "$T6_DIR/bs.raw" "$T6_DIR/bs.qcow2"
   # Kernel and initramfs, cached between runs.
   export T6_KDIR=${VK_TEST_CACHE:-/var/cache/vkit-tests}/kernel
   "$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh" "$T6_KDIR" >&2
@@ -24,12 +30,14 @@ setup_file() {
 
 setup() {
   requires virsh qemu-img qemu-system-x86_64
+  T6_PREFIX=$P
   cleanup_t6_domains
 }
 
 teardown() {
   cleanup_t6_domains
-  virsh -c "$URI" net-undefine vkit-t6-off >/dev/null 2>&1 || true
+  rm -f /var/log/libvirt/qemu/"$P"*.log
+  virsh -c "$URI" net-undefine ${P}off >/dev/null 2>&1 || true
 }
 
 state() {
@@ -39,59 +47,117 @@ state() {
 @test "import the boot-sector guest; marker on the serial log; --wait returns at power-off" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
   log=$BATS_TEST_TMPDIR/serial.log
-  run --separate-stderr vinstall -c "$URI" --name vkit-t6-bs --virt-type qemu --memory 64 \
+  run --separate-stderr vinstall -c "$URI" --name ${P}bs --virt-type qemu --memory 64 \
     --import --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
     --console "file=$log" --wait=120
   assert_success
-  [[ "$stderr" == *"vctl console vkit-t6-bs"* ]]
+  [[ "$stderr" == *"vctl console ${P}bs"* ]]
   run grep -c VKIT-GUEST-BOOTED "$log"
   assert_output 1
-  [ "$(state vkit-t6-bs)" = "shut off" ]
+  [ "$(state ${P}bs)" = "shut off" ]
   # defined persistently, with the XML vinstall made
-  run virsh -c "$URI" dumpxml vkit-t6-bs
+  run virsh -c "$URI" dumpxml ${P}bs
   assert_output --partial "$BATS_TEST_TMPDIR/d.qcow2"
   assert_output --partial "<acpi/>"
 }
 
 @test "--transient: the guest is gone after it powers off" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
-  run vinstall -c "$URI" --name vkit-t6-tr --virt-type qemu --memory 64 --transient \
+  run vinstall -c "$URI" --name ${P}tr --virt-type qemu --memory 64 --transient \
     --import --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
     --console "file=$BATS_TEST_TMPDIR/s.log" --wait=120
   assert_success
   grep -q VKIT-GUEST-BOOTED "$BATS_TEST_TMPDIR/s.log"
-  run virsh -c "$URI" domstate vkit-t6-tr
+  run virsh -c "$URI" domstate ${P}tr
   assert_failure
 }
 
 @test "--wait expiring exits 4 and leaves the guest running" {
   # a blank disk: the BIOS finds nothing to boot and waits forever
   truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
-  run vinstall -c "$URI" --name vkit-t6-wait --virt-type qemu --memory 64 --import \
+  run vinstall -c "$URI" --name ${P}wait --virt-type qemu --memory 64 --import \
     --disk "$BATS_TEST_TMPDIR/blank.img" --network none --wait=2
   assert_failure 4
   assert_output --partial "still running"
-  [ "$(state vkit-t6-wait)" = running ]
+  [ "$(state ${P}wait)" = running ]
+}
+
+@test "--cdrom: first boot from the CD (falls through to the disk here), then the final definition boots the disk" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.iso"
+  log=$BATS_TEST_TMPDIR/cd.log
+  run vinstall -c "$URI" --name ${P}cd --virt-type qemu --memory 64 \
+    --cdrom "$BATS_TEST_TMPDIR/blank.iso" --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" \
+    --network none --console "file=$log" --wait=120 --noreboot
+  assert_success
+  grep -q VKIT-GUEST-BOOTED "$log"
+  # --noreboot: still off after the install, started once
+  [ "$(state ${P}cd)" = "shut off" ]
+  run grep -c "starting up" "/var/log/libvirt/qemu/${P}cd.log"
+  assert_output 1
+  run virsh -c "$URI" dumpxml --inactive ${P}cd
+  assert_output --partial "<on_reboot>restart</on_reboot>"
+  refute_output --partial "<boot dev='cdrom'/>"
+  assert_output --partial "<boot dev='hd'/>"
+  assert_output --partial "$BATS_TEST_TMPDIR/blank.iso"
+}
+
+@test "--cdrom with --wait and no --noreboot starts the installed system again" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.iso"
+  run vinstall -c "$URI" --name ${P}cd2 --virt-type qemu --memory 64 \
+    --cdrom "$BATS_TEST_TMPDIR/blank.iso" --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" \
+    --network none --console "file=$BATS_TEST_TMPDIR/cd2.log" --wait=120
+  assert_success
+  # libvirt's log of the domain records each start: the installer, then
+  # the installed system
+  run grep -c "starting up" "/var/log/libvirt/qemu/${P}cd2.log"
+  assert_output 2
+  run virsh -c "$URI" dumpxml --inactive ${P}cd2
+  refute_output --partial "<boot dev='cdrom'/>"
+}
+
+@test "--graphics vnc on the real daemon: a VNC display on 127.0.0.1" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}vnc --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --graphics vnc,listen=127.0.0.1
+  assert_success
+  run virsh -c "$URI" vncdisplay ${P}vnc
+  assert_success
+  assert_output --regexp '^127\.0\.0\.1:[0-9]+'
 }
 
 @test "--autostart sets autostart" {
   truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
-  run vinstall -c "$URI" --name vkit-t6-auto --virt-type qemu --memory 64 --import \
+  run vinstall -c "$URI" --name ${P}auto --virt-type qemu --memory 64 --import \
     --disk "$BATS_TEST_TMPDIR/blank.img" --network none --autostart --noautoconsole
   assert_success
-  run virsh -c "$URI" dominfo vkit-t6-auto
+  run virsh -c "$URI" dominfo ${P}auto
   assert_output --regexp 'Autostart: +enable'
+}
+
+@test "at a terminal vinstall attaches to the console until the guest stops" {
+  requires script
+  run script -qec "$VK_BUILDDIR/vinstall -c $URI --name ${P}con --virt-type qemu --memory 256 --transient --boot kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 --disk none --network none" /dev/null </dev/null
+  assert_success
+  assert_output --partial "Connected to domain '${P}con'"
+  assert_output --partial "VKIT-INITRAMFS-BOOTED"
+  assert_output --partial "VKIT-DONE"
+  run virsh -c "$URI" domstate ${P}con
+  assert_failure
 }
 
 @test "direct kernel boot; a created second disk is seen by the guest" {
   log=$BATS_TEST_TMPDIR/k.log
-  run --separate-stderr vinstall -c "$URI" --name vkit-t6-kern --virt-type qemu --memory 256 \
+  run --separate-stderr vinstall -c "$URI" --name ${P}kern --virt-type qemu --memory 256 \
     --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet" \
     --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" \
     --disk "path=$BATS_TEST_TMPDIR/second.qcow2,size=64M" \
-    --network none --console "file=$log" --wait=180
+    --network none --console "file=$log" --wait=180 -p
   assert_success
   [[ "$stderr" == *"created $BATS_TEST_TMPDIR/second.qcow2"* ]]
+  # -p draws nothing when stderr is not a terminal
+  [[ "$stderr" != *$'\r'* ]]
   grep -q VKIT-INITRAMFS-BOOTED "$log"
   run grep 'VKIT-DISKS:' "$log"
   assert_output --partial "vda vdb"
@@ -100,92 +166,128 @@ state() {
   assert_output --partial "131072 sectors"
   run qemu-img check "$BATS_TEST_TMPDIR/second.qcow2"
   assert_success
-  [ "$(state vkit-t6-kern)" = "shut off" ]
+  [ "$(state ${P}kern)" = "shut off" ]
 }
 
 @test "rollback: a name taken between pre-flight and define leaves no image and keeps the other domain" {
   other=$BATS_TEST_TMPDIR/other.xml
   cat >"$other" <<XML
-<domain type='qemu'><name>vkit-t6-race</name><memory unit='MiB'>64</memory>
+<domain type='qemu'><name>${P}race</name><memory unit='MiB'>64</memory>
 <os><type>hvm</type></os></domain>
 XML
   run env VKIT_INSTALL_HOOK_BEFORE_DEFINE="virsh -c $URI define $other >/dev/null" \
-    "$VK_BUILDDIR/vinstall" -c "$URI" --name vkit-t6-race --virt-type qemu --memory 64 --import \
+    "$VK_BUILDDIR/vinstall" -c "$URI" --name ${P}race --virt-type qemu --memory 64 --import \
     --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk size=16M --network none
   assert_failure
-  assert_output --partial "vkit-t6-race"
+  assert_output --partial "${P}race"
   run ls /var/lib/libvirt/images/
-  refute_output --partial "vkit-t6-race"
+  refute_output --partial "${P}race"
   # the domain that won the race is untouched
-  run virsh -c "$URI" dumpxml vkit-t6-race
+  run virsh -c "$URI" dumpxml ${P}race
   assert_success
   refute_output --partial "<disk"
 }
 
 @test "rollback: a start failure removes the definition and the created image" {
-  run vinstall -c "$URI" --name vkit-t6-nostart --virt-type qemu --memory 64 --import \
+  run vinstall -c "$URI" --name ${P}nostart --virt-type qemu --memory 64 --import \
     --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk "path=$BATS_TEST_TMPDIR/n.qcow2,size=16M" \
     --network none --cpu no-such-cpu-model
   assert_failure
+  assert_output --partial "starting domain ${P}nostart"
   [ ! -e "$BATS_TEST_TMPDIR/n.qcow2" ]
-  run virsh -c "$URI" domstate vkit-t6-nostart
+  run virsh -c "$URI" domstate ${P}nostart
   assert_failure
+}
+
+@test "interrupted (SIGTERM) while the install runs: everything is removed" {
+  run env VKIT_INSTALL_HOOK_BEFORE_DEFINE='kill -TERM $PPID' \
+    "$VK_BUILDDIR/vinstall" -c "$URI" --name ${P}int --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk "path=$BATS_TEST_TMPDIR/i.qcow2,size=16M" \
+    --network none
+  [ "$status" -eq 143 ]
+  assert_output --partial "interrupted"
+  [ ! -e "$BATS_TEST_TMPDIR/i.qcow2" ]
+  run virsh -c "$URI" domstate ${P}int
+  assert_failure
+}
+
+@test "--boot uefi on the real daemon: firmware from the descriptors, NVRAM made from the template" {
+  [ -d /usr/share/qemu/firmware ] || { [ "${CI:-}" != true ] && skip "needs ovmf"; }
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}efi --virt-type qemu --memory 128 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi,secure-boot=on
+  assert_success
+  [ "$(state ${P}efi)" = running ]
+  run virsh -c "$URI" dumpxml ${P}efi
+  assert_output --regexp "<loader readonly='yes' secure='yes' type='pflash'>/[^<]+</loader>"
+  [ -e "/var/lib/libvirt/qemu/nvram/${P}efi_VARS.fd" ]
+}
+
+@test "rollback of a UEFI install removes its NVRAM file too" {
+  [ -d /usr/share/qemu/firmware ] || { [ "${CI:-}" != true ] && skip "needs ovmf"; }
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}efibad --virt-type qemu --memory 128 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi --cpu no-such-cpu-model
+  assert_failure
+  run virsh -c "$URI" domstate ${P}efibad
+  assert_failure
+  [ ! -e "/var/lib/libvirt/qemu/nvram/${P}efibad_VARS.fd" ]
 }
 
 @test "pre-flight: a disk used by another domain exits 5, nothing created" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/shared.qcow2"
   cat >"$BATS_TEST_TMPDIR/owner.xml" <<XML
-<domain type='qemu'><name>vkit-t6-owner</name><memory unit='MiB'>64</memory>
+<domain type='qemu'><name>${P}owner</name><memory unit='MiB'>64</memory>
 <os><type>hvm</type></os><devices><disk type='file' device='disk'>
 <driver name='qemu' type='qcow2'/><source file='$BATS_TEST_TMPDIR/shared.qcow2'/>
 <target dev='vda' bus='virtio'/></disk></devices></domain>
 XML
   virsh -c "$URI" define "$BATS_TEST_TMPDIR/owner.xml" >/dev/null
-  run vinstall -c "$URI" --name vkit-t6-user --virt-type qemu --import \
+  run vinstall -c "$URI" --name ${P}user --virt-type qemu --import \
     --disk "$BATS_TEST_TMPDIR/shared.qcow2,format=qcow2" --disk size=1 --network none
   assert_failure 5
-  assert_output --partial "in use by domain vkit-t6-owner"
-  run virsh -c "$URI" domstate vkit-t6-user
+  assert_output --partial "in use by domain ${P}owner"
+  run virsh -c "$URI" domstate ${P}user
   assert_failure
   run ls /var/lib/libvirt/images/
-  refute_output --partial "vkit-t6-user"
+  refute_output --partial "${P}user"
 }
 
 @test "pre-flight: an inactive network exits 5" {
   cat >"$BATS_TEST_TMPDIR/net.xml" <<XML
-<network><name>vkit-t6-off</name><ip address='192.168.235.1' netmask='255.255.255.0'/></network>
+<network><name>${P}off</name><ip address='192.168.235.1' netmask='255.255.255.0'/></network>
 XML
   virsh -c "$URI" net-define "$BATS_TEST_TMPDIR/net.xml" >/dev/null
-  run vinstall -c "$URI" --name vkit-t6-net --virt-type qemu --import \
-    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --network network=vkit-t6-off
+  run vinstall -c "$URI" --name ${P}net --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --network network=${P}off
   assert_failure 5
   assert_output --partial "not active"
-  run virsh -c "$URI" domstate vkit-t6-net
+  run virsh -c "$URI" domstate ${P}net
   assert_failure
 }
 
 @test "bad input on the real daemon: unknown network, missing ISO, bad sizes leave nothing" {
-  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --cdrom /nonexistent.iso --disk size=1
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --cdrom /nonexistent.iso --disk size=1
   assert_failure 3
-  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --import \
-    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk size=1 --network network=vkit-t6-nonet
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk size=1 --network network=${P}nonet
   assert_failure 3
-  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --import --disk size=0
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --import --disk size=0
   assert_failure 2
-  run vinstall -c "$URI" --name vkit-t6-bad --virt-type qemu --import --disk size=1Q
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --import --disk size=1Q
   assert_failure 2
-  run virsh -c "$URI" domstate vkit-t6-bad
+  run virsh -c "$URI" domstate ${P}bad
   assert_failure
   run ls /var/lib/libvirt/images/
-  refute_output --partial "vkit-t6-bad"
+  refute_output --partial "${P}bad"
 }
 
 @test "an image directory that cannot be written exits 2, nothing left" {
   # /proc/sys is read-only even for root
-  run vinstall -c "$URI" --name vkit-t6-ro --virt-type qemu --import \
+  run vinstall -c "$URI" --name ${P}ro --virt-type qemu --import \
     --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk path=/proc/sys/vkit-t6.qcow2,size=1 --network none
   assert_failure 2
   assert_output --partial "not writable"
-  run virsh -c "$URI" domstate vkit-t6-ro
+  run virsh -c "$URI" domstate ${P}ro
   assert_failure
 }

@@ -275,6 +275,15 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   assert_output --partial "/nonexistent/inst.iso"
 }
 
+@test "bad input: a directory given as ISO or disk exits 2 (dry run)" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --cdrom "$BATS_TEST_TMPDIR" --disk none
+  assert_failure 2
+  assert_output --partial "is a directory"
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --import --disk "$BATS_TEST_TMPDIR"
+  assert_failure 2
+  assert_output --partial "is a directory"
+}
+
 @test "bad input: an unknown network exits 3 (dry run)" {
   run vinstall -c test:///default --dry-run --name vkit-t6-net --import --disk "$IMG" \
     --network network=vkit-t6-nosuchnet
@@ -296,6 +305,33 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   run vinstall -c test:///default --dry-run --name vkit-t6-big --import --disk "$IMG" --vcpus 4000
   assert_failure 2
   assert_output --partial "more than the host"
+}
+
+@test "pre-flight: an image another process writes (QEMU locks) exits 5" {
+  requires qemu-io
+  mkfifo "$BATS_TEST_TMPDIR/hold"
+  # qemu-io keeps the image open, with QEMU's write locks, until its input ends
+  qemu-io -f raw "$IMG" <"$BATS_TEST_TMPDIR/hold" >/dev/null 2>&1 &
+  exec 5>"$BATS_TEST_TMPDIR/hold"
+  for _ in $(seq 50); do
+    run qemu-img info "$IMG"
+    [ "$status" -ne 0 ] && break
+    sleep 0.1
+  done
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
+  exec 5>&-
+  wait
+  assert_failure 5
+  assert_output --partial "in use"
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
+  assert_success
+}
+
+@test "pre-flight: a bridge that does not exist exits 3" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-br --import --disk "$IMG" \
+    --network bridge=vkit-t6-nobr
+  assert_failure 3
+  assert_output --partial "vkit-t6-nobr"
 }
 
 @test "bad input: an unreachable hypervisor exits 6" {

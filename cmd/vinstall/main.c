@@ -2,14 +2,18 @@
 #include <config.h>
 
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/cmd.h"
 #include "util/progress.h"
 #include "virt/conn.h"
+#include "virt/console.h"
 #include "virt/event.h"
 #include "virt/install.h"
 
@@ -48,7 +52,7 @@ static const struct poptOption options[] = {
   { "os-variant", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT, "OS variant from osinfo-db (debian12, win10, ...)", "NAME|generic|detect" },
   { "print-xml", 0, POPT_ARG_NONE, NULL, OPT_PRINT_XML, "print the domain XML and create nothing", NULL },
   { "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN, "run every check, print the XML, create nothing", NULL },
-  { "noautoconsole", 0, POPT_ARG_NONE, NULL, OPT_NOAUTOCONSOLE, "do not attach to the console", NULL },
+  { "noautoconsole", 0, POPT_ARG_NONE, NULL, OPT_NOAUTOCONSOLE, "do not attach to the console (never attached without a terminal)", NULL },
   { "wait", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT, "wait until the guest powers off (at most SECS seconds)", "SECS" },
   { "autostart", 0, POPT_ARG_NONE, NULL, VK_IOPT_AUTOSTART, "start the domain when the host boots", NULL },
   { "transient", 0, POPT_ARG_NONE, NULL, VK_IOPT_TRANSIENT, "do not keep the domain defined after it stops", NULL },
@@ -94,6 +98,48 @@ progress(void *opaque, uint64_t done, uint64_t total)
     vk_progress_update(p, done);
 }
 
+/* Attach to the console only for a person at a terminal who did not say
+ * --noautoconsole, and only to a pseudo-terminal console. */
+static bool
+want_console(void)
+{
+  const char *type = install.spec.console.type;
+
+  return !opt_noautoconsole && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+         type && strcmp(type, "pty") == 0;
+}
+
+/* An interactive console session until the guest stops or Ctrl-] is
+ * typed.  Returns false (after saying why) when it cannot attach. */
+static bool
+attach_console(const vk_cmd_ctx *ctx, const char *name)
+{
+  vk_console_opts o = {
+    .device = NULL, .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,
+    .timeout_ms = -1, .force = false, .resume = false,
+  };
+  struct termios saved, raw;
+  vk_console_end end;
+  vk_error *err = NULL;
+  bool ok, tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+
+  fprintf(stderr, "Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n", name);
+  if (tty) {
+    raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+  }
+  ok = vk_console_run(install.dom, &o, &end, &err);
+  if (tty)
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  fputc('\n', stderr);
+  if (!ok) {
+    vk_cmd_fail(ctx, err);
+    return false;
+  }
+  return true;
+}
+
 static int
 finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_error *err, int rc)
 {
@@ -105,6 +151,20 @@ finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_error *err, int rc)
   return rc;
 }
 
+/* Was one of `sigs` sent while they were blocked? */
+static bool
+interrupted(const sigset_t *sigs)
+{
+  sigset_t pending;
+
+  if (sigpending(&pending) < 0)
+    return false;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sigismember(sigs, sig) == 1 && sigismember(&pending, sig) == 1)
+      return true;
+  return false;
+}
+
 static int
 run(vk_cmd_ctx *ctx)
 {
@@ -112,8 +172,20 @@ run(vk_cmd_ctx *ctx)
   virConnectPtr conn;
   vk_progress bar = { 0 };
   const char *name;
+  sigset_t sigs, old;
 
+  /* Ctrl-C, kill or a hang-up while images are created and the domain
+   * defined must not leave half a machine: the signals wait until the
+   * install is complete, and then undo it.  Blocked before the connection
+   * starts libvirt's event thread, so that thread never receives them. */
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, &old);
   conn = vk_conn_open(opt_uri, 0, &err);
+  if (!conn || opt_print_xml || opt_dry_run)
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!conn)
     return finish(ctx, NULL, err, 0);
   if (!vk_install_prepare(&install, conn, &err)) {
@@ -142,16 +214,30 @@ run(vk_cmd_ctx *ctx)
   install.progress_opaque = &bar;
   if (!vk_install_run(&install, conn, &err)) {
     vk_progress_finish(&bar, false);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return finish(ctx, conn, err, 0);
   }
   vk_progress_finish(&bar, true);
+  if (interrupted(&sigs)) {
+    vk_install_rollback(&install, conn);
+    vk_cmd_warn(ctx, "interrupted: domain %s and the images made for it were removed",
+                install.spec.name);
+    vk_install_clear(&install);
+    virConnectClose(conn);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);   /* the signal ends the process */
+    return VK_EXIT_FAILED;
+  }
+  /* From here on (--wait), a signal ends vinstall and leaves the guest. */
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   name = install.spec.name;
   for (size_t i = 0; i < install.spec.ndisks; i++)
     if (install.spec.disks[i].created)
       vk_cmd_warn(ctx, "created %s", install.spec.disks[i].path);
-  /* vinstall never attaches a console itself: it says where it is. */
-  (void)opt_noautoconsole;
-  vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
+  if (!want_console()) {
+    vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
+  } else if (!attach_console(ctx, name)) {
+    return finish(ctx, conn, NULL, VK_EXIT_FAILED);
+  }
 
   if (opt_wait) {
     int state;

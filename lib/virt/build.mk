@@ -12,5 +12,10 @@ tests_unit_test_domxml_LDADD = $(VK_LIBS)
 tests_unit_test_install_SOURCES = tests/unit/test-install.c tests/unit/tap.h
 tests_unit_test_install_LDADD = $(VK_LIBS)
 
-EXTRA_DIST += tests/install-helpers.bash tests/fixtures/initramfs/make-initramfs.sh
+EXTRA_DIST += tests/install-helpers.bash tests/fixtures/initramfs/make-initramfs.sh bench/install.sh
 lib_libvkit_a_SOURCES += lib/virt/install-run.c lib/virt/install-disk.c lib/virt/install-disk.h
+
+# Writes a raw file into an image through the engine (guest suite).
+UNIT_HELPERS += tests/unit/test-install-put
+tests_unit_test_install_put_SOURCES = tests/unit/test-install-put.c
+tests_unit_test_install_put_LDADD = $(VK_LIBS)

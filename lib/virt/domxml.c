@@ -261,6 +261,8 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
   xmlDocSetRootElement(doc, dom);
   attr(&b, dom, "type", s->virt_type);
   child(&b, dom, "name", s->name);
+  if (s->uuid)
+    child(&b, dom, "uuid", s->uuid);
   if (s->os_url) {
     xmlNodePtr meta = child(&b, dom, "metadata", NULL);
     xmlNodePtr li = child(&b, meta, "libosinfo", NULL);
@@ -336,6 +338,7 @@ void
 vk_domspec_clear(vk_domspec *s)
 {
   free(s->name);
+  free(s->uuid);
   free(s->virt_type);
   free(s->arch);
   free(s->machine);

@@ -45,6 +45,7 @@ typedef struct vk_chardev_spec {
 
 typedef struct vk_domspec {
   char *name;
+  char *uuid;            /* NULL: libvirt makes one up */
   char *virt_type;       /* "kvm" or "qemu" */
   char *arch;            /* "x86_64", ... or NULL */
   char *machine;         /* "q35", "pc", ... or NULL */

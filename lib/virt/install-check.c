@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "image/lock.h"
 #include "util/cleanup.h"
 #include "util/size.h"
 #include "virt/conn.h"
@@ -28,8 +30,13 @@ is_cdrom(const vk_disk_spec *d)
 static bool
 check_readable(const char *what, const char *path, vk_error **errp)
 {
-  if (access(path, R_OK) == 0)
+  struct stat st;
+
+  if (access(path, R_OK) == 0) {
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+      return vk_error_set(errp, VK_EXIT_USAGE, "%s %s is a directory", what, path);
     return true;
+  }
   if (errno == ENOENT)
     return vk_error_set(errp, VK_EXIT_NOTFOUND, "%s %s does not exist", what, path);
   return vk_error_set_errno(errp, VK_EXIT_USAGE, errno, "%s %s cannot be read", what, path);
@@ -151,12 +158,33 @@ check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
     if (!d->readonly && access(d->path, W_OK) < 0)
       return vk_error_set_errno(errp, VK_EXIT_USAGE, errno, "disk image %s is not writable (add readonly=on?)",
                                 d->path);
+    if (!d->readonly) {
+      /* A process holding QEMU's write or resize lock on the image (a
+       * guest of another hypervisor, qemu-img, vimg) writes it: refuse, as
+       * QEMU would.  The read mode is enough to see such a writer; the
+       * locks go away with the descriptor. */
+      CLEANUP_CLOSE int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 && !vk_image_lock(fd, d->path, VK_LOCK_READ, errp)) {
+        vk_error_prefix(errp, "disk image %s is in use", d->path);
+        return false;
+      }
+    }
     user = used_by(conn, s->name, d->path);
     if (user)
       return vk_error_set(errp, VK_EXIT_BUSY, "disk image %s is in use by domain %s",
                           d->path, user);
   }
   return true;
+}
+
+/* A connection to this host: a URI without a host part ("qemu:///system"). */
+static bool
+conn_is_local(virConnectPtr conn)
+{
+  CLEANUP_FREE char *uri = virConnectGetURI(conn);
+  const char *p = uri ? strstr(uri, "://") : NULL;
+
+  return p && p[3] == '/';
 }
 
 static bool
@@ -167,6 +195,14 @@ check_networks(vk_install *in, virConnectPtr conn, vk_error **errp)
     virNetworkPtr net;
     int active;
 
+    if (strcmp(n->type, "bridge") == 0 && conn_is_local(conn)) {
+      CLEANUP_FREE char *sys = NULL;
+      struct stat st;
+      if (asprintf(&sys, "/sys/class/net/%s/bridge", n->source) < 0)
+        return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      if (stat(sys, &st) < 0)
+        return vk_error_set(errp, VK_EXIT_NOTFOUND, "bridge '%s' does not exist on this host", n->source);
+    }
     if (strcmp(n->type, "network") != 0)
       continue;
     net = virNetworkLookupByName(conn, n->source);

@@ -78,9 +78,6 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
 
   if (!first)
     return false;
-  if (vk_install_two_phase(in) && !in->transient &&
-      !(final = vk_install_xml(in, true, errp)))
-    return false;
   if (!vk_install_preflight(in, conn, errp) || !create_disks(in, errp) || !test_hook(errp))
     return false;
 
@@ -100,8 +97,18 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
   in->started = true;
   /* The persistent definition becomes the final one; the running guest
    * keeps its install configuration until it stops. */
-  if (final) {
-    virDomainPtr again = virDomainDefineXML(conn, final);
+  if (vk_install_two_phase(in)) {
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    virDomainPtr again;
+
+    if (virDomainGetUUIDString(in->dom, uuid) < 0)
+      return vk_virt_error(errp, conn, "domain %s", in->spec.name);
+    free(in->spec.uuid);
+    if (!(in->spec.uuid = strdup(uuid)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    if (!(final = vk_install_xml(in, true, errp)))
+      return false;
+    again = virDomainDefineXML(conn, final);
     if (!again)
       return vk_virt_error(errp, conn, "defining domain %s", in->spec.name);
     virDomainFree(again);

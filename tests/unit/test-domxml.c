@@ -150,6 +150,7 @@ main(void)
   free(spec.kernel);
   free(spec.cmdline);
   spec.kernel = spec.cmdline = NULL;
+  spec.uuid = s("c7a5fdbd-cdaf-9455-926a-d65c16db1809");
   spec.boot_dev[0] = s("cdrom");
   spec.boot_dev[1] = s("hd");
   spec.on_reboot = "destroy";
@@ -162,6 +163,7 @@ main(void)
   check(xml, "string(/domain/os/boot[2]/@dev)", "hd");
   check(xml, "string(/domain/features/smm/@state)", "on");
   check(xml, "/domain/on_reboot", "destroy");
+  check(xml, "/domain/uuid", "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
   free(xml);
 
   vk_domspec_clear(&spec);
