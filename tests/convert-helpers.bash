@@ -45,10 +45,11 @@ PY
 
 # qcow2_l2_entry_set FILE GUEST_OFFSET VALUE: overwrite the L2 entry that
 # maps GUEST_OFFSET (standard L2 entries; the L2 table must exist).
+# VALUE "|X" sets the bits of X in the entry instead.
 qcow2_l2_entry_set() {
   python3 - "$@" <<'PY'
 import struct, sys
-path, goff, value = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3], 0)
+path, goff, value = sys.argv[1], int(sys.argv[2], 0), sys.argv[3]
 with open(path, "r+b") as f:
     h = f.read(104)
     bits = struct.unpack(">I", h[20:24])[0]
@@ -59,7 +60,10 @@ with open(path, "r+b") as f:
     l2 = struct.unpack(">Q", f.read(8))[0] & 0x00fffffffffffe00
     assert l2, "no L2 table"
     f.seek(l2 + 8 * ((goff // cs) % per))
-    f.write(struct.pack(">Q", value))
+    old = struct.unpack(">Q", f.read(8))[0]
+    new = old | int(value[1:], 0) if value.startswith("|") else int(value, 0)
+    f.seek(l2 + 8 * ((goff // cs) % per))
+    f.write(struct.pack(">Q", new))
 PY
 }
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "map.h"
 #include "measure.h"
 
 static uint64_t
@@ -58,6 +59,32 @@ order_of(unsigned bits)
   return o;
 }
 
+typedef struct counter {
+  uint64_t cs;
+  uint64_t next;          /* first offset not yet counted */
+  uint64_t data;
+} counter;
+
+/* Data extents count in whole clusters, as qemu-img counts them: from the
+ * start of the first cluster touched to the end of the last. */
+static bool
+count_extent(void *opaque, const vk_map_entry *e, vk_error **errp)
+{
+  counter *c = opaque;
+  uint64_t from = e->start, end = e->start + e->length;
+
+  (void)errp;
+  if (e->zero || !e->data || end <= c->next)
+    return true;
+  if (from < c->next)
+    from = c->next;
+  from = from / c->cs * c->cs;
+  end = round_up(end, c->cs);
+  c->data += end - from;
+  c->next = end;
+  return true;
+}
+
 bool
 vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
            vk_error **errp)
@@ -70,19 +97,11 @@ vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
     r->required = r->fully_allocated = vsize;
     return true;
   }
-  for (uint64_t off = 0; src && off < size;) {
-    vk_extent e;
-    uint64_t n;
-
-    if (!vk_image_block_status(src, off, size - off, &e, errp))
+  if (src) {
+    counter c = { .cs = cs };
+    if (!vk_map(src, count_extent, &c, errp))
       return false;
-    n = e.length;
-    if (e.kind == VK_EXTENT_DATA) {
-      /* Whole clusters, continuing to the end of the last one touched. */
-      n = round_up(off + n, cs) - off;
-      data += off % cs + n;
-    }
-    off += n;
+    data = c.data;
   }
   if (target->prealloc == VK_PREALLOC_FULL || target->prealloc == VK_PREALLOC_FALLOC)
     data = vsize;

@@ -16,5 +16,9 @@ cmd_vimg_libvimgtools_a_SOURCES = \
 	cmd/vimg/measure.c
 vimg_LDADD += cmd/vimg/libvimgtools.a $(VK_LIBS)
 
-BATS_TESTS += tests/vimg-convert.bats
+BATS_TESTS += tests/vimg-convert.bats tests/vimg-check.bats tests/vimg-tools.bats
 EXTRA_DIST += tests/convert-helpers.bash bench/convert.sh bench/mkimage.py
+
+UNIT_TESTS += tests/unit/test-convert
+tests_unit_test_convert_SOURCES = tests/unit/test-convert.c tests/unit/tap.h
+tests_unit_test_convert_LDADD = $(VK_LIBS)
