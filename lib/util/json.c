@@ -213,10 +213,18 @@ void
 vk_json_double(vk_json *j, double v)
 {
   before_item(j);
-  if (isfinite(v))
-    fprintf(j->out, "%.17g", v);
-  else
+  if (isfinite(v)) {
+    /* the shortest form that reads back as the same double */
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+      snprintf(buf, sizeof buf, "%.*g", prec, v);
+      if (strtod(buf, NULL) == v)
+        break;
+    }
+    fputs(buf, j->out);
+  } else {
     fputs("null", j->out);
+  }
   after_value(j);
 }
 

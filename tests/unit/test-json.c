@@ -52,9 +52,10 @@ main(void)
   CHECK("key escaping", true, "{\"<a\\\"b>\":\"v\"}\n",
         vk_json_begin_object(j); vk_json_kv_string(j, "<a\"b>", "v"); vk_json_end_object(j));
   CHECK("NULL string is null", true, "null\n", vk_json_string(j, NULL));
-  CHECK("doubles", true, "[0.5,null]\n",
+  CHECK("doubles", true, "[0.5,null,12.3,0.1,1e+300,-2.5,0.30000000000000004]\n",
         vk_json_begin_array(j); vk_json_double(j, 0.5); vk_json_double(j, 1.0 / 0.0);
-        vk_json_end_array(j));
+        vk_json_double(j, 12.3); vk_json_double(j, 0.1); vk_json_double(j, 1e300);
+        vk_json_double(j, -2.5); vk_json_double(j, 0.1 + 0.2); vk_json_end_array(j));
 
   {
     char *buf = NULL; size_t len = 0;
