@@ -28,6 +28,7 @@ setup_file() {
 }
 
 teardown_file() {
+  remove_guest "$NAME-tr"
   remove_guest "$NAME"
   remove_guest "$CON"
   remove_guest "$NAME-efi"
@@ -289,4 +290,24 @@ XML
     run vctl domstate "$efi"
     assert_failure 3
   done
+}
+
+@test "create: a transient guest runs; shutdown --wait --force-after sees it vanish" {
+  local tr=$NAME-tr disk=$BATS_FILE_TMPDIR/$NAME-tr.qcow2
+  make_guest_disk "$disk"
+  guest_xml "$tr" "$disk" "$BATS_FILE_TMPDIR/tr.log" "$(cat /proc/sys/kernel/random/uuid)" |
+    sed '/<features>/d' > "$BATS_FILE_TMPDIR/tr.xml"
+  run vctl create "$BATS_FILE_TMPDIR/tr.xml"
+  assert_success
+  assert_output "Domain '$tr' created from $BATS_FILE_TMPDIR/tr.xml"
+  run vctl dominfo --json "$tr"
+  assert_equal "$(json_get '[j["persistent"], j["state"]]' <<<"$output")" '[false, "running"]'
+  run --separate-stderr vctl undefine "$tr"
+  assert_failure 5
+  run vctl shutdown --wait=60 --force-after=1 "$tr"
+  assert_success
+  run vctl domstate "$tr"
+  assert_failure 3
+  run virsh dominfo "$tr"
+  assert_failure
 }
