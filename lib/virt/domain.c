@@ -408,8 +408,10 @@ conn_is_local(virConnectPtr conn)
   CLEANUP_FREE char *uri = virConnectGetURI(conn);
   const char *p;
 
-  if (!uri)
-    return virResetLastError(), false;
+  if (!uri) {
+    virResetLastError();
+    return false;
+  }
   p = strstr(uri, "://");
   return p && (p[3] == '/' || p[3] == '\0');
 }
