@@ -107,6 +107,15 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_output --regexp '^127\.0\.0\.1:[0-9]+$'
 }
 
+@test "domifaddr --wait on a guest without network expires with 4" {
+  run vctl domifaddr "$NAME"
+  assert_success
+  assert_line --index 0 --regexp '^ Name +MAC address +Protocol +Address$'
+  run --separate-stderr vctl domifaddr --wait=1 "$NAME"
+  assert_failure 4
+  [ "$stderr" = "vctl: timed out after 1 s waiting for an address of domain '$NAME'" ]
+}
+
 @test "top --once --json and domstats see the running guest" {
   run vctl top --once --json --delay=0.5
   assert_success
@@ -220,6 +229,16 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   run vctl console --timeout=1 --log="$BATS_FILE_TMPDIR/con2.log" "$CON"
   assert_success
   assert_file_exists "$BATS_FILE_TMPDIR/con2.log"
+  assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" running
+}
+
+@test "console on a terminal: interactive, Ctrl-] detaches" {
+  requires script timeout
+  # script(1) gives vctl a terminal; the input ends with Ctrl-] (octal 035)
+  run bash -c '(sleep 2; printf "abc\035") | timeout 60 script -qec "$VK_BUILDDIR/vctl console $CON" /dev/null'
+  assert_success
+  assert_output --partial "Connected to domain '$CON'"
+  assert_output --partial "Escape character is ^] (Ctrl + ])"
   assert_equal "$(virsh -q domstate "$CON" | sed '/^$/d')" running
   run vctl destroy "$CON"
   assert_success

@@ -60,6 +60,11 @@ setup() {
   assert_output 'vkit-t5 odd "name" <x>'
   run vctl list --state-shutoff --name
   assert_output vkit-t5-off
+  run vctl list --state-running --state-paused --name
+  assert_output "$(printf 'vkit-t5-run\nvkit-t5 odd "name" <x>')"
+  run vctl list --inactive --state-running --name
+  assert_success
+  assert_output ""
   run vctl list --all --autostart --name
   assert_success
   assert_output ""
@@ -415,4 +420,22 @@ XML
     '["cpu_percent", "disk_read_bytes_per_sec", "disk_write_bytes_per_sec", "id", "memory", "name", "net_rx_bytes_per_sec", "net_tx_bytes_per_sec", "state", "vcpus"]'
   run vctl top --once --delay=0
   assert_failure 2
+}
+
+@test "a daemon that accepts but never answers: exit 6 after VKIT_CONNECT_TIMEOUT, no hang" {
+  local sock=$BATS_TEST_TMPDIR/mute-sock
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(5)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$sock" 3>&- &
+  local pid=$!
+  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  VKIT_CONNECT_TIMEOUT=2 run --separate-stderr vctl -c "qemu+unix:///system?socket=$sock" list --all
+  kill "$pid"
+  assert_failure 6
+  assert_output ""
+  [ "$stderr" = "vctl: cannot connect to 'qemu+unix:///system?socket=$sock': no answer within 2 s" ]
 }

@@ -45,7 +45,7 @@ vctl_list(vk_cmd_ctx *ctx)
     return vk_cmd_usage(ctx, "--all and --inactive exclude each other");
   if (opt_inactive)
     flags |= VIR_CONNECT_LIST_DOMAINS_INACTIVE;
-  else if (!opt_all && !opt_shutoff && !opt_other)
+  else if (!opt_all && !opt_running && !opt_paused && !opt_shutoff && !opt_other)
     flags |= VIR_CONNECT_LIST_DOMAINS_ACTIVE;
   if (opt_running)
     flags |= VIR_CONNECT_LIST_DOMAINS_RUNNING;
@@ -55,8 +55,6 @@ vctl_list(vk_cmd_ctx *ctx)
     flags |= VIR_CONNECT_LIST_DOMAINS_SHUTOFF;
   if (opt_other)
     flags |= VIR_CONNECT_LIST_DOMAINS_OTHER;
-  if (opt_running || opt_paused || opt_shutoff || opt_other)
-    flags &= ~(unsigned)(VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE);
   if (opt_autostart)
     flags |= VIR_CONNECT_LIST_DOMAINS_AUTOSTART;
   if (opt_no_autostart)

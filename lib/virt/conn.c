@@ -1,11 +1,13 @@
 /* vkit — libvirt connections, domain lookup and error mapping. */
 #include <config.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libvirt/virterror.h>
 #include <libxml/xmlerror.h>
@@ -142,26 +144,125 @@ vk_virt_dom_error(vk_error **errp, virDomainPtr dom, const char *what)
   return false;
 }
 
+/* Opening happens in a thread of its own, so that a daemon which accepts
+ * the connection but never answers (hung, stopped) cannot hang the caller:
+ * libvirt's keepalive only starts once the connection is open.  An
+ * abandoned attempt cleans up after itself when it ends. */
+struct opener {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  char *uri;
+  bool readonly, done, abandoned;
+  virConnectPtr conn;
+  virErrorPtr err;        /* libvirt's error, saved in the opening thread */
+};
+
+static void
+opener_free(struct opener *o)
+{
+  if (o->conn)
+    virConnectClose(o->conn);
+  if (o->err)
+    virFreeError(o->err);
+  pthread_cond_destroy(&o->cond);
+  pthread_mutex_destroy(&o->lock);
+  free(o->uri);
+  free(o);
+}
+
+static void *
+opener_thread(void *arg)
+{
+  struct opener *o = arg;
+  virConnectPtr c = o->readonly ? virConnectOpenReadOnly(o->uri) : virConnectOpen(o->uri);
+  virErrorPtr e = c ? NULL : virSaveLastError();
+  bool abandoned;
+
+  pthread_mutex_lock(&o->lock);
+  o->conn = c;
+  o->err = e;
+  o->done = true;
+  abandoned = o->abandoned;
+  pthread_cond_signal(&o->cond);
+  pthread_mutex_unlock(&o->lock);
+  if (abandoned)
+    opener_free(o);
+  return NULL;
+}
+
+/* Seconds to wait for the daemon to answer: VKIT_CONNECT_TIMEOUT, else 30. */
+static int
+connect_timeout(void)
+{
+  const char *s = getenv("VKIT_CONNECT_TIMEOUT");
+  char *end;
+  long v;
+
+  if (!s || !*s)
+    return 30;
+  v = strtol(s, &end, 10);
+  return *end || v <= 0 || v > 86400 ? 30 : (int)v;
+}
+
 virConnectPtr
 vk_conn_open(const char *uri, unsigned flags, vk_error **errp)
 {
-  virConnectPtr conn;
+  const char *shown = uri ? uri : getenv("LIBVIRT_DEFAULT_URI") ? getenv("LIBVIRT_DEFAULT_URI")
+                      : "the default hypervisor";
+  struct opener *o;
+  pthread_condattr_t ca;
+  pthread_attr_t attr;
+  pthread_t tid;
+  struct timespec deadline;
+  int secs = connect_timeout();
+  virConnectPtr conn = NULL;
 
   if (!vk_virt_init(errp))
     return NULL;
-  if (flags & VK_CONN_READONLY)
-    conn = virConnectOpenReadOnly(uri);
-  else
-    conn = virConnectOpen(uri);
-  if (!conn) {
-    CLEANUP_ERROR vk_error *e = NULL;
-
-    vk_virt_error(&e, NULL, "cannot connect to '%s'",
-                  uri ? uri : getenv("LIBVIRT_DEFAULT_URI") ? getenv("LIBVIRT_DEFAULT_URI")
-                  : "the default hypervisor");
-    vk_error_set(errp, VK_EXIT_CONNECT, "%s", e->msg);
+  o = calloc(1, sizeof *o);
+  if (!o || (uri && !(o->uri = strdup(uri)))) {
+    free(o);
+    vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot connect to '%s'", shown);
     return NULL;
   }
+  o->readonly = flags & VK_CONN_READONLY;
+  pthread_mutex_init(&o->lock, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&o->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&tid, &attr, opener_thread, o) != 0) {
+    pthread_attr_destroy(&attr);
+    opener_free(o);
+    vk_error_set(errp, VK_EXIT_FAILED, "cannot connect to '%s': cannot start a thread", shown);
+    return NULL;
+  }
+  pthread_attr_destroy(&attr);
+
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += secs;
+  pthread_mutex_lock(&o->lock);
+  while (!o->done)
+    if (pthread_cond_timedwait(&o->cond, &o->lock, &deadline) == ETIMEDOUT)
+      break;
+  if (!o->done) {
+    o->abandoned = true;              /* the thread frees it */
+    pthread_mutex_unlock(&o->lock);
+    vk_error_set(errp, VK_EXIT_CONNECT, "cannot connect to '%s': no answer within %d s", shown, secs);
+    return NULL;
+  }
+  pthread_mutex_unlock(&o->lock);
+
+  if (!o->conn) {
+    const char *msg = o->err && o->err->message ? o->err->message : "unknown libvirt error";
+    vk_error_set(errp, VK_EXIT_CONNECT, "cannot connect to '%s': %s", shown, msg);
+    opener_free(o);
+    return NULL;
+  }
+  conn = VK_STEAL(o->conn);
+  opener_free(o);
   /* Returns 1 when the other side has no keepalive (test:///, local
    * drivers): nothing to do then. */
   if (virConnectSetKeepAlive(conn, VK_KEEPALIVE_INTERVAL, VK_KEEPALIVE_COUNT) < 0)

@@ -21,41 +21,30 @@
 #include "virt/conn.h"
 #include "virt/console.h"
 
-/* Shared with the event loop thread; libvirt may still run a callback
- * just removed, so the callback registration holds a reference, dropped
- * by libvirt's free function once no callback can run any more. */
+/* Shared with the event loop thread.  libvirt may still run a stream
+ * callback that was just removed, so the session has static storage (one
+ * console session per process at a time) and the callback does nothing
+ * once `active` is cleared under the lock. */
 struct session {
   pthread_mutex_t lock;
-  int refs;
+  bool active;
   int out_fd;
   int wake[2];          /* written by the callback when the stream ends */
   int write_errno;
 };
 
-static void
-session_unref(void *opaque)
-{
-  struct session *s = opaque;
-  bool last;
+static struct session session = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = { -1, -1 } };
+static pthread_mutex_t session_busy = PTHREAD_MUTEX_INITIALIZER;
 
-  pthread_mutex_lock(&s->lock);
-  last = --s->refs == 0;
-  pthread_mutex_unlock(&s->lock);
-  if (!last)
-    return;
-  if (s->wake[0] >= 0)
-    close(s->wake[0]);
-  if (s->wake[1] >= 0)
-    close(s->wake[1]);
-  pthread_mutex_destroy(&s->lock);
-  free(s);
-}
-
+/* Called with s->lock held. */
 static void
-finish(struct session *s)
+finish(struct session *s, virStreamPtr st)
 {
   char c = 1;
 
+  if (virStreamEventRemoveCallback(st) < 0)
+    virResetLastError();
+  s->active = false;
   if (write(s->wake[1], &c, 1) < 0) {
     /* the pipe is full: the reader is already woken */
   }
@@ -67,6 +56,9 @@ stream_cb(virStreamPtr st, int events, void *opaque)
   struct session *s = opaque;
   char buf[4096];
 
+  pthread_mutex_lock(&s->lock);
+  if (!s->active)
+    goto out;
   if (events & VIR_STREAM_EVENT_READABLE) {
     for (;;) {
       int n = virStreamRecv(st, buf, sizeof buf);
@@ -74,9 +66,8 @@ stream_cb(virStreamPtr st, int events, void *opaque)
         break;                       /* no more data for now */
       if (n <= 0) {                  /* 0: end of stream, -1: error */
         virResetLastError();
-        virStreamEventRemoveCallback(st);
-        finish(s);
-        return;
+        finish(s, st);
+        goto out;
       }
       for (int off = 0; off < n;) {
         ssize_t w = write(s->out_fd, buf + off, (size_t)(n - off));
@@ -84,18 +75,17 @@ stream_cb(virStreamPtr st, int events, void *opaque)
           if (errno == EINTR)
             continue;
           s->write_errno = errno;
-          virStreamEventRemoveCallback(st);
-          finish(s);
-          return;
+          finish(s, st);
+          goto out;
         }
         off += (int)w;
       }
     }
   }
-  if (events & (VIR_STREAM_EVENT_HANGUP | VIR_STREAM_EVENT_ERROR)) {
-    virStreamEventRemoveCallback(st);
-    finish(s);
-  }
+  if (events & (VIR_STREAM_EVENT_HANGUP | VIR_STREAM_EVENT_ERROR))
+    finish(s, st);
+out:
+  pthread_mutex_unlock(&s->lock);
 }
 
 static int64_t
@@ -129,19 +119,21 @@ bool
 vk_console_run(virDomainPtr dom, const vk_console_opts *o, vk_console_end *end, vk_error **errp)
 {
   virConnectPtr conn = virDomainGetConnect(dom);
-  struct session *s = calloc(1, sizeof *s);
+  struct session *s = &session;
   virStreamPtr st = NULL;
   int64_t deadline = o->timeout_ms >= 0 ? now_ms() + o->timeout_ms : -1;
   unsigned flags = VIR_DOMAIN_CONSOLE_SAFE | (o->force ? VIR_DOMAIN_CONSOLE_FORCE : 0);
   int in_fd = o->in_fd;
   bool ok = false, cb = false;
 
-  if (!s)
-    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot open the console");
-  pthread_mutex_init(&s->lock, NULL);
-  s->refs = 1;
+  if (pthread_mutex_trylock(&session_busy) != 0)
+    return vk_error_set(errp, VK_EXIT_BUSY, "another console session is open in this process");
+  pthread_mutex_lock(&s->lock);
+  s->active = false;
   s->out_fd = o->out_fd;
+  s->write_errno = 0;
   s->wake[0] = s->wake[1] = -1;
+  pthread_mutex_unlock(&s->lock);
   st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
   if (!st) {
     vk_virt_dom_error(errp, dom, "cannot open the console of");
@@ -156,10 +148,11 @@ vk_console_run(virDomainPtr dom, const vk_console_opts *o, vk_console_end *end, 
     vk_virt_dom_error(errp, dom, "cannot open the console of");
     goto out;
   }
-  s->refs++;
+  pthread_mutex_lock(&s->lock);
+  s->active = true;
+  pthread_mutex_unlock(&s->lock);
   if (virStreamEventAddCallback(st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_HANGUP |
-                                VIR_STREAM_EVENT_ERROR, stream_cb, s, session_unref) < 0) {
-    s->refs--;
+                                VIR_STREAM_EVENT_ERROR, stream_cb, s, NULL) < 0) {
     vk_virt_dom_error(errp, dom, "cannot watch the console of");
     goto out;
   }
@@ -225,13 +218,21 @@ vk_console_run(virDomainPtr dom, const vk_console_opts *o, vk_console_end *end, 
   }
   ok = true;
 out:
-  if (cb && virStreamEventRemoveCallback(st) < 0)
+  pthread_mutex_lock(&s->lock);
+  if (s->active && cb && virStreamEventRemoveCallback(st) < 0)
     virResetLastError();
+  s->active = false;
+  if (s->wake[0] >= 0)
+    close(s->wake[0]);
+  if (s->wake[1] >= 0)
+    close(s->wake[1]);
+  s->wake[0] = s->wake[1] = -1;
+  pthread_mutex_unlock(&s->lock);
   if (st) {
     if (virStreamAbort(st) < 0)
       virResetLastError();
     virStreamFree(st);
   }
-  session_unref(s);
+  pthread_mutex_unlock(&session_busy);
   return ok;
 }

@@ -232,13 +232,17 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   }
   if (virDomainShutdown(dom) < 0) {
+    vk_error *e2 = NULL;
+
     vk_virt_dom_error(&err, dom, "cannot shut down");
-    /* A guest that powered off by itself meanwhile is what was asked. */
-    if (virDomainIsActive(dom) == 0) {
-      virResetLastError();
+    /* A guest that powered off by itself meanwhile is what was asked; the
+     * hypervisor may say "not running" a moment before its state says so. */
+    if (err->code == VK_EXIT_BUSY &&
+        vk_domain_wait_state(dom, off, 5000, NULL, &e2)) {
       vk_error_free(err);
       return true;
     }
+    vk_error_free(e2);
     vk_error_propagate(errp, err);
     return false;
   }

@@ -17,3 +17,7 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/tune.c lib/virt/tune.h \
 	lib/virt/stats.c lib/virt/stats.h
 lib_libvkit_a_SOURCES += lib/virt/console.c lib/virt/console.h
+
+UNIT_TESTS += tests/unit/test-virt-xml
+tests_unit_test_virt_xml_SOURCES = tests/unit/test-virt-xml.c tests/unit/tap.h
+tests_unit_test_virt_xml_LDADD = $(VK_LIBS)
