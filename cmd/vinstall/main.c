@@ -109,7 +109,7 @@ want_console(void)
          type && strcmp(type, "pty") == 0;
 }
 
-/* An interactive console session until the guest stops or Ctrl-] is
+/* The interactive console, until the guest stops or Ctrl-] is
  * typed.  Returns false (after saying why) when it cannot attach. */
 static bool
 attach_console(const vk_cmd_ctx *ctx, const char *name)
