@@ -30,6 +30,7 @@ setup_file() {
 teardown_file() {
   remove_guest "$NAME"
   remove_guest "$CON"
+  remove_guest "$NAME-efi"
 }
 
 setup() {
@@ -245,4 +246,47 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   run vctl undefine --remove-all-storage "$CON"
   assert_success
   assert_file_not_exists "$CONDISK"
+}
+
+@test "a UEFI guest undefines without an extra option (its NVRAM goes too); --keep-nvram keeps it" {
+  # UEFI firmware: Debian package ovmf
+  [ -f /usr/share/OVMF/OVMF_CODE.fd ] || { [ "${CI:-}" = true ] && fail "ovmf missing in CI"; skip "needs ovmf"; }
+  local efi=$NAME-efi nvram
+  cat > "$BATS_FILE_TMPDIR/efi.xml" <<XML
+<domain type='qemu'>
+  <name>$efi</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type></os>
+  <features><acpi/></features>
+  <devices/>
+</domain>
+XML
+  for keep in no yes; do
+    run vctl define "$BATS_FILE_TMPDIR/efi.xml"
+    assert_success
+    # the first start creates the variable store
+    run vctl start --wait-running=60 "$efi"
+    assert_success
+    nvram=$(vctl dumpxml "$efi" | sed -n 's|.*<nvram[^>]*>\(.*\)</nvram>.*|\1|p')
+    [ -n "$nvram" ]
+    run vctl destroy "$efi"
+    assert_success
+    assert_file_exists "$nvram"
+    # virsh, the oracle, refuses without --nvram
+    run virsh undefine "$efi"
+    assert_failure
+    if [ $keep = no ]; then
+      run vctl undefine "$efi"
+      assert_success
+      assert_file_not_exists "$nvram"
+    else
+      run vctl undefine --keep-nvram "$efi"
+      assert_success
+      assert_file_exists "$nvram"
+      rm -f "$nvram"
+    fi
+    run vctl domstate "$efi"
+    assert_failure 3
+  done
 }

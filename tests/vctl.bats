@@ -439,3 +439,12 @@ while True:
   assert_output ""
   [ "$stderr" = "vctl: cannot connect to 'qemu+unix:///system?socket=$sock': no answer within 2 s" ]
 }
+
+@test "top on a terminal: refreshing view, q quits" {
+  requires script timeout
+  run bash -c '(sleep 1.5; printf q) | timeout 30 script -qec "$VK_BUILDDIR/vctl top --delay=0.2" /dev/null'
+  assert_success
+  assert_output --partial "vctl top - "
+  assert_output --partial "running domains - refresh 0.2 s, q to quit"
+  assert_output --regexp ' 1 +vkit-t5-run +running '
+}
