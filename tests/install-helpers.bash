@@ -1,4 +1,4 @@
-# vkit — helpers for the vinstall suites.
+# vkit — shell functions shared by the vinstall suites.
 # shellcheck shell=bash disable=SC2154  # $output is set by bats' run
 
 # print_xml ARGS...: run vinstall --print-xml against the test driver and

@@ -4,3 +4,4 @@ vimg_SOURCES = cmd/vimg/main.c cmd/vimg/vimg.h \
 BATS_TESTS += tests/vimg.bats
 EXTRA_DIST += tests/image-helpers.bash
 BATS_TESTS += tests/image-interop.bats
+BATS_TESTS += tests/image-lock.bats tests/image-crash.bats

@@ -109,7 +109,7 @@ want_console(void)
          type && strcmp(type, "pty") == 0;
 }
 
-/* An interactive console session until the guest stops or Ctrl-] is
+/* The interactive console, until the guest stops or Ctrl-] is
  * typed.  Returns false (after saying why) when it cannot attach. */
 static bool
 attach_console(const vk_cmd_ctx *ctx, const char *name)
@@ -137,6 +137,11 @@ attach_console(const vk_cmd_ctx *ctx, const char *name)
     vk_cmd_fail(ctx, err);
     return false;
   }
+  /* The console closes as the guest stops; let libvirt finish stopping
+   * it, so that the state is settled when vinstall returns. */
+  if (end == VK_CONSOLE_CLOSED &&
+      !vk_domain_wait_state(install.dom, VK_STATE_BIT(VIR_DOMAIN_SHUTOFF), 10000, NULL, &err))
+    vk_error_free(err);
   return true;
 }
 

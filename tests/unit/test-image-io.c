@@ -192,7 +192,9 @@ main(int argc, char **argv)
         uint64_t n;
         if (!vk_image_block_status(img, off, size - off, &e, &err))
           die(err);
-        n = e.length < (1 << 20) || e.kind != VK_EXTENT_DATA ? e.length : (1 << 20);
+        n = e.length;
+        if ((e.kind == VK_EXTENT_DATA || !dump) && n > (1 << 20))
+          n = 1 << 20;
         if (e.kind == VK_EXTENT_DATA || !dump) {
           if (!vk_image_pread(img, p, n, off, &err))
             die(err);
