@@ -3,3 +3,4 @@ vimg_SOURCES = cmd/vimg/main.c cmd/vimg/vimg.h \
 	cmd/vimg/create.c cmd/vimg/info.c cmd/vimg/resize.c
 BATS_TESTS += tests/vimg.bats
 EXTRA_DIST += tests/image-helpers.bash
+BATS_TESTS += tests/image-interop.bats

@@ -38,7 +38,7 @@ ofd(int fd, int cmd, short type, off_t byte, struct flock *out)
 bool
 vk_image_lock(int fd, const char *file, vk_lock_mode mode, vk_error **errp)
 {
-  int held[4], nheld = 0, i, rc;
+  int held[8], nheld = 0, i, rc;
   /* Permissions we use (others must not forbid them) and refuse to share
    * (others must not hold them). */
   int use[4], nuse = 0, refuse[2] = { PERM_WRITE, PERM_RESIZE };

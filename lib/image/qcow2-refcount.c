@@ -320,49 +320,76 @@ uint64_t
 qcow2_alloc_clusters(vk_image *img, uint64_t n, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t c = q->free_hint, run = 0, start = 0;
 
-  if (!q->free_hint)
-    c = 1;
   for (;;) {
-    uint64_t ri = c / q->rb_entries, v;
-    if (c >= QCOW2_MAX_HOST_OFFSET / q->cs) {
-      vk_error_set(errp, VK_EXIT_FAILED, "%s: image file full", img->filename);
-      return 0;
-    }
-    if (ri < q->rt_entries && q->rt[ri]) {
-      if (!qcow2_get_refcount(img, c, &v, errp))
+    uint64_t c = q->free_hint ? q->free_hint : 1, run = 0, start = 0;
+    bool again = false;
+
+    for (;;) {
+      uint64_t ri = c / q->rb_entries, v = 0;
+      if (c >= QCOW2_MAX_HOST_OFFSET / q->cs) {
+        vk_error_set(errp, VK_EXIT_FAILED, "%s: image file full", img->filename);
         return 0;
-    } else {
-      v = 0;
-    }
-    if (v) {
-      run = 0;
+      }
+      if (ri < q->rt_entries && q->rt[ri] && !qcow2_get_refcount(img, c, &v, errp))
+        return 0;
       c++;
-      continue;
+      if (v) {
+        run = 0;
+        continue;
+      }
+      if (!run)
+        start = c - 1;
+      if (++run == n)
+        break;
     }
-    if (!run)
-      start = c;
-    run++;
-    c++;
-    if (run == n)
+    /* Every range of the run needs a refcount block.  A single cluster
+     * may hold its own block (first cluster of its range); a longer run
+     * gets blocks allocated one cluster at a time, elsewhere.  Then the
+     * search starts again, since a block may have landed in the run. */
+    for (uint64_t r = start / q->rb_entries; r <= (start + n - 1) / q->rb_entries; r++) {
+      if (r < q->rt_entries && q->rt[r])
+        continue;
+      again = true;
+      if (r >= q->rt_entries) {
+        if (!grow_table(img, r, errp))
+          return 0;
+      } else if (n == 1) {
+        bool created;
+        if (!ensure_block(img, start, &created, errp))
+          return 0;
+      } else {
+        uint64_t b = qcow2_alloc_clusters(img, 1, errp);
+        unsigned char *rb;
+        if (!b)
+          return 0;
+        if (r < q->rt_entries && q->rt[r]) {
+          /* That allocation made the block itself: give b back. */
+          if (!qcow2_update_refcount(img, b, q->cs, -1, errp))
+            return 0;
+          break;
+        }
+        rb = qcow2_cache_get(img, &q->rbc, b, true, errp);
+        if (!rb)
+          return 0;
+        qcow2_cache_mark_dirty(&q->rbc, rb);
+        q->rt[r] = b;
+        q->rt_dirty_e[r] = true;
+        q->rt_dirty = true;
+        q->meta_dirty = true;
+      }
       break;
-  }
-  /* Blocks for the range; a new block may land inside it: search again. */
-  for (uint64_t i = start; i < start + n; i++) {
-    bool created;
-    if (!ensure_block(img, i, &created, errp))
+    }
+    if (again)
+      continue;
+    if (!qcow2_update_refcount(img, start * q->cs, n * q->cs, 1, errp))
       return 0;
-    if (created)
-      return qcow2_alloc_clusters(img, n, errp);
+    if (start == q->free_hint || !q->free_hint)
+      q->free_hint = start + n;
+    if ((start + n) * q->cs > q->alloc_end)
+      q->alloc_end = (start + n) * q->cs;
+    return start * q->cs;
   }
-  if (!qcow2_update_refcount(img, start * q->cs, n * q->cs, 1, errp))
-    return 0;
-  if (start == q->free_hint || !q->free_hint)
-    q->free_hint = start + n;
-  if ((start + n) * q->cs > q->alloc_end)
-    q->alloc_end = (start + n) * q->cs;
-  return start * q->cs;
 }
 
 bool

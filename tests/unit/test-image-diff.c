@@ -88,7 +88,7 @@ run_case(const tcase *t, const char *dir, int nops)
 {
   char img_path[512], twin_path[512], base_path[512], cmd[2048];
   uint64_t l2span = (uint64_t)t->cs * (t->cs / (t->extl2 ? 16 : 8));
-  uint64_t size, maxlen = t->cs >= 2097152 ? 3 * 1048576 : 3 * (uint64_t)t->cs + 1000;
+  uint64_t size, maxlen = t->cs >= 2097152 ? 3 * 1048576 : t->cs < 4096 ? 80000 : 3 * (uint64_t)t->cs + 1000;
   vk_image_opts o;
   vk_image *img = NULL, *twin = NULL;
   vk_error *err = NULL;

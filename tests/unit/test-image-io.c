@@ -189,10 +189,10 @@ main(int argc, char **argv)
       }
       while (off < size) {
         vk_extent e;
-        uint64_t n = size - off < (1 << 20) ? size - off : (1 << 20);
-        if (!vk_image_block_status(img, off, n, &e, &err))
+        uint64_t n;
+        if (!vk_image_block_status(img, off, size - off, &e, &err))
           die(err);
-        n = e.length;
+        n = e.length < (1 << 20) || e.kind != VK_EXTENT_DATA ? e.length : (1 << 20);
         if (e.kind == VK_EXTENT_DATA || !dump) {
           if (!vk_image_pread(img, p, n, off, &err))
             die(err);
