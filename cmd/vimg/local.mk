@@ -5,3 +5,4 @@ BATS_TESTS += tests/vimg.bats
 EXTRA_DIST += tests/image-helpers.bash
 BATS_TESTS += tests/image-interop.bats
 BATS_TESTS += tests/image-lock.bats tests/image-crash.bats
+BATS_TESTS += tests/image-hostile.bats

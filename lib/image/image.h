@@ -156,8 +156,10 @@ enum {
 bool vk_image_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len,
                             unsigned flags, vk_error **errp);
 
-/* Discard [off, off+len): afterwards the range reads from the backing file
- * (qcow2 with backing), or as zeros.  Partial clusters are zeroed. */
+/* Discard [off, off+len): afterwards the range reads as zeros (as with
+ * QEMU's discard on qcow2 v3).  Whole clusters give their host space back
+ * (raw: holes are punched); partial clusters are zeroed.  On a version 2
+ * qcow2 image with a backing file, zeros are written. */
 bool vk_image_discard(vk_image *img, uint64_t off, uint64_t len,
                       vk_error **errp);
 
