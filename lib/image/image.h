@@ -133,6 +133,18 @@ enum {
 vk_image *vk_image_open(const char *path, vk_image_format fmt, unsigned flags,
                         vk_error **errp);
 
+/* Open the view of internal snapshot `snapshot` of the qcow2 image at
+ * `path`, read-only (VK_IMAGE_RDWR is a usage error): reads go through
+ * the snapshot's L1 table; the virtual size is the snapshot's disk size.
+ * `snapshot` is "snapshot.id=ID", "snapshot.name=NAME" or an ID or name
+ * (IDs are tried first), as in qemu-img's -l.  Other flags as for
+ * vk_image_open().  An unknown snapshot is VK_EXIT_NOTFOUND; a raw image
+ * VK_EXIT_FAILED; a broken snapshot table VK_EXIT_CORRUPT.  Returns a
+ * new image owned by the caller, or NULL. */
+vk_image *vk_image_open_snapshot(const char *path, vk_image_format fmt,
+                                 unsigned flags, const char *snapshot,
+                                 vk_error **errp);
+
 /* Flush (for writable images), mark a qcow2 image clean, release locks,
  * close the backing chain and free img.  Returns false if something could
  * not be written back; img is freed either way.  NULL is a no-op. */
