@@ -126,3 +126,32 @@ hostile() {
   run vimg check "$TMP/bad.qcow2"
   assert_failure 7
 }
+
+@test "info lists snapshots like qemu-img; --json has snapshot_list" {
+  run env TZ=UTC "$VK_BUILDDIR/vimg" info "$TMP/img.qcow2"
+  assert_success
+  vimg_list=$(printf '%s\n' "$output" | sed -n '/^Snapshot list:/,/^Format/p')
+  qemu_list=$(TZ=UTC qemu-img info "$TMP/img.qcow2" | sed -n '/^Snapshot list:/,/^Format/p')
+  [ -n "$qemu_list" ]
+  [ "$vimg_list" = "$qemu_list" ]
+  run vimg info --json "$TMP/img.qcow2"
+  assert_success
+  [ "$(json_get 'len(j["snapshot_list"])' <<<"$output")" = 2 ]
+  [ "$(json_get 'j["snapshot_list"][1]["name"]' <<<"$output")" = s2 ]
+  [ "$(json_get 'j["snapshot_list"][0]["id"]' <<<"$output")" = 1 ]
+  qsec=$(qemu-img info --output=json "$TMP/img.qcow2" | json_get 'j["snapshots"][0]["date-sec"]')
+  [ "$(json_get 'j["snapshot_list"][0]["date_sec"]' <<<"$output")" = "$qsec" ]
+  # An image without snapshots has an empty list and no table.
+  qemu-img create -q -f qcow2 "$TMP/plain.qcow2" 1M
+  run vimg info --json "$TMP/plain.qcow2"
+  [ "$(json_get 'j["snapshot_list"]' <<<"$output")" = "[]" ]
+  run vimg info "$TMP/plain.qcow2"
+  refute_output --partial "Snapshot list:"
+}
+
+@test "info of a hostile snapshot table: exit 7" {
+  cp "$TMP/img.qcow2" "$TMP/bad.qcow2"
+  patch_be "$TMP/bad.qcow2" 60 4 65536
+  run vimg info "$TMP/bad.qcow2"
+  assert_failure 7
+}

@@ -266,6 +266,25 @@ typedef struct vk_image_info {
   uint32_t nb_snapshots;
 } vk_image_info;
 
+/* One internal snapshot, as `vimg info` lists it. */
+typedef struct vk_snapshot_info {
+  char *id, *name;              /* owned by the array */
+  uint64_t vm_state_size;
+  uint32_t date_sec, date_nsec;
+  uint64_t vm_clock_nsec;
+  uint64_t disk_size;           /* guest size when the snapshot was taken */
+  int64_t icount;               /* -1 when not recorded */
+} vk_snapshot_info;
+
+/* List the internal snapshots of this layer (none for raw) in table
+ * order.  On success *out is a new array of *n entries (free it with
+ * vk_snapshot_info_free(); NULL when *n is 0).  A broken snapshot table
+ * is VK_EXIT_CORRUPT. */
+bool vk_image_list_snapshots(vk_image *img, vk_snapshot_info **out, size_t *n,
+                             vk_error **errp);
+/* Free an array from vk_image_list_snapshots(). */
+void vk_snapshot_info_free(vk_snapshot_info *s, size_t n);
+
 /* Fill *info for this layer; the strings belong to img. */
 bool vk_image_get_info(vk_image *img, vk_image_info *info, vk_error **errp);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "qcow2.h"
 #include "qcow2-snapshot.h"
 #include "util/cleanup.h"
 
@@ -92,6 +93,7 @@ qcow2_snapshot_table_read(int fd, const char *file, uint64_t file_len,
     sn->vm_state_size = extra >= 8 ? vk_be64(var) : vm32;
     sn->has_disk_size = extra >= 16;
     sn->disk_size = sn->has_disk_size ? vk_be64(var + 8) : h->size;
+    sn->icount = extra >= 24 ? (int64_t)vk_be64(var + 16) : -1;
     if (!(sn->id = dup_bytes(var + extra, idl)) ||
         !(sn->name = dup_bytes(var + extra + idl, namel)))
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "%s: snapshot table", file);
@@ -143,5 +145,51 @@ qcow2_snapshot_check_l1(const qcow2_snapshot *sn, uint64_t cluster_size,
                         sn->id, (unsigned long long)sn->l1_offset);
   if (bytes && (sn->l1_offset >= file_len || bytes > file_len - sn->l1_offset))
     return vk_error_set(errp, VK_EXIT_CORRUPT, "snapshot %s: L1 table past the end of the file", sn->id);
+  return true;
+}
+
+void
+vk_snapshot_info_free(vk_snapshot_info *s, size_t n)
+{
+  for (size_t i = 0; s && i < n; i++) {
+    free(s[i].id);
+    free(s[i].name);
+  }
+  free(s);
+}
+
+bool
+vk_image_list_snapshots(vk_image *img, vk_snapshot_info **out, size_t *n,
+                        vk_error **errp)
+{
+  qcow2_snapshot_table t;
+  vk_snapshot_info *s;
+
+  *out = NULL;
+  *n = 0;
+  if (img->format != VK_FMT_QCOW2)
+    return true;
+  if (!qcow2_snapshot_table_read(img->fd, img->filename, Q(img)->file_len, &Q(img)->h, &t, errp))
+    return false;
+  if (!t.n)
+    return true;
+  if (!(s = calloc(t.n, sizeof *s))) {
+    qcow2_snapshot_table_clear(&t);
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "%s: snapshot table", img->filename);
+  }
+  for (uint32_t i = 0; i < t.n; i++) {
+    /* The strings move into the new array. */
+    s[i].id = VK_STEAL(t.sn[i].id);
+    s[i].name = VK_STEAL(t.sn[i].name);
+    s[i].vm_state_size = t.sn[i].vm_state_size;
+    s[i].date_sec = t.sn[i].date_sec;
+    s[i].date_nsec = t.sn[i].date_nsec;
+    s[i].vm_clock_nsec = t.sn[i].vm_clock_nsec;
+    s[i].disk_size = t.sn[i].disk_size;
+    s[i].icount = t.sn[i].icount;
+  }
+  *out = s;
+  *n = t.n;
+  qcow2_snapshot_table_clear(&t);
   return true;
 }

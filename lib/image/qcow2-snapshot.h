@@ -31,6 +31,7 @@ typedef struct qcow2_snapshot {
   uint64_t vm_state_size;      /* the large field when present */
   uint64_t disk_size;          /* guest size when taken */
   bool has_disk_size;          /* false: disk_size is the image size */
+  int64_t icount;              /* -1 when not recorded */
 } qcow2_snapshot;
 
 typedef struct qcow2_snapshot_table {
