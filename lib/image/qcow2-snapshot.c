@@ -33,10 +33,9 @@ dup_bytes(const unsigned char *p, size_t n)
   return s;
 }
 
-bool
-qcow2_snapshot_table_read(int fd, const char *file, uint64_t file_len,
-                          const qcow2_header *h, qcow2_snapshot_table *t,
-                          vk_error **errp)
+static bool
+read_table(int fd, const char *file, uint64_t file_len, const qcow2_header *h,
+           qcow2_snapshot_table *t, vk_error **errp)
 {
   uint64_t pos = h->snapshots_offset, end;
   CLEANUP_FREE unsigned char *var = NULL;
@@ -65,6 +64,7 @@ qcow2_snapshot_table_read(int fd, const char *file, uint64_t file_len,
     uint32_t extra, idl, namel, vm32;
     uint64_t entry;
 
+    t->n = i + 1;   /* so that a failure frees this entry's strings too */
     entry = QCOW2_SN_HEADER_LEN;
     if (pos + entry - h->snapshots_offset > QCOW2_SN_MAX_TABLE)
       return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot table too large", file);
@@ -97,12 +97,22 @@ qcow2_snapshot_table_read(int fd, const char *file, uint64_t file_len,
     if (!(sn->id = dup_bytes(var + extra, idl)) ||
         !(sn->name = dup_bytes(var + extra + idl, namel)))
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "%s: snapshot table", file);
-    t->n = i + 1;
     pos = (pos + entry + 7) & ~7ULL;
   }
   end = pos;
   t->len = end - h->snapshots_offset;
   return true;
+}
+
+bool
+qcow2_snapshot_table_read(int fd, const char *file, uint64_t file_len,
+                          const qcow2_header *h, qcow2_snapshot_table *t,
+                          vk_error **errp)
+{
+  if (read_table(fd, file, file_len, h, t, errp))
+    return true;
+  qcow2_snapshot_table_clear(t);
+  return false;
 }
 
 const qcow2_snapshot *
