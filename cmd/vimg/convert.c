@@ -12,7 +12,7 @@
 #include "vimg.h"
 
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
-  *opt_backing_fmt;
+  *opt_backing_fmt, *opt_snapshot;
 static int opt_compress, opt_threads, opt_no_create, opt_target_is_zero,
   opt_progress, opt_force_share;
 
@@ -37,6 +37,9 @@ const struct poptOption vimg_convert_options[] = {
     "write into an existing target instead of creating it", NULL },
   { "target-is-zero", '\0', POPT_ARG_NONE, &opt_target_is_zero, 0,
     "with -n: the target reads as zeros, skip writing zeros", NULL },
+  { "snapshot", 'l', POPT_ARG_STRING, &opt_snapshot, 0,
+    "read internal snapshot SNAPSHOT of the source (snapshot.id=ID, snapshot.name=NAME, or ID or name)",
+    "SNAPSHOT" },
   { "progress", 'p', POPT_ARG_NONE, &opt_progress, 0,
     "show progress (on a terminal only)", NULL },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
@@ -98,6 +101,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.no_create = opt_no_create;
   o.target_is_zero = opt_target_is_zero;
   o.force_share = opt_force_share;
+  o.snapshot = opt_snapshot;
   o.cancel = &interrupted;
   o.progress = on_progress;
   o.opaque = &bar;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "image/image.h"
 #include "util/cleanup.h"
@@ -26,8 +27,38 @@ const struct poptOption vimg_info_options[] = {
 
 #define MAX_CHAIN 64
 
+typedef struct snaps {
+  vk_snapshot_info *s;
+  size_t n;
+} snaps;
+
+/* The "Snapshot list:" table, as qemu-img prints it (dates in local time). */
 static void
-print_text(FILE *f, const vk_image_info *in, bool first)
+print_snapshots(FILE *f, const snaps *sn)
+{
+  fprintf(f, "Snapshot list:\n");
+  fprintf(f, "%-10s%-17s%8s%20s%13s%11s\n",
+          "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
+  for (size_t i = 0; i < sn->n; i++) {
+    const vk_snapshot_info *s = &sn->s[i];
+    char size[VK_SIZE_BUFLEN], date[32] = "", clock[32], icount[24] = "";
+    time_t t = (time_t)s->date_sec;
+    struct tm tm;
+    uint64_t ms = s->vm_clock_nsec / 1000000;
+
+    if (localtime_r(&t, &tm))
+      strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(clock, sizeof clock, "%02" PRIu64 ":%02u:%02u.%03u", ms / 3600000,
+             (unsigned)(ms / 60000 % 60), (unsigned)(ms / 1000 % 60), (unsigned)(ms % 1000));
+    if (s->icount != -1)
+      snprintf(icount, sizeof icount, "%" PRId64, s->icount);
+    fprintf(f, "%-10s%-17s%8s%20s%13s%11s\n", s->id, s->name,
+            vk_format_size(s->vm_state_size, size), date, clock, icount);
+  }
+}
+
+static void
+print_text(FILE *f, const vk_image_info *in, const snaps *sn, bool first)
 {
   char a[VK_SIZE_BUFLEN], b[VK_SIZE_BUFLEN];
 
@@ -48,6 +79,8 @@ print_text(FILE *f, const vk_image_info *in, bool first)
     if (in->backing_format)
       fprintf(f, "backing file format: %s\n", in->backing_format);
   }
+  if (sn->n)
+    print_snapshots(f, sn);
   if (in->format == VK_FMT_QCOW2) {
     fprintf(f, "Format specific information:\n");
     fprintf(f, "    compat: %s\n", in->version == 2 ? "0.10" : "1.1");
@@ -64,7 +97,7 @@ print_text(FILE *f, const vk_image_info *in, bool first)
 }
 
 static void
-print_json(vk_json *j, const vk_image_info *in)
+print_json(vk_json *j, const vk_image_info *in, const snaps *sn)
 {
   vk_json_begin_object(j);
   vk_json_kv_string(j, "filename", in->filename);
@@ -82,6 +115,20 @@ print_json(vk_json *j, const vk_image_info *in)
     vk_json_kv_bool(j, "corrupt", in->corrupt);
     vk_json_kv_bool(j, "dirty", in->dirty);
     vk_json_kv_uint(j, "snapshots", in->nb_snapshots);
+    vk_json_key(j, "snapshot_list");
+    vk_json_begin_array(j);
+    for (size_t i = 0; i < sn->n; i++) {
+      vk_json_begin_object(j);
+      vk_json_kv_string(j, "id", sn->s[i].id);
+      vk_json_kv_string(j, "name", sn->s[i].name);
+      vk_json_kv_uint(j, "vm_state_size", sn->s[i].vm_state_size);
+      vk_json_kv_uint(j, "date_sec", sn->s[i].date_sec);
+      vk_json_kv_uint(j, "date_nsec", sn->s[i].date_nsec);
+      vk_json_kv_uint(j, "vm_clock_nsec", sn->s[i].vm_clock_nsec);
+      vk_json_kv_uint(j, "disk_size", sn->s[i].disk_size);
+      vk_json_end_object(j);
+    }
+    vk_json_end_array(j);
   }
   if (in->backing_file) {
     vk_json_kv_string(j, "backing_file", in->backing_file);
@@ -100,6 +147,7 @@ vimg_info(vk_cmd_ctx *ctx)
   vk_image *chain[MAX_CHAIN] = { NULL };
   char *full[MAX_CHAIN] = { NULL };
   vk_image_info infos[MAX_CHAIN];
+  snaps sn[MAX_CHAIN] = { { NULL, 0 } };
   vk_image_format fmt = VK_FMT_NONE;
   vk_error *err = NULL;
   unsigned flags = VK_IMAGE_NO_BACKING | (opt_share ? VK_IMAGE_FORCE_SHARE : 0);
@@ -120,7 +168,8 @@ vimg_info(vk_cmd_ctx *ctx)
     chain[n] = vk_image_open(path, fmt, flags, &err);
     if (!chain[n])
       goto fail;
-    if (!vk_image_get_info(chain[n], &infos[n], &err))
+    if (!vk_image_get_info(chain[n], &infos[n], &err) ||
+        !vk_image_list_snapshots(chain[n], &sn[n].s, &sn[n].n, &err))
       goto fail;
     if (infos[n].backing_file) {
       full[n] = vk_image_resolve_backing(path, infos[n].backing_file);
@@ -145,13 +194,13 @@ vimg_info(vk_cmd_ctx *ctx)
     if (opt_chain)
       vk_json_begin_array(j);
     for (int i = 0; i < n; i++)
-      print_json(j, &infos[i]);
+      print_json(j, &infos[i], &sn[i]);
     if (opt_chain)
       vk_json_end_array(j);
     vk_json_free(j);
   } else {
     for (int i = 0; i < n; i++)
-      print_text(ctx->out, &infos[i], i == 0);
+      print_text(ctx->out, &infos[i], &sn[i], i == 0);
   }
   goto out;
 
@@ -161,6 +210,7 @@ out:
   for (int i = 0; i < MAX_CHAIN; i++) {
     vk_image_close(chain[i], NULL);
     free(full[i]);
+    vk_snapshot_info_free(sn[i].s, sn[i].n);
   }
   return rc;
 }

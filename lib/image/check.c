@@ -22,10 +22,9 @@
 #include "image.h"
 #include "lock.h"
 #include "qcow2.h"
+#include "qcow2-snapshot.h"
 #include "util/cleanup.h"
 
-#define SN_HEADER_LEN 40
-#define SN_MAX_TABLE (64ULL << 20)
 
 typedef struct ck {
   int fd;
@@ -267,42 +266,31 @@ walk_l1(ck *c, uint64_t l1_off, uint64_t l1_size, bool active, vk_error **errp)
 static bool
 walk_snapshots(ck *c, vk_error **errp)
 {
-  uint64_t pos = c->h.snapshots_offset;
+  qcow2_snapshot_table t;
+  bool ok = true;
 
-  for (uint32_t i = 0; i < c->h.nb_snapshots; i++) {
-    unsigned char e[SN_HEADER_LEN];
-    uint64_t l1_off, l1_size, extra, idl, namel;
-
-    if (pos - c->h.snapshots_offset > SN_MAX_TABLE)
-      return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot table too large", c->file);
-    if (!read_at(c, e, sizeof e, pos, errp))
-      return false;
-    l1_off = vk_be64(e);
-    l1_size = vk_be32(e + 8);
-    idl = vk_be16(e + 12);
-    namel = vk_be16(e + 14);
-    extra = vk_be32(e + 36);
-    if (extra > 1024)
-      return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot %u: too much extra data", c->file, i);
-    pos += SN_HEADER_LEN + extra + idl + namel;
-    pos = (pos + 7) & ~7ULL;
-    if (l1_off & (c->cs - 1)) {
+  if (!qcow2_snapshot_table_read(c->fd, c->file, c->file_len, &c->h, &t, errp))
+    return false;
+  for (uint32_t i = 0; ok && i < t.n; i++) {
+    const qcow2_snapshot *sn = &t.sn[i];
+    if (sn->l1_offset & (c->cs - 1)) {
       c->res->corruptions++;
       say(c, "ERROR snapshot %u l1_offset=0x%" PRIx64 ": L1 table is not cluster aligned; snapshot table entry corrupted",
-          i, l1_off);
+          i, sn->l1_offset);
       continue;
     }
-    if (l1_size > QCOW2_MAX_L1_BYTES / 8) {
+    if ((uint64_t)sn->l1_size > QCOW2_MAX_L1_BYTES / 8) {
       c->res->corruptions++;
-      say(c, "ERROR snapshot %u l1_size=%" PRIu64 ": L1 table is too large; snapshot table entry corrupted",
-          i, l1_size);
+      say(c, "ERROR snapshot %u l1_size=%" PRIu32 ": L1 table is too large; snapshot table entry corrupted",
+          i, sn->l1_size);
       continue;
     }
-    if (!walk_l1(c, l1_off, l1_size, false, errp))
-      return false;
+    ok = walk_l1(c, sn->l1_offset, sn->l1_size, false, errp);
   }
-  inc_refs(c, c->h.snapshots_offset, pos - c->h.snapshots_offset);
-  return true;
+  if (ok)
+    inc_refs(c, t.offset, t.len);
+  qcow2_snapshot_table_clear(&t);
+  return ok;
 }
 
 /* The refcount table and the blocks it points at. */

@@ -76,7 +76,9 @@ cv_src_open(const vk_convert_opts *o, int workers, vk_error **errp)
       unsigned flags = o->force_share ? VK_IMAGE_FORCE_SHARE : 0;
       if (h > 0)
         flags |= VK_IMAGE_NO_LOCK;
-      s->img[i * s->nh + h] = vk_image_open(o->src[i], f, flags, errp);
+      s->img[i * s->nh + h] = o->snapshot
+        ? vk_image_open_snapshot(o->src[i], f, flags, o->snapshot, errp)
+        : vk_image_open(o->src[i], f, flags, errp);
       if (!s->img[i * s->nh + h])
         goto fail;
       /* Probe once; the other handles open with what was found. */

@@ -490,6 +490,8 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_USAGE, "--target-is-zero needs -n");
   if (o->backing_fmt && !o->backing)
     return vk_error_set(errp, VK_EXIT_USAGE, "-F needs -B");
+  if (o->snapshot && o->nsrc > 1)
+    return vk_error_set(errp, VK_EXIT_USAGE, "-l cannot be used with several sources");
   if (o->backing && o->no_create)
     return vk_error_set(errp, VK_EXIT_USAGE, "-B cannot be used with -n");
   if (o->sparse_size > 0 && o->sparse_size % 512)

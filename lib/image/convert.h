@@ -36,6 +36,8 @@ typedef struct vk_convert_opts {
   bool no_create;             /* -n: the target exists, do not create it */
   bool target_is_zero;        /* the existing target (-n) reads as zeros */
   bool force_share;           /* -U: open the sources even if in use */
+  const char *snapshot;       /* -l: read this internal snapshot of the
+                                 (single, qcow2) source, or NULL */
   /* Checked between pieces of work; when it becomes non-zero the
    * conversion stops and fails with "interrupted".  May be NULL. */
   volatile sig_atomic_t *cancel;
@@ -48,7 +50,7 @@ typedef struct vk_convert_opts {
 void vk_convert_opts_init(vk_convert_opts *o);
 
 /* Convert as *o says.  Returns true on success.  On failure sets *errp
- * (VK_EXIT_NOTFOUND for a missing source, VK_EXIT_USAGE for a bad option,
+ * (VK_EXIT_NOTFOUND for a missing source or snapshot, VK_EXIT_USAGE for a bad option,
  * VK_EXIT_BUSY for an image in use, VK_EXIT_FAILED otherwise) and removes
  * the target if this call created it. */
 bool vk_convert(const vk_convert_opts *o, vk_error **errp);

@@ -42,6 +42,8 @@ struct vk_image {
   int fd;
   bool writable;
   unsigned flags;           /* VK_IMAGE_* open flags */
+  const char *snapshot;     /* during drv->open only: the internal snapshot
+                               to show (qcow2), or NULL for the active one */
   uint64_t size;            /* virtual size */
   vk_image *backing;        /* owned */
   void *priv;               /* driver state */

@@ -109,7 +109,7 @@ driver_for(vk_image_format fmt)
 
 static vk_image *
 open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
-           vk_error **errp)
+           const char *snapshot, vk_error **errp)
 {
   vk_image *img;
   bool rw = flags & VK_IMAGE_RDWR;
@@ -122,6 +122,10 @@ open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
   }
   if (rw && (flags & VK_IMAGE_FORCE_SHARE)) {
     vk_error_set(errp, VK_EXIT_USAGE, "--force-share is only for read-only use");
+    return NULL;
+  }
+  if (snapshot && rw) {
+    vk_error_set(errp, VK_EXIT_USAGE, "%s: a snapshot can only be opened read-only", path);
     return NULL;
   }
   if (fmt == VK_FMT_NONE) {
@@ -147,12 +151,19 @@ open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
   img->drv = driver_for(fmt);
   img->writable = rw;
   img->flags = flags;
+  img->snapshot = snapshot;
   mode = (flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) ? VK_LOCK_NONE
          : rw ? VK_LOCK_WRITE : VK_LOCK_READ;
   if (!vk_image_lock(img->fd, path, mode, errp))
     goto fail;
+  if (snapshot && fmt != VK_FMT_QCOW2) {
+    vk_error_set(errp, VK_EXIT_FAILED, "%s: %s images have no internal snapshots",
+                 path, vk_image_format_name(fmt));
+    goto fail;
+  }
   if (!img->drv->open(img, errp))
     goto fail;
+  img->snapshot = NULL;
 
   /* The backing chain, read-only. */
   if (fmt == VK_FMT_QCOW2 && !(flags & VK_IMAGE_NO_BACKING)) {
@@ -172,7 +183,7 @@ open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
                      path, info.backing_format);
         goto fail;
       }
-      img->backing = open_depth(bpath, bfmt, bflags, depth + 1, errp);
+      img->backing = open_depth(bpath, bfmt, bflags, depth + 1, NULL, errp);
       if (!img->backing) {
         vk_error_prefix(errp, "%s: cannot open backing file", path);
         goto fail;
@@ -194,7 +205,14 @@ fail:
 vk_image *
 vk_image_open(const char *path, vk_image_format fmt, unsigned flags, vk_error **errp)
 {
-  return open_depth(path, fmt, flags, 0, errp);
+  return open_depth(path, fmt, flags, 0, NULL, errp);
+}
+
+vk_image *
+vk_image_open_snapshot(const char *path, vk_image_format fmt, unsigned flags,
+                       const char *snapshot, vk_error **errp)
+{
+  return open_depth(path, fmt, flags, 0, snapshot, errp);
 }
 
 bool

@@ -133,6 +133,18 @@ enum {
 vk_image *vk_image_open(const char *path, vk_image_format fmt, unsigned flags,
                         vk_error **errp);
 
+/* Open the view of internal snapshot `snapshot` of the qcow2 image at
+ * `path`, read-only (VK_IMAGE_RDWR is a usage error): reads go through
+ * the snapshot's L1 table; the virtual size is the snapshot's disk size.
+ * `snapshot` is "snapshot.id=ID", "snapshot.name=NAME" or an ID or name
+ * (IDs are tried first), as in qemu-img's -l.  Other flags as for
+ * vk_image_open().  An unknown snapshot is VK_EXIT_NOTFOUND; a raw image
+ * VK_EXIT_FAILED; a broken snapshot table VK_EXIT_CORRUPT.  Returns a
+ * new image owned by the caller, or NULL. */
+vk_image *vk_image_open_snapshot(const char *path, vk_image_format fmt,
+                                 unsigned flags, const char *snapshot,
+                                 vk_error **errp);
+
 /* Flush (for writable images), mark a qcow2 image clean, release locks,
  * close the backing chain and free img.  Returns false if something could
  * not be written back; img is freed either way.  NULL is a no-op. */
@@ -253,6 +265,25 @@ typedef struct vk_image_info {
   uint64_t incompatible_features, compatible_features, autoclear_features;
   uint32_t nb_snapshots;
 } vk_image_info;
+
+/* One internal snapshot, as `vimg info` lists it. */
+typedef struct vk_snapshot_info {
+  char *id, *name;              /* owned by the array */
+  uint64_t vm_state_size;
+  uint32_t date_sec, date_nsec;
+  uint64_t vm_clock_nsec;
+  uint64_t disk_size;           /* guest size when the snapshot was taken */
+  int64_t icount;               /* -1 when not recorded */
+} vk_snapshot_info;
+
+/* List the internal snapshots of this layer (none for raw) in table
+ * order.  On success *out is a new array of *n entries (free it with
+ * vk_snapshot_info_free(); NULL when *n is 0).  A broken snapshot table
+ * is VK_EXIT_CORRUPT. */
+bool vk_image_list_snapshots(vk_image *img, vk_snapshot_info **out, size_t *n,
+                             vk_error **errp);
+/* Free an array from vk_image_list_snapshots(). */
+void vk_snapshot_info_free(vk_snapshot_info *s, size_t n);
 
 /* Fill *info for this layer; the strings belong to img. */
 bool vk_image_get_info(vk_image *img, vk_image_info *info, vk_error **errp);

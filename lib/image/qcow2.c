@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "qcow2.h"
+#include "qcow2-snapshot.h"
 
 #define CACHE_BYTES (32u * 1024 * 1024)
 
@@ -175,7 +176,7 @@ qcow2_open(vk_image *img, vk_error **errp)
   unsigned char head[104];
   unsigned char *c0 = NULL;
   struct stat st;
-  uint64_t cs, n;
+  uint64_t cs, n, l1_off;
   size_t nslots;
 
   if (!q)
@@ -234,8 +235,30 @@ qcow2_open(vk_image *img, vk_error **errp)
   }
   q->lazy = q->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
 
-  /* L1 (bounded by the header parser). */
+  /* L1 (bounded by the header parser), or the snapshot's (checked here). */
   q->l1_size = q->h.l1_size;
+  l1_off = q->h.l1_table_offset;
+  if (img->snapshot) {
+    qcow2_snapshot_table t;
+    const qcow2_snapshot *sn;
+    if (!qcow2_snapshot_table_read(img->fd, img->filename, q->file_len, &q->h, &t, errp))
+      return false;
+    sn = qcow2_snapshot_find(&t, img->snapshot);
+    if (!sn) {
+      qcow2_snapshot_table_clear(&t);
+      return vk_error_set(errp, VK_EXIT_NOTFOUND, "%s: no snapshot '%s'",
+                          img->filename, img->snapshot);
+    }
+    if (!qcow2_snapshot_check_l1(sn, cs, q->file_len, errp)) {
+      qcow2_snapshot_table_clear(&t);
+      vk_error_prefix(errp, "%s", img->filename);
+      return false;
+    }
+    q->l1_size = sn->l1_size;
+    l1_off = sn->l1_offset;
+    img->size = sn->disk_size;
+    qcow2_snapshot_table_clear(&t);
+  }
   q->l1 = calloc(q->l1_size ? q->l1_size : 1, sizeof *q->l1);
   q->l1_dirty = calloc(q->l1_size ? q->l1_size : 1, sizeof *q->l1_dirty);
   if (!q->l1 || !q->l1_dirty)
@@ -244,7 +267,7 @@ qcow2_open(vk_image *img, vk_error **errp)
     unsigned char *raw = malloc((size_t)q->l1_size * 8);
     if (!raw)
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    if (!vk_host_pread(img->fd, raw, (size_t)q->l1_size * 8, q->h.l1_table_offset,
+    if (!vk_host_pread(img->fd, raw, (size_t)q->l1_size * 8, l1_off,
                        img->filename, errp)) {
       free(raw);
       return false;
@@ -266,8 +289,8 @@ qcow2_open(vk_image *img, vk_error **errp)
       }
       if (off && ((off < q->h.refcount_table_offset + (uint64_t)q->h.refcount_table_clusters * cs &&
                    off + cs > q->h.refcount_table_offset) ||
-                  (off < q->h.l1_table_offset + (uint64_t)q->l1_size * 8 &&
-                   off + cs > q->h.l1_table_offset))) {
+                  (off < l1_off + (uint64_t)q->l1_size * 8 &&
+                   off + cs > l1_off))) {
         free(raw);
         return vk_error_set(errp, VK_EXIT_CORRUPT,
                             "%s: corrupt image: L2 table in L1 entry %u overlaps the L1 or refcount table",

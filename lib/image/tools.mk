@@ -17,6 +17,8 @@ cmd_vimg_libvimgtools_a_SOURCES = \
 vimg_LDADD += cmd/vimg/libvimgtools.a $(VK_LIBS)
 
 BATS_TESTS += tests/vimg-convert.bats tests/vimg-check.bats tests/vimg-tools.bats
+BATS_TESTS += tests/vimg-snapshot.bats
+EXTRA_DIST += tests/snapshot-helpers.bash
 EXTRA_DIST += tests/convert-helpers.bash bench/convert.sh bench/mkimage.py
 
 UNIT_TESTS += tests/unit/test-convert
