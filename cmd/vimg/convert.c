@@ -12,7 +12,7 @@
 #include "vimg.h"
 
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
-  *opt_backing_fmt;
+  *opt_backing_fmt, *opt_cache;
 static int opt_compress, opt_threads, opt_no_create, opt_target_is_zero,
   opt_progress, opt_force_share;
 
@@ -33,6 +33,9 @@ const struct poptOption vimg_convert_options[] = {
     "record BACKING as the target's backing file; copy only what differs", "BACKING" },
   { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0,
     "format of the backing file", "FMT" },
+  { "cache", 't', POPT_ARG_STRING, &opt_cache, 0,
+    "target cache mode: unsafe (default; no sync) or writeback (on disk at exit)",
+    "CACHE" },
   { "no-create", 'n', POPT_ARG_NONE, &opt_no_create, 0,
     "write into an existing target instead of creating it", NULL },
   { "target-is-zero", '\0', POPT_ARG_NONE, &opt_target_is_zero, 0,
@@ -98,6 +101,10 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.no_create = opt_no_create;
   o.target_is_zero = opt_target_is_zero;
   o.force_share = opt_force_share;
+  if (opt_cache && strcmp(opt_cache, "writeback") == 0)
+    o.writeback = true;
+  else if (opt_cache && strcmp(opt_cache, "unsafe") != 0)
+    return vk_cmd_usage(ctx, "-t: unknown cache mode '%s' (unsafe or writeback)", opt_cache);
   o.cancel = &interrupted;
   o.progress = on_progress;
   o.opaque = &bar;

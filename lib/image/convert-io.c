@@ -216,6 +216,7 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
   vk_image_opts io;
   vk_image_format fmt;
   cv_dst *d = calloc(1, sizeof *d);
+  unsigned rw;
   bool ok;
 
   if (!d) {
@@ -240,15 +241,17 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
     goto fail;
   }
   d->nh = 1;
-  d->img[0] = vk_image_open(o->dst, fmt, VK_IMAGE_RDWR, errp);
+  /* Without -t writeback the target is opened cache=unsafe: it is removed
+   * on failure anyway, so syncs would only cost time. */
+  rw = VK_IMAGE_RDWR | (o->writeback ? 0 : VK_IMAGE_UNSAFE);
+  d->img[0] = vk_image_open(o->dst, fmt, rw, errp);
   if (!d->img[0])
     goto fail;
   d->raw = vk_image_get_format(d->img[0]) == VK_FMT_RAW;
   if (d->raw) {
     /* Workers write a raw target directly, each with its own handle. */
     for (; d->nh < workers; d->nh++) {
-      d->img[d->nh] = vk_image_open(o->dst, VK_FMT_RAW,
-                                    VK_IMAGE_RDWR | VK_IMAGE_NO_LOCK, errp);
+      d->img[d->nh] = vk_image_open(o->dst, VK_FMT_RAW, rw | VK_IMAGE_NO_LOCK, errp);
       if (!d->img[d->nh])
         goto fail;
     }

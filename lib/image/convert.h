@@ -36,6 +36,11 @@ typedef struct vk_convert_opts {
   bool no_create;             /* -n: the target exists, do not create it */
   bool target_is_zero;        /* the existing target (-n) reads as zeros */
   bool force_share;           /* -U: open the sources even if in use */
+  bool writeback;             /* -t writeback: sync the target (with the
+                                 engine's ordering barriers) so it is on
+                                 disk when vk_convert() returns; the default
+                                 (cache=unsafe) never syncs it, and the data
+                                 may still be in the page cache */
   /* Checked between pieces of work; when it becomes non-zero the
    * conversion stops and fails with "interrupted".  May be NULL. */
   volatile sig_atomic_t *cancel;
