@@ -1,7 +1,6 @@
 /* vimg convert — options and the call into lib/image/convert. */
 #include <config.h>
 
-#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 
@@ -73,12 +72,6 @@ vimg_convert(vk_cmd_ctx *ctx)
   CLEANUP_ERROR vk_error *err = NULL;
   uint64_t sparse = 0;
   bool ok;
-
-  /* Compression allocates and frees its state for every cluster in each
-   * worker thread; keep glibc from returning that memory to the kernel
-   * (and faulting it back in) every time. */
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
   vk_convert_opts_init(&o);
   if (opt_threads < 0 || opt_threads > 1024)

@@ -40,6 +40,8 @@ struct cv_dst {
   uint32_t cs;
   vk_compression ctype;
   uint64_t size;
+  int nz;                 /* compressors: one per worker (qcow2 target) */
+  vk_compressor **cz;
 };
 
 static bool
@@ -258,6 +260,17 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
   } else {
     d->cs = vk_image_cluster_size(d->img[0]);
     d->ctype = vk_image_compression(d->img[0]);
+    if (o->compress) {
+      /* Each worker keeps its compression state for the whole run. */
+      d->cz = calloc((size_t)workers, sizeof *d->cz);
+      if (!d->cz) {
+        nomem(errp);
+        goto fail;
+      }
+      for (; d->nz < workers; d->nz++)
+        if (!(d->cz[d->nz] = vk_compressor_new(d->ctype, errp)))
+          goto fail;
+    }
   }
   d->backing = vk_image_backing(d->img[0]) != NULL;
   d->is_zero = (d->created && !d->backing) || o->target_is_zero;
@@ -314,9 +327,14 @@ cv_dst_pwrite_zeroes(cv_dst *d, int worker, size_t len, uint64_t off,
 }
 
 int64_t
-cv_dst_compress(const cv_dst *d, void *out, const void *data, vk_error **errp)
+cv_dst_compress(cv_dst *d, int worker, void *out, const void *data,
+                vk_error **errp)
 {
-  return vk_compress(d->ctype, out, d->cs - 1, data, d->cs, errp);
+  if (worker < 0 || worker >= d->nz) {
+    vk_error_set(errp, VK_EXIT_FAILED, "convert: no compressor for worker %d", worker);
+    return -1;
+  }
+  return vk_compressor_compress(d->cz[worker], out, d->cs - 1, data, d->cs, errp);
 }
 
 bool
@@ -337,6 +355,9 @@ cv_dst_close(cv_dst *d, bool ok, vk_error **errp)
       ok = false;
   if (!ok && d->created)
     unlink(d->path);
+  for (int i = 0; i < d->nz; i++)
+    vk_compressor_free(d->cz[i]);
+  free(d->cz);
   free(d->img);
   free(d);
   return ok;

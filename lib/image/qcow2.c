@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "qcow2.h"
 
 #define CACHE_BYTES (32u * 1024 * 1024)
@@ -346,6 +347,7 @@ qcow2_close(vk_image *img, vk_error **errp)
   free(q->pending_free);
   free(q->bounce);
   free(q->bounce2);
+  vk_compressor_free(q->dz);
   free(q);
   img->priv = NULL;
   return ok;
