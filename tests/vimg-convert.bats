@@ -162,6 +162,64 @@ teardown() {
   cmp "$TMP/m1.qcow2" "$TMP/m3.qcow2"
 }
 
+@test "convert -t writeback and the default -t unsafe give the same clean image" {
+  vimg convert -O qcow2 "$TMP/src.raw" "$TMP/u.qcow2"
+  vimg convert -t unsafe -O qcow2 "$TMP/src.raw" "$TMP/u2.qcow2"
+  vimg convert -t writeback -O qcow2 "$TMP/src.raw" "$TMP/w.qcow2"
+  cmp "$TMP/u.qcow2" "$TMP/w.qcow2"
+  cmp "$TMP/u.qcow2" "$TMP/u2.qcow2"
+  run qemu-img check "$TMP/w.qcow2"
+  assert_success
+  run qemu-img compare -f raw -F qcow2 "$TMP/src.raw" "$TMP/u.qcow2"
+  assert_success
+  vimg convert -t writeback -O raw "$TMP/w.qcow2" "$TMP/w.raw"
+  cmp "$TMP/src.raw" "$TMP/w.raw"
+}
+
+@test "convert -t with an unknown cache mode: exit 2, no target" {
+  run --separate-stderr vimg convert -t bogus -O qcow2 "$TMP/src.raw" "$TMP/b.qcow2"
+  assert_failure 2
+  assert_equal "$stderr" "vimg convert: -t: unknown cache mode 'bogus' (unsafe or writeback) (try 'vimg convert --help')"
+  assert_output ""
+  [ ! -e "$TMP/b.qcow2" ]
+}
+
+@test "convert syncs the target after its last write with -t writeback only" {
+  requires strace
+  local f
+  # LeakSanitizer cannot run under ptrace; leaks are checked by the other tests.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+  for f in raw qcow2; do
+    strace -f -qq -o "$TMP/wb.trace" -e trace=openat,pwrite64,fdatasync,fsync \
+      "$VK_BUILDDIR/vimg" convert -t writeback -O $f "$TMP/src.raw" "$TMP/wb.$f"
+    strace -f -qq -o "$TMP/un.trace" -e trace=openat,pwrite64,fdatasync,fsync \
+      "$VK_BUILDDIR/vimg" convert -O $f "$TMP/src.raw" "$TMP/un.$f"
+    cmp "$TMP/wb.$f" "$TMP/un.$f"
+    # writeback: a sync comes after the last write.
+    run python3 - "$TMP/wb.trace" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+last_write = max(i for i, l in enumerate(lines) if "pwrite64(" in l)
+assert any("sync(" in l for l in lines[last_write:]), "no sync after the last write"
+PY
+    assert_success
+    # unsafe: once the created target is reopened, nothing is synced.
+    run python3 - "$TMP/un.trace" "$TMP/un.$f" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+created = min(i for i, l in enumerate(lines)
+              if "openat(" in l and sys.argv[2] in l and "O_CREAT" in l)
+opens = [i for i, l in enumerate(lines) if i > created and "openat(" in l
+         and sys.argv[2] in l and "= -1" not in l]
+assert opens, "the target was never reopened"
+assert any("pwrite64(" in l for l in lines[opens[0]:]), "no write traced"
+syncs = [l for l in lines[opens[0]:] if "sync(" in l]
+assert not syncs, syncs
+PY
+    assert_success
+  done
+}
+
 @test "convert -p in a pipe draws no progress" {
   run --separate-stderr vimg convert -p -O qcow2 "$TMP/src.raw" "$TMP/p.qcow2"
   assert_success

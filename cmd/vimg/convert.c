@@ -1,7 +1,6 @@
 /* vimg convert — options and the call into lib/image/convert. */
 #include <config.h>
 
-#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 
@@ -12,7 +11,7 @@
 #include "vimg.h"
 
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
-  *opt_backing_fmt, *opt_snapshot;
+  *opt_backing_fmt, *opt_snapshot, *opt_cache;
 static int opt_compress, opt_threads, opt_no_create, opt_target_is_zero,
   opt_progress, opt_force_share;
 
@@ -33,6 +32,9 @@ const struct poptOption vimg_convert_options[] = {
     "record BACKING as the target's backing file; copy only what differs", "BACKING" },
   { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0,
     "format of the backing file", "FMT" },
+  { "cache", 't', POPT_ARG_STRING, &opt_cache, 0,
+    "target cache mode: unsafe (default; no sync) or writeback (on disk at exit)",
+    "CACHE" },
   { "no-create", 'n', POPT_ARG_NONE, &opt_no_create, 0,
     "write into an existing target instead of creating it", NULL },
   { "target-is-zero", '\0', POPT_ARG_NONE, &opt_target_is_zero, 0,
@@ -74,12 +76,6 @@ vimg_convert(vk_cmd_ctx *ctx)
   uint64_t sparse = 0;
   bool ok;
 
-  /* Compression allocates and frees its state for every cluster in each
-   * worker thread; keep glibc from returning that memory to the kernel
-   * (and faulting it back in) every time. */
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-
   vk_convert_opts_init(&o);
   if (opt_threads < 0 || opt_threads > 1024)
     return vk_cmd_usage(ctx, "-m must be between 1 and 1024");
@@ -101,7 +97,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.no_create = opt_no_create;
   o.target_is_zero = opt_target_is_zero;
   o.force_share = opt_force_share;
-  o.snapshot = opt_snapshot;
+  *opt_backing_fmt, *opt_snapshot, *opt_cache;
   o.cancel = &interrupted;
   o.progress = on_progress;
   o.opaque = &bar;

@@ -40,6 +40,8 @@ struct cv_dst {
   uint32_t cs;
   vk_compression ctype;
   uint64_t size;
+  int nz;                 /* compressors: one per worker (qcow2 target) */
+  vk_compressor **cz;
 };
 
 static bool
@@ -218,6 +220,7 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
   vk_image_opts io;
   vk_image_format fmt;
   cv_dst *d = calloc(1, sizeof *d);
+  unsigned rw;
   bool ok;
 
   if (!d) {
@@ -242,21 +245,34 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
     goto fail;
   }
   d->nh = 1;
-  d->img[0] = vk_image_open(o->dst, fmt, VK_IMAGE_RDWR, errp);
+  /* Without -t writeback the target is opened cache=unsafe: it is removed
+   * on failure anyway, so syncs would only cost time. */
+  rw = VK_IMAGE_RDWR | (o->writeback ? 0 : VK_IMAGE_UNSAFE);
+  d->img[0] = vk_image_open(o->dst, fmt, rw, errp);
   if (!d->img[0])
     goto fail;
   d->raw = vk_image_get_format(d->img[0]) == VK_FMT_RAW;
   if (d->raw) {
     /* Workers write a raw target directly, each with its own handle. */
     for (; d->nh < workers; d->nh++) {
-      d->img[d->nh] = vk_image_open(o->dst, VK_FMT_RAW,
-                                    VK_IMAGE_RDWR | VK_IMAGE_NO_LOCK, errp);
+      d->img[d->nh] = vk_image_open(o->dst, VK_FMT_RAW, rw | VK_IMAGE_NO_LOCK, errp);
       if (!d->img[d->nh])
         goto fail;
     }
   } else {
     d->cs = vk_image_cluster_size(d->img[0]);
     d->ctype = vk_image_compression(d->img[0]);
+    if (o->compress) {
+      /* Each worker keeps its compression state for the whole run. */
+      d->cz = calloc((size_t)workers, sizeof *d->cz);
+      if (!d->cz) {
+        nomem(errp);
+        goto fail;
+      }
+      for (; d->nz < workers; d->nz++)
+        if (!(d->cz[d->nz] = vk_compressor_new(d->ctype, errp)))
+          goto fail;
+    }
   }
   d->backing = vk_image_backing(d->img[0]) != NULL;
   d->is_zero = (d->created && !d->backing) || o->target_is_zero;
@@ -313,9 +329,14 @@ cv_dst_pwrite_zeroes(cv_dst *d, int worker, size_t len, uint64_t off,
 }
 
 int64_t
-cv_dst_compress(const cv_dst *d, void *out, const void *data, vk_error **errp)
+cv_dst_compress(cv_dst *d, int worker, void *out, const void *data,
+                vk_error **errp)
 {
-  return vk_compress(d->ctype, out, d->cs - 1, data, d->cs, errp);
+  if (worker < 0 || worker >= d->nz) {
+    vk_error_set(errp, VK_EXIT_FAILED, "convert: no compressor for worker %d", worker);
+    return -1;
+  }
+  return vk_compressor_compress(d->cz[worker], out, d->cs - 1, data, d->cs, errp);
 }
 
 bool
@@ -336,6 +357,9 @@ cv_dst_close(cv_dst *d, bool ok, vk_error **errp)
       ok = false;
   if (!ok && d->created)
     unlink(d->path);
+  for (int i = 0; i < d->nz; i++)
+    vk_compressor_free(d->cz[i]);
+  free(d->cz);
   free(d->img);
   free(d);
   return ok;

@@ -68,10 +68,11 @@ bool cv_dst_pwrite(cv_dst *d, int worker, const void *buf, size_t len,
 bool cv_dst_pwrite_zeroes(cv_dst *d, int worker, size_t len, uint64_t off,
                           vk_error **errp);
 /* Compress one whole cluster of `data` into `out` (cluster size bytes of
- * room).  Returns the compressed length, or 0 when it does not fit in
- * less than a cluster (write the cluster uncompressed), or -1 with *errp
- * set.  Thread-safe. */
-int64_t cv_dst_compress(const cv_dst *d, void *out, const void *data,
+ * room) with the compressor of thread `worker` (only with o->compress).
+ * Returns the compressed length, or 0 when it does not fit in less than a
+ * cluster (write the cluster uncompressed), or -1 with *errp set.  Each
+ * worker may call it at the same time as the others. */
+int64_t cv_dst_compress(cv_dst *d, int worker, void *out, const void *data,
                         vk_error **errp);
 /* Write one compressed cluster at guest offset `off` (cluster-aligned). */
 bool cv_dst_write_compressed(cv_dst *d, const void *cdata, size_t clen,

@@ -197,7 +197,7 @@ fill_slot(pipe_t *p, int id, slot *s, vk_error **errp)
         s->clen[i] = 0;
         continue;
       }
-      s->clen[i] = cv_dst_compress(p->dst, s->cbuf + i * p->cs,
+      s->clen[i] = cv_dst_compress(p->dst, id, s->cbuf + i * p->cs,
                                    s->buf + i * p->cs, errp);
       if (s->clen[i] < 0)
         return false;

@@ -38,6 +38,11 @@ typedef struct vk_convert_opts {
   bool force_share;           /* -U: open the sources even if in use */
   const char *snapshot;       /* -l: read this internal snapshot of the
                                  (single, qcow2) source, or NULL */
+  bool writeback;             /* -t writeback: sync the target (with the
+                                 engine's ordering barriers) so it is on
+                                 disk when vk_convert() returns; the default
+                                 (cache=unsafe) never syncs it, and the data
+                                 may still be in the page cache */
   /* Checked between pieces of work; when it becomes non-zero the
    * conversion stops and fails with "interrupted".  May be NULL. */
   volatile sig_atomic_t *cancel;

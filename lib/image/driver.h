@@ -64,6 +64,9 @@ bool vk_host_pwrite(int fd, const void *buf, size_t len, uint64_t off,
                     const char *file, vk_error **errp);
 /* fdatasync with an error message. */
 bool vk_host_sync(int fd, const char *file, vk_error **errp);
+/* Sync img's file (a barrier or the final flush); a no-op when img was
+ * opened with VK_IMAGE_UNSAFE. */
+bool vk_image_sync(vk_image *img, vk_error **errp);
 
 /* Read from the backing chain (zeros past its end or without one). */
 bool vk_image_read_backing(vk_image *img, void *buf, size_t len, uint64_t off,

@@ -70,6 +70,14 @@ vk_host_sync(int fd, const char *file, vk_error **errp)
   return true;
 }
 
+bool
+vk_image_sync(vk_image *img, vk_error **errp)
+{
+  if (img->flags & VK_IMAGE_UNSAFE)
+    return true;
+  return vk_host_sync(img->fd, img->filename, errp);
+}
+
 char *
 vk_image_resolve_backing(const char *overlay, const char *name)
 {

@@ -123,10 +123,17 @@ enum {
                                       could conflict with a writer */
   VK_IMAGE_NO_BACKING = 1 << 2,    /* do not open the backing chain */
   VK_IMAGE_NO_LOCK = 1 << 3,       /* take no locks at all */
+  VK_IMAGE_UNSAFE = 1 << 4,        /* never sync: flushes and the ordering
+                                      barriers of metadata updates become
+                                      no-ops (like QEMU's cache=unsafe) */
 };
 
 /* Open `path` as `fmt`.  VK_FMT_NONE probes, and is refused with
- * VK_IMAGE_RDWR.  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
+ * VK_IMAGE_RDWR.  With VK_IMAGE_UNSAFE nothing written is synced to disk,
+ * not even by vk_image_flush() or vk_image_close(): after a crash of the
+ * host (not of the process) the image may be corrupt.  Use it only for
+ * images that are thrown away when the work fails, such as the target of
+ * a conversion (what QEMU calls cache=unsafe).  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
  * process writes the image, or reads it while we want to write).  Opens
  * the backing chain read-only.  Returns a new image, owned by the caller
  * (vk_image_close()), or NULL. */

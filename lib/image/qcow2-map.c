@@ -162,8 +162,11 @@ read_compressed(vk_image *img, const l2ent *e, vk_error **errp)
     n = 2 * q->cs + 512;
   if (!vk_host_pread(img->fd, q->bounce2, n, e->host, img->filename, errp))
     return false;
-  if (!vk_decompress(q->h.compression_type ? VK_COMPRESS_ZSTD : VK_COMPRESS_ZLIB,
-                     q->bounce, q->cs, q->bounce2, n, errp)) {
+  if (!q->dz && !(q->dz = vk_compressor_new(q->h.compression_type ? VK_COMPRESS_ZSTD
+                                                                  : VK_COMPRESS_ZLIB,
+                                             errp)))
+    return false;
+  if (!vk_compressor_decompress(q->dz, q->bounce, q->cs, q->bounce2, n, errp)) {
     vk_error_prefix(errp, "%s: cluster at host offset %#llx", img->filename,
                     (unsigned long long)e->host);
     return false;

@@ -217,7 +217,7 @@ grow_table(vk_image *img, uint64_t want, vk_error **errp)
     }
     if (!qcow2_flush_meta(img, errp))
       goto out;
-    if (!vk_host_sync(img->fd, img->filename, errp))
+    if (!vk_image_sync(img, errp))
       goto out;
     vk_put_be64(hdr, (start + nb) * q->cs);
     vk_put_be32(hdr + 8, (uint32_t)nt);

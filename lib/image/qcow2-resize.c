@@ -44,7 +44,7 @@ qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
   newoff = qcow2_alloc_clusters(img, clusters, errp);
   if (!newoff || !qcow2_flush_meta(img, errp) ||
       !vk_host_pwrite(img->fd, raw, (size_t)(clusters * q->cs), newoff, img->filename, errp) ||
-      !vk_host_sync(img->fd, img->filename, errp)) {
+      !vk_image_sync(img, errp)) {
     free(nl1);
     free(nd);
     free(raw);

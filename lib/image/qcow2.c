@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "qcow2.h"
 #include "qcow2-snapshot.h"
 
@@ -20,7 +21,7 @@ qcow2_write_header_field(vk_image *img, unsigned off, const void *data, size_t l
 {
   if (!vk_host_pwrite(img->fd, data, len, off, img->filename, errp))
     return false;
-  return vk_host_sync(img->fd, img->filename, errp);
+  return vk_image_sync(img, errp);
 }
 
 static bool
@@ -125,7 +126,7 @@ qcow2_flush_meta(vk_image *img, vk_error **errp)
     /* Re-entered from a refcount update below: blocks only (the pointers
      * they count are already on disk). */
     return qcow2_cache_writeback(img, &q->rbc, errp) &&
-           vk_host_sync(img->fd, img->filename, errp);
+           vk_image_sync(img, errp);
   }
   depth++;
   if (q->corrupt) {
@@ -133,14 +134,14 @@ qcow2_flush_meta(vk_image *img, vk_error **errp)
     goto out;
   }
   if (!qcow2_cache_writeback(img, &q->rbc, errp) ||
-      !vk_host_sync(img->fd, img->filename, errp))
+      !vk_image_sync(img, errp))
     goto out;
-  if (q->rt_dirty && (!write_rt(img, errp) || !vk_host_sync(img->fd, img->filename, errp)))
+  if (q->rt_dirty && (!write_rt(img, errp) || !vk_image_sync(img, errp)))
     goto out;
   if (!qcow2_cache_writeback(img, &q->l2c, errp))
     goto out;
   if (q->any_l1_dirty) {
-    if (!vk_host_sync(img->fd, img->filename, errp) || !write_l1(img, errp))
+    if (!vk_image_sync(img, errp) || !write_l1(img, errp))
       goto out;
   }
   /* Clusters mapped past the end of the file (zero-allocated, metadata
@@ -154,12 +155,12 @@ qcow2_flush_meta(vk_image *img, vk_error **errp)
     }
     q->file_len = q->alloc_end;
   }
-  if (!vk_host_sync(img->fd, img->filename, errp))
+  if (!vk_image_sync(img, errp))
     goto out;
   if (q->n_pending) {
     if (!qcow2_apply_pending_frees(img, errp) ||
         !qcow2_cache_writeback(img, &q->rbc, errp) ||
-        !vk_host_sync(img->fd, img->filename, errp))
+        !vk_image_sync(img, errp))
       goto out;
   }
   q->meta_dirty = false;
@@ -341,7 +342,7 @@ qcow2_flush(vk_image *img, vk_error **errp)
 
   if (!qcow2_flush_meta(img, errp))
     return false;
-  return q->meta_dirty || vk_host_sync(img->fd, img->filename, errp);
+  return q->meta_dirty || vk_image_sync(img, errp);
 }
 
 static bool
@@ -369,6 +370,7 @@ qcow2_close(vk_image *img, vk_error **errp)
   free(q->pending_free);
   free(q->bounce);
   free(q->bounce2);
+  vk_compressor_free(q->dz);
   free(q);
   img->priv = NULL;
   return ok;

@@ -76,6 +76,7 @@ typedef struct qcow2 {
   bool corrupt;             /* inconsistency found: stop writing */
   unsigned char *bounce;    /* one cluster scratch */
   unsigned char *bounce2;   /* compressed read scratch (2 clusters) */
+  struct vk_compressor *dz; /* decompression state, made on first use */
 } qcow2;
 
 /* qcow2-cache.c */

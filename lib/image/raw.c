@@ -84,7 +84,7 @@ raw_discard(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
 static bool
 raw_flush(vk_image *img, vk_error **errp)
 {
-  return vk_host_sync(img->fd, img->filename, errp);
+  return vk_image_sync(img, errp);
 }
 
 static bool
@@ -108,7 +108,7 @@ raw_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flags,
       return false;
   }
   img->size = size;
-  return vk_host_sync(img->fd, img->filename, errp);
+  return vk_image_sync(img, errp);
 }
 
 static bool
@@ -149,7 +149,7 @@ static bool
 raw_close(vk_image *img, vk_error **errp)
 {
   if (img->writable)
-    return vk_host_sync(img->fd, img->filename, errp);
+    return vk_image_sync(img, errp);
   return true;
 }
 
