@@ -97,7 +97,11 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.no_create = opt_no_create;
   o.target_is_zero = opt_target_is_zero;
   o.force_share = opt_force_share;
-  *opt_backing_fmt, *opt_snapshot, *opt_cache;
+  o.snapshot = opt_snapshot;
+  if (opt_cache && strcmp(opt_cache, "writeback") == 0)
+    o.writeback = true;
+  else if (opt_cache && strcmp(opt_cache, "unsafe") != 0)
+    return vk_cmd_usage(ctx, "-t: unknown cache mode '%s' (unsafe or writeback)", opt_cache);
   o.cancel = &interrupted;
   o.progress = on_progress;
   o.opaque = &bar;
