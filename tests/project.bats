@@ -29,3 +29,10 @@ load helpers
     assert_output --regexp "^$t \(vkit\) [0-9]+\.[0-9]+\.[0-9]+\$"
   done
 }
+
+@test "JSON keys written by the tools are snake_case (vkit(7))" {
+  cd "$VK_SRCDIR"
+  run grep -rnE 'vk_json_(kv_[a-z]+|key)\([a-z_]+, "[^"]*[A-Z -][^"]*"' lib cmd
+  assert_failure 1
+  assert_output ""
+}

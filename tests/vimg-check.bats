@@ -36,15 +36,17 @@ make_damaged() {
   fi
 }
 
-# same_counts IMG: vimg's and qemu-img's JSON agree on every count.
+# same_counts IMG: vimg's and qemu-img's JSON agree on every count
+# (vimg's keys are qemu-img's with "_" for "-").
 same_counts() {
-  local v q k
+  local v q k u
   v=$(vimg check --json "$1" 2>/dev/null) || true
   q=$(qemu-img check --output=json "$1" 2>/dev/null) || true
   for k in corruptions leaks check-errors image-end-offset total-clusters \
            allocated-clusters fragmented-clusters compressed-clusters; do
-    [ "$(json_get "j.get('$k', 0)" <<<"$v")" = "$(json_get "j.get('$k', 0)" <<<"$q")" ] ||
-      fail "$1: $k: vimg $(json_get "j.get('$k', 0)" <<<"$v"), qemu-img $(json_get "j.get('$k', 0)" <<<"$q")"
+    u=${k//-/_}
+    [ "$(json_get "j.get('$u', 0)" <<<"$v")" = "$(json_get "j.get('$k', 0)" <<<"$q")" ] ||
+      fail "$1: $k: vimg $(json_get "j.get('$u', 0)" <<<"$v"), qemu-img $(json_get "j.get('$k', 0)" <<<"$q")"
   done
 }
 
@@ -64,8 +66,8 @@ same_counts() {
   run vimg check --json "$TMP/a.qcow2"
   assert_success
   local k
-  for k in filename format check-errors corruptions leaks corruptions-fixed leaks-fixed \
-           image-end-offset total-clusters allocated-clusters fragmented-clusters compressed-clusters; do
+  for k in filename format check_errors corruptions leaks corruptions_fixed leaks_fixed \
+           image_end_offset total_clusters allocated_clusters fragmented_clusters compressed_clusters; do
     json_get "j['$k']" <<<"$output" >/dev/null || fail "missing key $k"
   done
   same_counts "$TMP/a.qcow2"
@@ -135,7 +137,7 @@ same_counts() {
   make_damaged "$TMP/l.qcow2"
   run --separate-stderr vimg check -r leaks --json "$TMP/l.qcow2"
   assert_success
-  [ "$(json_get 'j["leaks-fixed"]' <<<"$output")" = 2 ]
+  [ "$(json_get 'j["leaks_fixed"]' <<<"$output")" = 2 ]
   [ "$(json_get 'j["leaks"]' <<<"$output")" = 0 ]
   run qemu-img check "$TMP/l.qcow2"
   assert_success

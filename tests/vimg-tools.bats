@@ -109,7 +109,7 @@ images="src.raw plain.qcow2 z.qcow2 small.qcow2 top.qcow2 over-raw.qcow2 pre.qco
       q=$(qemu-img measure --output=json -O qcow2 $o "$f")
       [ "$(json_get 'j["required"]' <<<"$v")" = "$(json_get 'j["required"]' <<<"$q")" ] ||
         fail "$f $o: required $(json_get 'j["required"]' <<<"$v") vs $(json_get 'j["required"]' <<<"$q")"
-      [ "$(json_get 'j["fully-allocated"]' <<<"$v")" = "$(json_get 'j["fully-allocated"]' <<<"$q")" ] ||
+      [ "$(json_get 'j["fully_allocated"]' <<<"$v")" = "$(json_get 'j["fully-allocated"]' <<<"$q")" ] ||
         fail "$f $o: fully-allocated differs"
     done
   done

@@ -40,16 +40,16 @@ print_json(FILE *out, const char *file, const vk_check_result *r)
   vk_json_begin_object(j);
   vk_json_kv_string(j, "filename", file);
   vk_json_kv_string(j, "format", r->format);
-  vk_json_kv_uint(j, "check-errors", r->check_errors);
+  vk_json_kv_uint(j, "check_errors", r->check_errors);
   vk_json_kv_uint(j, "corruptions", r->corruptions);
   vk_json_kv_uint(j, "leaks", r->leaks);
-  vk_json_kv_uint(j, "corruptions-fixed", r->corruptions_fixed);
-  vk_json_kv_uint(j, "leaks-fixed", r->leaks_fixed);
-  vk_json_kv_uint(j, "image-end-offset", r->image_end_offset);
-  vk_json_kv_uint(j, "total-clusters", r->total_clusters);
-  vk_json_kv_uint(j, "allocated-clusters", r->allocated_clusters);
-  vk_json_kv_uint(j, "fragmented-clusters", r->fragmented_clusters);
-  vk_json_kv_uint(j, "compressed-clusters", r->compressed_clusters);
+  vk_json_kv_uint(j, "corruptions_fixed", r->corruptions_fixed);
+  vk_json_kv_uint(j, "leaks_fixed", r->leaks_fixed);
+  vk_json_kv_uint(j, "image_end_offset", r->image_end_offset);
+  vk_json_kv_uint(j, "total_clusters", r->total_clusters);
+  vk_json_kv_uint(j, "allocated_clusters", r->allocated_clusters);
+  vk_json_kv_uint(j, "fragmented_clusters", r->fragmented_clusters);
+  vk_json_kv_uint(j, "compressed_clusters", r->compressed_clusters);
   vk_json_end_object(j);
   vk_json_free(j);
 }

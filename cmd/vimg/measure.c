@@ -80,7 +80,7 @@ vimg_measure(vk_cmd_ctx *ctx)
       return vk_cmd_fail(ctx, NULL);
     vk_json_begin_object(j);
     vk_json_kv_uint(j, "required", r.required);
-    vk_json_kv_uint(j, "fully-allocated", r.fully_allocated);
+    vk_json_kv_uint(j, "fully_allocated", r.fully_allocated);
     if (r.has_bitmaps)
       vk_json_kv_uint(j, "bitmaps", r.bitmaps);
     vk_json_end_object(j);
