@@ -15,7 +15,7 @@
 # timed, so the numbers are those of a correct conversion.
 #
 # vimg is taken from the build tree (the directory above this script, or
-# VIMG=/path/to/vimg).  Work files go to DIR (default: a new directory
+# VK_BUILDDIR=DIR, or VIMG=/path/to/vimg).  Work files go to DIR (default: a new directory
 # under ${TMPDIR:-/tmp}), removed at the end unless -k is given.
 set -euo pipefail
 
@@ -34,7 +34,7 @@ while getopts "r:s:d:kh" o; do
     *) exit 2 ;;
   esac
 done
-vimg=${VIMG:-$here/../vimg}
+vimg=${VIMG:-${VK_BUILDDIR:-$here/..}/vimg}
 for c in qemu-img /usr/bin/time python3 "$vimg"; do
   command -v "$c" >/dev/null || { echo "convert.sh: $c not found" >&2; exit 1; }
 done
