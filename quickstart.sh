@@ -76,10 +76,21 @@ demo() {
   _build/vctl -c qemu:///system undefine --remove-all-storage "$name"
 }
 
-# Sum the per-test counts automake's TAP driver wrote into test-suite.log.
+# Count the results of one kind (PASS, FAIL, ...) in the .trs files the
+# TAP driver wrote under DIR, including those of suites cut short.
 count() {
-  local log=$1 key=$2
-  awk -v k="# $key:" '$0 ~ "^"k {s += $NF} END {print s + 0}' "$log"
+  find "$1" -name '*.trs' -exec cat {} + 2>/dev/null | grep -c "^:test-result: $2" || true
+}
+
+# Name the suites that never finished (no .trs written), with their last lines.
+unfinished() {
+  local f
+  for f in $(cd "$1" && make -s print-tests); do
+    [ -f "$1/${f%.*}.trs" ] && continue
+    echo "quickstart: $f did not finish; its last lines:"
+    tail -n 15 "$1/${f%.*}.log" 2>/dev/null | sed 's/^/  /'
+    fail=$((fail + 1))
+  done
 }
 
 # Tests the user's way: `make distcheck` proves the tarball builds, installs
@@ -87,10 +98,13 @@ count() {
 # the whole suite, real guests included, runs once in an ASan/UBSan build.
 run_tests() {
   local pass=0 fail=0 rc=0 quick log
+  # Every package the tests need was installed above: a missing one is a
+  # failure here, never a skip.
+  export CI=true
 
   quick="$(cd _build && make -s print-unit-tests) tests/man.bats tests/project.bats"
   echo "quickstart: make distcheck (tarball, install, fast suites)"
-  if ! make -C _build -j"$(nproc)" distcheck TESTS="$quick" >distcheck.out 2>&1; then
+  if ! timeout -k 30 "${VKIT_CHECK_TIMEOUT:-3000}" make -C _build -j"$(nproc)" distcheck TESTS="$quick" >distcheck.out 2>&1; then
     rc=1
     fail=$((fail + 1))
     grep -E '^(FAIL|ERROR|XPASS)' distcheck.out || tail -n 60 distcheck.out
@@ -104,16 +118,16 @@ run_tests() {
   (cd _build-san && ../configure -q --enable-sanitizers --enable-werror >/dev/null &&
      make -j"$(nproc)" >/dev/null) || { echo "quickstart: sanitizer build failed" >&2; rc=1; fail=$((fail + 1)); }
   if [ -f _build-san/vimg ]; then
-    make -C _build-san -j"$(nproc)" check >san.out 2>&1 || rc=1
-    grep -E '^(FAIL|ERROR|XPASS)' san.out || true
-    log=_build-san/test-suite.log
-    if [ -f "$log" ]; then
-      pass=$((pass + $(count "$log" PASS)))
-      fail=$((fail + $(count "$log" FAIL) + $(count "$log" ERROR) + $(count "$log" XPASS)))
-      [ "$(count "$log" SKIP)" -eq 0 ] || echo "quickstart: some tests skipped (see $log)"
-    else
-      fail=$((fail + 1))
-    fi
+    # Failures are shown as they happen; the whole run has a time limit so
+    # that a hang ends as a failure naming the suite, never as a stuck job.
+    { timeout -k 30 "${VKIT_CHECK_TIMEOUT:-3000}" make -C _build-san -j"$(nproc)" check 2>&1
+      echo $? >san.rc; } | tee san.out | grep --line-buffered -E '^(FAIL|ERROR|XPASS|SKIP)' || true
+    [ "$(cat san.rc)" -eq 0 ] || rc=1
+    unfinished _build-san
+    log=_build-san
+    pass=$((pass + $(count "$log" PASS)))
+    fail=$((fail + $(count "$log" FAIL) + $(count "$log" ERROR) + $(count "$log" XPASS)))
+    [ "$(count "$log" SKIP)" -eq 0 ] || echo "quickstart: some tests skipped (see _build-san/test-suite.log)"
   fi
   [ "$fail" -eq 0 ] || rc=1
   echo "$pass passed, $fail failed"

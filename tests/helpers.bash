@@ -31,6 +31,16 @@ requires() {
   done
 }
 
+# cannot MESSAGE: the host lacks something a test needs; skip, naming it,
+# except in CI (CI=true), where it is a failure.
+cannot() {
+  if [ "${CI:-}" = true ]; then
+    echo "in CI: $*" >&2
+    return 1
+  fi
+  skip "$*"
+}
+
 # json_get FILE-OR-STRING EXPR: evaluate a Python expression on parsed JSON
 # read from stdin; `j` is the document.  Prints the value (JSON-encoded
 # unless it is a string).

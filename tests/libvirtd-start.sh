@@ -36,8 +36,20 @@ if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
   pkill -x libvirtd 2>/dev/null && sleep 1
 fi
 
-pgrep -x virtlogd >/dev/null || virtlogd -d
-pgrep -x libvirtd >/dev/null || libvirtd -d
+# A daemon must not keep any descriptor of its starter open: bats, make and
+# a `quickstart.sh | tee` wait for their pipes to close, and would wait for
+# as long as the daemon lives.  So close everything above stderr first.
+daemon() {
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec "$@" </dev/null >/dev/null 2>&1
+  )
+}
+pgrep -x virtlogd >/dev/null || daemon virtlogd -d
+pgrep -x libvirtd >/dev/null || daemon libvirtd -d
 
 for _ in $(seq 1 100); do
   answer && exit 0

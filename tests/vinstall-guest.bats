@@ -212,7 +212,7 @@ XML
 }
 
 @test "--boot uefi on the real daemon: firmware from the descriptors, NVRAM made from the template" {
-  [ -d /usr/share/qemu/firmware ] || { [ "${CI:-}" != true ] && skip "needs ovmf"; }
+  [ -d /usr/share/qemu/firmware ] || cannot "needs ovmf"
   truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
   run vinstall -c "$URI" --name ${P}efi --virt-type qemu --memory 128 --import \
     --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi,secure-boot=on
@@ -224,7 +224,7 @@ XML
 }
 
 @test "rollback of a UEFI install removes its NVRAM file too" {
-  [ -d /usr/share/qemu/firmware ] || { [ "${CI:-}" != true ] && skip "needs ovmf"; }
+  [ -d /usr/share/qemu/firmware ] || cannot "needs ovmf"
   truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
   run vinstall -c "$URI" --name ${P}efibad --virt-type qemu --memory 128 --import \
     --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi --cpu no-such-cpu-model
