@@ -82,12 +82,15 @@ dup_into(char **dst, const char *s, vk_error **errp)
 static bool
 kvm_usable(void)
 {
+  struct stat st;
   int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  bool ok;
 
   if (fd < 0)
     return false;
+  ok = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
   close(fd);
-  return true;
+  return ok;
 }
 
 static bool
