@@ -317,6 +317,7 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   mkfifo "$BATS_TEST_TMPDIR/hold"
   # qemu-io keeps the image open, with QEMU's write locks, until its input ends
   qemu-io -f raw "$IMG" <"$BATS_TEST_TMPDIR/hold" >/dev/null 2>&1 &
+  local holder=$!
   exec 5>"$BATS_TEST_TMPDIR/hold"
   for _ in $(seq 50); do
     run qemu-img info "$IMG"
@@ -325,7 +326,7 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   done
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
   exec 5>&-
-  wait
+  wait "$holder"   # only qemu-io: bats runs a timeout watchdog in the background too
   assert_failure 5
   assert_output --partial "in use"
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
