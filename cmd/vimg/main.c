@@ -1,6 +1,9 @@
 /* vimg — create, inspect, check, resize and convert disk images. */
 #include <config.h>
 
+#include <stdio.h>
+
+#include "image/image.h"
 #include "vimg.h"
 
 static const vk_subcmd cmds[] = {
@@ -30,8 +33,16 @@ static const vk_tool tool = {
   .cmds = cmds,
 };
 
+/* Notices from the image library (a dirty image repaired on open). */
+static void
+notice(const char *msg)
+{
+  fprintf(stderr, "vimg: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
+  vk_image_set_notice(notice);
   return vk_tool_main(&tool, argc, argv);
 }
