@@ -94,7 +94,7 @@ mkdirty() {
   cp d.qcow2 before.qcow2
   vio -f qcow2 -r d.qcow2 hold 30 >held &
   pid=$!
-  until grep -q holding held; do sleep 0.1; done
+  for _ in $(seq 100); do grep -q holding held && break; sleep 0.1; done
   # hold takes a read lock: a writer must wait (exit 5)
   run -5 vio -f qcow2 d.qcow2 write 0 512 1
   kill "$pid"; wait "$pid" || true
