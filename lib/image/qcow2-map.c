@@ -99,21 +99,22 @@ kind_of(const qcow2 *q, const l2ent *e, unsigned sc)
   return e->host ? QC_NORMAL : QC_UNALLOC;
 }
 
-/* The refcount of the host cluster at `off`, for an entry without the
- * COPIED flag: *shared is true when others use it too (copy on write).
- * A cluster in use with refcount 0 is a corruption. */
+/* An entry without the COPIED flag points at the host cluster at `off`:
+ * it must be shared (refcount above 1), and is then copied on write.
+ * With refcount 1 the entry and the refcount disagree (another entry
+ * may point there too): writing or freeing could destroy data, so the
+ * image is marked corrupt (`check -r all` repairs it). */
 static bool
-is_shared(vk_image *img, uint64_t off, bool *shared, vk_error **errp)
+check_shared(vk_image *img, uint64_t off, const char *what, vk_error **errp)
 {
   qcow2 *q = Q(img);
   uint64_t rc;
 
   if (!qcow2_get_refcount(img, off / q->cs, &rc, errp))
     return false;
-  if (rc == 0)
-    return qcow2_mark_corrupt(img, errp, "cluster %#llx is in use but has refcount 0",
-                              (unsigned long long)off);
-  *shared = rc > 1;
+  if (rc <= 1)
+    return qcow2_mark_corrupt(img, errp, "%s at %#llx without the COPIED flag has refcount %llu",
+                              what, (unsigned long long)off, (unsigned long long)rc);
   return true;
 }
 
@@ -121,8 +122,7 @@ is_shared(vk_image *img, uint64_t off, bool *shared, vk_error **errp)
  * is shared with a snapshot.  Copy it to a new cluster and point the L1
  * entry at the copy; the old table loses one reference once the L1 entry
  * is on disk.  Every cluster the copy points at is still used by the
- * snapshot's table too, so none of its entries keeps COPIED.  A table
- * that turns out not to be shared just gets its flag back. */
+ * snapshot's table too, so none of its entries keeps COPIED. */
 static bool
 cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
 {
@@ -130,11 +130,10 @@ cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
   uint64_t old = q->l1[l1i] & L1E_OFFSET_MASK, new;
   unsigned char *t;
   unsigned char *copy;
-  bool shared;
 
-  if (!is_shared(img, old, &shared, errp) || !qcow2_set_dirty(img, errp))
+  if (!check_shared(img, old, "L2 table", errp) || !qcow2_set_dirty(img, errp))
     return false;
-  if (shared) {
+  {
     if (!(copy = malloc(q->cs)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     if (!(t = qcow2_cache_get(img, &q->l2c, old, false, errp))) {
@@ -156,8 +155,6 @@ cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
     qcow2_cache_mark_dirty(&q->l2c, t);
     if (!qcow2_free_later(img, old, q->cs, errp))
       return false;
-  } else {
-    new = old;
   }
   q->l1[l1i] = new | QCOW_OFLAG_COPIED;
   q->l1_dirty[l1i] = true;
@@ -344,17 +341,9 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   if (!get_l2(img, coff, true, &t, &idx, errp) || !decode(img, t, idx, &e, errp))
     return false;
   if (!e.compressed && e.host && !(e.word & QCOW_OFLAG_COPIED)) {
-    if (!is_shared(img, e.host, &shared, errp))
+    if (!check_shared(img, e.host, "data cluster", errp))
       return false;
-    if (!shared) {
-      /* Only ours: the flag was lost (a repaired image); put it back. */
-      if (!get_l2(img, coff, true, &t, &idx, errp))
-        return false;
-      e.word |= QCOW_OFLAG_COPIED;
-      encode(q, t, idx, e.word, e.bitmap);
-      qcow2_cache_mark_dirty(&q->l2c, t);
-      q->meta_dirty = true;
-    }
+    shared = true;
   }
 
   if (!q->extl2 && !e.compressed && e.host && (e.word & QCOW_OFLAG_ZERO) == 0 && !shared) {

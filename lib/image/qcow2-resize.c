@@ -181,7 +181,8 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
     if (!qcow2_write_header_field(img, 24, b, 8, errp))
       return false;
     img->size = q->h.size = size;
-    return true;
+    /* Give the space back: the file ends after the last cluster in use. */
+    return qcow2_release_tail(img, errp);
   }
   if (size == old)
     return true;
