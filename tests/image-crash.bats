@@ -100,3 +100,15 @@ mkdirty() {
   kill "$pid"; wait "$pid" || true
   cmp d.qcow2 before.qcow2
 }
+
+@test "a dirty qemu-io image whose refcount table grew (512-byte clusters) is repaired too" {
+  qemu-img create -q -f qcow2 -o lazy_refcounts=on,cluster_size=512 d.qcow2 64M
+  qemu-io -c 'write -P 0x55 0 12M' -c 'sigraise 9' d.qcow2 >/dev/null 2>&1 || true
+  run qemu-img check d.qcow2
+  assert_failure
+  run vio -f qcow2 d.qcow2 write 20M 64k 0x56
+  assert_success
+  assert_qemu_clean d.qcow2
+  run qemu-io -r -c 'read -P 0x55 0 12M' -c 'read -P 0x56 20M 64k' d.qcow2
+  refute_output --partial "verification failed"
+}
