@@ -33,14 +33,14 @@ typedef struct snaps {
 } snaps;
 
 /* The "Snapshot list:" table, as qemu-img prints it (dates in local time). */
-static void
-print_snapshots(FILE *f, const snaps *sn)
+void
+vimg_print_snapshots(FILE *f, const vk_snapshot_info *list, size_t n)
 {
   fprintf(f, "Snapshot list:\n");
   fprintf(f, "%-10s%-17s%8s%20s%13s%11s\n",
           "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
-  for (size_t i = 0; i < sn->n; i++) {
-    const vk_snapshot_info *s = &sn->s[i];
+  for (size_t i = 0; i < n; i++) {
+    const vk_snapshot_info *s = &list[i];
     char size[VK_SIZE_BUFLEN], date[32] = "", clock[32], icount[24] = "";
     time_t t = (time_t)s->date_sec;
     struct tm tm;
@@ -80,7 +80,7 @@ print_text(FILE *f, const vk_image_info *in, const snaps *sn, bool first)
       fprintf(f, "backing file format: %s\n", in->backing_format);
   }
   if (sn->n)
-    print_snapshots(f, sn);
+    vimg_print_snapshots(f, sn->s, sn->n);
   if (in->format == VK_FMT_QCOW2) {
     fprintf(f, "Format specific information:\n");
     fprintf(f, "    compat: %s\n", in->version == 2 ? "0.10" : "1.1");

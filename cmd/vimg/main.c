@@ -1,6 +1,9 @@
 /* vimg — create, inspect, check, resize and convert disk images. */
 #include <config.h>
 
+#include <stdio.h>
+
+#include "image/image.h"
 #include "vimg.h"
 
 static const vk_subcmd cmds[] = {
@@ -10,6 +13,9 @@ static const vk_subcmd cmds[] = {
     "show what an image is", vimg_info_options, 1, 1, 0, NULL },
   { "resize", vimg_resize, "-f FMT [--shrink] [--preallocation=MODE] FILE [+|-]SIZE",
     "grow or shrink an image", vimg_resize_options, 2, 2, 0, NULL },
+  { "snapshot", vimg_snapshot, "[-l | -c NAME | -a NAME | -d NAME] [-f FMT] [--json] [-U] FILE",
+    "list, create, apply or delete the internal snapshots of a qcow2 image",
+    vimg_snapshot_options, 1, 1, 0, NULL },
   { "convert", vimg_convert, "[-f FMT] [-O FMT] [-o OPTS] [-c] [-m N] [-S SIZE] [-B BACKING [-F FMT]] [-n] [-p] SRC... DST",
     "convert one or more images (concatenated) into a new image", vimg_convert_options, 2, -1, 0, NULL },
   { "check", vimg_check, "[-f FMT] [-r leaks|all] [--json] [-U] FILE",
@@ -30,8 +36,16 @@ static const vk_tool tool = {
   .cmds = cmds,
 };
 
+/* Notices from the image library (a dirty image repaired on open). */
+static void
+notice(const char *msg)
+{
+  fprintf(stderr, "vimg: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
+  vk_image_set_notice(notice);
   return vk_tool_main(&tool, argc, argv);
 }

@@ -2,6 +2,9 @@
 #ifndef VIMG_H
 #define VIMG_H
 
+#include <stdio.h>
+
+#include "image/image.h"
 #include "util/cmd.h"
 
 /* create.c */
@@ -12,6 +15,12 @@ int vimg_create(vk_cmd_ctx *ctx);
 /* info.c */
 extern const struct poptOption vimg_info_options[];
 int vimg_info(vk_cmd_ctx *ctx);
+/* The "Snapshot list:" table of qemu-img info and snapshot -l. */
+void vimg_print_snapshots(FILE *f, const vk_snapshot_info *list, size_t n);
+
+/* snapshot.c */
+extern const struct poptOption vimg_snapshot_options[];
+int vimg_snapshot(vk_cmd_ctx *ctx);
 
 /* resize.c */
 extern const struct poptOption vimg_resize_options[];

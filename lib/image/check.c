@@ -585,14 +585,36 @@ check_qcow2(ck *c, vk_error **errp)
 }
 
 bool
+vk_check_qcow2_fd(int fd, const char *path, vk_check_repair repair,
+                  vk_check_result *res, vk_check_report_fn *report, void *opaque,
+                  vk_error **errp)
+{
+  ck c = { .fd = fd, .file = path, .repair = repair, .res = res,
+           .report = report, .opaque = opaque };
+  struct stat st;
+  bool ok;
+
+  memset(res, 0, sizeof *res);
+  res->format = "qcow2";
+  if (fstat(fd, &st) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
+  c.file_len = (uint64_t)st.st_size;
+  ok = check_qcow2(&c, errp);
+  qcow2_header_clear(&c.h);
+  free(c.refs);
+  free(c.rt);
+  free(c.buf);
+  free(c.rb);
+  return ok;
+}
+
+bool
 vk_check(const char *path, const char *format, vk_check_repair repair,
          bool force_share, vk_check_result *res, vk_check_report_fn *report,
          void *opaque, vk_error **errp)
 {
-  ck c = { .fd = -1, .file = path, .repair = repair, .res = res,
-           .report = report, .opaque = opaque };
   vk_image_format fmt = VK_FMT_NONE;
-  struct stat st;
+  int fd;
   bool ok;
 
   memset(res, 0, sizeof *res);
@@ -606,27 +628,16 @@ vk_check(const char *path, const char *format, vk_check_repair repair,
   if (fmt != VK_FMT_QCOW2)
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: %s images have no metadata to check", path,
                         vk_image_format_name(fmt));
-  c.fd = open(path, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (c.fd < 0)
+  fd = open(path, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open '%s'", path);
-  if (!vk_image_lock(c.fd, path, repair ? VK_LOCK_WRITE : force_share ? VK_LOCK_NONE : VK_LOCK_READ,
+  if (!vk_image_lock(fd, path, repair ? VK_LOCK_WRITE : force_share ? VK_LOCK_NONE : VK_LOCK_READ,
                      errp)) {
-    close(c.fd);
+    close(fd);
     return false;
   }
-  if (fstat(c.fd, &st) < 0) {
-    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
-    close(c.fd);
-    return false;
-  }
-  c.file_len = (uint64_t)st.st_size;
-  ok = check_qcow2(&c, errp);
-  qcow2_header_clear(&c.h);
-  free(c.refs);
-  free(c.rt);
-  free(c.buf);
-  free(c.rb);
-  if (close(c.fd) < 0 && ok && repair)
+  ok = vk_check_qcow2_fd(fd, path, repair, res, report, opaque, errp);
+  if (close(fd) < 0 && ok && repair)
     ok = vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: close", path);
   return ok;
 }

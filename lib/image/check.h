@@ -53,4 +53,13 @@ bool vk_check(const char *path, const char *format, vk_check_repair repair,
               bool force_share, vk_check_result *res,
               vk_check_report_fn *report, void *opaque, vk_error **errp);
 
+/* The same check (and repair) of the qcow2 image open on `fd` (`path`
+ * names it in messages), for a caller that already holds the locks it
+ * needs (the qcow2 driver repairs a dirty image this way when it opens it
+ * for writing).  The descriptor stays open and owned by the caller.  A
+ * repair that leaves no corruption and no leak clears the dirty bit. */
+bool vk_check_qcow2_fd(int fd, const char *path, vk_check_repair repair,
+                       vk_check_result *res, vk_check_report_fn *report,
+                       void *opaque, vk_error **errp);
+
 #endif

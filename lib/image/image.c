@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,31 @@
 #include "util/cleanup.h"
 
 #define MAX_BACKING_DEPTH 64
+
+static vk_image_notice_fn *notice_fn;
+
+void
+vk_image_set_notice(vk_image_notice_fn *fn)
+{
+  notice_fn = fn;
+}
+
+void
+vk_image_notice(const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+
+  if (!notice_fn)
+    return;
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  if (msg)
+    notice_fn(msg);
+  free(msg);
+}
 
 bool
 vk_host_pread(int fd, void *buf, size_t len, uint64_t off, const char *file,

@@ -292,6 +292,31 @@ bool vk_image_list_snapshots(vk_image *img, vk_snapshot_info **out, size_t *n,
 /* Free an array from vk_image_list_snapshots(). */
 void vk_snapshot_info_free(vk_snapshot_info *s, size_t n);
 
+/* Internal snapshots of a qcow2 image opened read-write (raw images have
+ * none: VK_EXIT_FAILED).  `spec` finds a snapshot as for
+ * vk_image_open_snapshot(); an unknown one is VK_EXIT_NOTFOUND.  Each
+ * operation is ordered so that a crash in the middle leaves at worst
+ * leaked clusters.
+ *
+ * Create: a snapshot of the active state named `name` (a new name: one
+ * that is already a snapshot's name or ID is VK_EXIT_FAILED), with the
+ * next free numeric ID; its clusters become shared and are copied on
+ * the next write.  Refcounts that would overflow (refcount_bits=1) fail
+ * with nothing changed.  Apply: the active state becomes the snapshot's
+ * (virtual size included); what only the old state used is freed.
+ * Delete: the snapshot goes; clusters only it used are freed. */
+bool vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp);
+bool vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp);
+bool vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp);
+
+/* Notices: things the library did on its own that a user should hear of
+ * (a dirty image repaired when opened for writing).  The function gets
+ * one line without a newline; NULL (the default) drops them.  Process-wide. */
+typedef void vk_image_notice_fn(const char *msg);
+void vk_image_set_notice(vk_image_notice_fn *fn);
+/* Send one notice (for the drivers). */
+void vk_image_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Fill *info for this layer; the strings belong to img. */
 bool vk_image_get_info(vk_image *img, vk_image_info *info, vk_error **errp);
 

@@ -7,7 +7,8 @@ lib_libvkit_a_SOURCES += \
 	lib/image/qcow2.h lib/image/qcow2.c lib/image/qcow2-cache.c \
 	lib/image/qcow2-refcount.c lib/image/qcow2-map.c \
 	lib/image/qcow2-resize.c lib/image/qcow2-create.c \
-	lib/image/qcow2-snapshot.h lib/image/qcow2-snapshot.c
+	lib/image/qcow2-snapshot.h lib/image/qcow2-snapshot.c \
+	lib/image/qcow2-snapshot-write.c
 
 UNIT_TESTS += tests/unit/test-image-diff
 tests_unit_test_image_diff_SOURCES = tests/unit/test-image-diff.c tests/unit/tap.h

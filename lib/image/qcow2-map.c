@@ -99,6 +99,70 @@ kind_of(const qcow2 *q, const l2ent *e, unsigned sc)
   return e->host ? QC_NORMAL : QC_UNALLOC;
 }
 
+/* An entry without the COPIED flag points at the host cluster at `off`:
+ * it must be shared (refcount above 1), and is then copied on write.
+ * With refcount 1 the entry and the refcount disagree (another entry
+ * may point there too): writing or freeing could destroy data, so the
+ * image is marked corrupt (`check -r all` repairs it). */
+static bool
+check_shared(vk_image *img, uint64_t off, const char *what, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t rc;
+
+  if (!qcow2_get_refcount(img, off / q->cs, &rc, errp))
+    return false;
+  if (rc <= 1)
+    return qcow2_mark_corrupt(img, errp, "%s at %#llx without the COPIED flag has refcount %llu",
+                              what, (unsigned long long)off, (unsigned long long)rc);
+  return true;
+}
+
+/* Active L1 entry l1i points at an L2 table without the COPIED flag: it
+ * is shared with a snapshot.  Copy it to a new cluster and point the L1
+ * entry at the copy; the old table loses one reference once the L1 entry
+ * is on disk.  Every cluster the copy points at is still used by the
+ * snapshot's table too, so none of its entries keeps COPIED. */
+static bool
+cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t old = q->l1[l1i] & L1E_OFFSET_MASK, new;
+  unsigned char *t;
+  unsigned char *copy;
+
+  if (!check_shared(img, old, "L2 table", errp) || !qcow2_set_dirty(img, errp))
+    return false;
+  {
+    if (!(copy = malloc(q->cs)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    if (!(t = qcow2_cache_get(img, &q->l2c, old, false, errp))) {
+      free(copy);
+      return false;
+    }
+    memcpy(copy, t, q->cs);
+    for (uint64_t i = 0; i < q->l2_entries; i++) {
+      unsigned char *p = copy + i * q->l2_esize;
+      vk_put_be64(p, vk_be64(p) & ~QCOW_OFLAG_COPIED);
+    }
+    new = qcow2_alloc_clusters(img, 1, errp);
+    if (!new || !(t = qcow2_cache_get(img, &q->l2c, new, true, errp))) {
+      free(copy);
+      return false;
+    }
+    memcpy(t, copy, q->cs);
+    free(copy);
+    qcow2_cache_mark_dirty(&q->l2c, t);
+    if (!qcow2_free_later(img, old, q->cs, errp))
+      return false;
+  }
+  q->l1[l1i] = new | QCOW_OFLAG_COPIED;
+  q->l1_dirty[l1i] = true;
+  q->any_l1_dirty = true;
+  q->meta_dirty = true;
+  return true;
+}
+
 /* The L2 table for guest offset `off`: *tp is NULL when there is none and
  * `alloc` is false.  *idx is the entry index in it. */
 static bool
@@ -134,13 +198,12 @@ get_l2(vk_image *img, uint64_t off, bool alloc, unsigned char **tp, uint64_t *id
     q->meta_dirty = true;
     return true;
   }
-  if (alloc && !(q->l1[l1i] & QCOW_OFLAG_COPIED))
-    return qcow2_mark_corrupt(img, errp, "L1 entry %llu lacks the COPIED flag",
-                              (unsigned long long)l1i);
   if (l2off + q->cs > file_limit(q) + q->cs)
     return qcow2_mark_corrupt(img, errp, "L2 table at %#llx is past the end of the file",
                               (unsigned long long)l2off);
-  *tp = qcow2_cache_get(img, &q->l2c, l2off, false, errp);
+  if (alloc && !(q->l1[l1i] & QCOW_OFLAG_COPIED) && !cow_l2(img, l1i, errp))
+    return false;
+  *tp = qcow2_cache_get(img, &q->l2c, q->l1[l1i] & L1E_OFFSET_MASK, false, errp);
   return *tp != NULL;
 }
 
@@ -273,13 +336,18 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   uint64_t idx, newhost;
   l2ent e;
 
+  bool shared = false;
+
   if (!get_l2(img, coff, true, &t, &idx, errp) || !decode(img, t, idx, &e, errp))
     return false;
+  if (!e.compressed && e.host && !(e.word & QCOW_OFLAG_COPIED)) {
+    if (!check_shared(img, e.host, "data cluster", errp))
+      return false;
+    shared = true;
+  }
 
-  if (!q->extl2 && !e.compressed && e.host && (e.word & QCOW_OFLAG_ZERO) == 0) {
+  if (!q->extl2 && !e.compressed && e.host && (e.word & QCOW_OFLAG_ZERO) == 0 && !shared) {
     /* Normal cluster: in place. */
-    if (!(e.word & QCOW_OFLAG_COPIED))
-      return qcow2_mark_corrupt(img, errp, "shared data cluster without the COPIED flag");
     if (src)
       return vk_host_pwrite(img->fd, src, n, e.host + in_c, img->filename, errp);
     memset(q->bounce, 0, n);
@@ -292,6 +360,19 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
     uint32_t alloc = (uint32_t)e.bitmap, zero = (uint32_t)(e.bitmap >> 32);
     unsigned first = (unsigned)(in_c / q->sc_size), last = (unsigned)((in_c + n - 1) / q->sc_size);
     uint64_t host = e.host;
+    if (shared) {
+      /* Shared with a snapshot: our own copy of the whole cluster first. */
+      if (!vk_host_pread(img->fd, q->bounce, q->cs, e.host, img->filename, errp) ||
+          !(host = qcow2_alloc_clusters(img, 1, errp)) ||
+          !vk_host_pwrite(img->fd, q->bounce, q->cs, host, img->filename, errp) ||
+          !get_l2(img, coff, true, &t, &idx, errp))
+        return false;
+      encode(q, t, idx, host | QCOW_OFLAG_COPIED, e.bitmap);
+      qcow2_cache_mark_dirty(&q->l2c, t);
+      q->meta_dirty = true;
+      if (!qcow2_free_later(img, e.host, q->cs, errp))
+        return false;
+    }
     if (!host) {
       host = qcow2_alloc_clusters(img, 1, errp);
       if (!host)
@@ -349,6 +430,10 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
         return false;
     } else if (e.word & QCOW_OFLAG_ZERO) {
       memset(q->bounce, 0, q->cs);
+    } else if (e.host) {
+      /* A normal cluster shared with a snapshot: copy on write. */
+      if (!vk_host_pread(img->fd, q->bounce, q->cs, e.host, img->filename, errp))
+        return false;
     } else if (!read_below(img, q->bounce, q->cs, coff, errp)) {
       return false;
     }
@@ -357,8 +442,8 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
     memcpy(q->bounce + in_c, src, n);
   else
     memset(q->bounce + in_c, 0, n);
-  if (!e.compressed && e.host) {
-    newhost = e.host;   /* zero-allocated: reuse */
+  if (!e.compressed && e.host && !shared) {
+    newhost = e.host;   /* zero-allocated and ours: reuse */
   } else {
     newhost = qcow2_alloc_clusters(img, 1, errp);
     if (!newhost)
@@ -371,7 +456,7 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   encode(q, t, idx, newhost | QCOW_OFLAG_COPIED, 0);
   qcow2_cache_mark_dirty(&q->l2c, t);
   q->meta_dirty = true;
-  if (e.compressed && !free_entry(img, &e, errp))
+  if ((e.compressed || shared) && !free_entry(img, &e, errp))
     return false;
   return true;
 }
@@ -524,10 +609,12 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
           word = has_backing ? QCOW_OFLAG_ZERO : 0;
         }
       } else if (q->extl2) {
-        word = e.host | QCOW_OFLAG_COPIED;
+        /* Kept allocated; COPIED stays as it was (clear when a snapshot
+         * shares the cluster: the next write copies it). */
+        word = e.host | (e.word & QCOW_OFLAG_COPIED);
         bitmap = 0xffffffff00000000ULL;
       } else {
-        word = e.host | QCOW_OFLAG_COPIED | QCOW_OFLAG_ZERO;
+        word = e.host | (e.word & QCOW_OFLAG_COPIED) | QCOW_OFLAG_ZERO;
       }
       if (!get_l2(img, off, true, &t, &idx, errp))
         return false;

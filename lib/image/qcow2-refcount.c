@@ -1,8 +1,10 @@
 /* vkit — qcow2 refcounts: the table, blocks, allocation and freeing. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qcow2.h"
 
@@ -424,5 +426,72 @@ qcow2_apply_pending_frees(vk_image *img, vk_error **errp)
     if (!qcow2_update_refcount(img, c * q->cs, q->cs, -1, errp))
       return false;
   }
+  return true;
+}
+
+/* Refcount blocks that count nothing but themselves (or nothing at all)
+ * after a shrink: their table entry goes (synced), then a block stored
+ * outside its own range loses its reference.  Then the file is cut after
+ * the last cluster still in use. */
+bool
+qcow2_release_tail(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t last = 0;
+
+  if (!qcow2_flush_meta(img, errp))
+    return false;
+  for (uint64_t i = q->rt_entries; i-- > 0;) {
+    uint64_t b = q->rt[i], lo = i * q->rb_entries, self = UINT64_MAX, used = 0;
+    unsigned char *rb;
+    if (!b)
+      continue;
+    if (b / q->cs >= lo && b / q->cs < lo + q->rb_entries)
+      self = b / q->cs - lo;
+    if (!(rb = qcow2_cache_get(img, &q->rbc, b, false, errp)))
+      return false;
+    for (uint64_t j = 0; j < q->rb_entries && used < 2; j++) {
+      uint64_t v = rb_get(q, rb, j);
+      if (v && !(j == self && v == 1))
+        used = 2;
+      else if (v)
+        used = 1;
+    }
+    if (used == 2 || (i == 0))
+      continue;
+    /* Counts nothing (or only itself): drop it. */
+    qcow2_cache_drop(&q->rbc, b);
+    q->rt[i] = 0;
+    q->rt_dirty_e[i] = true;
+    q->rt_dirty = true;
+    q->meta_dirty = true;
+    if (!qcow2_flush_meta(img, errp))
+      return false;
+    if (self == UINT64_MAX && (!qcow2_update_refcount(img, b, q->cs, -1, errp) ||
+                               !qcow2_flush_meta(img, errp)))
+      return false;
+  }
+  /* The last cluster in use. */
+  for (uint64_t i = q->rt_entries; i-- > 0 && !last;) {
+    unsigned char *rb;
+    if (!q->rt[i])
+      continue;
+    if (!(rb = qcow2_cache_get(img, &q->rbc, q->rt[i], false, errp)))
+      return false;
+    for (uint64_t j = q->rb_entries; j-- > 0;)
+      if (rb_get(q, rb, j)) {
+        last = i * q->rb_entries + j;
+        break;
+      }
+  }
+  if ((last + 1) * q->cs < q->file_len) {
+    if (ftruncate(img->fd, (off_t)((last + 1) * q->cs)) < 0)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot truncate", img->filename);
+    q->file_len = (last + 1) * q->cs;
+  }
+  q->alloc_end = (last + 1) * q->cs;
+  if (q->free_hint > last + 1)
+    q->free_hint = last + 1;
+  q->comp_next = q->comp_end = 0;
   return true;
 }

@@ -146,6 +146,14 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
     return prealloc == VK_PREALLOC_OFF || preallocate(img, 0, size, prealloc, errp);
   if (size > (1ULL << 62))
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: size too large", img->filename);
+  if (q->h.nb_snapshots && size != old && q->h.version < 3)
+    return vk_error_set(errp, VK_EXIT_FAILED,
+                        "%s: a version 2 image with internal snapshots cannot be resized",
+                        img->filename);
+  if (q->h.nb_snapshots && size < old)
+    return vk_error_set(errp, VK_EXIT_FAILED,
+                        "%s: an image with internal snapshots cannot be shrunk (delete the snapshots first)",
+                        img->filename);
   if (size < old) {
     uint64_t keep = (size + q->cs - 1) / q->cs * q->cs;
     if (prealloc != VK_PREALLOC_OFF)
@@ -173,7 +181,8 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
     if (!qcow2_write_header_field(img, 24, b, 8, errp))
       return false;
     img->size = q->h.size = size;
-    return true;
+    /* Give the space back: the file ends after the last cluster in use. */
+    return qcow2_release_tail(img, errp);
   }
   if (size == old)
     return true;

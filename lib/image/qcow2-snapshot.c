@@ -97,7 +97,9 @@ read_table(int fd, const char *file, uint64_t file_len, const qcow2_header *h,
     if (!(sn->id = dup_bytes(var + extra, idl)) ||
         !(sn->name = dup_bytes(var + extra + idl, namel)))
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "%s: snapshot table", file);
+    sn->raw_off = pos;
     pos = (pos + entry + 7) & ~7ULL;
+    sn->raw_len = pos - sn->raw_off;
   }
   end = pos;
   t->len = end - h->snapshots_offset;

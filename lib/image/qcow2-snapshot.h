@@ -32,6 +32,8 @@ typedef struct qcow2_snapshot {
   uint64_t disk_size;          /* guest size when taken */
   bool has_disk_size;          /* false: disk_size is the image size */
   int64_t icount;              /* -1 when not recorded */
+  uint64_t raw_off;            /* host offset of the entry */
+  uint64_t raw_len;            /* its length on disk, padding included */
 } qcow2_snapshot;
 
 typedef struct qcow2_snapshot_table {

@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "compress.h"
 #include "qcow2.h"
 #include "qcow2-snapshot.h"
+#include "util/cleanup.h"
 
 #define CACHE_BYTES (32u * 1024 * 1024)
 
@@ -170,19 +172,15 @@ out:
   return ok;
 }
 
+/* Read and parse the header; set the derived geometry in *q. */
 static bool
-qcow2_open(vk_image *img, vk_error **errp)
+read_header(vk_image *img, qcow2 *q, vk_error **errp)
 {
-  qcow2 *q = calloc(1, sizeof *q);
   unsigned char head[104];
-  unsigned char *c0 = NULL;
+  CLEANUP_FREE unsigned char *c0 = NULL;
   struct stat st;
-  uint64_t cs, n, l1_off;
-  size_t nslots;
+  uint64_t cs, n;
 
-  if (!q)
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  img->priv = q;
   if (fstat(img->fd, &st) < 0)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", img->filename);
   q->file_len = (uint64_t)st.st_size;
@@ -205,11 +203,9 @@ qcow2_open(vk_image *img, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_pread(img->fd, c0, cs, 0, img->filename, errp) ||
       !qcow2_header_parse(&q->h, c0, (size_t)n, q->file_len, errp)) {
-    free(c0);
     vk_error_prefix(errp, "%s", img->filename);
     return false;
   }
-  free(c0);
   q->cluster_bits = q->h.cluster_bits;
   q->cs = cs;
   q->extl2 = q->h.incompatible_features & QCOW2_INCOMPAT_EXTL2;
@@ -219,20 +215,60 @@ qcow2_open(vk_image *img, vk_error **errp)
   img->size = q->h.size;
   q->alloc_end = (q->file_len + cs - 1) / cs * cs;
   q->free_hint = 1;
+  return true;
+}
 
-  if (img->writable) {
+/* A dirty image (lazy refcounts, not closed cleanly) opened for writing:
+ * rebuild its refcounts with the check's repair, as QEMU does, which also
+ * clears the dirty bit.  We hold the write lock already. */
+static bool
+repair_dirty(vk_image *img, vk_error **errp)
+{
+  vk_check_result r;
+
+  if (!vk_check_qcow2_fd(img->fd, img->filename, VK_CHECK_REPAIR_ALL, &r, NULL, NULL, errp)) {
+    vk_error_prefix(errp, "cannot repair the dirty image");
+    return false;
+  }
+  if (r.corruptions || r.leaks || r.check_errors)
+    return vk_error_set(errp, VK_EXIT_CORRUPT,
+                        "%s: the image is dirty and its refcounts could not be rebuilt (%llu corruptions and %llu leaks left); see vimg check",
+                        img->filename, (unsigned long long)r.corruptions,
+                        (unsigned long long)r.leaks);
+  vk_image_notice("%s: the image was not closed cleanly (lazy refcounts): its refcounts were rebuilt (%llu fixed)",
+                  img->filename,
+                  (unsigned long long)(r.leaks_fixed + r.corruptions_fixed));
+  return true;
+}
+
+static bool
+qcow2_open(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = calloc(1, sizeof *q);
+  uint64_t cs, l1_off;
+  size_t nslots;
+
+  if (!q)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  img->priv = q;
+  for (int pass = 0;; pass++) {
+    if (!read_header(img, q, errp))
+      return false;
+    cs = q->cs;
+    if (!img->writable)
+      break;
     if (q->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT)
       return vk_error_set(errp, VK_EXIT_CORRUPT,
                           "%s: image is marked corrupt; it can only be opened read-only (repair it with vimg check -r all)",
                           img->filename);
-    if (q->h.incompatible_features & QCOW2_INCOMPAT_DIRTY)
-      return vk_error_set(errp, VK_EXIT_CORRUPT,
-                          "%s: image is dirty (lazy refcounts after a crash); repair it with vimg check -r all before writing",
-                          img->filename);
-    if (q->h.nb_snapshots)
-      return vk_error_set(errp, VK_EXIT_FAILED,
-                          "%s: writing images with internal snapshots is not supported",
-                          img->filename);
+    if (!(q->h.incompatible_features & QCOW2_INCOMPAT_DIRTY))
+      break;
+    if (pass || !repair_dirty(img, errp))
+      return pass ? vk_error_set(errp, VK_EXIT_CORRUPT,
+                                 "%s: image is still dirty after its refcounts were rebuilt",
+                                 img->filename)
+                  : false;
+    qcow2_header_clear(&q->h);
   }
   q->lazy = q->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
 

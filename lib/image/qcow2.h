@@ -105,6 +105,9 @@ uint64_t qcow2_alloc_clusters(vk_image *img, uint64_t n, vk_error **errp);
 bool qcow2_free_later(vk_image *img, uint64_t host_off, uint64_t len,
                       vk_error **errp);
 bool qcow2_apply_pending_frees(vk_image *img, vk_error **errp);
+/* After a shrink: drop refcount blocks that count nothing but themselves
+ * and cut the file after the last cluster in use. */
+bool qcow2_release_tail(vk_image *img, vk_error **errp);
 
 /* qcow2.c */
 bool qcow2_flush_meta(vk_image *img, vk_error **errp);

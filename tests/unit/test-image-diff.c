@@ -51,13 +51,14 @@ typedef struct tcase {
   bool extl2;
   int backing;      /* 0 none, 1 raw, 2 qcow2 */
   int version;
+  int nsnap;        /* internal snapshots taken midway (0..3) */
 } tcase;
 
 static bool
 fail_err(const tcase *t, const char *what, vk_error *err)
 {
-  printf("# seed %lu: cs=%u refbits=%d extl2=%d backing=%d: %s: %s\n", seed, t->cs,
-         t->refbits, t->extl2, t->backing, what, err ? err->msg : "?");
+  printf("# seed %lu: cs=%u refbits=%d extl2=%d backing=%d snapshots=%d: %s: %s\n", seed, t->cs,
+         t->refbits, t->extl2, t->backing, t->nsnap, what, err ? err->msg : "?");
   vk_error_free(err);
   return false;
 }
@@ -83,6 +84,142 @@ pick_off(uint64_t size, uint64_t l2span, uint32_t cs)
   return off >= size ? size - 1 : off;
 }
 
+/* Snapshot events of a case: snapshot k is taken at op snap_at[k], by
+ * the engine (even k) or by qemu-img snapshot -c (odd k); the raw twin is
+ * saved beside it.  With 2 or more, one is applied at 80% of the ops;
+ * with 3, snapshot 0 is deleted at 90% (by qemu-img when the seed says
+ * so).  At the end each remaining snapshot must read like its saved twin,
+ * through the engine and through qemu-img convert -l. */
+typedef struct snapstate {
+  int at[3];
+  bool live[3];
+  int apply_at, apply_which, delete_at;
+  bool delete_by_qemu;
+} snapstate;
+
+static bool
+twin_save(const char *dir, const char *twin_path, int k, vk_image *twin, vk_error **errp)
+{
+  char cmd[1200];
+
+  if (!vk_image_flush(twin, errp))
+    return false;
+  snprintf(cmd, sizeof cmd, "cp --sparse=always '%s' '%s/twin-s%d.raw'", twin_path, dir, k);
+  if (run(cmd) != 0)
+    return vk_error_set(errp, VK_EXIT_FAILED, "cannot save the twin");
+  return true;
+}
+
+/* Close img, run a qemu-img snapshot command, open img again. */
+static bool
+qemu_snapshot(const char *img_path, const char *op, const char *name, vk_image **img,
+              vk_error **errp)
+{
+  char cmd[1200];
+
+  if (!vk_image_close(*img, errp)) {
+    *img = NULL;
+    return false;
+  }
+  snprintf(cmd, sizeof cmd, "qemu-img snapshot %s %s '%s'", op, name, img_path);
+  if (run(cmd) != 0) {
+    *img = NULL;
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s failed", cmd);
+  }
+  *img = vk_image_open(img_path, VK_FMT_QCOW2, VK_IMAGE_RDWR, errp);
+  return *img != NULL;
+}
+
+static bool
+snap_event(const tcase *t, snapstate *ss, int op, const char *dir, const char *img_path,
+           const char *twin_path, vk_image **img, vk_image **twin, vk_error **errp)
+{
+  char name[16], path[1100];
+
+  for (int k = 0; k < t->nsnap; k++) {
+    if (ss->at[k] != op)
+      continue;
+    snprintf(name, sizeof name, "s%d", k);
+    if (!twin_save(dir, twin_path, k, *twin, errp))
+      return false;
+    if (k % 2 == 0 ? !vk_image_snapshot_create(*img, name, errp)
+                   : !qemu_snapshot(img_path, "-c", name, img, errp))
+      return false;
+    ss->live[k] = true;
+  }
+  if (op == ss->apply_at && ss->live[ss->apply_which]) {
+    snprintf(name, sizeof name, "s%d", ss->apply_which);
+    if (!vk_image_snapshot_apply(*img, name, errp))
+      return false;
+    if (!vk_image_close(*twin, errp)) {
+      *twin = NULL;
+      return false;
+    }
+    snprintf(path, sizeof path, "cp --sparse=always '%s/twin-s%d.raw' '%s'", dir,
+             ss->apply_which, twin_path);
+    if (run(path) != 0) {
+      *twin = NULL;
+      return vk_error_set(errp, VK_EXIT_FAILED, "cannot restore the twin");
+    }
+    if (!(*twin = vk_image_open(twin_path, VK_FMT_RAW, VK_IMAGE_RDWR, errp)))
+      return false;
+  }
+  if (op == ss->delete_at && ss->live[0]) {
+    if (ss->delete_by_qemu ? !qemu_snapshot(img_path, "-d", "s0", img, errp)
+                           : !vk_image_snapshot_delete(*img, "s0", errp))
+      return false;
+    ss->live[0] = false;
+  }
+  return true;
+}
+
+/* Each remaining snapshot reads like its saved twin: through the engine
+ * and through qemu-img convert -l. */
+static bool
+snap_verify(const tcase *t, const snapstate *ss, const char *dir, const char *img_path,
+            uint64_t size)
+{
+  unsigned char *a = malloc(1 << 20), *b = malloc(1 << 20);
+  char name[16], twin[1100], cmd[3000];
+  vk_error *err = NULL;
+  bool ok = a && b;
+
+  for (int k = 0; ok && k < t->nsnap; k++) {
+    vk_image *sn, *tw;
+    if (!ss->live[k])
+      continue;
+    snprintf(name, sizeof name, "s%d", k);
+    snprintf(twin, sizeof twin, "%s/twin-s%d.raw", dir, k);
+    if (!(sn = vk_image_open_snapshot(img_path, VK_FMT_QCOW2, 0, name, &err)))
+      return fail_err(t, "open snapshot", err);
+    if (!(tw = vk_image_open(twin, VK_FMT_RAW, 0, &err))) {
+      vk_image_close(sn, NULL);
+      return fail_err(t, "open snapshot twin", err);
+    }
+    for (uint64_t off = 0; ok && off < size; off += 1 << 20) {
+      size_t n = size - off < (1 << 20) ? (size_t)(size - off) : (1 << 20);
+      if (!vk_image_pread(sn, a, n, off, &err) || !vk_image_pread(tw, b, n, off, &err)) {
+        ok = fail_err(t, "read snapshot", err);
+      } else if (memcmp(a, b, n)) {
+        printf("# seed %lu: cs=%u snapshot %s reads differently through the engine near %" PRIu64 "\n",
+               seed, t->cs, name, off);
+        ok = false;
+      }
+    }
+    vk_image_close(sn, NULL);
+    vk_image_close(tw, NULL);
+    snprintf(cmd, sizeof cmd, "qemu-img convert -l snapshot.name=%s -O raw '%s' '%s/q.raw' && cmp -s '%s/q.raw' '%s'",
+             name, img_path, dir, dir, twin);
+    if (ok && run(cmd) != 0) {
+      printf("# seed %lu: cs=%u snapshot %s reads differently in qemu-img\n", seed, t->cs, name);
+      ok = false;
+    }
+  }
+  free(a);
+  free(b);
+  return ok;
+}
+
 static bool
 run_case(const tcase *t, const char *dir, int nops)
 {
@@ -98,6 +235,9 @@ run_case(const tcase *t, const char *dir, int nops)
   size = 2 * l2span + 3 * (uint64_t)t->cs + 4096;
   if (size < 4 * 1048576)
     size = 4 * 1048576 + 4096;
+  /* Snapshot views are read whole at the end: keep them small. */
+  if (t->nsnap && size > 24 * 1048576)
+    size = 24 * 1048576 + 4096;
   snprintf(img_path, sizeof img_path, "%s/img.qcow2", dir);
   snprintf(twin_path, sizeof twin_path, "%s/twin.raw", dir);
   snprintf(base_path, sizeof base_path, "%s/base.%s", dir, t->backing == 1 ? "raw" : "qcow2");
@@ -160,7 +300,21 @@ run_case(const tcase *t, const char *dir, int nops)
   if (!(img = vk_image_open(img_path, VK_FMT_QCOW2, VK_IMAGE_RDWR, &err)))
     return fail_err(t, "open", err);
 
+  snapstate ss = { .at = { -1, -1, -1 }, .apply_at = -1, .delete_at = -1 };
+  for (int k = 0; k < t->nsnap; k++)
+    ss.at[k] = nops * (k + 1) / (t->nsnap + 2);
+  if (t->nsnap >= 2) {
+    ss.apply_at = nops * 8 / 10;
+    ss.apply_which = (int)rnd_below((uint64_t)t->nsnap);
+  }
+  if (t->nsnap == 3) {
+    ss.delete_at = nops * 9 / 10;
+    ss.delete_by_qemu = rnd_below(2);
+  }
+
   for (int i = 0; i < nops; i++) {
+    if (t->nsnap && !snap_event(t, &ss, i, dir, img_path, twin_path, &img, &twin, &err))
+      goto err;
     uint64_t off = pick_off(size, l2span, t->cs), len = 1 + rnd_below(maxlen);
     unsigned op = (unsigned)rnd_below(100);
     if (len > size - off)
@@ -229,6 +383,8 @@ run_case(const tcase *t, const char *dir, int nops)
            seed, t->cs, t->refbits, t->extl2, t->backing);
     goto out;
   }
+  if (t->nsnap && !snap_verify(t, &ss, dir, img_path, size))
+    goto out;
   ok = true;
   goto out;
 err:
@@ -270,7 +426,7 @@ main(void)
     for (size_t ri = 0; ri < 3; ri++)
       for (int x = 0; x < 2; x++)
         for (int bk = 0; bk < 3; bk++) {
-          tcase t = { sizes[ci], refbits[ri], x == 1, bk, 3 };
+          tcase t = { sizes[ci], refbits[ri], x == 1, bk, 3, 0 };
           int n = sizes[ci] >= 2097152 ? scale / 4 : scale;
           if (t.extl2 && t.cs < 16384)
             continue;
@@ -282,9 +438,28 @@ main(void)
              bk == 0 ? "none" : bk == 1 ? "raw" : "qcow2");
         }
   {
-    tcase v2a = { 65536, 16, false, 0, 2 }, v2b = { 65536, 16, false, 2, 2 };
+    tcase v2a = { 65536, 16, false, 0, 2, 0 }, v2b = { 65536, 16, false, 2, 2, 0 };
     ok(run_case(&v2a, dir, scale), "compat=0.10 cs=65536");
     ok(run_case(&v2b, dir, scale), "compat=0.10 cs=65536 backing=qcow2");
+  }
+  {
+    /* Internal snapshots taken midway (by the engine and by qemu-img),
+     * one applied, one deleted: the active view and each snapshot's. */
+    static const tcase snap[] = {
+      { 65536, 16, false, 0, 3, 1 },
+      { 65536, 16, false, 2, 3, 3 },
+      { 512, 16, false, 0, 3, 2 },
+      { 4096, 64, false, 1, 3, 3 },
+      { 65536, 4, true, 0, 3, 2 },
+      { 2097152, 16, false, 0, 3, 2 },
+      { 65536, 16, false, 0, 2, 3 },
+    };
+    for (size_t i = 0; i < sizeof snap / sizeof *snap; i++)
+      ok(run_case(&snap[i], dir, snap[i].cs >= 2097152 ? scale / 4 : scale),
+         "snapshots=%d cs=%u refcount_bits=%d extended_l2=%s backing=%s compat=%s",
+         snap[i].nsnap, snap[i].cs, snap[i].refbits, snap[i].extl2 ? "on" : "off",
+         snap[i].backing == 0 ? "none" : snap[i].backing == 1 ? "raw" : "qcow2",
+         snap[i].version == 2 ? "0.10" : "1.1");
   }
   printf("# total random operations: %llu\n", total_ops);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -1,0 +1,529 @@
+/* vkit — creating, applying and deleting qcow2 internal snapshots
+ * (QCOW2.md section 5).
+ *
+ * Reference counting follows what `qemu-img check` counts: every L1 table
+ * (the active one and each snapshot's) adds one reference to each L2 table
+ * it points at, and each such L2 table adds one to every data cluster (or
+ * compressed range) it points at.  Taking a snapshot therefore adds one to
+ * everything the active tree reaches, and deleting one takes one away from
+ * everything its tree reaches.  COPIED is set on active entries exactly
+ * when the target's refcount is 1.
+ *
+ * Order (a crash leaves at worst leaked clusters, except in the instant
+ * between the write of the refcount blocks and that of the L2 tables in
+ * the last flush of each operation, where a COPIED flag may disagree with
+ * its refcount; `check -r all` fixes that, and no data is at risk):
+ *   create: copy of the L1 table, +1 on the tree, COPIED cleared, new
+ *           snapshot table, header switch, old table freed;
+ *   delete: new snapshot table, header switch, old table freed, -1 on the
+ *           snapshot's tree and its L1 table, COPIED recomputed;
+ *   apply:  +1 on the snapshot's tree, the active L1 table overwritten,
+ *           -1 on the old active tree, COPIED recomputed.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "qcow2.h"
+#include "qcow2-snapshot.h"
+#include "util/cleanup.h"
+
+/* The image's snapshot table, read from disk (everything flushed first). */
+static bool
+read_table(vk_image *img, qcow2_snapshot_table *t, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  struct stat st;
+
+  if (!qcow2_flush_meta(img, errp))
+    return false;
+  if (fstat(img->fd, &st) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", img->filename);
+  if ((uint64_t)st.st_size > q->file_len)
+    q->file_len = (uint64_t)st.st_size;
+  return qcow2_snapshot_table_read(img->fd, img->filename, q->file_len, &q->h, t, errp);
+}
+
+static bool
+check_writable(vk_image *img, vk_error **errp)
+{
+  if (img->format != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: %s images have no internal snapshots",
+                        img->filename, vk_image_format_name(img->format));
+  if (!img->writable)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: image not open for writing", img->filename);
+  if (Q(img)->corrupt)
+    return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
+                        img->filename);
+  if (Q(img)->h.data_file)
+    return vk_error_set(errp, VK_EXIT_FAILED,
+                        "%s: internal snapshots of images with an external data file are not supported",
+                        img->filename);
+  return true;
+}
+
+static uint64_t
+file_limit(const qcow2 *q)
+{
+  return q->alloc_end > q->file_len ? q->alloc_end : q->file_len;
+}
+
+/* Add `delta` to the refcount of every cluster the L1 table `l1` (n
+ * entries, on-disk values) reaches: L2 tables, data clusters, compressed
+ * ranges, in a fixed order.  At most `limit` updates are made; *done
+ * counts them, so that a failure can be undone with the opposite delta
+ * and limit = *done.  The L2 tables are read from disk: the caller has
+ * flushed everything. */
+static bool
+tree_refs(vk_image *img, const uint64_t *l1, uint64_t n, int delta, uint64_t limit,
+          uint64_t *done, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  CLEANUP_FREE unsigned char *t = malloc(q->cs);
+  unsigned shift = 62 - (q->cluster_bits - 8);
+
+  *done = 0;
+  if (!t)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
+    if (!l2)
+      continue;
+    if ((l1[i] & L1E_RESERVED_MASK) || l2 % q->cs || l2 >= file_limit(q))
+      return qcow2_mark_corrupt(img, errp, "bad L1 entry %#llx in a snapshot tree",
+                                (unsigned long long)l1[i]);
+    if (*done == limit)
+      return true;
+    if (!qcow2_update_refcount(img, l2, q->cs, delta, errp))
+      return false;
+    ++*done;
+    if (!vk_host_pread(img->fd, t, q->cs, l2, img->filename, errp))
+      return false;
+    for (uint64_t j = 0; j < q->l2_entries; j++) {
+      uint64_t e = vk_be64(t + j * q->l2_esize), off, len;
+      if (e & QCOW_OFLAG_COMPRESSED) {
+        uint64_t nsec = (e >> shift) & ((1ULL << (q->cluster_bits - 8)) - 1);
+        off = e & ((1ULL << shift) - 1);
+        len = (nsec + 1) * 512 - (off & 511);
+      } else {
+        off = e & L2E_OFFSET_MASK;
+        len = q->cs;
+        if (off % q->cs)
+          return qcow2_mark_corrupt(img, errp, "unaligned data cluster %#llx in a snapshot tree",
+                                    (unsigned long long)off);
+      }
+      if (!off)
+        continue;
+      if (off < q->cs || off >= file_limit(q))
+        return qcow2_mark_corrupt(img, errp, "data cluster %#llx outside the file in a snapshot tree",
+                                  (unsigned long long)off);
+      for (uint64_t c = off / q->cs; c <= (off + len - 1) / q->cs; c++) {
+        if (*done == limit)
+          return true;
+        if (!qcow2_update_refcount(img, c * q->cs, q->cs, delta, errp))
+          return false;
+        ++*done;
+      }
+    }
+  }
+  return true;
+}
+
+/* tree_refs() of the whole tree, undone if it fails midway. */
+static bool
+tree_refs_all(vk_image *img, const uint64_t *l1, uint64_t n, int delta, vk_error **errp)
+{
+  uint64_t done, undone;
+
+  if (tree_refs(img, l1, n, delta, UINT64_MAX, &done, errp))
+    return true;
+  if (done)
+    tree_refs(img, l1, n, -delta, done, &undone, NULL);
+  return false;
+}
+
+/* Set COPIED on the active L1 and L2 entries exactly where the target's
+ * refcount is 1 (compressed entries never have it). */
+static bool
+recompute_copied(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  for (uint32_t i = 0; i < q->l1_size; i++) {
+    uint64_t l2 = q->l1[i] & L1E_OFFSET_MASK, rc, want;
+    unsigned char *t;
+    bool dirty = false;
+
+    if (!l2)
+      continue;
+    if (!qcow2_get_refcount(img, l2 / q->cs, &rc, errp))
+      return false;
+    want = rc == 1 ? q->l1[i] | QCOW_OFLAG_COPIED : q->l1[i] & ~QCOW_OFLAG_COPIED;
+    if (want != q->l1[i]) {
+      q->l1[i] = want;
+      q->l1_dirty[i] = true;
+      q->any_l1_dirty = true;
+      q->meta_dirty = true;
+    }
+    for (uint64_t j = 0; j < q->l2_entries; j++) {
+      uint64_t e, off;
+      /* Look the table up each time: refcount lookups may flush. */
+      if (!(t = qcow2_cache_get(img, &q->l2c, l2, false, errp)))
+        return false;
+      e = vk_be64(t + j * q->l2_esize);
+      off = e & L2E_OFFSET_MASK;
+      if ((e & QCOW_OFLAG_COMPRESSED) || !off)
+        continue;
+      if (!qcow2_get_refcount(img, off / q->cs, &rc, errp))
+        return false;
+      want = rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
+      if (want == e)
+        continue;
+      if (!(t = qcow2_cache_get(img, &q->l2c, l2, false, errp)))
+        return false;
+      vk_put_be64(t + j * q->l2_esize, want);
+      qcow2_cache_mark_dirty(&q->l2c, t);
+      dirty = true;
+    }
+    if (dirty)
+      q->meta_dirty = true;
+  }
+  return qcow2_flush_meta(img, errp);
+}
+
+/* Write a new snapshot table made of the raw entries `old` keeps (all but
+ * entry `skip`, or all when skip >= old->n) followed by `extra` (len
+ * bytes, padded, or none); switch the header to it with one synced write;
+ * free the old table. */
+static bool
+switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
+             const unsigned char *extra, size_t extra_len, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t len = 0, off = 0, pos = 0;
+  uint32_t n = 0;
+  CLEANUP_FREE unsigned char *buf = NULL;
+  unsigned char hdr[12];
+
+  for (uint32_t i = 0; i < old->n; i++)
+    if (i != skip)
+      len += old->sn[i].raw_len;
+  len += extra_len;
+  if (len > QCOW2_SN_MAX_TABLE)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: the snapshot table would be too large",
+                        img->filename);
+  if (len) {
+    uint64_t clusters = (len + q->cs - 1) / q->cs;
+    if (!(buf = calloc(clusters, q->cs)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    for (uint32_t i = 0; i < old->n; i++) {
+      if (i == skip)
+        continue;
+      if (!vk_host_pread(img->fd, buf + pos, old->sn[i].raw_len, old->sn[i].raw_off,
+                         img->filename, errp))
+        return false;
+      pos += old->sn[i].raw_len;
+      n++;
+    }
+    if (extra_len) {
+      memcpy(buf + pos, extra, extra_len);
+      n++;
+    }
+    if (!(off = qcow2_alloc_clusters(img, clusters, errp)) ||
+        !qcow2_flush_meta(img, errp) ||
+        !vk_host_pwrite(img->fd, buf, len, off, img->filename, errp) ||
+        !vk_image_sync(img, errp))
+      return false;
+    if (off + len > q->file_len)
+      q->file_len = off + len;
+  }
+  vk_put_be32(hdr, n);
+  vk_put_be64(hdr + 4, off);
+  if (!qcow2_write_header_field(img, 60, hdr, sizeof hdr, errp))
+    return false;
+  q->h.nb_snapshots = n;
+  q->h.snapshots_offset = off;
+  if (old->len && !qcow2_update_refcount(img, old->offset, old->len, -1, errp))
+    return false;
+  return qcow2_flush_meta(img, errp);
+}
+
+/* A snapshot's L1 table, read from disk (host order, entries as stored). */
+static uint64_t *
+read_l1(vk_image *img, const qcow2_snapshot *sn, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t *l1 = calloc(sn->l1_size ? sn->l1_size : 1, sizeof *l1);
+  CLEANUP_FREE unsigned char *raw = malloc(sn->l1_size ? (size_t)sn->l1_size * 8 : 1);
+
+  if (!l1 || !raw) {
+    free(l1);
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    return NULL;
+  }
+  if (!qcow2_snapshot_check_l1(sn, q->cs, q->file_len, errp)) {
+    vk_error_prefix(errp, "%s", img->filename);
+    free(l1);
+    return NULL;
+  }
+  if (sn->l1_size &&
+      !vk_host_pread(img->fd, raw, (size_t)sn->l1_size * 8, sn->l1_offset, img->filename, errp)) {
+    free(l1);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < sn->l1_size; i++)
+    l1[i] = vk_be64(raw + (size_t)i * 8);
+  return l1;
+}
+
+/* One new table entry (QCOW2.md section 5), padded to 8 bytes. */
+static unsigned char *
+make_entry(vk_image *img, const char *id, const char *name, uint64_t l1_off, size_t *lenp)
+{
+  qcow2 *q = Q(img);
+  size_t idl = strlen(id), namel = strlen(name);
+  size_t len = (QCOW2_SN_HEADER_LEN + 24 + idl + namel + 7) & ~(size_t)7;
+  unsigned char *e = calloc(1, len);
+  struct timespec ts;
+
+  if (!e)
+    return NULL;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  vk_put_be64(e, l1_off);
+  vk_put_be32(e + 8, q->l1_size);
+  vk_put_be16(e + 12, (uint16_t)idl);
+  vk_put_be16(e + 14, (uint16_t)namel);
+  vk_put_be32(e + 16, (uint32_t)ts.tv_sec);
+  vk_put_be32(e + 20, (uint32_t)ts.tv_nsec);
+  /* vm_clock_nsec 0, vm_state_size 0: a disk-only snapshot */
+  vk_put_be32(e + 36, 24);
+  vk_put_be64(e + 48, img->size);        /* disk_size */
+  /* icount 0, as qemu-img writes it */
+  memcpy(e + QCOW2_SN_HEADER_LEN + 24, id, idl);
+  memcpy(e + QCOW2_SN_HEADER_LEN + 24 + idl, name, namel);
+  *lenp = len;
+  return e;
+}
+
+bool
+vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
+{
+  qcow2 *q;
+  qcow2_snapshot_table t;
+  uint64_t idmax = 0, l1_off = 0, l1_clusters;
+  char id[24];
+  CLEANUP_FREE unsigned char *entry = NULL;
+  CLEANUP_FREE unsigned char *raw = NULL;
+  size_t entry_len;
+  bool ok = false;
+
+  if (!check_writable(img, errp))
+    return false;
+  q = Q(img);
+  if (strlen(name) > 65535)
+    return vk_error_set(errp, VK_EXIT_USAGE, "snapshot name too long (at most 65535 bytes)");
+  if (!read_table(img, &t, errp))
+    return false;
+  for (uint32_t i = 0; i < t.n; i++) {
+    char *end;
+    unsigned long long v = strtoull(t.sn[i].id, &end, 10);
+    if (!strcmp(t.sn[i].name, name) || !strcmp(t.sn[i].id, name)) {
+      vk_error_set(errp, VK_EXIT_FAILED, "%s: snapshot '%s' already exists", img->filename, name);
+      goto out;
+    }
+    if (!*end && v > idmax)
+      idmax = v;
+  }
+  if (t.n >= QCOW2_MAX_SNAPSHOTS) {
+    vk_error_set(errp, VK_EXIT_FAILED, "%s: too many snapshots", img->filename);
+    goto out;
+  }
+  snprintf(id, sizeof id, "%llu", (unsigned long long)idmax + 1);
+
+  /* The snapshot's L1 table: a copy of the active one, without COPIED. */
+  l1_clusters = ((uint64_t)q->l1_size * 8 + q->cs - 1) / q->cs;
+  if (l1_clusters) {
+    if (!(raw = calloc(l1_clusters, q->cs))) {
+      vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      goto out;
+    }
+    for (uint32_t i = 0; i < q->l1_size; i++)
+      vk_put_be64(raw + (size_t)i * 8, q->l1[i] & ~QCOW_OFLAG_COPIED);
+    if (!(l1_off = qcow2_alloc_clusters(img, l1_clusters, errp)) ||
+        !qcow2_flush_meta(img, errp) ||
+        !vk_host_pwrite(img->fd, raw, (size_t)(l1_clusters * q->cs), l1_off, img->filename, errp))
+      goto out;
+    if (l1_off + l1_clusters * q->cs > q->file_len)
+      q->file_len = l1_off + l1_clusters * q->cs;
+  }
+  /* One more reference on everything the active tree reaches. */
+  {
+    CLEANUP_FREE uint64_t *l1 = malloc((q->l1_size ? q->l1_size : 1) * sizeof *l1);
+    if (!l1) {
+      vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      goto fail_l1;
+    }
+    for (uint32_t i = 0; i < q->l1_size; i++)
+      l1[i] = q->l1[i] & ~QCOW_OFLAG_COPIED;
+    if (!tree_refs_all(img, l1, q->l1_size, 1, errp)) {
+      vk_error_prefix(errp, "cannot create snapshot '%s'", name);
+      goto fail_l1;
+    }
+  }
+  /* The new refcounts and the cleared flags reach the disk in one flush
+   * (refcount blocks first). */
+  if (!recompute_copied(img, errp))
+    goto out;
+  if (!(entry = make_entry(img, id, name, l1_off, &entry_len))) {
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    goto out;
+  }
+  ok = switch_table(img, &t, UINT32_MAX, entry, entry_len, errp);
+  goto out;
+fail_l1:
+  if (l1_off) {
+    qcow2_update_refcount(img, l1_off, l1_clusters * q->cs, -1, NULL);
+    qcow2_flush_meta(img, NULL);
+  }
+out:
+  qcow2_snapshot_table_clear(&t);
+  return ok;
+}
+
+static const qcow2_snapshot *
+find(vk_image *img, const qcow2_snapshot_table *t, const char *spec, uint32_t *index,
+     vk_error **errp)
+{
+  const qcow2_snapshot *sn = qcow2_snapshot_find(t, spec);
+
+  if (!sn) {
+    vk_error_set(errp, VK_EXIT_NOTFOUND, "%s: no snapshot '%s'", img->filename, spec);
+    return NULL;
+  }
+  *index = (uint32_t)(sn - t->sn);
+  return sn;
+}
+
+bool
+vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp)
+{
+  qcow2 *q;
+  qcow2_snapshot_table t;
+  const qcow2_snapshot *sn;
+  CLEANUP_FREE uint64_t *l1 = NULL;
+  uint64_t l1_off, l1_bytes;
+  uint32_t l1_size, index;
+  bool ok = false;
+
+  if (!check_writable(img, errp))
+    return false;
+  q = Q(img);
+  if (!read_table(img, &t, errp))
+    return false;
+  if (!(sn = find(img, &t, spec, &index, errp)) || !(l1 = read_l1(img, sn, errp)))
+    goto out;
+  l1_off = sn->l1_offset;
+  l1_size = sn->l1_size;
+  l1_bytes = (uint64_t)l1_size * 8;
+  /* The snapshot goes first; then its references. */
+  if (!switch_table(img, &t, index, NULL, 0, errp))
+    goto out;
+  if (!tree_refs_all(img, l1, l1_size, -1, errp) ||
+      (l1_bytes && !qcow2_update_refcount(img, l1_off, l1_bytes, -1, errp)))
+    goto out;
+  /* Tables only the snapshot used are free now: forget cached copies. */
+  for (uint32_t i = 0; i < l1_size; i++)
+    if (l1[i] & L1E_OFFSET_MASK) {
+      uint64_t rc;
+      if (!qcow2_get_refcount(img, (l1[i] & L1E_OFFSET_MASK) / q->cs, &rc, errp))
+        goto out;
+      if (!rc)
+        qcow2_cache_drop(&q->l2c, l1[i] & L1E_OFFSET_MASK);
+    }
+  ok = recompute_copied(img, errp);
+out:
+  qcow2_snapshot_table_clear(&t);
+  return ok;
+}
+
+bool
+vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp)
+{
+  qcow2 *q;
+  qcow2_snapshot_table t;
+  const qcow2_snapshot *sn;
+  CLEANUP_FREE uint64_t *sl1 = NULL;
+  CLEANUP_FREE uint64_t *old = NULL;
+  CLEANUP_FREE unsigned char *raw = NULL;
+  uint32_t index, old_size;
+  uint64_t disk_size;
+  bool ok = false;
+
+  if (!check_writable(img, errp))
+    return false;
+  q = Q(img);
+  if (!read_table(img, &t, errp))
+    return false;
+  if (!(sn = find(img, &t, spec, &index, errp)) || !(sl1 = read_l1(img, sn, errp)))
+    goto out;
+  disk_size = sn->disk_size;
+  if (disk_size % 512) {
+    vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot '%s' has a disk size that is not a multiple of 512",
+                 img->filename, spec);
+    goto out;
+  }
+  if (sn->l1_size > q->l1_size && !qcow2_grow_l1(img, sn->l1_size, errp))
+    goto out;
+  /* The snapshot's tree gains the active L1's reference ... */
+  if (!qcow2_flush_meta(img, errp) || !tree_refs_all(img, sl1, sn->l1_size, 1, errp) ||
+      !qcow2_flush_meta(img, errp))
+    goto out;
+  /* ... the active L1 table becomes the snapshot's, in one synced write ... */
+  old_size = q->l1_size;
+  if (!(old = malloc((old_size ? old_size : 1) * sizeof *old)) ||
+      !(raw = calloc(old_size ? old_size : 1, 8))) {
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    goto out;
+  }
+  memcpy(old, q->l1, (size_t)old_size * sizeof *old);
+  for (uint32_t i = 0; i < old_size; i++)
+    vk_put_be64(raw + (size_t)i * 8, i < sn->l1_size ? sl1[i] & ~QCOW_OFLAG_COPIED : 0);
+  if (old_size &&
+      (!vk_host_pwrite(img->fd, raw, (size_t)old_size * 8, q->h.l1_table_offset, img->filename, errp) ||
+       !vk_image_sync(img, errp)))
+    goto out;
+  for (uint32_t i = 0; i < old_size; i++) {
+    q->l1[i] = vk_be64(raw + (size_t)i * 8);
+    q->l1_dirty[i] = false;
+  }
+  if (disk_size != img->size) {
+    unsigned char b[8];
+    vk_put_be64(b, disk_size);
+    if (!qcow2_write_header_field(img, 24, b, 8, errp))
+      goto out;
+    img->size = q->h.size = disk_size;
+  }
+  /* ... and the old active tree loses it. */
+  for (uint32_t i = 0; i < old_size; i++)
+    old[i] &= ~QCOW_OFLAG_COPIED;
+  if (!tree_refs_all(img, old, old_size, -1, errp))
+    goto out;
+  for (uint32_t i = 0; i < old_size; i++)
+    if (old[i] & L1E_OFFSET_MASK) {
+      uint64_t rc;
+      if (!qcow2_get_refcount(img, (old[i] & L1E_OFFSET_MASK) / q->cs, &rc, errp))
+        goto out;
+      if (!rc)
+        qcow2_cache_drop(&q->l2c, old[i] & L1E_OFFSET_MASK);
+    }
+  ok = recompute_copied(img, errp);
+out:
+  qcow2_snapshot_table_clear(&t);
+  return ok;
+}
