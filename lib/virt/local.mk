@@ -9,8 +9,7 @@ tests_unit_test_virt_conn_SOURCES = tests/unit/test-virt-conn.c tests/unit/tap.h
 tests_unit_test_virt_conn_LDADD = $(VK_LIBS)
 lib_libvkit_a_SOURCES += \
 	lib/virt/domain.c lib/virt/domain.h \
-	lib/virt/domparse.c lib/virt/domparse.h \
-	lib/virt/table.c lib/virt/table.h
+	lib/virt/domparse.c lib/virt/domparse.h
 lib_libvkit_a_SOURCES += lib/virt/dominfo.c lib/virt/dominfo.h
 lib_libvkit_a_SOURCES += lib/virt/ifaddr.c lib/virt/ifaddr.h
 lib_libvkit_a_SOURCES += \
