@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "util/json.h"
+#include "virt/domain.h"
 #include "vctl.h"
 
 virConnectPtr
@@ -49,6 +50,23 @@ vctl_domain(const vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc)
   if (!(dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
     *rc = vk_cmd_fail(ctx, err);
   return dom;
+}
+
+char *
+vctl_read_xml(const vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc)
+{
+  vk_error *err = NULL;
+  char *xml = vk_read_file(ctx->argv[0], &err);
+
+  if (!xml) {
+    *rc = vk_cmd_fail(ctx, err);
+    return NULL;
+  }
+  if (!(*conn = vctl_open(ctx, false, rc))) {
+    free(xml);
+    return NULL;
+  }
+  return xml;
 }
 
 int

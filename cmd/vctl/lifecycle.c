@@ -209,9 +209,7 @@ define_or_create(vk_cmd_ctx *ctx, bool create)
   vk_error *err = NULL;
   int rc = 0;
 
-  if (!(xml = vk_read_file(ctx->argv[0], &err)))
-    return vk_cmd_fail(ctx, err);
-  if (!(conn = vctl_open(ctx, false, &rc)))
+  if (!(xml = vctl_read_xml(ctx, &conn, &rc)))
     return rc;
   dom = create ? vk_domain_create(conn, xml, opt_validate, &err)
                : vk_domain_define(conn, xml, opt_validate, &err);

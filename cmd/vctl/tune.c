@@ -147,18 +147,11 @@ vctl_domstats(vk_cmd_ctx *ctx)
       vk_json_begin_object(j);
       vk_json_kv_string(j, "name", l.r[i].name);
       vk_json_key(j, "stats");
-      vk_json_begin_object(j);
-      for (size_t k = 0; k < l.r[i].n; k++) {
-        vk_stat_field *f = &l.r[i].f[k];
-        switch (f->kind) {
-        case VK_STAT_INT: vk_json_kv_int(j, f->key, f->v.i); break;
-        case VK_STAT_UINT: vk_json_kv_uint(j, f->key, f->v.u); break;
-        case VK_STAT_DOUBLE: vk_json_kv_double(j, f->key, f->v.d); break;
-        case VK_STAT_BOOL: vk_json_kv_bool(j, f->key, f->v.b); break;
-        case VK_STAT_STRING: vk_json_kv_string(j, f->key, f->v.s); break;
-        }
+      if (!vk_stat_record_json(&l.r[i], j, &err)) {
+        vk_json_free(j);
+        vk_stat_list_free(&l);
+        return vk_cmd_fail(ctx, err);
       }
-      vk_json_end_object(j);
       vk_json_end_object(j);
     }
     vk_json_end_array(j);

@@ -52,6 +52,12 @@ int vctl_print_records(const vk_cmd_ctx *ctx, bool json, const void *recs, size_
  * table is NULL or lost a row. */
 int vctl_print_table(const vk_cmd_ctx *ctx, vk_table *t);
 
+/* Read the XML file (or standard input for "-") named by the first
+ * argument and open a read-write connection.  Returns the XML (the caller
+ * frees it) with *conn set, or NULL after printing the error, with the
+ * exit status in *rc. */
+char *vctl_read_xml(const vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc);
+
 /* Parse "SECS" of --wait[=SECS]-style options: NULL (no value) gives -1
  * (no limit); else a non-negative number of seconds, in milliseconds.
  * Returns false with *errp set (usage error) for anything else. */
@@ -100,6 +106,20 @@ extern const struct poptOption vctl_setmem_options[], vctl_setvcpus_options[],
 int vctl_top(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_top_options[];
 bool vctl_top_option(int val, const char *arg, vk_error **errp);
+
+int vctl_net_list(vk_cmd_ctx *ctx);
+int vctl_net_info(vk_cmd_ctx *ctx);
+int vctl_net_define(vk_cmd_ctx *ctx);
+int vctl_net_create(vk_cmd_ctx *ctx);
+int vctl_net_start(vk_cmd_ctx *ctx);
+int vctl_net_destroy(vk_cmd_ctx *ctx);
+int vctl_net_undefine(vk_cmd_ctx *ctx);
+int vctl_net_autostart(vk_cmd_ctx *ctx);
+int vctl_net_dumpxml(vk_cmd_ctx *ctx);
+int vctl_net_dhcp_leases(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_net_list_options[], vctl_net_info_options[],
+  vctl_net_idem_options[], vctl_net_autostart_options[], vctl_net_dumpxml_options[],
+  vctl_net_leases_options[];
 
 int vctl_console(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_console_options[];

@@ -79,15 +79,20 @@ dup_into(char **dst, const char *s, vk_error **errp)
   return true;
 }
 
+/* /dev/kvm is the KVM device (not, say, a file some script left there)
+ * and opens for writing. */
 static bool
 kvm_usable(void)
 {
-  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  bool ok;
 
   if (fd < 0)
     return false;
+  ok = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
   close(fd);
-  return true;
+  return ok;
 }
 
 static bool
