@@ -186,11 +186,15 @@ state() {
   assert_equal "$(json_get '[(d["target"], d["path"], d["format"], d["created"], d["size"]) for d in j["disks"]]' <<<"$output")" \
     "[[\"vda\", \"$BATS_TEST_TMPDIR/j.qcow2\", \"qcow2\", true, 1048576]]"
   assert_equal "$(json_get 'j["console"]["type"]' <<<"$output")" pty
-  assert_equal "$(json_get 'j["console"]["attach"]' <<<"$output")" "vctl console $uuid"
+  assert_equal "$(json_get 'j["console"]["attach"]' <<<"$output")" "[\"vctl\", \"-c\", \"$URI\", \"console\", \"$uuid\"]"
   pty=$(json_get 'j["console"]["path"]' <<<"$output")
+  mapfile -t cmd < <(json_get '"\n".join(j["console"]["attach"])' <<<"$output")
   [[ "$pty" == /dev/pts/* ]]
   run virsh -c "$URI" dumpxml "$n"
   assert_output --partial "<source path='$pty'/>"
+  # the attach command runs as it is (the build's vctl for "vctl")
+  run "$VK_BUILDDIR/${cmd[0]}" "${cmd[@]:1}" --timeout=1
+  assert_success
   virsh -c "$URI" destroy "$n"
   virsh -c "$URI" undefine "$n"
 

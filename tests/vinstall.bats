@@ -353,7 +353,7 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   [[ "$(json_get 'j["uuid"]' <<<"$output")" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]
   assert_equal "$(json_get '[(d["target"], d["device"], d["path"], d["format"], d["created"], d["size"]) for d in j["disks"]]' <<<"$output")" \
     "[[\"vda\", \"disk\", \"$IMG\", \"raw\", false, null], [\"vdb\", \"disk\", \"$BATS_TEST_TMPDIR/new.qcow2\", \"qcow2\", true, 2097152]]"
-  assert_equal "$(json_get '[j["console"]["type"], j["console"]["attach"] == "vctl console " + j["uuid"]]' <<<"$output")" '["pty", true]'
+  assert_equal "$(json_get '[j["console"]["type"], j["console"]["attach"] == ["vctl", "-c", "test:///default", "console", j["uuid"]]]' <<<"$output")" '["pty", true]'
   # what --json reports goes to stdout only
   [[ "$stderr" != *created* && "$stderr" != *"its console"* ]]
   [ -f "$BATS_TEST_TMPDIR/new.qcow2" ]

@@ -65,7 +65,8 @@ vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp)
   char uuid[VIR_UUID_STRING_BUFLEN];
   const char *state = NULL;
   const vk_chardev_spec *con = &in->spec.console;
-  CLEANUP_FREE char *pty = NULL, *attach = NULL;
+  CLEANUP_FREE char *pty = NULL, *uri = NULL;
+  bool is_pty = con->type && strcmp(con->type, "pty") == 0;
 
   if (!in->dom)
     return vk_error_set(errp, VK_EXIT_FAILED, "no domain was made");
@@ -73,6 +74,8 @@ vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp)
     return vk_virt_dom_error(errp, in->dom, "cannot get the UUID of");
   if (!state_word(in->dom, &state, errp))
     return false;
+  if (is_pty && !(uri = virConnectGetURI(virDomainGetConnect(in->dom))))
+    return vk_virt_dom_error(errp, in->dom, "cannot get the connection URI of");
   vk_json_begin_object(j);
   vk_json_kv_string(j, "name", in->spec.name);
   vk_json_kv_string(j, "uuid", uuid);
@@ -101,13 +104,18 @@ vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp)
   vk_json_key(j, "console");
   vk_json_begin_object(j);
   vk_json_kv_string(j, "type", con->type);
-  if (con->type && strcmp(con->type, "pty") == 0) {
+  if (is_pty) {
     pty = strcmp(state, "running") == 0 || strcmp(state, "paused") == 0 ? console_path(in->dom) : NULL;
     vk_json_kv_string(j, "path", pty);
-    /* by UUID: nothing to quote for a shell */
-    if (asprintf(&attach, "vctl console %s", uuid) < 0)
-      attach = NULL;
-    vk_json_kv_string(j, "attach", attach);
+    /* as an argument vector: nothing to quote, whatever the URI holds */
+    vk_json_key(j, "attach");
+    vk_json_begin_array(j);
+    vk_json_string(j, "vctl");
+    vk_json_string(j, "-c");
+    vk_json_string(j, uri);
+    vk_json_string(j, "console");
+    vk_json_string(j, uuid);
+    vk_json_end_array(j);
   } else {
     vk_json_kv_string(j, "path", con->path);
     vk_json_kv_null(j, "attach");

@@ -126,7 +126,7 @@ bool vk_install_finish(vk_install *in, virConnectPtr conn, vk_error **errp);
  * stopped), virt_type, autostart, transient, disks (target, device, path,
  * format, created, size: bytes created or null) and console (type, path:
  * the pty of a running guest or the log file, attach: the vctl command
- * for a pty console).  Returns false with *errp set. */
+ * that attaches to a pty console, as an argument vector).  Returns false with *errp set. */
 bool vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp);
 
 /* Remove what vk_install_run made (domain, images).  For callers whose
