@@ -59,7 +59,8 @@ fake_apt() {
   printf 'Package: %s\nVersion: 1\nArchitecture: amd64\nMaintainer: vkit <vkit@localhost>\nDescription: fake kernel\n' "$k" \
     >"$d/deb/DEBIAN/control"
   echo VKIT-FAKE-KERNEL >"$d/deb/boot/vmlinuz-6.1.0-99-amd64"
-  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
+  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
+           failover net_failover virtio_net; do
     echo "$m" >"$d/deb/lib/modules/6.1.0-99-amd64/$m.ko"
   done
   dpkg-deb -b "$d/deb" "$d/pkg.deb" >/dev/null

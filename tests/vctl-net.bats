@@ -2,8 +2,9 @@
 # vctl networks against a real libvirtd (qemu:///system): a NAT network on
 # its own bridge and private subnet is defined, started (bridge, dnsmasq),
 # inspected, stopped and undefined, and a transient one created and
-# destroyed; nothing is left behind.  virsh is the oracle.  The tests run
-# in order and share the network.
+# destroyed; nothing is left behind.  A kernel guest on the network takes
+# a DHCP lease.  virsh is the oracle.  The tests run in order and share the
+# network.
 
 bats_require_minimum_version 1.5.0
 load virt-helpers
@@ -12,6 +13,7 @@ NET=vkit-t9-net
 TR=vkit-t9-tr
 BR=vkt9br0
 TRBR=vkt9br1
+MAC=52:54:00:39:00:01
 
 net_xml() {
   cat <<XML
@@ -43,11 +45,16 @@ setup_file() {
   export LIBVIRT_DEFAULT_URI=qemu:///system
   remove_net "$NET"
   remove_net "$TR"
+  # the kernel guest of the install suites, cached between runs
+  export KDIR=${VK_TEST_CACHE:-/var/cache/vkit-tests}/kernel
+  "$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh" "$KDIR" >&2
+  export GUEST=vkit-t9-$$-dhcp
   net_xml "$NET" "$BR" > "$BATS_FILE_TMPDIR/net.xml"
   net_xml "$TR" "$TRBR" > "$BATS_FILE_TMPDIR/tr.xml"
 }
 
 teardown_file() {
+  virsh -q -c qemu:///system destroy "$GUEST" >/dev/null 2>&1 || true
   remove_net "$NET"
   remove_net "$TR"
 }
@@ -107,6 +114,26 @@ setup() {
   assert_success
   assert_output "$(virsh net-dhcp-leases "$NET")"
   run vctl net-dhcp-leases --json "$NET"
+  assert_success
+  assert_output "[]"
+}
+
+@test "net-dhcp-leases: the lease a guest took, by MAC, as JSON" {
+  run vinstall -c qemu:///system --name "$GUEST" --virt-type qemu --memory 256 --transient \
+    --boot "kernel=$KDIR/vmlinuz,initrd=$KDIR/initramfs.gz,cmdline=console=ttyS0 quiet" \
+    --disk none --network "network=$NET,mac=$MAC" --console "file=$BATS_TEST_TMPDIR/s.log" --wait=180
+  assert_success
+  grep -q VKIT-DHCP-OK "$BATS_TEST_TMPDIR/s.log"
+  run vctl net-dhcp-leases "$NET"
+  assert_success
+  assert_output "$(virsh net-dhcp-leases "$NET")"
+  assert_line --regexp "^ [0-9-]+ [0-9:]+ +$MAC +ipv4 +192\.168\.239\.1[0-9][0-9]/24 +vkit-guest +01:$MAC\$"
+  run vctl net-dhcp-leases --json --mac "$MAC" "$NET"
+  assert_success
+  assert_equal "$(json_get '[(l["mac"], l["protocol"], l["address"].startswith("192.168.239.1"), l["prefix"], l["hostname"], l["interface"]) for l in j]' <<<"$output")" \
+    "[[\"$MAC\", \"ipv4\", true, 24, \"vkit-guest\", \"$BR\"]]"
+  assert_equal "$(json_get "j[0]['expiry'] > $(date +%s)" <<<"$output")" true
+  run vctl net-dhcp-leases --json --mac 52:54:00:39:00:02 "$NET"
   assert_success
   assert_output "[]"
 }
