@@ -31,6 +31,11 @@ XML
 remove_net() {
   virsh -q -c qemu:///system net-destroy "$1" >/dev/null 2>&1 || true
   virsh -q -c qemu:///system net-undefine "$1" >/dev/null 2>&1 || true
+  # libvirtd leaves dnsmasq's pid file and the network's port directory
+  # behind (virsh too); gone once the network is
+  if ! virsh -q -c qemu:///system net-info "$1" >/dev/null 2>&1; then
+    rm -rf "/run/libvirt/network/$1" "/run/libvirt/network/$1.pid"
+  fi
 }
 
 # lacks_line TEXT: no line of $output is TEXT (refute_line fails on an
