@@ -45,7 +45,7 @@ lacks_line() {
 }
 
 setup_file() {
-  requires virsh ip iptables dnsmasq
+  requires virsh ip iptables dnsmasq pgrep
   "$VK_SRCDIR/tests/libvirtd-start.sh"
   export LIBVIRT_DEFAULT_URI=qemu:///system
   remove_net "$NET"
