@@ -15,7 +15,8 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 run_pkgs="qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu
   libvirt-clients dnsmasq-base iptables binutils osinfo-db ovmf"
 test_pkgs="bats bats-assert bats-support bats-file shellcheck mandoc groff-base
-  python3 xz-utils libxml2-utils busybox-static cpio time bsdutils strace"
+  python3 xz-utils libxml2-utils busybox-static cpio time bsdutils strace
+  iproute2 procps"
 
 install_packages() {
   local want missing=() p

@@ -45,3 +45,41 @@ cleanup_t6_domains() {
   done
   rm -f /var/lib/libvirt/images/"$T6_PREFIX"*
 }
+
+# fake_apt DIR: put apt-cache and apt-get stand-ins in DIR/bin (put it
+# first in PATH) for the kernel fixture, with a kernel package DIR/pkg.deb
+# that holds a fake kernel and the virtio modules.  Their behaviour follows
+# files in DIR: without DIR/updated or DIR/lists-ok, `apt-cache depends`
+# resolves nothing (stale lists); without DIR/updated or DIR/download-ok,
+# `apt-get download` fails as on a 404; with DIR/never, it always fails.
+# `apt-get update` creates DIR/updated and adds a line to DIR/updates.
+fake_apt() {
+  local d=$1 k=linux-image-6.1.0-99-amd64 m
+  mkdir -p "$d/bin" "$d/deb/DEBIAN" "$d/deb/boot" "$d/deb/lib/modules/6.1.0-99-amd64"
+  printf 'Package: %s\nVersion: 1\nArchitecture: amd64\nMaintainer: vkit <vkit@localhost>\nDescription: fake kernel\n' "$k" \
+    >"$d/deb/DEBIAN/control"
+  echo VKIT-FAKE-KERNEL >"$d/deb/boot/vmlinuz-6.1.0-99-amd64"
+  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
+           failover net_failover virtio_net; do
+    echo "$m" >"$d/deb/lib/modules/6.1.0-99-amd64/$m.ko"
+  done
+  dpkg-deb -b "$d/deb" "$d/pkg.deb" >/dev/null
+  cat >"$d/bin/apt-cache" <<SH
+#!/bin/sh
+[ -e "$d/updated" ] || [ -e "$d/lists-ok" ] || exit 0
+printf 'linux-image-amd64\n  Depends: $k\n'
+SH
+  cat >"$d/bin/apt-get" <<SH
+#!/bin/sh
+case " \$* " in
+*" update "*) echo update >>"$d/updates"; touch "$d/updated"; exit 0 ;;
+*" download "*)
+  if [ ! -e "$d/never" ] && { [ -e "$d/updated" ] || [ -e "$d/download-ok" ]; }; then
+    cp "$d/pkg.deb" "./${k}_1_amd64.deb"; exit 0
+  fi
+  echo "E: Failed to fetch http://deb.debian.org/${k}_1_amd64.deb  404  Not Found" >&2; exit 100 ;;
+esac
+exit 1
+SH
+  chmod +x "$d/bin/apt-cache" "$d/bin/apt-get"
+}

@@ -125,8 +125,19 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
   assert_equal "$(json_get "[d['memory'] > 0 and d['cpu_percent'] >= 0 for d in j['domains'] if d['name'] == '$NAME']" <<<"$output")" '[true]'
   run vctl domstats --json "$NAME"
   assert_success
-  assert_equal "$(json_get 'j[0]["stats"]["state.state"]' <<<"$output")" 1
-  assert_equal "$(json_get 'j[0]["stats"]["vcpu.current"]' <<<"$output")" 1
+  assert_equal "$(json_get 'j[0]["stats"]["state"]["state"]' <<<"$output")" 1
+  assert_equal "$(json_get 'j[0]["stats"]["vcpu_current"]' <<<"$output")" 1
+  # groups as objects, numbered items as arrays, snake_case keys, counts left out
+  assert_equal "$(json_get 'j[0]["stats"]["cpu"]["time"] > 0' <<<"$output")" true
+  assert_equal "$(json_get '[v["state"] for v in j[0]["stats"]["vcpu"]]' <<<"$output")" '[1]'
+  assert_equal "$(json_get '[(b["name"], b["path"], b["rd_bytes"] > 0) for b in j[0]["stats"]["block"]]' <<<"$output")" \
+    "[[\"hda\", \"$DISK\", true]]"
+  assert_equal "$(json_get '[k for k in j[0]["stats"] if "." in k or k.endswith("count")]' <<<"$output")" '[]'
+  assert_equal "$(json_get 'sorted(set(k for b in j[0]["stats"]["block"] for k in b if "." in k or k != k.lower()))' <<<"$output")" '[]'
+  # the text form keeps virsh's dotted names
+  run vctl domstats --block "$NAME"
+  assert_output --partial "  block.0.name=hda"
+  assert_output --partial "  block.count=1"
 }
 
 @test "suspend and resume a real guest" {

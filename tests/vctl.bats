@@ -259,7 +259,29 @@ XML
   run --separate-stderr vctl define "$BATS_TEST_TMPDIR/bad.xml"
   assert_failure 2
   assert_output ""
+  [ "${#stderr_lines[@]}" -eq 1 ]
   [[ "$stderr" == "vctl: $BATS_TEST_TMPDIR/bad.xml: cannot define the domain: "* ]]
+}
+
+@test "define or create of a name another domain holds exits 5 with libvirt's message" {
+  # test:///default has a running domain named "test"; this one has another UUID
+  echo "<domain type='test'><name>test</name><uuid>11111111-2222-3333-4444-555555555599</uuid><memory>65536</memory><os><type>hvm</type></os></domain>" > "$BATS_TEST_TMPDIR/taken.xml"
+  for c in define create; do
+    run --separate-stderr vctl -c test:///default $c "$BATS_TEST_TMPDIR/taken.xml"
+    assert_failure 5
+    assert_output ""
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ "$stderr" == "vctl: $BATS_TEST_TMPDIR/taken.xml: cannot $c the domain: "*"domain 'test' already exists with uuid "* ]]
+  done
+  # a shut-off domain's name, in the suite's node
+  sed 's/<name>test</<name>vkit-t5-off</' "$BATS_TEST_TMPDIR/taken.xml" > "$BATS_TEST_TMPDIR/taken2.xml"
+  run --separate-stderr vctl define "$BATS_TEST_TMPDIR/taken2.xml"
+  assert_failure 5
+  [[ "$stderr" == *"domain 'vkit-t5-off' already exists"* ]]
+  # still 1 for a failure that is not a conflict, 2 for bad XML
+  echo "<domain type='test'><name>x</name><memory>65536</memory><os><type>nosuch</type></os></domain>" > "$BATS_TEST_TMPDIR/bad-os.xml"
+  run --separate-stderr vctl -c test:///default define "$BATS_TEST_TMPDIR/bad-os.xml"
+  assert_failure 1
 }
 
 @test "undefine a stopped domain; a transient one is refused" {
@@ -401,8 +423,13 @@ XML
   assert_output "$(virsh -c test:///default domstats --state)"
   run vctl domstats --json --state vkit-t5-run vkit-t5-off
   assert_success
-  assert_equal "$(json_get '[(d["name"], d["stats"]["state.state"]) for d in j]' <<<"$output")" \
+  assert_equal "$(json_get '[(d["name"], d["stats"]["state"]["state"]) for d in j]' <<<"$output")" \
     '[["vkit-t5-run", 1], ["vkit-t5-off", 5]]'
+  # structure, not libvirt's dotted names: the text keeps those
+  assert_equal "$(json_get 'sorted(j[0]["stats"]["state"])' <<<"$output")" '["reason", "state"]'
+  refute_output --partial 'state.state'
+  run vctl domstats --state vkit-t5-run
+  assert_output --partial '  state.state=1'
   run vctl domstats vkit-t5-nope
   assert_failure 3
 }
@@ -447,4 +474,102 @@ while True:
   assert_output --partial "vctl top - "
   assert_output --partial "running domains - refresh 0.2 s, q to quit"
   assert_output --regexp ' 1 +vkit-t5-run +running '
+}
+
+@test "net-list: virsh's table, --all, --name, --json" {
+  export LIBVIRT_DEFAULT_URI=$(test_net_node "$BATS_TEST_TMPDIR")
+  run vctl net-list
+  assert_success
+  assert_output "$(virsh net-list)"
+  assert_line --index 2 --regexp '^ vkit-t9-a +active +no +yes$'
+  run vctl net-list --all
+  assert_output "$(virsh net-list --all)"
+  run vctl net-list --name
+  assert_output $'vkit-t9-a\nvkit-t9-b'
+  run vctl net-list --json
+  assert_equal "$(json_get '[(n["name"], n["uuid"][-2:], n["active"], n["persistent"], n["autostart"]) for n in j]' <<<"$output")" \
+    '[["vkit-t9-a", "01", true, true, false], ["vkit-t9-b", "02", true, true, false]]'
+  run --separate-stderr vctl net-list --name --json
+  assert_failure 2
+  assert_output ""
+  run vctl -c test:///default net-list --name
+  assert_output default
+}
+
+@test "net-info by name or UUID, --json; an unknown network exits 3" {
+  export LIBVIRT_DEFAULT_URI=$(test_net_node "$BATS_TEST_TMPDIR")
+  run vctl net-info vkit-t9-a
+  assert_success
+  assert_output "$(virsh net-info vkit-t9-a | sed '/^$/d')"
+  run vctl net-info 22222222-3333-4444-5555-666666666602
+  assert_line --index 0 --regexp '^Name: +vkit-t9-b$'
+  assert_line --index 5 --regexp '^Bridge: +vkt9b$'
+  run vctl net-info --json vkit-t9-b
+  assert_equal "$(json_get '[j["name"], j["uuid"], j["active"], j["persistent"], j["autostart"], j["bridge"]]' <<<"$output")" \
+    '["vkit-t9-b", "22222222-3333-4444-5555-666666666602", true, true, false, "vkt9b"]'
+  for c in net-info net-start net-destroy net-undefine net-autostart net-dumpxml net-dhcp-leases; do
+    run --separate-stderr vctl $c vkit-t9-nope
+    assert_failure 3
+    assert_output ""
+    assert_equal "$stderr" "vctl: failed to get network 'vkit-t9-nope': Network not found: no network with matching name 'vkit-t9-nope'"
+  done
+  run --separate-stderr vctl net-info
+  assert_failure 2
+}
+
+@test "net-start, net-destroy with --idempotent; net-undefine, net-autostart" {
+  export LIBVIRT_DEFAULT_URI=$(test_net_node "$BATS_TEST_TMPDIR")
+  run --separate-stderr vctl net-start vkit-t9-a
+  assert_failure 5
+  assert_output ""
+  assert_equal "$stderr" "vctl: network 'vkit-t9-a' is already active"
+  run vctl net-start --idempotent vkit-t9-a
+  assert_success
+  assert_output "Network vkit-t9-a started"
+  run vctl net-destroy vkit-t9-a
+  assert_success
+  assert_output "Network vkit-t9-a destroyed"
+  run vctl net-autostart vkit-t9-b
+  assert_output "Network vkit-t9-b marked as autostarted"
+  run vctl net-autostart --disable vkit-t9-b
+  assert_output "Network vkit-t9-b unmarked as autostarted"
+  # the test driver refuses to undefine an active network (libvirtd makes it transient)
+  run --separate-stderr vctl net-undefine vkit-t9-b
+  assert_failure 5
+  [[ "$stderr" == "vctl: cannot undefine network 'vkit-t9-b': "* ]]
+}
+
+@test "net-define, net-create from a file and stdin; a taken name exits 5; bad XML 2" {
+  export LIBVIRT_DEFAULT_URI=$(test_net_node "$BATS_TEST_TMPDIR")
+  echo "<network><name>vkit-t9-new</name><bridge name='vkt9n'/></network>" > "$BATS_TEST_TMPDIR/n.xml"
+  run vctl net-define "$BATS_TEST_TMPDIR/n.xml"
+  assert_success
+  assert_output "Network vkit-t9-new defined from $BATS_TEST_TMPDIR/n.xml"
+  run vctl net-create - < "$BATS_TEST_TMPDIR/n.xml"
+  assert_success
+  assert_output "Network vkit-t9-new created from -"
+  echo "<network><name>vkit-t9-a</name><bridge name='vkt9n'/></network>" > "$BATS_TEST_TMPDIR/taken.xml"
+  for c in net-define net-create; do
+    run --separate-stderr vctl $c "$BATS_TEST_TMPDIR/taken.xml"
+    assert_failure 5
+    assert_output ""
+    [[ "$stderr" == "vctl: $BATS_TEST_TMPDIR/taken.xml: cannot ${c#net-} the network: "*"network 'vkit-t9-a' already exists"* ]]
+  done
+  echo "<network><name>x" > "$BATS_TEST_TMPDIR/bad.xml"
+  run --separate-stderr vctl net-define "$BATS_TEST_TMPDIR/bad.xml"
+  assert_failure 2
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  run --separate-stderr vctl net-define "$BATS_TEST_TMPDIR/none.xml"
+  assert_failure 3
+}
+
+@test "net-dumpxml; net-dhcp-leases where the driver has none exits 1" {
+  export LIBVIRT_DEFAULT_URI=$(test_net_node "$BATS_TEST_TMPDIR")
+  run vctl net-dumpxml vkit-t9-a
+  assert_success
+  assert_output "$(virsh net-dumpxml vkit-t9-a)"
+  run --separate-stderr vctl net-dhcp-leases vkit-t9-a
+  assert_failure 1
+  assert_output ""
+  [[ "$stderr" == "vctl: cannot get the DHCP leases of network 'vkit-t9-a': "*"not supported"* ]]
 }

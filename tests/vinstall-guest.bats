@@ -36,6 +36,8 @@ setup() {
 
 teardown() {
   cleanup_t6_domains
+  virsh -c "$URI" destroy "vkit-t9-$$-json" >/dev/null 2>&1 || true
+  virsh -c "$URI" undefine "vkit-t9-$$-json" >/dev/null 2>&1 || true
   rm -f /var/log/libvirt/qemu/"$P"*.log
   virsh -c "$URI" net-undefine ${P}off >/dev/null 2>&1 || true
 }
@@ -167,6 +169,44 @@ state() {
   run qemu-img check "$BATS_TEST_TMPDIR/second.qcow2"
   assert_success
   [ "$(state ${P}kern)" = "shut off" ]
+}
+
+@test "--json: the running guest, its created disk and pty console; after --wait, shut off" {
+  n=vkit-t9-$$-json
+  # no /init to run: the kernel stops at a panic and the guest stays up
+  # (its pty with it) until it is destroyed
+  run --separate-stderr vinstall -c "$URI" --name "$n" --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet rdinit=/vkit-none panic=0" \
+    --disk "path=$BATS_TEST_TMPDIR/j.qcow2,size=1M,format=qcow2" --network none --autostart --json
+  assert_success
+  [[ "$stderr" != *created* ]]
+  uuid=$(virsh -c "$URI" domuuid "$n" | sed '/^$/d')
+  assert_equal "$(json_get '[j["name"], j["uuid"], j["state"], j["virt_type"], j["autostart"], j["transient"]]' <<<"$output")" \
+    "[\"$n\", \"$uuid\", \"running\", \"qemu\", true, false]"
+  assert_equal "$(json_get '[(d["target"], d["path"], d["format"], d["created"], d["size"]) for d in j["disks"]]' <<<"$output")" \
+    "[[\"vda\", \"$BATS_TEST_TMPDIR/j.qcow2\", \"qcow2\", true, 1048576]]"
+  assert_equal "$(json_get 'j["console"]["type"]' <<<"$output")" pty
+  assert_equal "$(json_get 'j["console"]["attach"]' <<<"$output")" "[\"vctl\", \"-c\", \"$URI\", \"console\", \"$uuid\"]"
+  pty=$(json_get 'j["console"]["path"]' <<<"$output")
+  mapfile -t cmd < <(json_get '"\n".join(j["console"]["attach"])' <<<"$output")
+  [[ "$pty" == /dev/pts/* ]]
+  run virsh -c "$URI" dumpxml "$n"
+  assert_output --partial "<source path='$pty'/>"
+  # the attach command runs as it is (the build's vctl for "vctl")
+  run "$VK_BUILDDIR/${cmd[0]}" "${cmd[@]:1}" --timeout=1
+  assert_success
+  virsh -c "$URI" destroy "$n"
+  virsh -c "$URI" undefine "$n"
+
+  # the boot-sector guest, waited for: shut off, its file console, nothing created
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  run --separate-stderr vinstall -c "$URI" --name "$n" --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
+    --console "file=$BATS_TEST_TMPDIR/s.log" --wait=120 --json
+  assert_success
+  assert_equal "$(json_get '[j["state"], j["console"], [(d["created"], d["size"]) for d in j["disks"]]]' <<<"$output")" \
+    "[\"shutoff\", {\"type\": \"file\", \"path\": \"$BATS_TEST_TMPDIR/s.log\", \"attach\": null}, [[false, null]]]"
+  grep -q VKIT-GUEST-BOOTED "$BATS_TEST_TMPDIR/s.log"
 }
 
 @test "rollback: a name taken between pre-flight and define leaves no image and keeps the other domain" {

@@ -25,7 +25,7 @@ setup() {
   assert_line --partial "Usage: vinstall"
   for o in name memory vcpus cpu machine arch virt-type cdrom import pxe boot disk network \
            graphics console serial os-type os-variant print-xml dry-run noautoconsole wait \
-           autostart transient noreboot progress connect; do
+           autostart transient noreboot json progress connect; do
     assert_output --partial -- "--$o"
   done
 }
@@ -206,8 +206,9 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
 @test "without --virt-type: kvm when /dev/kvm opens, else qemu with a warning" {
   run vinstall -c test:///default --print-xml --name vkit-t6-tcg --import --disk "$IMG"
   assert_success
-  # the same check vinstall makes: does the /dev/kvm device open read-write?
-  if [ -c /dev/kvm ] && python3 -c 'import os; os.close(os.open("/dev/kvm", os.O_RDWR))' 2>/dev/null; then
+  # the same check vinstall makes: is /dev/kvm a device that opens for
+  # writing?  (-c first: a bare >> would make a plain file of that name)
+  if [ -c /dev/kvm ] && { : >>/dev/kvm; } 2>/dev/null; then
     refute_output --partial '/dev/kvm is not usable'
     assert_output --partial '<domain type="kvm">'
   else
@@ -317,7 +318,7 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   mkfifo "$BATS_TEST_TMPDIR/hold"
   # qemu-io keeps the image open, with QEMU's write locks, until its input ends
   qemu-io -f raw "$IMG" <"$BATS_TEST_TMPDIR/hold" >/dev/null 2>&1 &
-  local holder=$!
+  local qpid=$!
   exec 5>"$BATS_TEST_TMPDIR/hold"
   for _ in $(seq 50); do
     run qemu-img info "$IMG"
@@ -326,7 +327,8 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   done
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
   exec 5>&-
-  wait "$holder"   # only qemu-io: bats runs a timeout watchdog in the background too
+  # only qemu-io: bats' per-test timer is a background job too
+  wait "$qpid"
   assert_failure 5
   assert_output --partial "in use"
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
@@ -338,6 +340,68 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
     --network bridge=vkit-t6-nobr
   assert_failure 3
   assert_output --partial "vkit-t6-nobr"
+}
+
+@test "--json: one object with the domain, its disks and its console" {
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name vkit-t9-json --import \
+    --disk "$IMG" --disk "path=$BATS_TEST_TMPDIR/new.qcow2,size=2M,format=qcow2" --network none --json
+  assert_success
+  assert_equal "$(json_get 'sorted(j)' <<<"$output")" \
+    '["autostart", "console", "disks", "name", "state", "transient", "uuid", "virt_type"]'
+  assert_equal "$(json_get '[j["name"], j["state"], j["virt_type"], j["autostart"], j["transient"]]' <<<"$output")" \
+    '["vkit-t9-json", "running", "qemu", false, false]'
+  [[ "$(json_get 'j["uuid"]' <<<"$output")" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]
+  assert_equal "$(json_get '[(d["target"], d["device"], d["path"], d["format"], d["created"], d["size"]) for d in j["disks"]]' <<<"$output")" \
+    "[[\"vda\", \"disk\", \"$IMG\", \"raw\", false, null], [\"vdb\", \"disk\", \"$BATS_TEST_TMPDIR/new.qcow2\", \"qcow2\", true, 2097152]]"
+  assert_equal "$(json_get '[j["console"]["type"], j["console"]["attach"] == ["vctl", "-c", "test:///default", "console", j["uuid"]]]' <<<"$output")" '["pty", true]'
+  # what --json reports goes to stdout only
+  [[ "$stderr" != *created* && "$stderr" != *"its console"* ]]
+  [ -f "$BATS_TEST_TMPDIR/new.qcow2" ]
+}
+
+@test "--json: transient and autostart as asked; with --print-xml or --dry-run a usage error" {
+  run vinstall -c test:///default --virt-type qemu --name vkit-t9-json --import --disk "$IMG" --network none --transient --json
+  assert_success
+  assert_equal "$(json_get '[j["transient"], j["autostart"], j["disks"][0]["created"]]' <<<"$output")" '[true, false, false]'
+  for o in --print-xml --dry-run; do
+    run --separate-stderr vinstall -c test:///default --name vkit-t9-json --import --disk "$IMG" --json $o
+    assert_failure 2
+    assert_output ""
+    [[ "$stderr" == *"--json excludes --print-xml and --dry-run"* ]]
+  done
+  # a failed install prints nothing on stdout
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name test --import --disk "$IMG" --json
+  assert_failure 5
+  assert_output ""
+}
+
+@test "kernel fixture: stale apt lists are refreshed once (as root), then the download is retried" {
+  requires dpkg-deb cpio busybox
+  [ "$(id -u)" -eq 0 ] || cannot "refreshing apt lists needs root"
+  mk=$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh
+  f=$BATS_TEST_TMPDIR/apt
+  fake_apt "$f"
+  # lists so old that the metapackage resolves to nothing
+  PATH=$f/bin:$PATH run --separate-stderr "$mk" "$BATS_TEST_TMPDIR/k1"
+  assert_success
+  assert_equal "$(cat "$f/updates")" update
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/k1/vmlinuz")" VKIT-FAKE-KERNEL
+  [ -s "$BATS_TEST_TMPDIR/k1/initramfs.gz" ]
+  # lists that name a kernel the mirror no longer has (404)
+  rm -f "$f/updated" "$f/updates"
+  touch "$f/lists-ok"
+  PATH=$f/bin:$PATH run --separate-stderr "$mk" "$BATS_TEST_TMPDIR/k2"
+  assert_success
+  assert_equal "$(cat "$f/updates")" update
+  [ -s "$BATS_TEST_TMPDIR/k2/vmlinuz" ]
+  # a download that fails even after the refresh: one refresh, one line
+  rm -f "$f/updated" "$f/updates"
+  touch "$f/never"
+  PATH=$f/bin:$PATH run --separate-stderr "$mk" "$BATS_TEST_TMPDIR/k3"
+  assert_failure 1
+  assert_equal "$(cat "$f/updates")" update
+  assert_equal "$stderr" "make-initramfs: apt-get download linux-image-6.1.0-99-amd64 failed"
+  [ ! -e "$BATS_TEST_TMPDIR/k3/vmlinuz" ]
 }
 
 @test "bad input: an unreachable hypervisor exits 6" {

@@ -101,3 +101,26 @@ remove_guest() {
   virsh -q -c qemu:///system undefine --nvram "$1" >/dev/null 2>&1
   return 0
 }
+
+# test_net_node DIR: write DIR/net-node.xml for libvirt's test driver with
+# two active persistent networks, vkit-t9-a (NAT, DHCP) and vkit-t9-b
+# (an isolated bridge), and print its URI.
+test_net_node() {
+  cat > "$1/net-node.xml" <<'XML'
+<node>
+  <network>
+    <name>vkit-t9-a</name>
+    <uuid>22222222-3333-4444-5555-666666666601</uuid>
+    <forward mode='nat'/>
+    <bridge name='vkt9a'/>
+    <ip address='192.168.239.1' netmask='255.255.255.0'><dhcp><range start='192.168.239.2' end='192.168.239.254'/></dhcp></ip>
+  </network>
+  <network>
+    <name>vkit-t9-b</name>
+    <uuid>22222222-3333-4444-5555-666666666602</uuid>
+    <bridge name='vkt9b'/>
+  </network>
+</node>
+XML
+  echo "test://$1/net-node.xml"
+}

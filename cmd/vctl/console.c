@@ -86,12 +86,9 @@ vctl_console(vk_cmd_ctx *ctx)
 {
   CLEANUP_CONN virConnectPtr conn = NULL;
   CLEANUP_DOMAIN virDomainPtr dom = NULL;
-  vk_error *err = NULL;
   int rc = 0;
 
-  if (!(conn = vctl_open(ctx, false, &rc)))
+  if (!(dom = vctl_domain(ctx, false, &conn, &rc)))
     return rc;
-  if (!(dom = vk_domain_lookup(conn, ctx->argv[0], &err)))
-    return vk_cmd_fail(ctx, err);
   return vctl_console_attach(ctx, dom, false);
 }

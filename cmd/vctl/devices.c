@@ -1,6 +1,7 @@
 /* vctl domblklist, domiflist, domifaddr, vncdisplay. */
 #include <config.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +9,6 @@
 #include "util/json.h"
 #include "virt/domparse.h"
 #include "virt/ifaddr.h"
-#include "virt/table.h"
 #include "vctl.h"
 
 static int opt_json, opt_details, opt_inactive, opt_full;
@@ -48,135 +48,55 @@ vctl_devices_option(int val, const char *arg, vk_error **errp)
   return false;
 }
 
-static bool need_rw;   /* the guest agent needs a read-write connection */
+#define DISK(f) offsetof(vk_disk_info, f)
+static const vctl_field disk_fields[] = {
+  { "target", "Target", DISK(target), false },
+  { "source", "Source", DISK(source), false },
+  { "type", "Type", DISK(type), false },
+  { "device", "Device", DISK(device), false },
+  { "bus", NULL, DISK(bus), false },
+  { "format", NULL, DISK(format), false },
+  { "readonly", NULL, DISK(readonly), true },
+  { "shareable", NULL, DISK(shareable), true },
+};
 
-static virDomainPtr
-get_domain(vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc)
-{
-  vk_error *err = NULL;
-  virDomainPtr dom;
-
-  if (!(*conn = vctl_open(ctx, !need_rw, rc)))
-    return NULL;
-  if (!(dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
-    *rc = vk_cmd_fail(ctx, err);
-  return dom;
-}
-
-#define DOMAIN_OR_RETURN() \
-  CLEANUP_CONN virConnectPtr conn = NULL; \
-  CLEANUP_DOMAIN virDomainPtr dom = NULL; \
-  vk_error *err = NULL; \
-  int rc = 0; \
-  if (!(dom = get_domain(ctx, &conn, &rc))) \
-    return rc
-
-static int
-print_table(vk_cmd_ctx *ctx, vk_table *t)
-{
-  if (!t) {
-    vk_error *err = NULL;
-    vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
-    return vk_cmd_fail(ctx, err);
-  }
-  vk_table_print(t, ctx->out);
-  fputc('\n', ctx->out);
-  vk_table_free(t);
-  return 0;
-}
-
-/* Add a row; on failure free the table and return NULL. */
-static vk_table *
-add(vk_table *t, const char *const *row)
-{
-  if (t && !vk_table_add(t, row)) {
-    vk_table_free(t);
-    return NULL;
-  }
-  return t;
-}
+#define IFACE(f) offsetof(vk_iface_info, f)
+static const vctl_field iface_fields[] = {
+  { "interface", "Interface", IFACE(target), false },
+  { "type", "Type", IFACE(type), false },
+  { "source", "Source", IFACE(source), false },
+  { "model", "Model", IFACE(model), false },
+  { "mac", "MAC", IFACE(mac), false },
+};
 
 int
 vctl_domblklist(vk_cmd_ctx *ctx)
 {
+  static const int plain[] = { 0, 1, -1 }, details[] = { 2, 3, 0, 1, -1 };
   vk_domxml d;
-  DOMAIN_OR_RETURN();
+  VCTL_DOMAIN_OR_RETURN(true);
 
   if (!vk_domxml_get(dom, opt_inactive, &d, &err))
     return vk_cmd_fail(ctx, err);
-  if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
-    vk_json_begin_array(j);
-    for (size_t i = 0; i < d.ndisks; i++) {
-      vk_disk_info *k = &d.disks[i];
-      vk_json_begin_object(j);
-      vk_json_kv_string(j, "target", k->target);
-      vk_json_kv_string(j, "source", k->source);
-      vk_json_kv_string(j, "type", k->type);
-      vk_json_kv_string(j, "device", k->device);
-      vk_json_kv_string(j, "bus", k->bus);
-      vk_json_kv_string(j, "format", k->format);
-      vk_json_kv_bool(j, "readonly", k->readonly);
-      vk_json_kv_bool(j, "shareable", k->shareable);
-      vk_json_end_object(j);
-    }
-    vk_json_end_array(j);
-    vk_json_free(j);
-    vk_domxml_free(&d);
-    return 0;
-  }
-  {
-    static const char *const h1[] = { "Target", "Source" };
-    static const char *const h2[] = { "Type", "Device", "Target", "Source" };
-    vk_table *t = opt_details ? vk_table_new(4, h2) : vk_table_new(2, h1);
-    for (size_t i = 0; i < d.ndisks; i++) {
-      vk_disk_info *k = &d.disks[i];
-      const char *r1[] = { k->target, k->source };
-      const char *r2[] = { k->type, k->device, k->target, k->source };
-      t = add(t, opt_details ? r2 : r1);
-    }
-    vk_domxml_free(&d);
-    return print_table(ctx, t);
-  }
+  rc = vctl_print_records(ctx, opt_json, d.disks, d.ndisks, sizeof *d.disks, disk_fields,
+                          sizeof disk_fields / sizeof *disk_fields, opt_details ? details : plain);
+  vk_domxml_free(&d);
+  return rc;
 }
 
 int
 vctl_domiflist(vk_cmd_ctx *ctx)
 {
+  static const int cols[] = { 0, 1, 2, 3, 4, -1 };
   vk_domxml d;
-  DOMAIN_OR_RETURN();
+  VCTL_DOMAIN_OR_RETURN(true);
 
   if (!vk_domxml_get(dom, opt_inactive, &d, &err))
     return vk_cmd_fail(ctx, err);
-  if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
-    vk_json_begin_array(j);
-    for (size_t i = 0; i < d.nifaces; i++) {
-      vk_iface_info *f = &d.ifaces[i];
-      vk_json_begin_object(j);
-      vk_json_kv_string(j, "interface", f->target);
-      vk_json_kv_string(j, "type", f->type);
-      vk_json_kv_string(j, "source", f->source);
-      vk_json_kv_string(j, "model", f->model);
-      vk_json_kv_string(j, "mac", f->mac);
-      vk_json_end_object(j);
-    }
-    vk_json_end_array(j);
-    vk_json_free(j);
-    vk_domxml_free(&d);
-    return 0;
-  }
-  {
-    static const char *const h[] = { "Interface", "Type", "Source", "Model", "MAC" };
-    vk_table *t = vk_table_new(5, h);
-    for (size_t i = 0; i < d.nifaces; i++) {
-      vk_iface_info *f = &d.ifaces[i];
-      const char *r[] = { f->target, f->type, f->source, f->model, f->mac };
-      t = add(t, r);
-    }
-    vk_domxml_free(&d);
-    return print_table(ctx, t);
-  }
+  rc = vctl_print_records(ctx, opt_json, d.ifaces, d.nifaces, sizeof *d.ifaces, iface_fields,
+                          sizeof iface_fields / sizeof *iface_fields, cols);
+  vk_domxml_free(&d);
+  return rc;
 }
 
 int
@@ -187,8 +107,8 @@ vctl_domifaddr(vk_cmd_ctx *ctx)
 
   if (source < 0)
     return vk_cmd_usage(ctx, "--source: '%s' is not one of lease, agent, arp", opt_source);
-  need_rw = source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT;
-  DOMAIN_OR_RETURN();
+  /* the guest agent needs a read-write connection */
+  VCTL_DOMAIN_OR_RETURN(source != VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT);
   if (!vk_domain_ifaddrs(dom, source, opt_wait_ms, &l, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
@@ -237,7 +157,7 @@ int
 vctl_vncdisplay(vk_cmd_ctx *ctx)
 {
   CLEANUP_FREE char *disp = NULL;
-  DOMAIN_OR_RETURN();
+  VCTL_DOMAIN_OR_RETURN(true);
 
   if (!(disp = vk_domain_vnc_display(dom, &err)))
     return vk_cmd_fail(ctx, err);

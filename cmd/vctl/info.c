@@ -30,33 +30,11 @@ const struct poptOption vctl_domstate_options[] = {
   POPT_TABLEEND
 };
 
-/* Read-only connection and domain, or print the error. */
-static virDomainPtr
-get_domain(vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc)
-{
-  vk_error *err = NULL;
-  virDomainPtr dom;
-
-  if (!(*conn = vctl_open(ctx, true, rc)))
-    return NULL;
-  if (!(dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
-    *rc = vk_cmd_fail(ctx, err);
-  return dom;
-}
-
-#define DOMAIN_OR_RETURN() \
-  CLEANUP_CONN virConnectPtr conn = NULL; \
-  CLEANUP_DOMAIN virDomainPtr dom = NULL; \
-  vk_error *err = NULL; \
-  int rc = 0; \
-  if (!(dom = get_domain(ctx, &conn, &rc))) \
-    return rc
-
 int
 vctl_dumpxml(vk_cmd_ctx *ctx)
 {
   CLEANUP_FREE char *xml = NULL;
-  DOMAIN_OR_RETURN();
+  VCTL_DOMAIN_OR_RETURN(true);
 
   if (!(xml = vk_domain_xml(dom, opt_inactive, &err)))
     return vk_cmd_fail(ctx, err);
@@ -83,7 +61,7 @@ int
 vctl_dominfo(vk_cmd_ctx *ctx)
 {
   vk_dominfo i;
-  DOMAIN_OR_RETURN();
+  VCTL_DOMAIN_OR_RETURN(true);
 
   if (!vk_dominfo_get(dom, &i, &err))
     return vk_cmd_fail(ctx, err);
@@ -156,7 +134,7 @@ int
 vctl_domstate(vk_cmd_ctx *ctx)
 {
   int state, reason;
-  DOMAIN_OR_RETURN();
+  VCTL_DOMAIN_OR_RETURN(true);
 
   if (!vk_domain_state(dom, &state, &reason, &err))
     return vk_cmd_fail(ctx, err);

@@ -86,34 +86,11 @@ vctl_lifecycle_option(int val, const char *arg, vk_error **errp)
   }
 }
 
-/* Open the connection and find the domain named by the argument. */
-static virDomainPtr
-get_domain(vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc)
-{
-  vk_error *err = NULL;
-  virDomainPtr dom;
-
-  if (!(*conn = vctl_open(ctx, readonly, rc)))
-    return NULL;
-  dom = vk_domain_lookup(*conn, ctx->argv[0], &err);
-  if (!dom)
-    *rc = vk_cmd_fail(ctx, err);
-  return dom;
-}
-
 static unsigned
 idem(void)
 {
   return opt_idempotent ? VK_DOM_IDEMPOTENT : 0;
 }
-
-#define DOMAIN_OR_RETURN(ro) \
-  CLEANUP_CONN virConnectPtr conn = NULL; \
-  CLEANUP_DOMAIN virDomainPtr dom = NULL; \
-  vk_error *err = NULL; \
-  int rc = 0; \
-  if (!(dom = get_domain(ctx, (ro), &conn, &rc))) \
-    return rc
 
 int
 vctl_start(vk_cmd_ctx *ctx)
@@ -123,7 +100,7 @@ vctl_start(vk_cmd_ctx *ctx)
   if (!opt_console && (vctl_console_log || vctl_console_timeout_ms >= 0 || vctl_console_devname ||
                        vctl_console_force))
     return vk_cmd_usage(ctx, "console options need --console");
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_start(dom, idem() | (opt_console ? VK_DOM_PAUSED : 0), opt_wait, opt_wait_ms, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_console) {
@@ -137,7 +114,7 @@ vctl_start(vk_cmd_ctx *ctx)
 int
 vctl_shutdown(vk_cmd_ctx *ctx)
 {
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_shutdown(dom, idem(), opt_wait, opt_wait_ms, opt_force_ms, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, opt_wait ? "Domain '%s' is shut off\n" : "Domain '%s' is being shutdown\n",
@@ -148,7 +125,7 @@ vctl_shutdown(vk_cmd_ctx *ctx)
 int
 vctl_destroy(vk_cmd_ctx *ctx)
 {
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_destroy(dom, idem(), opt_graceful, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, "Domain '%s' destroyed\n", virDomainGetName(dom));
@@ -158,7 +135,7 @@ vctl_destroy(vk_cmd_ctx *ctx)
 int
 vctl_reboot(vk_cmd_ctx *ctx)
 {
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_reboot(dom, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, "Domain '%s' is being rebooted\n", virDomainGetName(dom));
@@ -168,7 +145,7 @@ vctl_reboot(vk_cmd_ctx *ctx)
 int
 vctl_suspend(vk_cmd_ctx *ctx)
 {
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_suspend(dom, idem(), &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, "Domain '%s' suspended\n", virDomainGetName(dom));
@@ -178,7 +155,7 @@ vctl_suspend(vk_cmd_ctx *ctx)
 int
 vctl_resume(vk_cmd_ctx *ctx)
 {
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_resume(dom, idem(), &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, "Domain '%s' resumed\n", virDomainGetName(dom));
@@ -188,7 +165,7 @@ vctl_resume(vk_cmd_ctx *ctx)
 int
 vctl_autostart(vk_cmd_ctx *ctx)
 {
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_set_autostart(dom, !opt_disable, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, opt_disable ? "Domain '%s' unmarked as autostarted\n"
@@ -205,7 +182,7 @@ vctl_undefine(vk_cmd_ctx *ctx)
 
   if (opt_keep_nvram && opt_nvram)
     return vk_cmd_usage(ctx, "--nvram and --keep-nvram exclude each other");
-  DOMAIN_OR_RETURN(false);
+  VCTL_DOMAIN_OR_RETURN(false);
   if (opt_remove_storage)
     flags |= VK_UNDEF_REMOVE_STORAGE;
   if (opt_keep_nvram)
@@ -232,9 +209,7 @@ define_or_create(vk_cmd_ctx *ctx, bool create)
   vk_error *err = NULL;
   int rc = 0;
 
-  if (!(xml = vk_read_file(ctx->argv[0], &err)))
-    return vk_cmd_fail(ctx, err);
-  if (!(conn = vctl_open(ctx, false, &rc)))
+  if (!(xml = vctl_read_xml(ctx, &conn, &rc)))
     return rc;
   dom = create ? vk_domain_create(conn, xml, opt_validate, &err)
                : vk_domain_define(conn, xml, opt_validate, &err);

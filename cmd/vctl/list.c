@@ -6,7 +6,7 @@
 #include "util/json.h"
 #include "virt/domain.h"
 #include "virt/domstate.h"
-#include "virt/table.h"
+#include "util/table.h"
 #include "vctl.h"
 
 static int opt_all, opt_inactive, opt_name, opt_uuid, opt_json;
@@ -95,26 +95,16 @@ vctl_list(vk_cmd_ctx *ctx)
   } else {
     static const char *const head[] = { "Id", "Name", "State" };
     vk_table *t = vk_table_new(3, head);
-    for (size_t i = 0; t && i < l.n; i++) {
+    for (size_t i = 0; i < l.n; i++) {
       char id[16];
       const char *row[3] = { id, l.doms[i].name, vk_state_text(l.doms[i].state) };
       snprintf(id, sizeof id, "%d", l.doms[i].id);
       if (l.doms[i].id < 0)
         row[0] = "-";
-      if (!vk_table_add(t, row)) {
-        vk_table_free(t);
-        t = NULL;
-      }
+      vk_table_add(t, row);
     }
-    if (!t) {
-      vk_dom_list_free(&l);
-      vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
-      return vk_cmd_fail(ctx, err);
-    }
-    vk_table_print(t, ctx->out);
-    fputc('\n', ctx->out);
-    vk_table_free(t);
+    rc = vctl_print_table(ctx, t);
   }
   vk_dom_list_free(&l);
-  return 0;
+  return rc;
 }

@@ -14,6 +14,7 @@ static const struct poptOption common_options[] = {
 };
 
 #define DOM "[OPTIONS] DOMAIN"
+#define NET "[OPTIONS] NETWORK"
 
 static const vk_subcmd cmds[] = {
   { "list", vctl_list, "[OPTIONS]", "List domains", vctl_list_options, 0, 0, 0, NULL },
@@ -39,6 +40,16 @@ static const vk_subcmd cmds[] = {
   { "setvcpus", vctl_setvcpus, "[OPTIONS] DOMAIN COUNT", "Change a domain's number of virtual CPUs", vctl_setvcpus_options, 2, 2, 0, NULL },
   { "domstats", vctl_domstats, "[OPTIONS] [DOMAIN...]", "Show libvirt's statistics of domains", vctl_domstats_options, 0, -1, 0, NULL },
   { "top", vctl_top, "[OPTIONS]", "Live view of running domains: CPU, memory, disk and network", vctl_top_options, 0, 0, VK_CMD_DIRECT, vctl_top_option },
+  { "net-list", vctl_net_list, "[OPTIONS]", "List virtual networks", vctl_net_list_options, 0, 0, 0, NULL },
+  { "net-info", vctl_net_info, NET, "Show basic facts about a network", vctl_net_info_options, 1, 1, 0, NULL },
+  { "net-define", vctl_net_define, "FILE|-", "Define a network from an XML file", NULL, 1, 1, 0, NULL },
+  { "net-create", vctl_net_create, "FILE|-", "Create and start a transient network from an XML file", NULL, 1, 1, 0, NULL },
+  { "net-start", vctl_net_start, NET, "Start a defined network", vctl_net_idem_options, 1, 1, 0, NULL },
+  { "net-destroy", vctl_net_destroy, NET, "Stop a network", vctl_net_idem_options, 1, 1, 0, NULL },
+  { "net-undefine", vctl_net_undefine, NET, "Remove a network's definition", NULL, 1, 1, 0, NULL },
+  { "net-autostart", vctl_net_autostart, NET, "Start a network when the host boots (or not)", vctl_net_autostart_options, 1, 1, 0, NULL },
+  { "net-dumpxml", vctl_net_dumpxml, NET, "Print a network's XML", vctl_net_dumpxml_options, 1, 1, 0, NULL },
+  { "net-dhcp-leases", vctl_net_dhcp_leases, NET, "Show the DHCP leases of a network", vctl_net_leases_options, 1, 1, 0, NULL },
   { "console", vctl_console, DOM, "Attach to a domain's serial console", vctl_console_options, 1, 1, VK_CMD_DIRECT, vctl_console_option },
   { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };

@@ -16,7 +16,7 @@
 #include "util/size.h"
 #include "virt/domstate.h"
 #include "virt/stats.h"
-#include "virt/table.h"
+#include "util/table.h"
 #include "vctl.h"
 
 static int opt_once, opt_json;
@@ -98,8 +98,9 @@ print_table(FILE *out, const vk_top_sample *s)
   static const char *const head[] = { "Id", "Name", "State", "CPU%", "vCPUs", "Memory",
                                       "Disk read", "Disk write", "Net rx", "Net tx" };
   vk_table *t = vk_table_new(10, head);
+  bool ok;
 
-  for (size_t i = 0; t && i < s->n; i++) {
+  for (size_t i = 0; i < s->n; i++) {
     const vk_top_dom *d = &s->d[i];
     char id[16], cpu[32], nv[16], mem[VK_SIZE_BUFLEN];
     char r[VK_SIZE_BUFLEN + 4], w[VK_SIZE_BUFLEN + 4], rx[VK_SIZE_BUFLEN + 4], tx[VK_SIZE_BUFLEN + 4];
@@ -110,16 +111,11 @@ print_table(FILE *out, const vk_top_sample *s)
     snprintf(id, sizeof id, "%d", d->id);
     snprintf(cpu, sizeof cpu, "%.1f", d->cpu_percent);
     snprintf(nv, sizeof nv, "%u", d->vcpus);
-    if (!vk_table_add(t, row)) {
-      vk_table_free(t);
-      t = NULL;
-    }
+    vk_table_add(t, row);
   }
-  if (!t)
-    return false;
-  vk_table_print(t, out);
+  ok = vk_table_print(t, out);
   vk_table_free(t);
-  return true;
+  return ok;
 }
 
 /* Take a sample; on success compute rates against prev (if any). */

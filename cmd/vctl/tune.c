@@ -51,38 +51,33 @@ affect_flags(void)
   return (opt_live ? VK_TUNE_LIVE : 0) | (opt_config ? VK_TUNE_CONFIG : 0);
 }
 
-static int
-get_domain(vk_cmd_ctx *ctx, virConnectPtr *conn, virDomainPtr *dom)
+/* --current, --live and --config make sense together? */
+static bool
+affect_ok(vk_cmd_ctx *ctx, int *rc)
 {
-  vk_error *err = NULL;
-  int rc = 0;
-
-  if (opt_current && (opt_live || opt_config))
-    return vk_cmd_usage(ctx, "--current excludes --live and --config");
-  if (!(*conn = vctl_open(ctx, false, &rc)))
-    return rc;
-  if (!(*dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
-    return vk_cmd_fail(ctx, err);
-  return -1;
+  if (opt_current && (opt_live || opt_config)) {
+    *rc = vk_cmd_usage(ctx, "--current excludes --live and --config");
+    return false;
+  }
+  return true;
 }
 
 static int
 set_mem(vk_cmd_ctx *ctx, bool max)
 {
-  CLEANUP_CONN virConnectPtr conn = NULL;
-  CLEANUP_DOMAIN virDomainPtr dom = NULL;
-  vk_error *err = NULL;
+  vk_error *perr = NULL;
   uint64_t bytes;
-  int rc;
+  int prc;
 
   /* a bare number is KiB, as with virsh */
-  if (!vk_parse_size_unit(ctx->argv[1], 1024, &bytes, &err)) {
-    rc = vk_cmd_usage(ctx, "%s", err->msg);
-    vk_error_free(err);
-    return rc;
+  if (!vk_parse_size_unit(ctx->argv[1], 1024, &bytes, &perr)) {
+    prc = vk_cmd_usage(ctx, "%s", perr->msg);
+    vk_error_free(perr);
+    return prc;
   }
-  if ((rc = get_domain(ctx, &conn, &dom)) >= 0)
-    return rc;
+  if (!affect_ok(ctx, &prc))
+    return prc;
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!(max ? vk_domain_set_max_memory(dom, bytes, affect_flags(), &err)
             : vk_domain_set_memory(dom, bytes, affect_flags(), &err)))
     return vk_cmd_fail(ctx, err);
@@ -104,19 +99,17 @@ vctl_setmaxmem(vk_cmd_ctx *ctx)
 int
 vctl_setvcpus(vk_cmd_ctx *ctx)
 {
-  CLEANUP_CONN virConnectPtr conn = NULL;
-  CLEANUP_DOMAIN virDomainPtr dom = NULL;
-  vk_error *err = NULL;
   char *end;
   long n;
-  int rc;
+  int prc;
 
   errno = 0;
   n = strtol(ctx->argv[1], &end, 10);
   if (errno || end == ctx->argv[1] || *end || n < 1 || n > INT_MAX)
     return vk_cmd_usage(ctx, "'%s' is not a number of virtual CPUs", ctx->argv[1]);
-  if ((rc = get_domain(ctx, &conn, &dom)) >= 0)
-    return rc;
+  if (!affect_ok(ctx, &prc))
+    return prc;
+  VCTL_DOMAIN_OR_RETURN(false);
   if (!vk_domain_set_vcpus(dom, (unsigned)n, affect_flags() | (opt_maximum ? VK_TUNE_MAXIMUM : 0), &err))
     return vk_cmd_fail(ctx, err);
   return 0;
@@ -154,18 +147,11 @@ vctl_domstats(vk_cmd_ctx *ctx)
       vk_json_begin_object(j);
       vk_json_kv_string(j, "name", l.r[i].name);
       vk_json_key(j, "stats");
-      vk_json_begin_object(j);
-      for (size_t k = 0; k < l.r[i].n; k++) {
-        vk_stat_field *f = &l.r[i].f[k];
-        switch (f->kind) {
-        case VK_STAT_INT: vk_json_kv_int(j, f->key, f->v.i); break;
-        case VK_STAT_UINT: vk_json_kv_uint(j, f->key, f->v.u); break;
-        case VK_STAT_DOUBLE: vk_json_kv_double(j, f->key, f->v.d); break;
-        case VK_STAT_BOOL: vk_json_kv_bool(j, f->key, f->v.b); break;
-        case VK_STAT_STRING: vk_json_kv_string(j, f->key, f->v.s); break;
-        }
+      if (!vk_stat_record_json(&l.r[i], j, &err)) {
+        vk_json_free(j);
+        vk_stat_list_free(&l);
+        return vk_cmd_fail(ctx, err);
       }
-      vk_json_end_object(j);
       vk_json_end_object(j);
     }
     vk_json_end_array(j);

@@ -3,8 +3,10 @@
 #define VCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/cmd.h"
+#include "util/table.h"
 #include "virt/conn.h"
 
 /* -c/--connect URI, shared by every subcommand (NULL: default). */
@@ -13,6 +15,48 @@ extern const char *vctl_uri;
 /* Open the connection (read-only for inspection commands).  On failure
  * prints the message and stores the exit status in *rc. */
 virConnectPtr vctl_open(const vk_cmd_ctx *ctx, bool readonly, int *rc);
+
+/* Open the connection (read-only if asked) and find the domain named by
+ * the first argument (id, UUID or name).  Returns a new reference with
+ * *conn set (the caller frees both), or NULL after printing the error,
+ * with the exit status in *rc. */
+virDomainPtr vctl_domain(const vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc);
+
+/* Start of a handler that works on the domain named by its first
+ * argument: declares conn, dom, err and rc, and returns the exit status
+ * when the connection or the domain cannot be had. */
+#define VCTL_DOMAIN_OR_RETURN(readonly) \
+  CLEANUP_CONN virConnectPtr conn = NULL; \
+  CLEANUP_DOMAIN virDomainPtr dom = NULL; \
+  vk_error *err = NULL; \
+  int rc = 0; \
+  if (!(dom = vctl_domain(ctx, (readonly), &conn, &rc))) \
+    return rc
+
+/* One field of a record printed by vctl_print_records(). */
+typedef struct {
+  const char *key;     /* JSON key */
+  const char *head;    /* table header (NULL: JSON only) */
+  size_t off;          /* offsetof() the field: a const char * ... */
+  bool flag;           /* ... or, if set, a bool */
+} vctl_field;
+
+/* Print n records of `size` bytes at `recs` on ctx->out: with json, an
+ * array of objects with every field; else a table of the fields whose
+ * indexes `cols` lists (ended by -1).  Returns an exit status. */
+int vctl_print_records(const vk_cmd_ctx *ctx, bool json, const void *recs, size_t n, size_t size,
+                       const vctl_field *fields, size_t nfields, const int *cols);
+
+/* Print t (and a blank line, like virsh) on ctx->out and free it.
+ * Returns 0, or an exit status after an out-of-memory message when the
+ * table is NULL or lost a row. */
+int vctl_print_table(const vk_cmd_ctx *ctx, vk_table *t);
+
+/* Read the XML file (or standard input for "-") named by the first
+ * argument and open a read-write connection.  Returns the XML (the caller
+ * frees it) with *conn set, or NULL after printing the error, with the
+ * exit status in *rc. */
+char *vctl_read_xml(const vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc);
 
 /* Parse "SECS" of --wait[=SECS]-style options: NULL (no value) gives -1
  * (no limit); else a non-negative number of seconds, in milliseconds.
@@ -62,6 +106,20 @@ extern const struct poptOption vctl_setmem_options[], vctl_setvcpus_options[],
 int vctl_top(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_top_options[];
 bool vctl_top_option(int val, const char *arg, vk_error **errp);
+
+int vctl_net_list(vk_cmd_ctx *ctx);
+int vctl_net_info(vk_cmd_ctx *ctx);
+int vctl_net_define(vk_cmd_ctx *ctx);
+int vctl_net_create(vk_cmd_ctx *ctx);
+int vctl_net_start(vk_cmd_ctx *ctx);
+int vctl_net_destroy(vk_cmd_ctx *ctx);
+int vctl_net_undefine(vk_cmd_ctx *ctx);
+int vctl_net_autostart(vk_cmd_ctx *ctx);
+int vctl_net_dumpxml(vk_cmd_ctx *ctx);
+int vctl_net_dhcp_leases(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_net_list_options[], vctl_net_info_options[],
+  vctl_net_idem_options[], vctl_net_autostart_options[], vctl_net_dumpxml_options[],
+  vctl_net_leases_options[];
 
 int vctl_console(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_console_options[];

@@ -24,11 +24,12 @@ enum {
   OPT_DRY_RUN,
   OPT_NOAUTOCONSOLE,
   OPT_PROGRESS,
+  OPT_JSON,
 };
 
 static vk_install install;
 static const char *opt_uri;
-static bool opt_print_xml, opt_dry_run, opt_noautoconsole, opt_progress, opt_wait;
+static bool opt_print_xml, opt_dry_run, opt_noautoconsole, opt_progress, opt_wait, opt_json;
 static int opt_wait_secs = -1;
 
 static const struct poptOption options[] = {
@@ -57,6 +58,7 @@ static const struct poptOption options[] = {
   { "autostart", 0, POPT_ARG_NONE, NULL, VK_IOPT_AUTOSTART, "start the domain when the host boots", NULL },
   { "transient", 0, POPT_ARG_NONE, NULL, VK_IOPT_TRANSIENT, "do not keep the domain defined after it stops", NULL },
   { "noreboot", 0, POPT_ARG_NONE, NULL, VK_IOPT_NOREBOOT, "do not boot the guest again after the install", NULL },
+  { "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, "on success print one JSON object: the domain, its disks, its console (no console is attached)", NULL },
   { "progress", 'p', POPT_ARG_NONE, NULL, OPT_PROGRESS, "show progress while disks are created", NULL },
   { "connect", 'c', POPT_ARG_STRING, &opt_uri, 0, "hypervisor connection URI", "URI" },
   POPT_TABLEEND
@@ -73,6 +75,7 @@ option(int val, const char *arg, vk_error **errp)
   case OPT_DRY_RUN: opt_dry_run = true; return true;
   case OPT_NOAUTOCONSOLE: opt_noautoconsole = true; return true;
   case OPT_PROGRESS: opt_progress = true; return true;
+  case OPT_JSON: opt_json = true; return true;
   case OPT_WAIT:
     opt_wait = true;
     if (!arg || !*arg || strcmp(arg, "-1") == 0)
@@ -105,7 +108,7 @@ want_console(void)
 {
   const char *type = install.spec.console.type;
 
-  return !opt_noautoconsole && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+  return !opt_noautoconsole && !opt_json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
          type && strcmp(type, "pty") == 0;
 }
 
@@ -179,6 +182,8 @@ run(vk_cmd_ctx *ctx)
   const char *name;
   sigset_t sigs, old;
 
+  if (opt_json && (opt_print_xml || opt_dry_run))
+    return finish(ctx, NULL, NULL, vk_cmd_usage(ctx, "--json excludes --print-xml and --dry-run"));
   /* Ctrl-C, kill or a hang-up while images are created and the domain
    * defined must not leave half a machine: the signals wait until the
    * install is complete, and then undo it.  Blocked before the connection
@@ -235,11 +240,13 @@ run(vk_cmd_ctx *ctx)
   /* From here on (--wait), a signal ends vinstall and leaves the guest. */
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   name = install.spec.name;
-  for (size_t i = 0; i < install.spec.ndisks; i++)
+  /* with --json, the object says all this */
+  for (size_t i = 0; !opt_json && i < install.spec.ndisks; i++)
     if (install.spec.disks[i].created)
       vk_cmd_warn(ctx, "created %s", install.spec.disks[i].path);
   if (!want_console()) {
-    vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
+    if (!opt_json)
+      vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
   } else if (!attach_console(ctx, name)) {
     return finish(ctx, conn, NULL, VK_EXIT_FAILED);
   }
@@ -253,6 +260,13 @@ run(vk_cmd_ctx *ctx)
       return finish(ctx, conn, err, 0);
     }
     if (!vk_install_finish(&install, conn, &err))
+      return finish(ctx, conn, err, 0);
+  }
+  if (opt_json) {
+    vk_json *j = vk_json_new(ctx->out);
+    bool ok = vk_install_report_json(&install, j, &err);
+    vk_json_free(j);
+    if (!ok)
       return finish(ctx, conn, err, 0);
   }
   return finish(ctx, conn, NULL, 0);

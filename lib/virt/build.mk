@@ -14,6 +14,7 @@ tests_unit_test_install_LDADD = $(VK_LIBS)
 
 EXTRA_DIST += tests/install-helpers.bash tests/fixtures/initramfs/make-initramfs.sh bench/install.sh
 lib_libvkit_a_SOURCES += lib/virt/install-run.c lib/virt/install-disk.c lib/virt/install-disk.h
+lib_libvkit_a_SOURCES += lib/virt/install-report.c
 
 # Writes a raw file into an image through the engine (guest suite).
 UNIT_HELPERS += tests/unit/test-install-put

@@ -58,8 +58,24 @@ vk_virt_init(vk_error **errp)
   return vk_event_loop_start(errp);
 }
 
+/* Words of libvirt's messages for a name or resource that is taken, where
+ * the error number itself (VIR_ERR_OPERATION_FAILED) says nothing more:
+ * "domain 'x' already exists with uuid ...", "network is already in use". */
+static const char *const taken_words[] = {
+  "already exists", "already defined", "exists already", "already in use", "already active",
+};
+
+static bool
+says_taken(const char *msg)
+{
+  for (size_t i = 0; msg && i < sizeof taken_words / sizeof *taken_words; i++)
+    if (strstr(msg, taken_words[i]))
+      return true;
+  return false;
+}
+
 int
-vk_virt_error_code(int code, int domain)
+vk_virt_error_code(int code, int domain, const char *msg)
 {
   switch (code) {
   case VIR_ERR_NO_DOMAIN:
@@ -81,7 +97,11 @@ vk_virt_error_code(int code, int domain)
   case VIR_ERR_NETWORK_EXIST:
   case VIR_ERR_STORAGE_VOL_EXIST:
   case VIR_ERR_STORAGE_POOL_BUILT:
+  case VIR_ERR_NETWORK_PORT_EXIST:
+  case VIR_ERR_RESOURCE_BUSY:
     return VK_EXIT_BUSY;
+  case VIR_ERR_OPERATION_FAILED:
+    return says_taken(msg) ? VK_EXIT_BUSY : VK_EXIT_FAILED;
   case VIR_ERR_OPERATION_TIMEOUT:
     return VK_EXIT_TIMEOUT;
   case VIR_ERR_NO_CONNECT:
@@ -103,23 +123,15 @@ vk_virt_error_code(int code, int domain)
 }
 
 bool
-vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
+vk_virt_error_from(vk_error **errp, virConnectPtr conn, virErrorPtr e, const char *what)
 {
-  CLEANUP_FREE char *what = NULL;
-  virErrorPtr e = virSaveLastError();
   const char *msg = e && e->message ? e->message : "unknown libvirt error";
-  int code = e ? vk_virt_error_code(e->code, e->domain) : VK_EXIT_FAILED;
-  va_list ap;
-  int n;
+  int code = e ? vk_virt_error_code(e->code, e->domain, e->message) : VK_EXIT_FAILED;
 
   if (conn && virConnectIsAlive(conn) == 0)
     code = VK_EXIT_CONNECT;
-  va_start(ap, fmt);
-  n = vasprintf(&what, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    what = NULL;
-  vk_error_set(errp, code, "%s: %s", what ? what : "libvirt", msg);
+  /* one line: libvirt's XML errors go on with the line and a caret */
+  vk_error_set(errp, code, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
   if (e)
     virFreeError(e);
   virResetLastError();
@@ -127,21 +139,32 @@ vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
 }
 
 bool
+vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
+{
+  CLEANUP_FREE char *what = NULL;
+  virErrorPtr e = virSaveLastError();
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vasprintf(&what, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    what = NULL;
+  return vk_virt_error_from(errp, conn, e, what ? what : "libvirt");
+}
+
+bool
 vk_virt_dom_error(vk_error **errp, virDomainPtr dom, const char *what)
 {
   virErrorPtr e = virSaveLastError();
-  const char *msg = e && e->message ? e->message : "unknown libvirt error";
-  int code = e ? vk_virt_error_code(e->code, e->domain) : VK_EXIT_FAILED;
   virConnectPtr conn = virDomainGetConnect(dom);
   const char *name = virDomainGetName(dom);
+  CLEANUP_FREE char *full = NULL;
 
-  if (conn && virConnectIsAlive(conn) == 0)
-    code = VK_EXIT_CONNECT;
-  vk_error_set(errp, code, "%s domain '%s': %s", what, name ? name : "?", msg);
-  if (e)
-    virFreeError(e);
-  virResetLastError();
-  return false;
+  if (asprintf(&full, "%s domain '%s'", what, name ? name : "?") < 0)
+    full = NULL;
+  return vk_virt_error_from(errp, conn, e, full ? full : what);
 }
 
 /* Opening happens in a thread of its own, so that a daemon which accepts
@@ -282,8 +305,8 @@ is_id(const char *s)
   return true;
 }
 
-static bool
-is_uuid(const char *s)
+bool
+vk_is_uuid(const char *s)
 {
   size_t hex = 0;
 
@@ -307,7 +330,7 @@ vk_domain_lookup(virConnectPtr conn, const char *ident, vk_error **errp)
       return dom;
     virResetLastError();
   }
-  if (is_uuid(ident)) {
+  if (vk_is_uuid(ident)) {
     dom = virDomainLookupByUUIDString(conn, ident);
     if (dom)
       return dom;

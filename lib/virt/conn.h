@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "util/error.h"
 
@@ -34,7 +35,8 @@ virConnectPtr vk_conn_open(const char *uri, unsigned flags, vk_error **errp);
 /* Turn libvirt's last error (of this thread) into *errp, with the message
  * "<what>: <libvirt's message>", where <what> is formatted from fmt.  The
  * exit code follows the libvirt error: no such object -> NOTFOUND,
- * operation invalid in this state -> BUSY, connection lost -> CONNECT,
+ * operation invalid in this state, name or resource taken -> BUSY,
+ * connection lost -> CONNECT,
  * timeout -> TIMEOUT, bad argument or XML -> USAGE, else FAILED.
  * `conn` (may be NULL) is checked for liveness so that any failure on a
  * dead connection maps to CONNECT.  Always returns false. */
@@ -48,15 +50,27 @@ bool vk_virt_error(vk_error **errp, virConnectPtr conn, const char *fmt, ...)
  * arguments are evaluated before it is saved.  Always returns false. */
 bool vk_virt_dom_error(vk_error **errp, virDomainPtr dom, const char *what);
 
+/* Like vk_virt_error() for an error saved earlier with virSaveLastError()
+ * (NULL: unknown; freed here), for callers that must make libvirt calls
+ * (which reset the last error) before reporting it.  Message
+ * "<what>: <libvirt's message>".  Always returns false. */
+bool vk_virt_error_from(vk_error **errp, virConnectPtr conn, virErrorPtr saved, const char *what);
+
 /* Exit code for a libvirt error number and domain (virErrorNumber,
- * virErrorDomain); exposed for the unit test. */
-int vk_virt_error_code(int code, int domain);
+ * virErrorDomain) and its message (may be NULL): a failed operation whose
+ * message says the name or resource is taken ("already exists") is
+ * BUSY, like VIR_ERR_DOM_EXIST.  Exposed for the unit test. */
+int vk_virt_error_code(int code, int domain, const char *msg);
 
 /* Find a domain by id (all digits), UUID, or name, in that order, like
  * virsh.  Returns a new reference (virDomainFree / CLEANUP_DOMAIN) or NULL
  * with *errp set: VK_EXIT_NOTFOUND when no domain matches. */
 virDomainPtr vk_domain_lookup(virConnectPtr conn, const char *ident,
                               vk_error **errp);
+
+/* Does s look like a UUID (32 hex digits, dashes allowed as libvirt
+ * writes them)? */
+bool vk_is_uuid(const char *s);
 
 void vk_cleanup_conn(virConnectPtr *connp);
 void vk_cleanup_domain(virDomainPtr *domp);

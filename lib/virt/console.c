@@ -20,6 +20,7 @@
 
 #include "virt/conn.h"
 #include "virt/console.h"
+#include "virt/event.h"
 
 /* Shared with the event loop thread.  libvirt may still run a stream
  * callback that was just removed, so the session has static storage (one
@@ -88,15 +89,6 @@ out:
   pthread_mutex_unlock(&s->lock);
 }
 
-static int64_t
-now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Send all of buf to the stream (it is non-blocking: retry briefly). */
 static bool
 send_all(virStreamPtr st, const char *buf, size_t len)
@@ -121,7 +113,7 @@ vk_console_run(virDomainPtr dom, const vk_console_opts *o, vk_console_end *end, 
   virConnectPtr conn = virDomainGetConnect(dom);
   struct session *s = &session;
   virStreamPtr st = NULL;
-  int64_t deadline = o->timeout_ms >= 0 ? now_ms() + o->timeout_ms : -1;
+  int64_t deadline = o->timeout_ms >= 0 ? vk_now_ms() + o->timeout_ms : -1;
   unsigned flags = VIR_DOMAIN_CONSOLE_SAFE | (o->force ? VIR_DOMAIN_CONSOLE_FORCE : 0);
   int in_fd = o->in_fd;
   bool ok = false, cb = false;
@@ -167,7 +159,7 @@ vk_console_run(virDomainPtr dom, const vk_console_opts *o, vk_console_end *end, 
     int wait = -1, r;
 
     if (deadline >= 0) {
-      int64_t left = deadline - now_ms();
+      int64_t left = deadline - vk_now_ms();
       if (left <= 0) {
         *end = VK_CONSOLE_TIMEOUT;
         break;

@@ -193,6 +193,23 @@ is_active_state(int s)
   return s != VIR_DOMAIN_SHUTOFF && s != VIR_DOMAIN_NOSTATE;
 }
 
+/* Precondition of an action on a running (or paused) domain.  Returns 1
+ * to go on, with the state in *state; 0 when the domain is off and flags
+ * has VK_DOM_IDEMPOTENT (nothing to do); -1 with *errp set (BUSY when
+ * the domain is not running). */
+static int
+need_running(virDomainPtr dom, unsigned flags, int *state, vk_error **errp)
+{
+  if (!get_state(dom, state, errp))
+    return -1;
+  if (is_active_state(*state))
+    return 1;
+  if (flags & VK_DOM_IDEMPOTENT)
+    return 0;
+  vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", virDomainGetName(dom));
+  return -1;
+}
+
 bool
 vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_error **errp)
 {
@@ -219,18 +236,12 @@ bool
 vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
                    int force_after_ms, vk_error **errp)
 {
-  const char *name = virDomainGetName(dom);
   unsigned off = VK_STATE_BIT(VIR_DOMAIN_SHUTOFF);
   vk_error *err = NULL;
-  int state;
+  int state, go = need_running(dom, flags, &state, errp);
 
-  if (!get_state(dom, &state, errp))
-    return false;
-  if (!is_active_state(state)) {
-    if (flags & VK_DOM_IDEMPOTENT)
-      return true;
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
-  }
+  if (go <= 0)
+    return go == 0;
   if (virDomainShutdown(dom) < 0) {
     vk_error *e2 = NULL;
 
@@ -280,16 +291,10 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
 bool
 vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **errp)
 {
-  const char *name = virDomainGetName(dom);
-  int state;
+  int state, go = need_running(dom, flags, &state, errp);
 
-  if (!get_state(dom, &state, errp))
-    return false;
-  if (!is_active_state(state)) {
-    if (flags & VK_DOM_IDEMPOTENT)
-      return true;
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
-  }
+  if (go <= 0)
+    return go == 0;
   if (virDomainDestroyFlags(dom, graceful ? VIR_DOMAIN_DESTROY_GRACEFUL : 0) < 0)
     return vk_virt_dom_error(errp, dom, "cannot destroy");
   return true;
@@ -298,13 +303,10 @@ vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **er
 bool
 vk_domain_reboot(virDomainPtr dom, vk_error **errp)
 {
-  const char *name = virDomainGetName(dom);
   int state;
 
-  if (!get_state(dom, &state, errp))
+  if (need_running(dom, 0, &state, errp) < 0)
     return false;
-  if (!is_active_state(state))
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   if (virDomainReboot(dom, 0) < 0)
     return vk_virt_dom_error(errp, dom, "cannot reboot");
   return true;
@@ -313,18 +315,15 @@ vk_domain_reboot(virDomainPtr dom, vk_error **errp)
 bool
 vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp)
 {
-  const char *name = virDomainGetName(dom);
   int state;
 
-  if (!get_state(dom, &state, errp))
+  if (need_running(dom, 0, &state, errp) < 0)
     return false;
   if (state == VIR_DOMAIN_PAUSED) {
     if (flags & VK_DOM_IDEMPOTENT)
       return true;
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already paused", name);
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already paused", virDomainGetName(dom));
   }
-  if (!is_active_state(state))
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   if (virDomainSuspend(dom) < 0)
     return vk_virt_dom_error(errp, dom, "cannot suspend");
   return true;
@@ -333,17 +332,14 @@ vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp)
 bool
 vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp)
 {
-  const char *name = virDomainGetName(dom);
   int state;
 
-  if (!get_state(dom, &state, errp))
+  if (need_running(dom, 0, &state, errp) < 0)
     return false;
-  if (!is_active_state(state))
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", name);
   if (state != VIR_DOMAIN_PAUSED) {
     if (flags & VK_DOM_IDEMPOTENT)
       return true;
-    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not paused", name);
+    return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not paused", virDomainGetName(dom));
   }
   if (virDomainResume(dom) < 0)
     return vk_virt_dom_error(errp, dom, "cannot resume");
@@ -516,24 +512,28 @@ vk_domain_undefine(virDomainPtr dom, unsigned flags, char ***removed, vk_error *
 
 /* ------------------------------------------------------------ definitions */
 
+/* Define (or create and start) a domain from xml. */
+static virDomainPtr
+define_xml(virConnectPtr conn, const char *xml, bool validate, bool create, vk_error **errp)
+{
+  virDomainPtr d = create ? virDomainCreateXML(conn, xml, validate ? VIR_DOMAIN_START_VALIDATE : 0)
+                          : virDomainDefineXMLFlags(conn, xml, validate ? VIR_DOMAIN_DEFINE_VALIDATE : 0);
+
+  if (!d)
+    vk_virt_error(errp, conn, "cannot %s the domain", create ? "create" : "define");
+  return d;
+}
+
 virDomainPtr
 vk_domain_define(virConnectPtr conn, const char *xml, bool validate, vk_error **errp)
 {
-  virDomainPtr d = virDomainDefineXMLFlags(conn, xml, validate ? VIR_DOMAIN_DEFINE_VALIDATE : 0);
-
-  if (!d)
-    vk_virt_error(errp, conn, "cannot define the domain");
-  return d;
+  return define_xml(conn, xml, validate, false, errp);
 }
 
 virDomainPtr
 vk_domain_create(virConnectPtr conn, const char *xml, bool validate, vk_error **errp)
 {
-  virDomainPtr d = virDomainCreateXML(conn, xml, validate ? VIR_DOMAIN_START_VALIDATE : 0);
-
-  if (!d)
-    vk_virt_error(errp, conn, "cannot create the domain");
-  return d;
+  return define_xml(conn, xml, validate, true, errp);
 }
 
 char *

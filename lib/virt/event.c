@@ -115,8 +115,8 @@ close_cb(virConnectPtr conn, int reason, void *opaque)
   pthread_mutex_unlock(&w->lock);
 }
 
-static int64_t
-now_ms(void)
+int64_t
+vk_now_ms(void)
 {
   struct timespec ts;
 
@@ -154,7 +154,7 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
   pthread_condattr_t ca;
   int cb_id, state = VIR_DOMAIN_NOSTATE;
   bool close_registered = false, ok = false;
-  int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+  int64_t deadline = timeout_ms >= 0 ? vk_now_ms() + timeout_ms : -1;
 
   if (!w)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot wait for domain '%s'",
@@ -204,12 +204,12 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
       ok = true;
       goto out;
     }
-    if (deadline >= 0 && now_ms() >= deadline) {
+    if (deadline >= 0 && vk_now_ms() >= deadline) {
       vk_error_set(errp, VK_EXIT_TIMEOUT, "timed out after %g s waiting for domain '%s' (still %s)",
                    timeout_ms / 1000.0, virDomainGetName(dom), vk_state_text(state));
       goto out;
     }
-    wake = now_ms() + RECHECK_MS;
+    wake = vk_now_ms() + RECHECK_MS;
     if (deadline >= 0 && deadline < wake)
       wake = deadline;
     ts.tv_sec = wake / 1000;

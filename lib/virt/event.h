@@ -5,6 +5,7 @@
 #define VK_VIRT_EVENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <libvirt/libvirt.h>
 
@@ -15,6 +16,9 @@
  * and event callbacks need it); vk_virt_init() does it.  Idempotent.
  * Returns false with *errp set on failure. */
 bool vk_event_loop_start(vk_error **errp);
+
+/* Milliseconds on the monotonic clock (for deadlines of waits). */
+int64_t vk_now_ms(void);
 
 /* Bit for a virDomainState in a state mask. */
 #define VK_STATE_BIT(s) (1u << (s))

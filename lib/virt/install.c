@@ -79,11 +79,13 @@ dup_into(char **dst, const char *s, vk_error **errp)
   return true;
 }
 
+/* /dev/kvm is the KVM device (not, say, a file some script left there)
+ * and opens for writing. */
 static bool
 kvm_usable(void)
 {
+  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC | O_NOCTTY);
   struct stat st;
-  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
   bool ok;
 
   if (fd < 0)

@@ -21,6 +21,7 @@
 #include <libvirt/libvirt.h>
 
 #include "util/error.h"
+#include "util/json.h"
 #include "virt/domxml.h"
 
 /* Option keys, also used as popt `val`s by the front end. */
@@ -119,6 +120,14 @@ bool vk_install_run(vk_install *in, virConnectPtr conn, vk_error **errp);
  * start the guest again from its final definition, unless --noreboot or
  * --transient.  Returns false with *errp set. */
 bool vk_install_finish(vk_install *in, virConnectPtr conn, vk_error **errp);
+
+/* Write what a successful vk_install_run() made on j, as one JSON object:
+ * name, uuid, state (now: "running", or "shutoff" after the guest
+ * stopped), virt_type, autostart, transient, disks (target, device, path,
+ * format, created, size: bytes created or null) and console (type, path:
+ * the pty of a running guest or the log file, attach: the vctl command
+ * that attaches to a pty console, as an argument vector).  Returns false with *errp set. */
+bool vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp);
 
 /* Remove what vk_install_run made (domain, images).  For callers whose
  * later step failed (e.g. a wait); errors are ignored. */

@@ -10,6 +10,7 @@
 #include <libvirt/libvirt.h>
 
 #include "util/error.h"
+#include "util/json.h"
 
 typedef enum { VK_STAT_INT, VK_STAT_UINT, VK_STAT_DOUBLE, VK_STAT_BOOL, VK_STAT_STRING } vk_stat_kind;
 
@@ -37,6 +38,15 @@ typedef struct vk_stat_list {
 bool vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames,
                  unsigned groups, vk_stat_list *out, vk_error **errp);
 void vk_stat_list_free(vk_stat_list *l);
+
+/* Write record r's statistics on j as one JSON object with structure:
+ * the group of a field ("cpu" of "cpu.time") is an object, numbered items
+ * ("block.0.rd.bytes") are arrays of objects in libvirt's order, keys are
+ * snake_case ({"cpu": {"time": N}, "block": [{"rd_bytes": N}]}).  A count
+ * beside its array is left out; other plain fields of an array group move
+ * beside it ("vcpu.current" -> "vcpu_current").  Returns false with *errp
+ * set when out of memory (j is then incomplete). */
+bool vk_stat_record_json(const vk_stat_record *r, vk_json *j, vk_error **errp);
 
 /* One running domain in a top sample. */
 typedef struct vk_top_dom {

@@ -29,28 +29,30 @@ to_kib(uint64_t bytes, unsigned long *kib, vk_error **errp)
   return true;
 }
 
-bool
-vk_domain_set_memory(virDomainPtr dom, uint64_t bytes, unsigned flags, vk_error **errp)
+/* Set the current memory, or the maximum (extra: VIR_DOMAIN_MEM_MAXIMUM). */
+static bool
+set_memory(virDomainPtr dom, uint64_t bytes, unsigned flags, unsigned extra, const char *what,
+           vk_error **errp)
 {
   unsigned long kib = 0;
 
   if (!to_kib(bytes, &kib, errp))
     return false;
-  if (virDomainSetMemoryFlags(dom, kib, affect(flags)) < 0)
-    return vk_virt_dom_error(errp, dom, "cannot set the memory of");
+  if (virDomainSetMemoryFlags(dom, kib, affect(flags) | extra) < 0)
+    return vk_virt_dom_error(errp, dom, what);
   return true;
+}
+
+bool
+vk_domain_set_memory(virDomainPtr dom, uint64_t bytes, unsigned flags, vk_error **errp)
+{
+  return set_memory(dom, bytes, flags, 0, "cannot set the memory of", errp);
 }
 
 bool
 vk_domain_set_max_memory(virDomainPtr dom, uint64_t bytes, unsigned flags, vk_error **errp)
 {
-  unsigned long kib = 0;
-
-  if (!to_kib(bytes, &kib, errp))
-    return false;
-  if (virDomainSetMemoryFlags(dom, kib, affect(flags) | VIR_DOMAIN_MEM_MAXIMUM) < 0)
-    return vk_virt_dom_error(errp, dom, "cannot set the maximum memory of");
-  return true;
+  return set_memory(dom, bytes, flags, VIR_DOMAIN_MEM_MAXIMUM, "cannot set the maximum memory of", errp);
 }
 
 bool

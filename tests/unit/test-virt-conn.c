@@ -15,13 +15,25 @@
 static void
 test_error_codes(void)
 {
-  ok(vk_virt_error_code(VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU) == VK_EXIT_NOTFOUND, "no domain -> 3");
-  ok(vk_virt_error_code(VIR_ERR_OPERATION_INVALID, VIR_FROM_QEMU) == VK_EXIT_BUSY, "operation invalid -> 5");
-  ok(vk_virt_error_code(VIR_ERR_OPERATION_TIMEOUT, VIR_FROM_QEMU) == VK_EXIT_TIMEOUT, "timeout -> 4");
-  ok(vk_virt_error_code(VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC) == VK_EXIT_CONNECT, "rpc system error -> 6");
-  ok(vk_virt_error_code(VIR_ERR_SYSTEM_ERROR, VIR_FROM_QEMU) == VK_EXIT_FAILED, "other system error -> 1");
-  ok(vk_virt_error_code(VIR_ERR_XML_ERROR, VIR_FROM_DOMAIN) == VK_EXIT_USAGE, "xml error -> 2");
-  ok(vk_virt_error_code(VIR_ERR_INTERNAL_ERROR, VIR_FROM_QEMU) == VK_EXIT_FAILED, "internal error -> 1");
+  ok(vk_virt_error_code(VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU, NULL) == VK_EXIT_NOTFOUND, "no domain -> 3");
+  ok(vk_virt_error_code(VIR_ERR_OPERATION_INVALID, VIR_FROM_QEMU, NULL) == VK_EXIT_BUSY, "operation invalid -> 5");
+  ok(vk_virt_error_code(VIR_ERR_OPERATION_TIMEOUT, VIR_FROM_QEMU, NULL) == VK_EXIT_TIMEOUT, "timeout -> 4");
+  ok(vk_virt_error_code(VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, NULL) == VK_EXIT_CONNECT, "rpc system error -> 6");
+  ok(vk_virt_error_code(VIR_ERR_SYSTEM_ERROR, VIR_FROM_QEMU, NULL) == VK_EXIT_FAILED, "other system error -> 1");
+  ok(vk_virt_error_code(VIR_ERR_XML_ERROR, VIR_FROM_DOMAIN, NULL) == VK_EXIT_USAGE, "xml error -> 2");
+  ok(vk_virt_error_code(VIR_ERR_INTERNAL_ERROR, VIR_FROM_QEMU, NULL) == VK_EXIT_FAILED, "internal error -> 1");
+  ok(vk_virt_error_code(VIR_ERR_DOM_EXIST, VIR_FROM_QEMU, NULL) == VK_EXIT_BUSY, "domain exists -> 5");
+  ok(vk_virt_error_code(VIR_ERR_RESOURCE_BUSY, VIR_FROM_QEMU, NULL) == VK_EXIT_BUSY, "resource busy -> 5");
+  ok(vk_virt_error_code(VIR_ERR_OPERATION_FAILED, VIR_FROM_DOMAIN,
+                        "operation failed: domain 'a' already exists with uuid 6695eb01-f6a4-8304-79aa-97f2502e193f")
+     == VK_EXIT_BUSY, "operation failed, name already exists -> 5");
+  ok(vk_virt_error_code(VIR_ERR_OPERATION_FAILED, VIR_FROM_NETWORK,
+                        "operation failed: network 'n' is already defined with uuid x") == VK_EXIT_BUSY,
+     "operation failed, network already defined -> 5");
+  ok(vk_virt_error_code(VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU, "operation failed: cannot read") == VK_EXIT_FAILED,
+     "other failed operation -> 1");
+  ok(vk_virt_error_code(VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU, NULL) == VK_EXIT_FAILED,
+     "failed operation without message -> 1");
 }
 
 static void

@@ -1,4 +1,4 @@
-/* Unit tests for lib/virt domparse (domain XML reading) and table. */
+/* Unit tests for lib/virt domparse (domain XML reading). */
 #include <config.h>
 
 #include <locale.h>
@@ -7,7 +7,6 @@
 #include "tap.h"
 #include "util/cleanup.h"
 #include "virt/domparse.h"
-#include "virt/table.h"
 
 static const char xml[] =
   "<domain type='kvm'>\n"
@@ -79,35 +78,11 @@ test_bad(void)
   vk_error_free(err);
 }
 
-static void
-test_table(void)
-{
-  static const char *const head[] = { "Id", "Name", "State" };
-  static const char *const r1[] = { "1", "web", "running" };
-  static const char *const r2[] = { NULL, "caf\xc3\xa9-db", "shut off" };
-  CLEANUP_FREE char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  vk_table *t = vk_table_new(3, head);
-
-  ok(t && vk_table_add(t, r1) && vk_table_add(t, r2), "build a table");
-  vk_table_print(t, f);
-  vk_table_free(t);
-  fclose(f);
-  is_str(buf,
-         " Id   Name      State\n"
-         "--------------------------\n"
-         " 1    web       running\n"
-         " -    caf\xc3\xa9-db   shut off\n",
-         "virsh layout; NULL cells print '-'; UTF-8 counted by width");
-}
-
 int
 main(void)
 {
   setlocale(LC_CTYPE, "C.UTF-8");
   test_parse();
   test_bad();
-  test_table();
   return tap_done();
 }

@@ -5,12 +5,13 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "virt/table.h"
+#include "util/table.h"
 
 struct vk_table {
   size_t ncols, nrows, cap;
   char **cells;            /* nrows * ncols, row 0 is the header */
   size_t *width;
+  bool failed;             /* a row could not be added */
 };
 
 /* Display width of a UTF-8 string (bytes if it is not valid). */
@@ -55,11 +56,15 @@ vk_table_new(size_t ncols, const char *const *header)
 bool
 vk_table_add(vk_table *t, const char *const *cells)
 {
+  if (!t)
+    return false;
   if (t->nrows == t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 16;
     char **c = realloc(t->cells, cap * t->ncols * sizeof *c);
-    if (!c)
+    if (!c) {
+      t->failed = true;
       return false;
+    }
     t->cells = c;
     t->cap = cap;
   }
@@ -70,6 +75,7 @@ vk_table_add(vk_table *t, const char *const *cells)
     if (!s) {
       for (size_t j = 0; j < i; j++)
         free(t->cells[t->nrows * t->ncols + j]);
+      t->failed = true;
       return false;
     }
     t->cells[t->nrows * t->ncols + i] = s;
@@ -96,9 +102,11 @@ print_row(const vk_table *t, size_t r, FILE *f)
   fputc('\n', f);
 }
 
-void
+bool
 vk_table_print(const vk_table *t, FILE *f)
 {
+  if (!t || t->failed)
+    return false;
   print_row(t, 0, f);
   for (size_t i = 0; i < t->ncols; i++)
     for (size_t w = 0; w < t->width[i] + 3; w++)
@@ -106,6 +114,7 @@ vk_table_print(const vk_table *t, FILE *f)
   fputc('\n', f);
   for (size_t r = 1; r < t->nrows; r++)
     print_row(t, r, f);
+  return true;
 }
 
 void

@@ -1,0 +1,92 @@
+/* vkit — libvirt virtual networks: list, look up, define, start, stop,
+ * undefine, autostart, XML and DHCP leases. */
+#ifndef VK_VIRT_NETWORK_H
+#define VK_VIRT_NETWORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libvirt/libvirt.h>
+
+#include "util/error.h"
+
+enum {
+  VK_NET_IDEMPOTENT = 1 << 0,   /* already in the asked state: success */
+};
+
+/* One network, as net-list and net-info show it. */
+typedef struct vk_net_entry {
+  char *name;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  bool active, persistent, autostart;
+  char *bridge;                 /* bridge device, or NULL (none, or not said) */
+} vk_net_entry;
+
+typedef struct vk_net_list {
+  vk_net_entry *nets;
+  size_t n;
+} vk_net_list;
+
+/* The active networks (all: the inactive ones too), sorted by name.
+ * Returns false with *errp set; free with vk_net_list_free(). */
+bool vk_network_list(virConnectPtr conn, bool all, vk_net_list *out, vk_error **errp);
+void vk_net_list_free(vk_net_list *l);
+
+/* Fill *out with the facts about net (bridge included).  Returns false
+ * with *errp set; clear with vk_net_entry_clear(). */
+bool vk_network_info(virNetworkPtr net, vk_net_entry *out, vk_error **errp);
+void vk_net_entry_clear(vk_net_entry *e);
+
+/* Find a network by UUID or name, like virsh.  Returns a new reference
+ * (virNetworkFree / CLEANUP_NETWORK) or NULL with *errp set:
+ * VK_EXIT_NOTFOUND when no network matches. */
+virNetworkPtr vk_network_lookup(virConnectPtr conn, const char *ident, vk_error **errp);
+
+/* Define a persistent network (or, create: start a transient one) from
+ * XML.  Returns a new reference or NULL with *errp set (USAGE for bad
+ * XML, BUSY for a name another network holds). */
+virNetworkPtr vk_network_define(virConnectPtr conn, const char *xml, bool create, vk_error **errp);
+
+/* Start / stop net.  Already in that state: BUSY, or success with
+ * VK_NET_IDEMPOTENT.  Return false with *errp set. */
+bool vk_network_start(virNetworkPtr net, unsigned flags, vk_error **errp);
+bool vk_network_destroy(virNetworkPtr net, unsigned flags, vk_error **errp);
+
+/* Remove net's persistent definition (a running network goes on as a
+ * transient one, as libvirt does it).  A transient network: BUSY.
+ * Returns false with *errp set. */
+bool vk_network_undefine(virNetworkPtr net, vk_error **errp);
+
+/* Turn autostart on or off.  Returns false with *errp set. */
+bool vk_network_set_autostart(virNetworkPtr net, bool on, vk_error **errp);
+
+/* The XML of net (inactive: its persistent definition).  Returns a
+ * string the caller frees, or NULL with *errp set. */
+char *vk_network_xml(virNetworkPtr net, bool inactive, vk_error **errp);
+
+/* One DHCP lease. */
+typedef struct vk_net_lease {
+  long long expiry;             /* seconds since the epoch */
+  char *mac;
+  bool ipv6;
+  char *addr;
+  unsigned prefix;
+  char *hostname;               /* NULL if none */
+  char *clientid;               /* client id or DUID, NULL if none */
+  char *iface;                  /* the network's bridge */
+} vk_net_lease;
+
+typedef struct vk_net_lease_list {
+  vk_net_lease *l;
+  size_t n;
+} vk_net_lease_list;
+
+/* The DHCP leases of net (only those of `mac` when it is not NULL), by
+ * expiry.  Returns false with *errp set; free with vk_net_lease_list_free(). */
+bool vk_network_leases(virNetworkPtr net, const char *mac, vk_net_lease_list *out, vk_error **errp);
+void vk_net_lease_list_free(vk_net_lease_list *l);
+
+void vk_cleanup_network(virNetworkPtr *netp);
+#define CLEANUP_NETWORK __attribute__((cleanup(vk_cleanup_network)))
+
+#endif
