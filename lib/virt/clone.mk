@@ -7,5 +7,5 @@ UNIT_TESTS += tests/unit/test-clone
 tests_unit_test_clone_SOURCES = tests/unit/test-clone.c tests/unit/tap.h
 tests_unit_test_clone_LDADD = $(VK_LIBS)
 
-#BATS_TESTS += tests/vclone-guest.bats
+BATS_TESTS += tests/vclone-guest.bats
 EXTRA_DIST += tests/clone-helpers.bash
