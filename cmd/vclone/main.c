@@ -226,12 +226,14 @@ print_report(const vk_cmd_ctx *ctx, const vk_clone *c)
 static int
 finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_clone *c, vk_error *err)
 {
-  int rc = err ? (err->code == VK_EXIT_USAGE ? vk_cmd_usage(ctx, "%s", err->msg)
-                                              : vk_cmd_fail(ctx, err))
-               : 0;
+  int rc = 0;
 
-  if (err && err->code == VK_EXIT_USAGE)
+  if (err && err->code == VK_EXIT_USAGE) {
+    rc = vk_cmd_usage(ctx, "%s", err->msg);
     vk_error_free(err);
+  } else if (err) {
+    rc = vk_cmd_fail(ctx, err);    /* frees err */
+  }
   if (c)
     vk_clone_clear(c);
   if (conn)
