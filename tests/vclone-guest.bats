@@ -142,6 +142,7 @@ my_domains() {
   nv=$(json_get 'j["nvram"]' <<<"$output")
   [ "$nv" = "$(dirname "$orig_nv")/${P}efi2_VARS.fd" ]
   cmp "$orig_nv" "$nv"
+  [ "$(stat -c %a "$nv")" = "$(stat -c %a "$orig_nv")" ]
   [ "$(xmllint --xpath 'string(/domain/os/nvram)' <(virsh -c "$URI" dumpxml --inactive "${P}efi2"))" = "$nv" ]
   run vctl -c "$URI" undefine "${P}efi2"
   assert_success
@@ -159,6 +160,12 @@ my_domains() {
   run --separate-stderr vclone -c "$URI" -o "${P}run" -n "${P}x"
   assert_failure 5
   [[ "$stderr" == *"is running: shut it down before cloning it"* ]]
+  # paused is refused too, as virt-clone does: QEMU still holds the disks
+  virsh -c "$URI" suspend "${P}run" >/dev/null
+  run --separate-stderr vclone -c "$URI" -o "${P}run" -n "${P}x"
+  assert_failure 5
+  [[ "$stderr" == *"is paused: shut it down before cloning it"* ]]
+  virsh -c "$URI" resume "${P}run" >/dev/null
   # the same disk through another definition: QEMU's lock refuses it
   virsh -c "$URI" dumpxml --inactive "${P}run" |
     sed "s|<name>${P}run</name>|<name>${P}other</name>|; /<uuid>/d" >"$D/other.xml"

@@ -158,6 +158,20 @@ linked_file(const vk_clone_disk *x, vk_error **errp)
   return ok;
 }
 
+/* The copy gets the original's permissions and, where we may, owner. */
+static void
+same_mode(const char *src, const char *dst)
+{
+  struct stat st;
+
+  if (stat(src, &st) < 0)
+    return;
+  if (chown(dst, st.st_uid, st.st_gid) < 0) {
+    /* not ours to give away: keep our own */
+  }
+  chmod(dst, st.st_mode & 07777);
+}
+
 bool
 vk_clone_copy_all(vk_clone *c, vk_error **errp)
 {
@@ -194,6 +208,7 @@ vk_clone_copy_all(vk_clone *c, vk_error **errp)
       vk_error_prefix(errp, "disk %s", x->target);
       return false;
     }
+    same_mode(x->source, x->tmp);
   }
   if (c->nvram && c->nvram_src && !c->opts->preserve_data) {
     struct stat st;
@@ -211,6 +226,7 @@ vk_clone_copy_all(vk_clone *c, vk_error **errp)
       vk_error_prefix(errp, "NVRAM file");
       return false;
     }
+    same_mode(c->nvram_src, c->nvram_tmp);
   }
   return true;
 }

@@ -8,4 +8,4 @@ tests_unit_test_clone_SOURCES = tests/unit/test-clone.c tests/unit/tap.h
 tests_unit_test_clone_LDADD = $(VK_LIBS)
 
 BATS_TESTS += tests/vclone-guest.bats
-EXTRA_DIST += tests/clone-helpers.bash
+EXTRA_DIST += tests/clone-helpers.bash bench/clone.sh
