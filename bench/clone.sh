@@ -7,9 +7,11 @@
 #
 # For each format: RUNS (default 5) interleaved clones by each tool into
 # the same directory, each timed from the command to its return (the
-# clone defined, its disk complete) and removed again before the next
-# run; then `vclone --linked` the same way.  Prints the medians, every
-# run, and the virt-clone/vclone ratio.  Every vclone copy is checked once
+# clone defined, its disk complete; neither tool syncs its copies by
+# default) and removed again, with a `sync` before each run; interleaved
+# with them `vclone --linked` and `vclone --sync` (copies on disk before
+# the clone is defined).  Prints the medians, every run, and the
+# virt-clone/vclone ratio.  Every vclone copy is checked once
 # with `qemu-img compare` before the timed runs.
 #
 # Needs root, libvirtd (started as the tests do) and virt-clone.  vclone
@@ -94,10 +96,12 @@ time_one() {
   local tool=$1 fmt=$2 i=$3 name t0 t1 out
   name=${prefix}$fmt-$tool-$i
   out=$dir/$name.$fmt
+  sync    # the previous run's writeback is not this run's
   t0=$(now)
   case $tool in
     vclone) "$build/vclone" -c "$uri" -o "${prefix}$fmt" -n "$name" -f "$out" -q ;;
     linked) "$build/vclone" -c "$uri" -o "${prefix}$fmt" -n "$name" -f "$out" -q --linked ;;
+    sync) "$build/vclone" -c "$uri" -o "${prefix}$fmt" -n "$name" -f "$out" -q --sync ;;
     virt-clone) virt-clone --connect "$uri" -o "${prefix}$fmt" -n "$name" -f "$out" >/dev/null 2>&1 ;;
   esac
   t1=$(now)
@@ -116,18 +120,21 @@ for fmt in raw qcow2; do
   qemu-img compare -q -f "$fmt" -F "$fmt" "$dir/orig.$fmt" "$dir/check.$fmt"
   virsh -c "$uri" undefine "${prefix}check" >/dev/null
   rm -f "$dir/check.$fmt"
-  for t in vclone virt-clone linked; do : >"$dir/$t.ms"; done
+  for t in vclone virt-clone linked sync; do : >"$dir/$t.ms"; done
   for i in $(seq "$runs"); do
     time_one vclone "$fmt" "$i" >>"$dir/vclone.ms"
     time_one virt-clone "$fmt" "$i" >>"$dir/virt-clone.ms"
     time_one linked "$fmt" "$i" >>"$dir/linked.ms"
+    time_one sync "$fmt" "$i" >>"$dir/sync.ms"
   done
   v=$(median <"$dir/vclone.ms")
   o=$(median <"$dir/virt-clone.ms")
   l=$(median <"$dir/linked.ms")
+  s=$(median <"$dir/sync.ms")
   echo "$fmt:"
   echo "  vclone          median ${v} ms   (all: $(tr '\n' ' ' <"$dir/vclone.ms"))"
   echo "  virt-clone      median ${o} ms   (all: $(tr '\n' ' ' <"$dir/virt-clone.ms"))"
+  echo "  vclone --sync   median ${s} ms   (all: $(tr '\n' ' ' <"$dir/sync.ms"))"
   echo "  vclone --linked median ${l} ms   (all: $(tr '\n' ' ' <"$dir/linked.ms"))"
   awk -v v="$v" -v o="$o" 'BEGIN {printf "  speed-up: %.1fx (target: at least 2x)\n", o / v}'
   virsh -c "$uri" undefine "${prefix}$fmt" >/dev/null

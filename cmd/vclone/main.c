@@ -18,7 +18,7 @@ enum {
   OPT_ORIGINAL = 100, OPT_ORIGINAL_XML, OPT_NAME, OPT_AUTO, OPT_FILE, OPT_SKIP,
   OPT_FORCE, OPT_PRESERVE, OPT_NONSPARSE, OPT_REFLINK, OPT_LINKED, OPT_MAC,
   OPT_UUID, OPT_NVRAM, OPT_REPLACE, OPT_PRINT_XML, OPT_DRY_RUN, OPT_PROGRESS,
-  OPT_JSON, OPT_CHECK, OPT_QUIET,
+  OPT_JSON, OPT_CHECK, OPT_QUIET, OPT_SYNC,
 };
 
 static vk_clone_opts opts;
@@ -46,6 +46,7 @@ static const struct poptOption options[] = {
   { "mac", 'm', POPT_ARG_STRING, NULL, OPT_MAC, "MAC address of the next interface (repeatable)", "MAC|RANDOM" },
   { "uuid", 'u', POPT_ARG_STRING, NULL, OPT_UUID, "UUID of the clone (default: random)", "UUID" },
   { "nvram", 0, POPT_ARG_STRING, NULL, OPT_NVRAM, "path of the clone's UEFI variable store", "PATH" },
+  { "sync", 0, POPT_ARG_NONE, NULL, OPT_SYNC, "sync the copies to disk before the clone is defined", NULL },
   { "replace", 0, POPT_ARG_NONE, NULL, OPT_REPLACE, "replace a shut-off domain that has the new name", NULL },
   { "check", 0, POPT_ARG_STRING, NULL, OPT_CHECK, "turn a check off", "path_in_use=off|path_exists=off|all=off" },
   { "print-xml", 0, POPT_ARG_NONE, NULL, OPT_PRINT_XML, "print the clone's XML and create nothing", NULL },
@@ -134,6 +135,7 @@ option(int val, const char *arg, vk_error **errp)
   case OPT_PROGRESS: opt_progress = true; return true;
   case OPT_JSON: opt_json = true; return true;
   case OPT_QUIET: opt_quiet = true; return true;
+  case OPT_SYNC: opts.sync = true; return true;
   default: return vk_error_set(errp, VK_EXIT_USAGE, "unexpected option");
   }
 }

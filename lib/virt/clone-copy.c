@@ -89,6 +89,8 @@ convert_file(vk_clone *c, const char *src, const char *src_fmt, const char *dst,
   co.dst = dst;
   co.dst_fmt = src_fmt;
   co.cancel = c->opts->cancel;
+  /* --sync: on disk before it is renamed into place and defined. */
+  co.writeback = c->opts->sync;
   if (x) {
     co.options = x->create_opts;
     co.backing = x->backing;
@@ -104,7 +106,7 @@ convert_file(vk_clone *c, const char *src, const char *src_fmt, const char *dst,
 }
 
 static bool
-reflink_file(const vk_clone_disk *x, vk_error **errp)
+reflink_file(const vk_clone_disk *x, bool c_sync, vk_error **errp)
 {
   vk_image_format fmt;
   vk_image *img;
@@ -127,6 +129,8 @@ reflink_file(const vk_clone_disk *x, vk_error **errp)
                         x->source, x->path);
     else
       ok = vk_error_set_errno(errp, VK_EXIT_FAILED, e, "--reflink: cannot clone '%s'", x->source);
+  } else if (c_sync && fsync(fd) < 0) {
+    ok = vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot sync '%s'", x->tmp);
   }
   vk_image_close(img, NULL);
   return ok;
@@ -197,7 +201,7 @@ vk_clone_copy_all(vk_clone *c, vk_error **errp)
       ok = linked_file(x, errp);
       break;
     case VK_CLONE_REFLINK:
-      ok = reflink_file(x, errp);
+      ok = reflink_file(x, c->opts->sync, errp);
       break;
     default:
       ok = convert_file(c, x->source, x->src_format, x->tmp, x, &ps, errp);

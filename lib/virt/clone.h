@@ -55,6 +55,7 @@ typedef struct vk_clone_opts {
   const char *uuid;            /* new UUID, or NULL for a random one */
   const char *nvram;           /* new NVRAM path, or NULL for DIR/NAME_VARS.fd */
   bool preserve_data, nonsparse, reflink, linked, replace;
+  bool sync;                   /* sync the copies before they are renamed into place */
   bool check_path_in_use;      /* default true */
   bool check_path_exists;      /* default true */
   /* Checked between pieces of work; non-zero stops the clone, which then
