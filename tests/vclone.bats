@@ -59,6 +59,38 @@ setup() {
   [ ! -e "$D/web2.img" ]
 }
 
+@test "--dry-run prints the same XML as --print-xml; --original-xml clones from a file" {
+  virsh -c "$NODE" dumpxml --inactive orig >"$D/orig.xml"
+  run --separate-stderr vclone -c "$NODE" --original-xml "$D/orig.xml" -n fx --dry-run \
+    -u 11111111-2222-4333-8444-555555555555 -m 52:54:00:00:00:0a -m 52:54:00:00:00:0b
+  assert_success
+  printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/dom.xml"
+  [ "$(xq /domain/name)" = fx ]
+  [ "$(xq "/domain/devices/disk[target/@dev='vda']/source/@file")" = "$D/fx.img" ]
+  dry=$output
+  run --separate-stderr vclone -c "$NODE" --original-xml "$D/orig.xml" -n fx --print-xml \
+    -u 11111111-2222-4333-8444-555555555555 -m 52:54:00:00:00:0a -m 52:54:00:00:00:0b
+  assert_success
+  [ "$output" = "$dry" ]
+  [ -z "$(leftovers "$D")" ]
+}
+
+@test "-p draws nothing when stderr is not a terminal; -q prints nothing" {
+  run --separate-stderr vclone -c "$NODE" -o orig -n pq -p -q
+  assert_success
+  assert_output ""
+  [ -z "$stderr" ]
+  cmp "$D/orig.img" "$D/pq.img"
+}
+
+@test "the text report names the clone and each disk" {
+  run --separate-stderr vclone -c "$NODE" -o orig -n rep --skip-copy vdb
+  assert_success
+  assert_line --index 0 "Clone 'rep' created successfully."
+  assert_line --regexp "^  vda +copy +$D/rep.img$"
+  assert_line --regexp "^  vdb +skipped +$D/data.qcow2$"
+}
+
 @test "--print-xml: two runs give two different UUIDs and MACs" {
   clone_xml -o orig -n a
   u1=$(xq /domain/uuid) m1=$(xq "/domain/devices/interface[1]/mac/@address")
