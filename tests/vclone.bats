@@ -221,6 +221,28 @@ setup() {
   [ -z "$(find "$D" -name '.*.vclone-*')" ]
 }
 
+@test "qcow2 creation options are kept: compat 0.10; extended L2, lazy refcounts, 8-bit refcounts" {
+  vimg create -f qcow2 -o compat=0.10,cluster_size=128k "$D/v2.qcow2" 8M
+  vimg create -f qcow2 -o extended_l2=on,lazy_refcounts=on,refcount_bits=8 "$D/v3.qcow2" 8M
+  qemu-io -f qcow2 -c "write -P 0x33 1M 300k" "$D/v2.qcow2" >/dev/null
+  qemu-io -f qcow2 -c "write -P 0x44 3M 100k" "$D/v3.qcow2" >/dev/null
+  sed "s|$D/orig.img|$D/v2.qcow2|; s|'raw'/><source file='$D/v2.qcow2'|'qcow2'/><source file='$D/v2.qcow2'|; s|$D/data.qcow2|$D/v3.qcow2|" \
+    "$D/node.xml" >"$D/node4.xml"
+  run --separate-stderr vclone -c "test://$D/node4.xml" -o orig -n o -f "$D/c2.qcow2" -f "$D/c3.qcow2"
+  assert_success
+  run qemu-img info --output=json "$D/c2.qcow2"
+  [ "$(json_get 'j["format-specific"]["data"]["compat"]' <<<"$output")" = 0.10 ]
+  [ "$(json_get 'j["cluster-size"]' <<<"$output")" = 131072 ]
+  run qemu-img info --output=json "$D/c3.qcow2"
+  [ "$(json_get 'j["format-specific"]["data"]["extended-l2"]' <<<"$output")" = true ]
+  [ "$(json_get 'j["format-specific"]["data"]["lazy-refcounts"]' <<<"$output")" = true ]
+  [ "$(json_get 'j["format-specific"]["data"]["refcount-bits"]' <<<"$output")" = 8 ]
+  for n in 2 3; do
+    qemu-img check -q "$D/c$n.qcow2"
+    qemu-img compare -q "$D/v$n.qcow2" "$D/c$n.qcow2"
+  done
+}
+
 @test "a qcow2 disk with a backing file keeps its backing reference" {
   vimg create -f qcow2 -b "$D/data.qcow2" -F qcow2 "$D/top.qcow2"
   qemu-io -f qcow2 -c "write -P 0x11 0 64k" "$D/top.qcow2" >/dev/null
@@ -283,7 +305,8 @@ setup() {
   qemu-io -f raw "$D/locked.img" <"$D/fifo" >/dev/null 2>&1 &
   qpid=$!
   exec 8>"$D/fifo"
-  for _ in $(seq 100); do qemu-img info "$D/locked.img" >/dev/null 2>&1 || break; sleep 0.05; done
+  # until its lock is there (vimg info then refuses the image)
+  for _ in $(seq 200); do vimg info "$D/locked.img" >/dev/null 2>&1 || break; sleep 0.05; done
   sed "s|$D/orig.img|$D/locked.img|" "$D/node.xml" >"$D/node3.xml"
   run --separate-stderr vclone -c "test://$D/node3.xml" -o orig -n lk
   exec 8>&-
