@@ -222,6 +222,27 @@ path_owner(const in_use *u, const char *path, const char *except)
 
 /* ------------------------------------------------------------ steps */
 
+static bool is_copy(vk_clone_how how);
+
+/* vclone reads and writes the disks itself: the hypervisor must see the
+ * same files, so it must be on this host. */
+static bool
+check_local(virConnectPtr conn, const vk_clone *c, vk_error **errp)
+{
+  CLEANUP_FREE char *uri = virConnectGetURI(conn);
+  const char *p = uri ? strstr(uri, "://") : NULL;
+  bool copies = false;
+
+  for (size_t i = 0; i < c->ndisks; i++)
+    copies = copies || is_copy(c->disks[i].how);
+  if (!uri)
+    virResetLastError();
+  if (!copies || !p || p[3] == '/' || p[3] == '\0')
+    return true;
+  return vk_error_set(errp, VK_EXIT_USAGE, "'%s' is another host's hypervisor: vclone copies disks itself and needs one on this host (or --skip-copy every disk)",
+                      uri);
+}
+
 static bool
 check_opts(const vk_clone_opts *o, vk_error **errp)
 {
@@ -698,7 +719,8 @@ vk_clone_plan(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o, vk_error 
     return false;
   ok = choose_name(c, conn, o, errp) && choose_uuid(c, conn, o, errp) &&
        collect_in_use(conn, &u, errp) && choose_macs(c, &d, &u, o, errp) &&
-       classify_disks(c, &d, o, errp) && choose_paths(c, &u, o, errp) &&
+       classify_disks(c, &d, o, errp) && check_local(conn, c, errp) &&
+       choose_paths(c, &u, o, errp) &&
        inspect_sources(c, o, errp) && choose_nvram(c, o, errp) && check_space(c, errp);
   if (ok && !(c->xml = vk_clone_xml_build(xml, c, errp)))
     ok = false;
