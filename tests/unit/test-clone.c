@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "virt/clone-int.h"
 #include "virt/clone.h"
 
 /* Names or paths in use, NULL-terminated. */
@@ -33,6 +34,68 @@ path_is(const char *path, const char *orig, const char *name, const char *const 
   char *got = vk_clone_disk_path(path, orig, name, taken, (void *)used);
   is_str(got, want, path);
   free(got);
+}
+
+static const char orig_xml[] =
+  "<domain type='kvm' id='7'>\n"
+  "  <name>web</name>\n"
+  "  <uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>\n"
+  "  <title>web server</title>\n"
+  "  <os><type>hvm</type><nvram template='/t.fd'>/nv/web_VARS.fd</nvram></os>\n"
+  "  <devices>\n"
+  "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+  "<source file='/i/web.img'/><backingStore/><target dev='vda'/></disk>\n"
+  "    <disk type='file' device='cdrom'><source file='/i/cd.iso'/><target dev='sda'/></disk>\n"
+  "    <interface type='network'><mac address='52:54:00:00:00:01'/>"
+  "<source network='default'/><target dev='vnet3'/></interface>\n"
+  "    <graphics type='vnc' port='5901' autoport='no'/>\n"
+  "    <channel type='unix'><source mode='bind' path='/run/web/org.qemu.guest_agent.0'/>"
+  "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n"
+  "  </devices>\n"
+  "</domain>\n";
+
+static bool
+has(const char *xml, const char *s)
+{
+  return xml && strstr(xml, s) != NULL;
+}
+
+/* The XML rewrite, for a linked clone with an awkward name. */
+static void
+test_xml(void)
+{
+  vk_clone_disk disks[2] = {
+    { .target = "vda", .path = "/i/a&b <c>.img", .format = "qcow2", .how = VK_CLONE_LINKED },
+    { .target = "sda", .path = "/i/cd.iso", .format = "raw", .how = VK_CLONE_SHARED },
+  };
+  char *macs[1] = { "52:54:00:12:34:56" };
+  vk_clone c = {
+    .name = "a&b <c>", .uuid = "11111111-2222-4333-8444-555555555555",
+    .macs = macs, .nmacs = 1, .disks = disks, .ndisks = 2, .nvram = "/nv/a&b_VARS.fd",
+  };
+  vk_error *err = NULL;
+  char *xml = vk_clone_xml_build(orig_xml, &c, &err), *name = NULL, *nvram = NULL;
+
+  ok(xml != NULL, "XML built");
+  ok(has(xml, "<name>a&amp;b &lt;c&gt;</name>"), "name escaped");
+  ok(has(xml, "<uuid>11111111-2222-4333-8444-555555555555</uuid>"), "new UUID");
+  ok(!has(xml, "id=") && !has(xml, "<title>"), "no id, no title");
+  ok(has(xml, "file=\"/i/a&amp;b &lt;c&gt;.img\""), "disk path escaped");
+  ok(has(xml, "type=\"qcow2\"") && !has(xml, "backingStore"), "linked disk: qcow2, no backingStore");
+  ok(has(xml, "/i/cd.iso"), "CD-ROM kept");
+  ok(has(xml, "52:54:00:12:34:56") && !has(xml, "vnet3"), "new MAC, no host device");
+  ok(has(xml, "port=\"-1\"") && has(xml, "autoport=\"yes\""), "graphics port automatic");
+  ok(!has(xml, "/run/web/org.qemu.guest_agent.0"), "agent socket path dropped");
+  ok(has(xml, ">/nv/a&amp;b_VARS.fd</nvram>") && has(xml, "template=\"/t.fd\""), "NVRAM path replaced, template kept");
+  ok(vk_clone_xml_read(xml, &name, &nvram, &err), "XML read back");
+  is_str(name, "a&b <c>", "name read back");
+  is_str(nvram, "/nv/a&b_VARS.fd", "NVRAM read back");
+  free(name);
+  free(nvram);
+  ok(!vk_clone_xml_read("<network/>", &name, &nvram, &err) && err && err->code == VK_EXIT_USAGE,
+     "not a domain: usage error");
+  vk_error_free(err);
+  free(xml);
 }
 
 int
@@ -70,5 +133,6 @@ main(void)
   ok(!vk_clone_uuid_parse("6695eb01f-6a4-8304-79aa-97f2502e193f", u), "UUID dash misplaced");
 
   is_str(vk_clone_how_name(VK_CLONE_REFLINK), "reflink", "how name");
+  test_xml();
   return tap_done();
 }
