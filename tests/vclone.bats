@@ -256,6 +256,22 @@ setup() {
   qemu-img check -q "$D/other/top.qcow2"
 }
 
+@test "a relative backing reference stays relative next to the original, and is resolved elsewhere" {
+  (cd "$D" && vimg create -f qcow2 -b data.qcow2 -F qcow2 rel.qcow2)
+  qemu-io -f qcow2 -c "write -P 0x22 64k 64k" "$D/rel.qcow2" >/dev/null
+  sed "s|$D/data.qcow2|$D/rel.qcow2|" "$D/node.xml" >"$D/node5.xml"
+  mkdir "$D/far"
+  run --separate-stderr vclone -c "test://$D/node5.xml" -o orig -n r -f "$D/r.img" -f "$D/rel-copy.qcow2"
+  assert_success
+  run qemu-img info --output=json "$D/rel-copy.qcow2"
+  [ "$(json_get 'j["backing-filename"]' <<<"$output")" = data.qcow2 ]
+  run --separate-stderr vclone -c "test://$D/node5.xml" -o orig -n r2 -f "$D/r2.img" -f "$D/far/rel.qcow2"
+  assert_success
+  run qemu-img info --output=json "$D/far/rel.qcow2"
+  [ "$(json_get 'j["backing-filename"]' <<<"$output")" = "$D/data.qcow2" ]
+  qemu-img compare -q "$D/rel.qcow2" "$D/far/rel.qcow2"
+}
+
 @test "--linked: qcow2 overlays backed by the original's disks" {
   run --separate-stderr vclone -c "$NODE" -o orig -n l --linked --json
   assert_success

@@ -605,8 +605,9 @@ inspect_sources(vk_clone *c, const vk_clone_opts *o, vk_error **errp)
           CLEANUP_FREE char *d1 = dir_of(x->source);
           CLEANUP_FREE char *d2 = dir_of(x->path);
           bool same_dir = d1 && d2 && strcmp(d1, d2) == 0;
-          x->backing = strdup(info.backing_file[0] == '/' || same_dir || !info.backing_full
-                              ? info.backing_file : info.backing_full);
+          x->backing = info.backing_file[0] == '/' || same_dir
+                       ? strdup(info.backing_file)
+                       : vk_image_resolve_backing(x->source, info.backing_file);
           x->backing_fmt = info.backing_format ? strdup(info.backing_format) : NULL;
           ok = x->backing != NULL;
         }
