@@ -88,9 +88,14 @@ tool_help(const vk_tool *tool)
     print_options(stdout, tool->common);
     printf("\n");
   }
+  int width = 14;
+
+  for (const vk_subcmd *c = tool->cmds; c->name; c++)
+    if ((int)strlen(c->name) > width)
+      width = (int)strlen(c->name);
   printf("Commands:\n");
   for (const vk_subcmd *c = tool->cmds; c->name; c++) {
-    printf("  %-14s ", c->name);
+    printf("  %-*s ", width, c->name);
     print_sentence(c->summary, "\n");
   }
   printf("\nRun '%s COMMAND --help' for a command's options; see %s(1).\n",
