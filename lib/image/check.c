@@ -400,6 +400,128 @@ disk_ref(ck *c, uint64_t k, uint64_t *out, vk_error **errp)
   return true;
 }
 
+/* Repair: clusters in use in a range that has no refcount block (a crash
+ * with lazy refcounts, a damaged table) get new blocks, and the table a
+ * larger copy when it is too short.  They go into a new area at the end
+ * of the file that starts a range of its own: each range the area spans
+ * holds its own block in its first cluster, then come the blocks of the
+ * missing ranges, then the new table.  The blocks start zeroed; compare()
+ * fills them in.  Every new cluster is counted once; the old table, when
+ * replaced, no longer is (compare() then frees it). */
+static bool
+add_missing_blocks(ck *c, vk_error **errp)
+{
+  uint64_t rbn = c->rb_entries, nm = 0, maxr = 0, nr = 0, nt = 0, total = 0, start, newrt_n;
+  CLEANUP_FREE uint64_t *missing = NULL;
+  CLEANUP_FREE unsigned char *zero = NULL;
+  uint64_t *nrt;
+  uint32_t *nrefs;
+
+  for (uint64_t k = 0; k < c->nb; k++) {
+    uint64_t r = k / rbn;
+    if (!c->refs[k] || (r < c->rt_n && c->rt[r]))
+      continue;
+    if (!(missing = realloc(missing, (nm + 1) * sizeof *missing)))
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "check");
+    missing[nm++] = r;
+    maxr = r;
+    k = (r + 1) * rbn - 1;   /* next range */
+  }
+  if (!nm)
+    return true;
+  start = (c->nb + rbn - 1) / rbn * rbn;
+  for (int iter = 0; iter < 64; iter++) {
+    uint64_t t = nm + nt + nr, nr2 = (t + rbn - 1) / rbn, top = start / rbn + nr2 - 1, nt2 = 0;
+    if (top > maxr)
+      maxr = top;
+    if (maxr >= c->rt_n)
+      nt2 = ((maxr + 1 + (maxr + 1) / 4) * 8 + c->cs - 1) / c->cs;
+    if (nr2 == nr && nt2 == nt)
+      break;
+    nr = nr2;
+    nt = nt2;
+  }
+  total = nm + nt + nr;
+  if ((uint64_t)nt * c->cs > QCOW2_MAX_REFTABLE_BYTES)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: refcount table would be too large", c->file);
+  newrt_n = nt ? nt * c->cs / 8 : c->rt_n;
+  nrt = realloc(c->rt, newrt_n * sizeof *nrt);
+  if (!nrt)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "check");
+  c->rt = nrt;
+  memset(nrt + c->rt_n, 0, (newrt_n - c->rt_n) * sizeof *nrt);
+  nrefs = realloc(c->refs, (start + total) * sizeof *nrefs);
+  if (!nrefs)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "check");
+  c->refs = nrefs;
+  memset(nrefs + c->nb, 0, (start + total - c->nb) * sizeof *nrefs);
+  if (!(zero = calloc(1, c->cs)))
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "check");
+
+  /* Lay out the area and write the zeroed blocks. */
+  {
+    uint64_t mi = 0, tbl = 0;
+    for (uint64_t p = 0; p < total; p++) {
+      uint64_t k = start + p;
+      nrefs[k] = 1;
+      if (p % rbn == 0) {
+        /* The area's own range; a block it had (elsewhere) is replaced. */
+        uint64_t prev = nrt[k / rbn] >> c->cbits;
+        if (nrt[k / rbn] && prev < start && c->refs[prev])
+          c->refs[prev]--;
+        nrt[k / rbn] = k * c->cs;
+      } else if (mi < nm)
+        nrt[missing[mi++]] = k * c->cs;
+      else {
+        if (!tbl)
+          tbl = k;
+        continue;
+      }
+      if (!write_at(c, zero, c->cs, k * c->cs, errp))
+        return false;
+      say(c, "Repairing refcount block %" PRIu64 " placed at cluster %" PRIu64, k / rbn, k);
+    }
+    c->nb = start + total;
+    if (nt) {
+      CLEANUP_FREE unsigned char *t = calloc(nt, c->cs);
+      unsigned char hdr[12];
+      if (!t)
+        return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "check");
+      for (uint64_t i = 0; i < newrt_n; i++)
+        vk_put_be64(t + i * 8, nrt[i]);
+      if (!write_at(c, t, nt * c->cs, tbl * c->cs, errp) || fdatasync(c->fd) < 0)
+        return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot write a new refcount table", c->file);
+      vk_put_be64(hdr, tbl * c->cs);
+      vk_put_be32(hdr + 8, (uint32_t)nt);
+      if (!write_at(c, hdr, sizeof hdr, 48, errp) || fdatasync(c->fd) < 0)
+        return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot switch the refcount table", c->file);
+      /* The old table is no longer referenced. */
+      for (uint64_t k = c->h.refcount_table_offset >> c->cbits;
+           k < ((c->h.refcount_table_offset + (uint64_t)c->h.refcount_table_clusters * c->cs) >> c->cbits) &&
+           k < c->nb; k++)
+        if (c->refs[k])
+          c->refs[k]--;
+      c->h.refcount_table_offset = tbl * c->cs;
+      c->h.refcount_table_clusters = (uint32_t)nt;
+      say(c, "Repairing refcount table: moved to cluster %" PRIu64, tbl);
+    } else {
+      unsigned char e[8];
+      if (fdatasync(c->fd) < 0)
+        return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot sync", c->file);
+      for (uint64_t r = 0; r < c->rt_n; r++) {
+        if (!nrt[r] || nrt[r] < start * c->cs)
+          continue;
+        vk_put_be64(e, nrt[r]);
+        if (!write_at(c, e, 8, c->h.refcount_table_offset + r * 8, errp))
+          return false;
+      }
+    }
+    c->rt_n = newrt_n;
+    c->res->corruptions_fixed += nm;
+  }
+  return true;
+}
+
 /* Compare rebuilt and on-disk refcounts; repair what *c allows. */
 static bool
 compare(ck *c, vk_error **errp)
@@ -567,6 +689,7 @@ check_qcow2(ck *c, vk_error **errp)
   if (!walk_l1(c, c->h.l1_table_offset, c->h.l1_size, true, errp) ||
       !walk_snapshots(c, errp) ||
       !walk_refcount_table(c, errp) ||
+      (c->repair >= VK_CHECK_REPAIR_ALL && !add_missing_blocks(c, errp)) ||
       !compare(c, errp) ||
       !check_copied(c, errp))
     return false;
