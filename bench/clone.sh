@@ -61,7 +61,7 @@ undefine_all() {
 # virt-clone registers the directory it writes to as a storage pool.
 remove_pools() {
   local p
-  while IFS= read -r p; do
+  while read -r p; do       # (virsh pads the names with spaces)
     [ -n "$p" ] || continue
     if virsh -c "$uri" pool-dumpxml "$p" 2>/dev/null | grep -qF "<path>$dir</path>"; then
       virsh -c "$uri" pool-destroy "$p" >/dev/null 2>&1 || true

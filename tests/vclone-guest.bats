@@ -192,6 +192,24 @@ my_domains() {
   [ -e "$D/other.qcow2" ]
 }
 
+@test "--replace, then the definition fails: the replaced domain is put back, the copy removed" {
+  cp "$T8_DIR/bs.qcow2" "$D/other.qcow2"
+  define_guest "${P}keep" "$D/other.qcow2" qcow2
+  old_uuid=$(virsh -c "$URI" domuuid "${P}keep")
+  # an original the daemon will not define (no such machine type)
+  cp "$T8_DIR/bs.qcow2" "$D/orig.qcow2"
+  vinstall -c "$URI" --name "${P}bad" --virt-type qemu --memory 64 --import \
+    --disk "$D/orig.qcow2,format=qcow2" --network none --print-xml |
+    sed 's|<type>hvm</type>|<type machine="no-such-machine">hvm</type>|' >"$D/bad.xml"
+  grep -q no-such-machine "$D/bad.xml"
+  run --separate-stderr vclone -c "$URI" --original-xml "$D/bad.xml" -n "${P}keep" --replace -f "$D/new.qcow2"
+  assert_failure
+  [[ "$stderr" == *"cannot define the domain"* ]]
+  [ "$(virsh -c "$URI" domuuid "${P}keep")" = "$old_uuid" ]
+  [ ! -e "$D/new.qcow2" ]
+  [ -z "$(leftovers "$D")" ]
+}
+
 @test "names with quotes, <, & and spaces: defined as given, disk named after it" {
   cp "$T8_DIR/bs.qcow2" "$D/orig.qcow2"
   define_guest "${P}o" "$D/orig.qcow2" qcow2
