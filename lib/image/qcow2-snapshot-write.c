@@ -255,6 +255,24 @@ switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
 }
 
 /* A snapshot's L1 table, read from disk (host order, entries as stored). */
+/* Forget the cached copies of the L2 tables of l1[0..n) that nothing
+ * references any more (their refcount dropped to zero). */
+static bool
+drop_freed_l2(vk_image *img, const uint64_t *l1, uint32_t n, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  for (uint32_t i = 0; i < n; i++)
+    if (l1[i] & L1E_OFFSET_MASK) {
+      uint64_t rc;
+      if (!qcow2_get_refcount(img, (l1[i] & L1E_OFFSET_MASK) / q->cs, &rc, errp))
+        return false;
+      if (!rc)
+        qcow2_cache_drop(&q->l2c, l1[i] & L1E_OFFSET_MASK);
+    }
+  return true;
+}
+
 static uint64_t *
 read_l1(vk_image *img, const qcow2_snapshot *sn, vk_error **errp)
 {
@@ -413,7 +431,6 @@ find(vk_image *img, const qcow2_snapshot_table *t, const char *spec, uint32_t *i
 bool
 vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp)
 {
-  qcow2 *q;
   qcow2_snapshot_table t;
   const qcow2_snapshot *sn;
   CLEANUP_FREE uint64_t *l1 = NULL;
@@ -423,7 +440,6 @@ vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp)
 
   if (!check_writable(img, errp))
     return false;
-  q = Q(img);
   if (!read_table(img, &t, errp))
     return false;
   if (!(sn = find(img, &t, spec, &index, errp)) || !(l1 = read_l1(img, sn, errp)))
@@ -438,14 +454,8 @@ vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp)
       (l1_bytes && !qcow2_update_refcount(img, l1_off, l1_bytes, -1, errp)))
     goto out;
   /* Tables only the snapshot used are free now: forget cached copies. */
-  for (uint32_t i = 0; i < l1_size; i++)
-    if (l1[i] & L1E_OFFSET_MASK) {
-      uint64_t rc;
-      if (!qcow2_get_refcount(img, (l1[i] & L1E_OFFSET_MASK) / q->cs, &rc, errp))
-        goto out;
-      if (!rc)
-        qcow2_cache_drop(&q->l2c, l1[i] & L1E_OFFSET_MASK);
-    }
+  if (!drop_freed_l2(img, l1, l1_size, errp))
+    goto out;
   ok = recompute_copied(img, errp);
 out:
   qcow2_snapshot_table_clear(&t);
@@ -514,14 +524,8 @@ vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp)
     old[i] &= ~QCOW_OFLAG_COPIED;
   if (!tree_refs_all(img, old, old_size, -1, errp))
     goto out;
-  for (uint32_t i = 0; i < old_size; i++)
-    if (old[i] & L1E_OFFSET_MASK) {
-      uint64_t rc;
-      if (!qcow2_get_refcount(img, (old[i] & L1E_OFFSET_MASK) / q->cs, &rc, errp))
-        goto out;
-      if (!rc)
-        qcow2_cache_drop(&q->l2c, old[i] & L1E_OFFSET_MASK);
-    }
+  if (!drop_freed_l2(img, old, old_size, errp))
+    goto out;
   ok = recompute_copied(img, errp);
 out:
   qcow2_snapshot_table_clear(&t);
