@@ -147,6 +147,8 @@ setup() {
   run vctl net-autostart "$NET"
   assert_output "Network $NET marked as autostarted"
   virsh net-info "$NET" | grep -Eq '^Autostart: +yes$'
+  run vctl net-list --all --json
+  assert_equal "$(json_get "[n['autostart'] for n in j if n['name'] == '$NET']" <<<"$output")" "[true]"
   run vctl net-autostart --disable "$NET"
   assert_output "Network $NET unmarked as autostarted"
   virsh net-info "$NET" | grep -Eq '^Autostart: +no$'
@@ -188,6 +190,8 @@ setup() {
   assert_output "Network $TR created from -"
   run vctl net-info --json "$TR"
   assert_equal "$(json_get '[j["active"], j["persistent"], j["bridge"]]' <<<"$output")" "[true, false, \"$TRBR\"]"
+  run vctl net-list --json
+  assert_equal "$(json_get "[(n['active'], n['persistent']) for n in j if n['name'] == '$TR']" <<<"$output")" "[[true, false]]"
   ip link show "$TRBR" >/dev/null
   run --separate-stderr vctl net-undefine "$TR"
   assert_failure 5

@@ -8,6 +8,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "util/cleanup.h"
 #include "virt/conn.h"
 #include "virt/network.h"
 
@@ -43,9 +44,9 @@ vk_net_entry_clear(vk_net_entry *e)
   memset(e, 0, sizeof *e);
 }
 
-/* Fill e from net; with_bridge: also ask for the bridge (one more call). */
+/* Fill e from net, bridge included. */
 static bool
-entry_get(virNetworkPtr net, bool with_bridge, vk_net_entry *e, vk_error **errp)
+entry_get(virNetworkPtr net, vk_net_entry *e, vk_error **errp)
 {
   int active, persistent, autostart = 0;
 
@@ -58,12 +59,10 @@ entry_get(virNetworkPtr net, bool with_bridge, vk_net_entry *e, vk_error **errp)
   e->autostart = autostart != 0;
   if (!(e->name = strdup(virNetworkGetName(net))))
     return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot get the state of a network");
-  if (with_bridge) {
-    /* a network without a bridge of its own (macvtap, hostdev) has none */
-    e->bridge = virNetworkGetBridgeName(net);
-    if (!e->bridge)
-      virResetLastError();
-  }
+  /* a network without a bridge of its own (macvtap, hostdev) has none */
+  e->bridge = virNetworkGetBridgeName(net);
+  if (!e->bridge)
+    virResetLastError();
   return true;
 }
 
@@ -73,11 +72,53 @@ entry_cmp(const void *a, const void *b)
   return strcmp(((const vk_net_entry *)a)->name, ((const vk_net_entry *)b)->name);
 }
 
+/* The UUIDs of the networks listed with `flags`, or NULL with *errp set
+ * (*n is their count). */
+static char (*list_uuids(virConnectPtr conn, unsigned flags, size_t *n,
+                         vk_error **errp))[VIR_UUID_STRING_BUFLEN]
+{
+  virNetworkPtr *nets = NULL;
+  int got = virConnectListAllNetworks(conn, &nets, flags);
+  char (*uuids)[VIR_UUID_STRING_BUFLEN];
+
+  if (got < 0) {
+    vk_virt_error(errp, conn, "cannot list networks");
+    return NULL;
+  }
+  uuids = calloc((size_t)got + 1, sizeof *uuids);
+  for (int i = 0; i < got; i++) {
+    if (uuids && virNetworkGetUUIDString(nets[i], uuids[i]) < 0)
+      uuids[i][0] = '\0';
+    virNetworkFree(nets[i]);
+  }
+  free(nets);
+  if (!uuids)
+    vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot list networks");
+  *n = (size_t)got;
+  return uuids;
+}
+
+static bool
+listed(char (*uuids)[VIR_UUID_STRING_BUFLEN], size_t n, const char *uuid)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(uuids[i], uuid) == 0)
+      return true;
+  return false;
+}
+
+/* One listing call per state (active, persistent, autostart) rather than
+ * three calls for every network: the networks are few, the calls are
+ * round trips to the daemon. */
 bool
 vk_network_list(virConnectPtr conn, bool all, vk_net_list *out, vk_error **errp)
 {
   virNetworkPtr *nets = NULL;
   int n = virConnectListAllNetworks(conn, &nets, all ? 0 : VIR_CONNECT_LIST_NETWORKS_ACTIVE);
+  CLEANUP_FREE char (*active)[VIR_UUID_STRING_BUFLEN] = NULL;
+  CLEANUP_FREE char (*persistent)[VIR_UUID_STRING_BUFLEN] = NULL;
+  CLEANUP_FREE char (*autostart)[VIR_UUID_STRING_BUFLEN] = NULL;
+  size_t nact = 0, npers = 0, nauto = 0;
   bool ok = true;
 
   memset(out, 0, sizeof *out);
@@ -89,15 +130,30 @@ vk_network_list(virConnectPtr conn, bool all, vk_net_list *out, vk_error **errp)
   }
   for (int i = 0; i < n; i++) {
     if (ok) {
-      ok = entry_get(nets[i], false, &out->nets[i], errp);
-      out->n += ok;
+      vk_net_entry *e = &out->nets[out->n];
+      if (virNetworkGetUUIDString(nets[i], e->uuid) < 0)
+        ok = net_error(errp, nets[i], "cannot get the UUID of");
+      else if (!(e->name = strdup(virNetworkGetName(nets[i]))))
+        ok = vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot list networks");
+      else
+        out->n++;
     }
     virNetworkFree(nets[i]);
   }
   free(nets);
+  if (ok && n > 0)
+    ok = (active = list_uuids(conn, VIR_CONNECT_LIST_NETWORKS_ACTIVE, &nact, errp)) &&
+         (persistent = list_uuids(conn, VIR_CONNECT_LIST_NETWORKS_PERSISTENT, &npers, errp)) &&
+         (autostart = list_uuids(conn, VIR_CONNECT_LIST_NETWORKS_AUTOSTART, &nauto, errp));
   if (!ok) {
     vk_net_list_free(out);
     return false;
+  }
+  for (size_t i = 0; i < out->n; i++) {
+    vk_net_entry *e = &out->nets[i];
+    e->active = listed(active, nact, e->uuid);
+    e->persistent = listed(persistent, npers, e->uuid);
+    e->autostart = listed(autostart, nauto, e->uuid);
   }
   if (out->n > 1)
     qsort(out->nets, out->n, sizeof *out->nets, entry_cmp);
@@ -117,7 +173,7 @@ vk_net_list_free(vk_net_list *l)
 bool
 vk_network_info(virNetworkPtr net, vk_net_entry *out, vk_error **errp)
 {
-  if (entry_get(net, true, out, errp))
+  if (entry_get(net, out, errp))
     return true;
   vk_net_entry_clear(out);
   return false;
