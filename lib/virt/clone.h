@@ -25,6 +25,7 @@
 #include <libvirt/libvirt.h>
 
 #include "util/error.h"
+#include "util/json.h"
 
 /* How a disk of the clone was made. */
 typedef enum vk_clone_how {
@@ -124,6 +125,11 @@ bool vk_clone_plan(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o,
  * failure or cancellation everything this call created is removed and
  * the new domain is undefined; returns false with *errp set. */
 bool vk_clone_run(vk_clone *c, virConnectPtr conn, vk_error **errp);
+
+/* Write the made clone to j as one JSON object (name, uuid, original,
+ * disks with target, device, source, path, format, size, allocation and
+ * how, macs, nvram): the report of vclone --json. */
+void vk_clone_report_json(const vk_clone *c, vk_json *j);
 
 /* Release what *c owns. */
 void vk_clone_clear(vk_clone *c);
