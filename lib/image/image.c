@@ -14,7 +14,7 @@
 
 #include "driver.h"
 #include "lock.h"
-#include "qcow2-header.h"
+#include "image/qcow2/header.h"
 #include "util/cleanup.h"
 
 #define MAX_BACKING_DEPTH 64

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qcow2.h"
+#include "image/qcow2/qcow2.h"
 
 bool
 qcow2_refcount_load(vk_image *img, vk_error **errp)

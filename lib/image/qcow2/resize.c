@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qcow2.h"
+#include "image/qcow2/qcow2.h"
 
 bool
 qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)

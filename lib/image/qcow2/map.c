@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress.h"
-#include "qcow2.h"
+#include "image/compress.h"
+#include "image/qcow2/qcow2.h"
 
 /* One L2 entry, decoded. */
 typedef struct l2ent {

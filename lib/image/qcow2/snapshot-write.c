@@ -30,8 +30,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "qcow2.h"
-#include "qcow2-snapshot.h"
+#include "image/qcow2/qcow2.h"
+#include "image/qcow2/snapshot.h"
 #include "util/cleanup.h"
 
 /* The image's snapshot table, read from disk (everything flushed first). */

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "driver.h"
-#include "qcow2-header.h"
+#include "image/driver.h"
+#include "image/qcow2/header.h"
 
 static void
 rb_put(unsigned char *rb, unsigned order, uint64_t i, uint64_t v)

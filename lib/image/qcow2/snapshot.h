@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "qcow2-header.h"
+#include "image/qcow2/header.h"
 #include "util/error.h"
 
 #define QCOW2_SN_HEADER_LEN 40

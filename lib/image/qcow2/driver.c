@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "compress.h"
-#include "qcow2.h"
-#include "qcow2-snapshot.h"
+#include "image/check.h"
+#include "image/compress.h"
+#include "image/qcow2/qcow2.h"
+#include "image/qcow2/snapshot.h"
 #include "util/cleanup.h"
 
 #define CACHE_BYTES (32u * 1024 * 1024)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "image/qcow2/qcow2.h"
 
 bool
 qcow2_cache_init(qcow2_cache *c, size_t n, uint64_t cs, vk_error **errp)

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "driver.h"
-#include "qcow2-header.h"
+#include "image/driver.h"
+#include "image/qcow2/header.h"
 
 #define L1E_OFFSET_MASK 0x00fffffffffffe00ULL
 #define L1E_RESERVED_MASK 0x7f000000000001ffULL

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2-header.h"
+#include "image/qcow2/header.h"
 
 void
 qcow2_header_clear(qcow2_header *h)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/bytes.h"
 #include "util/error.h"
 
 #define QCOW2_MAGIC 0x514649fbU
@@ -104,36 +105,5 @@ size_t qcow2_header_write(qcow2_header *h, unsigned char *buf, size_t cluster_si
 /* Name of incompatible feature `bit` from the feature table, or a
  * built-in name, or NULL. */
 const char *qcow2_header_feature_name(const qcow2_header *h, int type, int bit);
-
-/* Big-endian helpers. */
-static inline uint64_t vk_be64(const unsigned char *p)
-{
-  return ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
-         ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
-         ((uint64_t)p[6] << 8) | p[7];
-}
-static inline uint32_t vk_be32(const unsigned char *p)
-{
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-static inline uint16_t vk_be16(const unsigned char *p)
-{
-  return (uint16_t)((p[0] << 8) | p[1]);
-}
-static inline void vk_put_be64(unsigned char *p, uint64_t v)
-{
-  for (int i = 7; i >= 0; i--, v >>= 8)
-    p[i] = (unsigned char)v;
-}
-static inline void vk_put_be32(unsigned char *p, uint32_t v)
-{
-  for (int i = 3; i >= 0; i--, v >>= 8)
-    p[i] = (unsigned char)v;
-}
-static inline void vk_put_be16(unsigned char *p, uint16_t v)
-{
-  p[0] = (unsigned char)(v >> 8);
-  p[1] = (unsigned char)v;
-}
 
 #endif

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver.h"
-#include "qcow2.h"
-#include "qcow2-snapshot.h"
+#include "image/driver.h"
+#include "image/qcow2/qcow2.h"
+#include "image/qcow2/snapshot.h"
 #include "util/cleanup.h"
 
 void

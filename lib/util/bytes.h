@@ -1,0 +1,38 @@
+/* vkit — reading and writing fixed-width integers in on-disk byte order. */
+#ifndef VK_UTIL_BYTES_H
+#define VK_UTIL_BYTES_H
+
+#include <stdint.h>
+
+/* Big-endian. */
+static inline uint64_t vk_be64(const unsigned char *p)
+{
+  return ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
+         ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
+         ((uint64_t)p[6] << 8) | p[7];
+}
+static inline uint32_t vk_be32(const unsigned char *p)
+{
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint16_t vk_be16(const unsigned char *p)
+{
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline void vk_put_be64(unsigned char *p, uint64_t v)
+{
+  for (int i = 7; i >= 0; i--, v >>= 8)
+    p[i] = (unsigned char)v;
+}
+static inline void vk_put_be32(unsigned char *p, uint32_t v)
+{
+  for (int i = 3; i >= 0; i--, v >>= 8)
+    p[i] = (unsigned char)v;
+}
+static inline void vk_put_be16(unsigned char *p, uint16_t v)
+{
+  p[0] = (unsigned char)(v >> 8);
+  p[1] = (unsigned char)v;
+}
+
+#endif
