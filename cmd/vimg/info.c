@@ -25,7 +25,7 @@ const struct poptOption vimg_info_options[] = {
   POPT_TABLEEND
 };
 
-#define MAX_CHAIN 64
+#define MAX_CHAIN (VK_IMAGE_MAX_BACKING + 1)
 
 typedef struct snaps {
   vk_snapshot_info *s;
@@ -144,14 +144,13 @@ print_json(vk_json *j, const vk_image_info *in, const snaps *sn)
 int
 vimg_info(vk_cmd_ctx *ctx)
 {
-  vk_image *chain[MAX_CHAIN] = { NULL };
+  vk_image *top, *chain[MAX_CHAIN] = { NULL };
   char *full[MAX_CHAIN] = { NULL };
   vk_image_info infos[MAX_CHAIN];
   snaps sn[MAX_CHAIN] = { { NULL, 0 } };
   vk_image_format fmt = VK_FMT_NONE;
   vk_error *err = NULL;
-  unsigned flags = VK_IMAGE_NO_BACKING | (opt_share ? VK_IMAGE_FORCE_SHARE : 0);
-  const char *path = ctx->argv[0];
+  unsigned flags = (opt_chain ? 0 : VK_IMAGE_NO_BACKING) | (opt_share ? VK_IMAGE_FORCE_SHARE : 0);
   int n = 0, rc = 0;
 
   if (opt_format && !vk_image_format_parse(opt_format, &fmt, &err)) {
@@ -159,34 +158,23 @@ vimg_info(vk_cmd_ctx *ctx)
     vk_error_free(err);
     return rc;
   }
-  for (;;) {
-    if (n == MAX_CHAIN) {
-      vk_error_set(&err, VK_EXIT_CORRUPT, "%s: backing chain deeper than %d (a loop?)",
-                   ctx->argv[0], MAX_CHAIN);
+  /* The library opens the chain (one limit, loops refused). */
+  if (!(top = vk_image_open(ctx->argv[0], fmt, flags, &err)))
+    goto fail;
+  for (vk_image *img = top; img && n < MAX_CHAIN; img = vk_image_backing(img))
+    chain[n++] = img;
+  for (int i = 0; i < n; i++) {
+    if (!vk_image_get_info(chain[i], &infos[i], &err) ||
+        !vk_image_list_snapshots(chain[i], &sn[i].s, &sn[i].n, &err))
       goto fail;
-    }
-    chain[n] = vk_image_open(path, fmt, flags, &err);
-    if (!chain[n])
-      goto fail;
-    if (!vk_image_get_info(chain[n], &infos[n], &err) ||
-        !vk_image_list_snapshots(chain[n], &sn[n].s, &sn[n].n, &err))
-      goto fail;
-    if (infos[n].backing_file) {
-      full[n] = vk_image_resolve_backing(path, infos[n].backing_file);
-      if (!full[n]) {
+    if (infos[i].backing_file) {
+      full[i] = vk_image_resolve_backing(vk_image_filename(chain[i]), infos[i].backing_file);
+      if (!full[i]) {
         vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
         goto fail;
       }
-      infos[n].backing_full = full[n];
+      infos[i].backing_full = full[i];
     }
-    n++;
-    if (!opt_chain || !infos[n - 1].backing_file)
-      break;
-    path = full[n - 1];
-    fmt = VK_FMT_NONE;
-    if (infos[n - 1].backing_format &&
-        !vk_image_format_parse(infos[n - 1].backing_format, &fmt, &err))
-      goto fail;
   }
 
   if (opt_json) {
@@ -208,9 +196,9 @@ fail:
   rc = vk_cmd_fail(ctx, err);
 out:
   for (int i = 0; i < MAX_CHAIN; i++) {
-    vk_image_close(chain[i], NULL);
     free(full[i]);
     vk_snapshot_info_free(sn[i].s, sn[i].n);
   }
+  vk_image_close(top, NULL);
   return rc;
 }

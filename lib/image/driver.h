@@ -49,6 +49,10 @@ struct vk_image {
   void *priv;               /* driver state */
 };
 
+/* Internal open flag: the image is a backing layer of another (the qcow2
+ * driver gives it a small cache). */
+#define VK_IMAGE_LAYER (1u << 17)
+
 /* Internal truncate flag: the size is already `size`; only preallocate
  * [0, size) (image creation). */
 #define VK_TRUNCATE_PREALLOC_ONLY (1u << 16)

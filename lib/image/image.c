@@ -17,8 +17,6 @@
 #include "image/qcow2/header.h"
 #include "util/cleanup.h"
 
-#define MAX_BACKING_DEPTH 64
-
 static vk_image_notice_fn *notice_fn;
 
 void
@@ -141,19 +139,43 @@ driver_for(vk_image_format fmt)
   return fmt == VK_FMT_QCOW2 ? &vk_qcow2_driver : &vk_raw_driver;
 }
 
+/* Open `path` for an image: only a regular file or a block device (a
+ * FIFO would block the open, a directory or /dev/zero is no disk).  The
+ * open itself does not block. */
+static int
+open_host(const char *path, bool rw, int code, vk_error **errp)
+{
+  int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK), fl;
+  struct stat st;
+
+  if (fd < 0) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
+    return -1;
+  }
+  if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+      fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    vk_error_set(errp, code, "%s: not a regular file or block device", path);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* One layer, without its backing file.  `layer`: it is the backing file
+ * of another image. */
 static vk_image *
-open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
+open_layer(const char *path, vk_image_format fmt, unsigned flags, bool layer,
            const char *snapshot, vk_error **errp)
 {
   vk_image *img;
   bool rw = flags & VK_IMAGE_RDWR;
   vk_lock_mode mode;
 
-  if (depth > MAX_BACKING_DEPTH) {
-    vk_error_set(errp, VK_EXIT_CORRUPT, "%s: backing chain deeper than %d (a loop?)",
-                 path, MAX_BACKING_DEPTH);
-    return NULL;
-  }
   if (rw && (flags & VK_IMAGE_FORCE_SHARE)) {
     vk_error_set(errp, VK_EXIT_USAGE, "--force-share is only for read-only use");
     return NULL;
@@ -162,29 +184,26 @@ open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
     vk_error_set(errp, VK_EXIT_USAGE, "%s: a snapshot can only be opened read-only", path);
     return NULL;
   }
-  if (fmt == VK_FMT_NONE) {
-    if (rw) {
-      vk_error_set(errp, VK_EXIT_USAGE,
-                   "%s: the format of an image opened for writing must be given", path);
-      return NULL;
-    }
-    if (!vk_image_probe(path, &fmt, errp))
-      return NULL;
+  if (fmt == VK_FMT_NONE && rw) {
+    vk_error_set(errp, VK_EXIT_USAGE,
+                 "%s: the format of an image opened for writing must be given", path);
+    return NULL;
   }
   if (!(img = calloc(1, sizeof *img)) || !(img->filename = strdup(path))) {
     free(img);
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     return NULL;
   }
-  img->fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (img->fd < 0) {
-    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
+  /* A backing "file" that is no file breaks the chain: corrupt. */
+  img->fd = open_host(path, rw, layer ? VK_EXIT_CORRUPT : VK_EXIT_USAGE, errp);
+  if (img->fd < 0)
     goto fail;
-  }
+  if (fmt == VK_FMT_NONE && !vk_image_probe(path, &fmt, errp))
+    goto fail;
   img->format = fmt;
   img->drv = driver_for(fmt);
   img->writable = rw;
-  img->flags = flags;
+  img->flags = flags | (layer ? VK_IMAGE_LAYER : 0);
   img->snapshot = snapshot;
   mode = (flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) ? VK_LOCK_NONE
          : rw ? VK_LOCK_WRITE : VK_LOCK_READ;
@@ -198,32 +217,6 @@ open_depth(const char *path, vk_image_format fmt, unsigned flags, int depth,
   if (!img->drv->open(img, errp))
     goto fail;
   img->snapshot = NULL;
-
-  /* The backing chain, read-only. */
-  if (fmt == VK_FMT_QCOW2 && !(flags & VK_IMAGE_NO_BACKING)) {
-    vk_image_info info;
-    if (!vk_image_get_info(img, &info, errp))
-      goto fail;
-    if (info.backing_file) {
-      vk_image_format bfmt = VK_FMT_NONE;
-      unsigned bflags = flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK);
-      CLEANUP_FREE char *bpath = vk_image_resolve_backing(path, info.backing_file);
-      if (!bpath) {
-        vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-        goto fail;
-      }
-      if (info.backing_format && !vk_image_format_parse(info.backing_format, &bfmt, NULL)) {
-        vk_error_set(errp, VK_EXIT_FAILED, "%s: unsupported backing format '%s'",
-                     path, info.backing_format);
-        goto fail;
-      }
-      img->backing = open_depth(bpath, bfmt, bflags, depth + 1, NULL, errp);
-      if (!img->backing) {
-        vk_error_prefix(errp, "%s: cannot open backing file", path);
-        goto fail;
-      }
-    }
-  }
   return img;
 
 fail:
@@ -236,17 +229,86 @@ fail:
   return NULL;
 }
 
+/* True when `b` is the same file as `img` or one of the layers below it. */
+static bool
+in_chain(const vk_image *img, const vk_image *b)
+{
+  struct stat sb, si;
+
+  if (fstat(b->fd, &sb) < 0)
+    return false;
+  for (; img; img = img->backing)
+    if (fstat(img->fd, &si) == 0 && si.st_dev == sb.st_dev && si.st_ino == sb.st_ino)
+      return true;
+  return false;
+}
+
+/* The image and its backing chain, read-only below the top, at most
+ * VK_IMAGE_MAX_BACKING layers deep and without loops. */
+static vk_image *
+open_chain(const char *path, vk_image_format fmt, unsigned flags, const char *snapshot,
+           vk_error **errp)
+{
+  vk_image *top = open_layer(path, fmt, flags, false, snapshot, errp), *cur = top;
+  unsigned bflags = flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK);
+  int depth = 0;
+
+  if (!top || (flags & VK_IMAGE_NO_BACKING))
+    return top;
+  while (cur->format == VK_FMT_QCOW2) {
+    vk_image_format bfmt = VK_FMT_NONE;
+    vk_image_info info;
+    CLEANUP_FREE char *bpath = NULL;
+    vk_image *b;
+
+    if (!vk_image_get_info(cur, &info, errp))
+      goto fail;
+    if (!info.backing_file)
+      break;
+    if (++depth > VK_IMAGE_MAX_BACKING) {
+      vk_error_set(errp, VK_EXIT_CORRUPT, "%s: backing chain longer than %d files",
+                   path, VK_IMAGE_MAX_BACKING);
+      goto fail;
+    }
+    if (!(bpath = vk_image_resolve_backing(cur->filename, info.backing_file))) {
+      vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      goto fail;
+    }
+    if (info.backing_format && !vk_image_format_parse(info.backing_format, &bfmt, NULL)) {
+      vk_error_set(errp, VK_EXIT_FAILED, "%s: unsupported backing format '%s'",
+                   cur->filename, info.backing_format);
+      goto fail;
+    }
+    if (!(b = open_layer(bpath, bfmt, bflags, true, NULL, errp))) {
+      vk_error_prefix(errp, "%s: cannot open backing file", path);
+      goto fail;
+    }
+    if (in_chain(top, b)) {
+      vk_error_set(errp, VK_EXIT_CORRUPT, "%s: backing chain loop: %s comes back as the backing file of %s",
+                   path, bpath, cur->filename);
+      vk_image_close(b, NULL);
+      goto fail;
+    }
+    cur->backing = b;
+    cur = b;
+  }
+  return top;
+fail:
+  vk_image_close(top, NULL);
+  return NULL;
+}
+
 vk_image *
 vk_image_open(const char *path, vk_image_format fmt, unsigned flags, vk_error **errp)
 {
-  return open_depth(path, fmt, flags, 0, NULL, errp);
+  return open_chain(path, fmt, flags, NULL, errp);
 }
 
 vk_image *
 vk_image_open_snapshot(const char *path, vk_image_format fmt, unsigned flags,
                        const char *snapshot, vk_error **errp)
 {
-  return open_depth(path, fmt, flags, 0, snapshot, errp);
+  return open_chain(path, fmt, flags, snapshot, errp);
 }
 
 bool

@@ -128,6 +128,10 @@ enum {
                                       no-ops (like QEMU's cache=unsafe) */
 };
 
+/* The longest backing chain below an image that is opened: deeper is
+ * VK_EXIT_CORRUPT, as a chain that comes back to one of its files. */
+#define VK_IMAGE_MAX_BACKING 64
+
 /* Open `path` as `fmt`.  VK_FMT_NONE probes, and is refused with
  * VK_IMAGE_RDWR.  With VK_IMAGE_UNSAFE nothing written is synced to disk,
  * not even by vk_image_flush() or vk_image_close(): after a crash of the
@@ -135,7 +139,12 @@ enum {
  * images that are thrown away when the work fails, such as the target of
  * a conversion (what QEMU calls cache=unsafe).  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
  * process writes the image, or reads it while we want to write).  Opens
- * the backing chain read-only.  Returns a new image, owned by the caller
+ * the backing chain read-only.  Only regular files and block devices are
+ * opened (anything else is VK_EXIT_USAGE, or VK_EXIT_CORRUPT in a backing
+ * chain).  Memory: the qcow2 driver caches at most 32 MiB of L2 tables
+ * and 8 MiB of refcount blocks for an image opened for writing, 8 MiB of
+ * L2 tables for one opened read-only and 1 MiB (at least 4 tables) for
+ * each backing layer, made only as tables are used.  Returns a new image, owned by the caller
  * (vk_image_close()), or NULL. */
 vk_image *vk_image_open(const char *path, vk_image_format fmt, unsigned flags,
                         vk_error **errp);

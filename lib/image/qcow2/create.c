@@ -10,29 +10,14 @@
 #include "image/driver.h"
 #include "image/qcow2/header.h"
 
-static void
-rb_put(unsigned char *rb, unsigned order, uint64_t i, uint64_t v)
-{
-  unsigned bits = 1u << order;
-
-  if (bits < 8) {
-    uint64_t bit = i * bits;
-    rb[bit / 8] |= (unsigned char)(v << (bit % 8));
-  } else {
-    for (unsigned k = 0; k < bits / 8; k++)
-      rb[i * (bits / 8) + k] = (unsigned char)(v >> (8 * (bits / 8 - 1 - k)));
-  }
-}
-
 bool
 qcow2_create_file(int fd, const char *path, const vk_image_opts *o, const char *backing_fmt,
                   vk_error **errp)
 {
-  uint64_t cs = o->cluster_size, l2_entries = cs / (o->extended_l2 ? 16 : 8);
-  uint64_t per_l1 = cs * l2_entries, l1_size = (o->size + per_l1 - 1) / per_l1;
-  uint64_t l1c = (l1_size * 8 + cs - 1) / cs, t = 1, b = 1, n;
+  uint64_t cs = o->cluster_size, l1_size, l1c, t, b, n;
   unsigned order = 0, cbits = 0;
-  uint64_t rb_entries;
+  qcow2_geom g;
+  qcow2_area a;
   qcow2_header h;
   unsigned char *buf = NULL;
   bool ok = false;
@@ -41,21 +26,17 @@ qcow2_create_file(int fd, const char *path, const vk_image_opts *o, const char *
     order++;
   while ((1ULL << cbits) < cs)
     cbits++;
+  qcow2_geom_set(&g, (unsigned)o->version, cbits, o->extended_l2, order);
+  l1_size = qcow2_l1_entries_for(&g, o->size);
+  l1c = (l1_size * 8 + cs - 1) / cs;
   if (l1_size * 8 > QCOW2_MAX_L1_BYTES)
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "image size too large for cluster_size %llu (L1 table above 32 MiB; use larger clusters)",
                         (unsigned long long)cs);
-  rb_entries = cs * 8 >> order;
-  for (int i = 0; i < 64; i++) {
-    uint64_t b2, t2;
-    n = 1 + t + b + l1c;
-    b2 = (n + rb_entries - 1) / rb_entries;
-    t2 = (b2 * 8 + cs - 1) / cs;
-    if (b2 == b && t2 == t)
-      break;
-    b = b2;
-    t = t2;
-  }
+  /* Header, refcount table, blocks, L1 table (QCOW2.md 1.4). */
+  a = qcow2_refcount_area(&g, 0, 1 + l1c, 0, 0, false, NULL, NULL);
+  t = a.table;
+  b = a.blocks;
   n = 1 + t + b + l1c;
 
   memset(&h, 0, sizeof h);
@@ -96,8 +77,8 @@ qcow2_create_file(int fd, const char *path, const vk_image_opts *o, const char *
     goto out;
   for (uint64_t i = 0; i < b; i++) {
     memset(buf, 0, cs);
-    for (uint64_t c = i * rb_entries; c < n && c < (i + 1) * rb_entries; c++)
-      rb_put(buf, order, c - i * rb_entries, 1);
+    for (uint64_t c = i * g.rb_entries; c < n && c < (i + 1) * g.rb_entries; c++)
+      qcow2_rb_set(&g, buf, c - i * g.rb_entries, 1);
     if (!vk_host_pwrite(fd, buf, cs, (1 + t + i) * cs, path, errp))
       goto out;
   }

@@ -1,4 +1,6 @@
-/* vkit — the qcow2 driver: open, close, flush order, header updates. */
+/* vkit — the qcow2 driver: open (with every structure validated before
+ * it is used), close, the flush order, header updates, and the one host
+ * write path with its overlap check. */
 #include <config.h>
 
 #include <errno.h>
@@ -15,27 +17,36 @@
 #include "image/qcow2/snapshot.h"
 #include "util/cleanup.h"
 
-#define CACHE_BYTES (32u * 1024 * 1024)
+/* Cache caps: the image a command writes, one it reads, a backing layer. */
+#define L2_CACHE_WRITABLE (32u << 20)
+#define L2_CACHE_TOP (8u << 20)
+#define L2_CACHE_LAYER (1u << 20)
+#define RB_CACHE_WRITABLE (8u << 20)
 
 bool
-qcow2_write_header_field(vk_image *img, unsigned off, const void *data, size_t len,
-                         vk_error **errp)
-{
-  if (!vk_host_pwrite(img->fd, data, len, off, img->filename, errp))
-    return false;
-  return vk_image_sync(img, errp);
-}
-
-static bool
-write_features(vk_image *img, vk_error **errp)
+qcow2_pwrite(vk_image *img, unsigned self, const void *buf, size_t len, uint64_t off,
+             vk_error **errp)
 {
   qcow2 *q = Q(img);
-  unsigned char b[8];
+  uint64_t at = 0;
+  unsigned hit;
 
-  if (q->h.version < 3)
-    return true;
-  vk_put_be64(b, q->h.incompatible_features);
-  return qcow2_write_header_field(img, 72, b, 8, errp);
+  if (q->corrupt)
+    return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
+                        img->filename);
+  if ((hit = qcow2_meta_overlap(q, off, len, self, &at)))
+    return qcow2_mark_corrupt(img, errp,
+                              "preventing a write of %s at %#llx over the %s at %#llx",
+                              self ? qcow2_meta_role_name(self) : "guest data",
+                              (unsigned long long)off, qcow2_meta_role_name(hit),
+                              (unsigned long long)at);
+  return vk_host_pwrite(img->fd, buf, len, off, img->filename, errp);
+}
+
+bool
+qcow2_write_header(vk_image *img, qcow2_hdr_patch p, vk_error **errp)
+{
+  return qcow2_pwrite(img, QM_HEADER, p.b, p.len, p.off, errp) && vk_image_sync(img, errp);
 }
 
 bool
@@ -45,11 +56,18 @@ qcow2_set_dirty(vk_image *img, vk_error **errp)
 
   if (!q->lazy || q->dirty_on_disk)
     return true;
-  q->h.incompatible_features |= QCOW2_INCOMPAT_DIRTY;
-  if (!write_features(img, errp))
+  if (!qcow2_write_header(img, qcow2_patch_incompatible(q->h.incompatible_features |
+                                                        QCOW2_INCOMPAT_DIRTY), errp))
     return false;
+  q->h.incompatible_features |= QCOW2_INCOMPAT_DIRTY;
   q->dirty_on_disk = true;
   return true;
+}
+
+bool
+qcow2_data_changes(vk_image *img, vk_error **errp)
+{
+  return qcow2_bitmaps_mark_in_use(img, errp);
 }
 
 bool
@@ -64,14 +82,28 @@ qcow2_mark_corrupt(vk_image *img, vk_error **errp, const char *fmt, ...)
     msg = NULL;
   va_end(ap);
   if (img->writable && !q->corrupt && q->h.version >= 3) {
-    q->h.incompatible_features |= QCOW2_INCOMPAT_CORRUPT;
-    write_features(img, NULL);
+    /* Straight to the file: this is the one write a corrupt image gets. */
+    qcow2_hdr_patch p = qcow2_patch_incompatible(q->h.incompatible_features |
+                                                 QCOW2_INCOMPAT_CORRUPT);
+    if (vk_host_pwrite(img->fd, p.b, p.len, p.off, img->filename, NULL))
+      q->h.incompatible_features |= QCOW2_INCOMPAT_CORRUPT;
+    vk_image_sync(img, NULL);
   }
   q->corrupt = true;
   vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: %s", img->filename,
                msg ? msg : "out of memory");
   free(msg);
   return false;
+}
+
+unsigned char *
+qcow2_bounce(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  if (!q->bounce && !(q->bounce = malloc(q->g.cs)))
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  return q->bounce;
 }
 
 static bool
@@ -84,8 +116,7 @@ write_l1(vk_image *img, vk_error **errp)
     if (!q->l1_dirty[i])
       continue;
     vk_put_be64(b, q->l1[i]);
-    if (!vk_host_pwrite(img->fd, b, 8, q->h.l1_table_offset + (uint64_t)i * 8,
-                        img->filename, errp))
+    if (!qcow2_pwrite(img, QM_L1, b, 8, q->h.l1_table_offset + (uint64_t)i * 8, errp))
       return false;
     q->l1_dirty[i] = false;
   }
@@ -103,8 +134,7 @@ write_rt(vk_image *img, vk_error **errp)
     if (!q->rt_dirty_e[i])
       continue;
     vk_put_be64(b, q->rt[i]);
-    if (!vk_host_pwrite(img->fd, b, 8, q->h.refcount_table_offset + i * 8,
-                        img->filename, errp))
+    if (!qcow2_pwrite(img, QM_RT, b, 8, q->h.refcount_table_offset + i * 8, errp))
       return false;
     q->rt_dirty_e[i] = false;
   }
@@ -176,7 +206,7 @@ out:
 static bool
 read_header(vk_image *img, qcow2 *q, vk_error **errp)
 {
-  unsigned char head[104];
+  unsigned char head[QCOW2_V3_MIN_HEADER_LEN];
   CLEANUP_FREE unsigned char *c0 = NULL;
   struct stat st;
   uint64_t cs, n;
@@ -186,13 +216,13 @@ read_header(vk_image *img, qcow2 *q, vk_error **errp)
   q->file_len = (uint64_t)st.st_size;
   if (!vk_host_pread(img->fd, head, sizeof head, 0, img->filename, errp))
     return false;
-  if (vk_be32(head) != QCOW2_MAGIC)
+  if (vk_be32(head + QH(magic)) != QCOW2_MAGIC)
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: not a qcow2 image", img->filename);
   if (q->file_len < QCOW2_V2_HEADER_LEN)
     return vk_error_set(errp, VK_EXIT_CORRUPT,
                         "%s: corrupt qcow2 header: file too short for a qcow2 header",
                         img->filename);
-  n = vk_be32(head + 20);
+  n = vk_be32(head + QH(cluster_bits));
   if (n < 9 || n > 21)
     return vk_error_set(errp, VK_EXIT_CORRUPT,
                         "%s: corrupt qcow2 header: cluster size out of range (512 bytes to 2 MiB)",
@@ -206,14 +236,9 @@ read_header(vk_image *img, qcow2 *q, vk_error **errp)
     vk_error_prefix(errp, "%s", img->filename);
     return false;
   }
-  q->cluster_bits = q->h.cluster_bits;
-  q->cs = cs;
-  q->extl2 = q->h.incompatible_features & QCOW2_INCOMPAT_EXTL2;
-  q->l2_esize = q->extl2 ? 16 : 8;
-  q->l2_entries = cs / q->l2_esize;
-  q->sc_size = q->extl2 ? cs / 32 : cs;
+  qcow2_header_geom(&q->h, &q->g);
   img->size = q->h.size;
-  q->alloc_end = (q->file_len + cs - 1) / cs * cs;
+  q->alloc_end = qcow2_file_end(&q->g, q->file_len);
   q->free_hint = 1;
   return true;
 }
@@ -241,12 +266,81 @@ repair_dirty(vk_image *img, vk_error **errp)
   return true;
 }
 
+/* The internal snapshot to show instead of the active state: its L1
+ * table and disk size, once the entry is judged usable. */
+static bool
+snapshot_view(vk_image *img, uint64_t *l1_off, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  qcow2_snapshot_table t;
+  const qcow2_snapshot *sn;
+  const char *why;
+  bool ok = false;
+
+  if (!qcow2_snapshot_table_read(img->fd, img->filename, q->file_len, &q->h, &t, errp))
+    return false;
+  if (!(sn = qcow2_snapshot_find(&t, img->snapshot))) {
+    vk_error_set(errp, VK_EXIT_NOTFOUND, "%s: no snapshot '%s'", img->filename, img->snapshot);
+  } else if ((why = qcow2_snapshot_problem(&q->g, sn, q->file_len, false))) {
+    vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: snapshot %s cannot be read: %s",
+                 img->filename, sn->id, why);
+  } else {
+    q->l1_size = sn->l1_size;
+    *l1_off = sn->l1_offset;
+    img->size = sn->disk_size;
+    ok = true;
+  }
+  qcow2_snapshot_table_clear(&t);
+  return ok;
+}
+
+/* The L1 table at l1_off (q->l1_size entries), every entry validated. */
+static bool
+load_l1(vk_image *img, uint64_t l1_off, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  CLEANUP_FREE unsigned char *raw = NULL;
+  size_t n = q->l1_size ? q->l1_size : 1;
+
+  q->l1 = calloc(n, sizeof *q->l1);
+  q->l1_dirty = calloc(n, sizeof *q->l1_dirty);
+  if (!q->l1 || !q->l1_dirty || !(raw = malloc(n * 8)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (q->l1_size &&
+      !vk_host_pread(img->fd, raw, (size_t)q->l1_size * 8, l1_off, img->filename, errp))
+    return false;
+  for (uint32_t i = 0; i < q->l1_size; i++) {
+    uint64_t e = vk_be64(raw + (size_t)i * 8);
+    uint64_t l2 = qcow2_l1e_offset(e);
+    const char *why = qcow2_l1e_problem(&q->g, e, q->alloc_end);
+    /* The fixed structures are checked on every open (the whole map of
+     * metadata is built for writers only). */
+    if (!why && l2 &&
+        ((l2 < q->h.refcount_table_offset + (uint64_t)q->h.refcount_table_clusters * q->g.cs &&
+          l2 + q->g.cs > q->h.refcount_table_offset) ||
+         (l2 < l1_off + (uint64_t)q->l1_size * 8 && l2 + q->g.cs > l1_off)))
+      why = "L2 table overlaps the L1 or refcount table";
+    if (why)
+      return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: L1 entry %u: %s",
+                          img->filename, i, why);
+    q->l1[i] = e;
+  }
+  return true;
+}
+
+static uint64_t
+cache_cap(uint64_t cap, const qcow2 *q)
+{
+  /* No more than the whole image's L2 tables. */
+  uint64_t all = ((uint64_t)q->l1_size + 1) * q->g.cs;
+  return all < cap ? all : cap;
+}
+
 static bool
 qcow2_open(vk_image *img, vk_error **errp)
 {
   qcow2 *q = calloc(1, sizeof *q);
-  uint64_t cs, l1_off;
-  size_t nslots;
+  uint64_t l1_off;
 
   if (!q)
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
@@ -254,7 +348,6 @@ qcow2_open(vk_image *img, vk_error **errp)
   for (int pass = 0;; pass++) {
     if (!read_header(img, q, errp))
       return false;
-    cs = q->cs;
     if (!img->writable)
       break;
     if (q->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT)
@@ -272,100 +365,34 @@ qcow2_open(vk_image *img, vk_error **errp)
   }
   q->lazy = q->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
 
-  /* L1 (bounded by the header parser), or the snapshot's (checked here). */
+  /* L1 (bounded by the header parser), or the snapshot's. */
   q->l1_size = q->h.l1_size;
   l1_off = q->h.l1_table_offset;
-  if (img->snapshot) {
-    qcow2_snapshot_table t;
-    const qcow2_snapshot *sn;
-    if (!qcow2_snapshot_table_read(img->fd, img->filename, q->file_len, &q->h, &t, errp))
-      return false;
-    sn = qcow2_snapshot_find(&t, img->snapshot);
-    if (!sn) {
-      qcow2_snapshot_table_clear(&t);
-      return vk_error_set(errp, VK_EXIT_NOTFOUND, "%s: no snapshot '%s'",
-                          img->filename, img->snapshot);
-    }
-    if (!qcow2_snapshot_check_l1(sn, cs, q->file_len, errp)) {
-      qcow2_snapshot_table_clear(&t);
-      vk_error_prefix(errp, "%s", img->filename);
-      return false;
-    }
-    q->l1_size = sn->l1_size;
-    l1_off = sn->l1_offset;
-    img->size = sn->disk_size;
-    qcow2_snapshot_table_clear(&t);
-  }
-  q->l1 = calloc(q->l1_size ? q->l1_size : 1, sizeof *q->l1);
-  q->l1_dirty = calloc(q->l1_size ? q->l1_size : 1, sizeof *q->l1_dirty);
-  if (!q->l1 || !q->l1_dirty)
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  if (q->l1_size) {
-    unsigned char *raw = malloc((size_t)q->l1_size * 8);
-    if (!raw)
-      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    if (!vk_host_pread(img->fd, raw, (size_t)q->l1_size * 8, l1_off,
-                       img->filename, errp)) {
-      free(raw);
-      return false;
-    }
-    for (uint32_t i = 0; i < q->l1_size; i++) {
-      uint64_t e = vk_be64(raw + (size_t)i * 8);
-      uint64_t off = e & L1E_OFFSET_MASK;
-      if (e & L1E_RESERVED_MASK) {
-        free(raw);
-        return vk_error_set(errp, VK_EXIT_CORRUPT,
-                            "%s: corrupt image: reserved bits set in L1 entry %u",
-                            img->filename, i);
-      }
-      if (off && (off % cs || off < cs)) {
-        free(raw);
-        return vk_error_set(errp, VK_EXIT_CORRUPT,
-                            "%s: corrupt image: L2 table offset %#llx in L1 entry %u is not cluster aligned or overlaps the header",
-                            img->filename, (unsigned long long)off, i);
-      }
-      if (off && ((off < q->h.refcount_table_offset + (uint64_t)q->h.refcount_table_clusters * cs &&
-                   off + cs > q->h.refcount_table_offset) ||
-                  (off < l1_off + (uint64_t)q->l1_size * 8 &&
-                   off + cs > l1_off))) {
-        free(raw);
-        return vk_error_set(errp, VK_EXIT_CORRUPT,
-                            "%s: corrupt image: L2 table in L1 entry %u overlaps the L1 or refcount table",
-                            img->filename, i);
-      }
-      if (off && off >= q->alloc_end) {
-        free(raw);
-        return vk_error_set(errp, VK_EXIT_CORRUPT,
-                            "%s: corrupt image: L2 table offset %#llx in L1 entry %u is past the end of the file",
-                            img->filename, (unsigned long long)off, i);
-      }
-      q->l1[i] = e;
-    }
-    free(raw);
-  }
-  if (!qcow2_refcount_load(img, errp))
+  if (img->snapshot && !snapshot_view(img, &l1_off, errp))
     return false;
-  nslots = CACHE_BYTES / cs;
-  if (nslots < 16)
-    nslots = 16;
-  if (nslots > 1024)
-    nslots = 1024;
-  if (!qcow2_cache_init(&q->l2c, nslots, cs, errp) ||
-      !qcow2_cache_init(&q->rbc, nslots / 4 + 4, cs, errp))
+  if (!load_l1(img, l1_off, errp) || !qcow2_refcount_load(img, errp))
     return false;
-  q->bounce = malloc(cs);
-  q->bounce2 = malloc(cs * 2 + 512);
-  if (!q->bounce || !q->bounce2)
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (img->writable) {
+    qcow2_cache_init(&q->l2c, QM_L2, cache_cap(L2_CACHE_WRITABLE, q), 8, q->g.cs);
+    qcow2_cache_init(&q->rbc, QM_RB, RB_CACHE_WRITABLE, 4, q->g.cs);
+  } else {
+    qcow2_cache_init(&q->l2c, QM_L2,
+                     cache_cap(img->flags & VK_IMAGE_LAYER ? L2_CACHE_LAYER : L2_CACHE_TOP, q),
+                     4, q->g.cs);
+    qcow2_cache_init(&q->rbc, QM_RB, 0, 1, q->g.cs);
+  }
 
   if (img->writable) {
-    /* Autoclear bits the engine does not maintain. */
-    if (q->h.version >= 3 && q->h.autoclear_features) {
-      unsigned char b[8];
-      q->h.autoclear_features = 0;
-      vk_put_be64(b, 0);
-      if (!qcow2_write_header_field(img, 88, b, 8, errp))
+    uint64_t keep = q->h.autoclear_features & (q->h.has_bitmaps ? QCOW2_AUTOCLEAR_BITMAPS : 0);
+    /* Every structure a write could land on, checked for overlaps. */
+    if (!qcow2_meta_build(img, errp))
+      return false;
+    /* Autoclear bits the engine does not maintain; the bitmaps it keeps
+     * (marked in use when the guest's data changes). */
+    if (q->h.version >= 3 && q->h.autoclear_features != keep) {
+      if (!qcow2_write_header(img, qcow2_patch_autoclear(keep), errp))
         return false;
+      q->h.autoclear_features = keep;
     }
   }
   return true;
@@ -392,12 +419,15 @@ qcow2_close(vk_image *img, vk_error **errp)
   if (img->writable && !q->corrupt && img->fd >= 0) {
     ok = qcow2_flush(img, errp);
     if (ok && q->dirty_on_disk) {
-      q->h.incompatible_features &= ~QCOW2_INCOMPAT_DIRTY;
-      ok = write_features(img, errp);
+      ok = qcow2_write_header(img, qcow2_patch_incompatible(q->h.incompatible_features &
+                                                            ~QCOW2_INCOMPAT_DIRTY), errp);
+      if (ok)
+        q->h.incompatible_features &= ~QCOW2_INCOMPAT_DIRTY;
     }
   }
   qcow2_cache_free(&q->l2c);
   qcow2_cache_free(&q->rbc);
+  qcow2_meta_free(img);
   qcow2_header_clear(&q->h);
   free(q->l1);
   free(q->l1_dirty);
@@ -418,12 +448,12 @@ qcow2_info(vk_image *img, vk_image_info *info, vk_error **errp)
   qcow2 *q = Q(img);
 
   (void)errp;
-  info->cluster_size = (uint32_t)q->cs;
+  info->cluster_size = (uint32_t)q->g.cs;
   info->version = (int)q->h.version;
-  info->refcount_bits = 1 << q->h.refcount_order;
+  info->refcount_bits = (int)q->g.refcount_bits;
   info->compression = q->h.compression_type ? VK_COMPRESS_ZSTD : VK_COMPRESS_ZLIB;
   info->lazy_refcounts = q->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
-  info->extended_l2 = q->extl2;
+  info->extended_l2 = q->g.extl2;
   info->corrupt = q->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT;
   info->dirty = q->h.incompatible_features & QCOW2_INCOMPAT_DIRTY;
   info->backing_file = q->h.backing_file;

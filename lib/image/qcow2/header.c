@@ -6,6 +6,10 @@
 
 #include "image/qcow2/header.h"
 
+#define BITMAPS_EXT_LEN 24      /* {u32 nb_bitmaps, u32 reserved, u64 size, u64 offset} */
+#define MAX_BITMAPS 65535
+#define MAX_BITMAP_DIR (64ULL << 20)
+
 void
 qcow2_header_clear(qcow2_header *h)
 {
@@ -17,6 +21,13 @@ qcow2_header_clear(qcow2_header *h)
     free(h->exts[i].data);
   free(h->exts);
   memset(h, 0, sizeof *h);
+}
+
+void
+qcow2_header_geom(const qcow2_header *h, qcow2_geom *g)
+{
+  qcow2_geom_set(g, h->version, h->cluster_bits,
+                 h->incompatible_features & QCOW2_INCOMPAT_EXTL2, h->refcount_order);
 }
 
 static const struct {
@@ -39,7 +50,8 @@ qcow2_header_feature_name(const qcow2_header *h, int type, int bit)
 {
   static __thread char name[47];
 
-  for (size_t off = 0; h->feature_table && off + 48 <= h->feature_table_len; off += 48) {
+  for (size_t off = 0; h->feature_table && off + QCOW2_FEATURE_ENTRY_LEN <= h->feature_table_len;
+       off += QCOW2_FEATURE_ENTRY_LEN) {
     const unsigned char *e = h->feature_table + off;
     if (e[0] == type && e[1] == bit) {
       memcpy(name, e + 2, 46);
@@ -78,19 +90,43 @@ add_ext(qcow2_header *h, uint32_t type, const unsigned char *data, uint32_t len,
 }
 
 static bool
+parse_bitmaps_ext(qcow2_header *h, const unsigned char *d, uint32_t len, vk_error **errp)
+{
+  if (len != BITMAPS_EXT_LEN)
+    return corrupt(errp, "bitmaps extension of the wrong length");
+  if (!(h->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS))
+    return true;   /* written by a program that did not keep it: stale */
+  h->nb_bitmaps = vk_be32(d);
+  h->bitmap_dir_size = vk_be64(d + 8);
+  h->bitmap_dir_offset = vk_be64(d + 16);
+  if (vk_be32(d + 4))
+    return corrupt(errp, "reserved field of the bitmaps extension is not zero");
+  if (h->nb_bitmaps == 0 || h->nb_bitmaps > MAX_BITMAPS)
+    return corrupt(errp, "bad number of bitmaps");
+  if (h->bitmap_dir_size == 0 || h->bitmap_dir_size > MAX_BITMAP_DIR)
+    return corrupt(errp, "bad bitmap directory size");
+  if (!h->bitmap_dir_offset || h->bitmap_dir_offset & ((1ULL << h->cluster_bits) - 1) ||
+      h->bitmap_dir_offset >= QCOW2_MAX_HOST_OFFSET)
+    return corrupt(errp, "bitmap directory offset not cluster aligned");
+  h->has_bitmaps = true;
+  return true;
+}
+
+static bool
 parse_exts(qcow2_header *h, const unsigned char *buf, size_t end, vk_error **errp)
 {
   size_t off = h->header_length;
 
-  while (off + 8 <= end) {
+  while (off + QCOW2_EXT_HEADER_LEN <= end) {
     uint32_t type = vk_be32(buf + off), len = vk_be32(buf + off + 4);
-    const unsigned char *d = buf + off + 8;
+    const unsigned char *d = buf + off + QCOW2_EXT_HEADER_LEN;
 
-    if (type == QCOW2_EXT_END)
-      return true;
-    if (len > end - off - 8)
+    /* The length is checked first, for the end marker too (as QEMU). */
+    if (len > end - off - QCOW2_EXT_HEADER_LEN)
       return corrupt(errp, "header extension runs past its area");
     switch (type) {
+    case QCOW2_EXT_END:
+      return true;
     case QCOW2_EXT_BACKING_FORMAT:
       if (len >= sizeof h->backing_fmt)
         return corrupt(errp, "backing format name too long");
@@ -113,11 +149,21 @@ parse_exts(qcow2_header *h, const unsigned char *buf, size_t end, vk_error **err
       if (!h->data_file)
         return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
       break;
+    case QCOW2_EXT_CRYPTO:
+      if (h->crypt_method != 2)
+        return corrupt(errp, "encryption header extension on an image that is not LUKS-encrypted");
+      if (!add_ext(h, type, d, len, errp))
+        return false;
+      break;
+    case QCOW2_EXT_BITMAPS:
+      if (!parse_bitmaps_ext(h, d, len, errp) || !add_ext(h, type, d, len, errp))
+        return false;
+      break;
     default:
       if (!add_ext(h, type, d, len, errp))
         return false;
     }
-    off += 8 + (((size_t)len + 7) & ~(size_t)7);
+    off += QCOW2_EXT_HEADER_LEN + (((size_t)len + 7) & ~(size_t)7);
   }
   /* No end marker before the limit: QEMU stops at the limit too. */
   return true;
@@ -127,50 +173,38 @@ bool
 qcow2_header_parse(qcow2_header *h, const unsigned char *buf, size_t buf_len,
                    uint64_t file_len, vk_error **errp)
 {
-  uint64_t cs, l2_entries, per_l1, need_l1;
+  qcow2_geom g;
+  uint64_t cs, need_l1;
   size_t ext_end;
 
   memset(h, 0, sizeof *h);
-  if (buf_len < 4 || vk_be32(buf) != QCOW2_MAGIC)
+  if (buf_len < 4 || vk_be32(buf + QH(magic)) != QCOW2_MAGIC)
     return vk_error_set(errp, VK_EXIT_FAILED, "not a qcow2 image");
   if (buf_len < QCOW2_V2_HEADER_LEN)
     return corrupt(errp, "file too short for a qcow2 header");
-  h->version = vk_be32(buf + 4);
+#define GET(bits, name) h->name = vk_be##bits(buf + QH(name));
+  QCOW2_V2_FIELDS(GET)
   if (h->version != 2 && h->version != 3)
     return vk_error_set(errp, VK_EXIT_FAILED, "unsupported qcow2 version %u", h->version);
-  h->backing_file_offset = vk_be64(buf + 8);
-  h->backing_file_size = vk_be32(buf + 16);
-  h->cluster_bits = vk_be32(buf + 20);
-  h->size = vk_be64(buf + 24);
-  h->crypt_method = vk_be32(buf + 32);
-  h->l1_size = vk_be32(buf + 36);
-  h->l1_table_offset = vk_be64(buf + 40);
-  h->refcount_table_offset = vk_be64(buf + 48);
-  h->refcount_table_clusters = vk_be32(buf + 56);
-  h->nb_snapshots = vk_be32(buf + 60);
-  h->snapshots_offset = vk_be64(buf + 64);
   if (h->version == 2) {
     h->refcount_order = 4;
     h->header_length = QCOW2_V2_HEADER_LEN;
   } else {
-    if (buf_len < 104)
+    if (buf_len < QCOW2_V3_MIN_HEADER_LEN)
       return corrupt(errp, "file too short for a version 3 header");
-    h->incompatible_features = vk_be64(buf + 72);
-    h->compatible_features = vk_be64(buf + 80);
-    h->autoclear_features = vk_be64(buf + 88);
-    h->refcount_order = vk_be32(buf + 96);
-    h->header_length = vk_be32(buf + 100);
+    QCOW2_V3_FIELDS(GET)
   }
+#undef GET
   if (h->cluster_bits < 9 || h->cluster_bits > 21)
     return corrupt(errp, "cluster size out of range (512 bytes to 2 MiB)");
   cs = 1ULL << h->cluster_bits;
   if (h->version == 3) {
-    if (h->header_length < 104 || h->header_length % 8 || h->header_length > cs)
+    if (h->header_length < QCOW2_V3_MIN_HEADER_LEN || h->header_length % 8 || h->header_length > cs)
       return corrupt(errp, "invalid header length");
     if (h->header_length > buf_len)
       return corrupt(errp, "file too short for its header");
-    if (h->header_length > 104)
-      h->compression_type = buf[104];
+    if (h->header_length > QH(compression_type))
+      h->compression_type = buf[QH(compression_type)];
     if (h->header_length > QCOW2_V3_HEADER_LEN) {
       h->extra_header_len = h->header_length - QCOW2_V3_HEADER_LEN;
       h->extra_header = malloc(h->extra_header_len);
@@ -232,12 +266,11 @@ qcow2_header_parse(qcow2_header *h, const unsigned char *buf, size_t buf_len,
     return corrupt(errp, "extended L2 entries need clusters of at least 16 KiB");
 
   /* Tables: aligned, bounded, inside the file. */
-  l2_entries = cs / ((h->incompatible_features & QCOW2_INCOMPAT_EXTL2) ? 16 : 8);
-  per_l1 = cs * l2_entries;
-  if (h->size > (1ULL << 62))
+  qcow2_header_geom(h, &g);
+  if (h->size > QCOW2_MAX_VIRTUAL_SIZE)
     return corrupt(errp, "virtual size too large");
-  need_l1 = (h->size + per_l1 - 1) / per_l1;
-  if ((uint64_t)h->l1_size * 8 > QCOW2_MAX_L1_BYTES)
+  need_l1 = qcow2_l1_entries_for(&g, h->size);
+  if ((uint64_t)h->l1_size * sizeof(uint64_t) > QCOW2_MAX_L1_BYTES)
     return corrupt(errp, "L1 table too large");
   if (h->l1_size < need_l1)
     return corrupt(errp, "L1 table too small for the virtual size");
@@ -282,13 +315,13 @@ put_ext(unsigned char *buf, size_t off, size_t cap, uint32_t type,
         const void *data, size_t len)
 {
   size_t padded = (len + 7) & ~(size_t)7;
-  if (off + 8 + padded > cap)
+  if (off + QCOW2_EXT_HEADER_LEN + padded > cap)
     return 0;
   vk_put_be32(buf + off, type);
   vk_put_be32(buf + off + 4, (uint32_t)len);
   if (len)
-    memcpy(buf + off + 8, data, len);
-  return off + 8 + padded;
+    memcpy(buf + off + QCOW2_EXT_HEADER_LEN, data, len);
+  return off + QCOW2_EXT_HEADER_LEN + padded;
 }
 
 size_t
@@ -304,24 +337,8 @@ qcow2_header_write(qcow2_header *h, unsigned char *buf, size_t cs, vk_error **er
     if (h->header_length > cs)
       goto toobig;
   }
-  vk_put_be32(buf, QCOW2_MAGIC);
-  vk_put_be32(buf + 4, h->version);
-  vk_put_be32(buf + 20, h->cluster_bits);
-  vk_put_be64(buf + 24, h->size);
-  vk_put_be32(buf + 32, h->crypt_method);
-  vk_put_be32(buf + 36, h->l1_size);
-  vk_put_be64(buf + 40, h->l1_table_offset);
-  vk_put_be64(buf + 48, h->refcount_table_offset);
-  vk_put_be32(buf + 56, h->refcount_table_clusters);
-  vk_put_be32(buf + 60, h->nb_snapshots);
-  vk_put_be64(buf + 64, h->snapshots_offset);
   if (h->version == 3) {
-    vk_put_be64(buf + 72, h->incompatible_features);
-    vk_put_be64(buf + 80, h->compatible_features);
-    vk_put_be64(buf + 88, h->autoclear_features);
-    vk_put_be32(buf + 96, h->refcount_order);
-    vk_put_be32(buf + 100, h->header_length);
-    buf[104] = h->compression_type;
+    buf[QH(compression_type)] = h->compression_type;
     if (h->extra_header_len)
       memcpy(buf + QCOW2_V3_HEADER_LEN, h->extra_header, h->extra_header_len);
   }
@@ -338,26 +355,24 @@ qcow2_header_write(qcow2_header *h, unsigned char *buf, size_t cs, vk_error **er
         !(off = put_ext(buf, off, cs, h->exts[i].type, h->exts[i].data, h->exts[i].len)))
       goto toobig;
   if (h->version == 3 && cs > 4096) {
-    size_t start = off;
-    if (off + 8 + 48 * N_FEATURES > cs)
+    if (off + QCOW2_EXT_HEADER_LEN + QCOW2_FEATURE_ENTRY_LEN * N_FEATURES > cs)
       goto toobig;
     vk_put_be32(buf + off, QCOW2_EXT_FEATURE_TABLE);
-    vk_put_be32(buf + off + 4, 48 * N_FEATURES);
-    off += 8;
-    for (size_t i = 0; i < N_FEATURES; i++, off += 48) {
+    vk_put_be32(buf + off + 4, QCOW2_FEATURE_ENTRY_LEN * N_FEATURES);
+    off += QCOW2_EXT_HEADER_LEN;
+    for (size_t i = 0; i < N_FEATURES; i++, off += QCOW2_FEATURE_ENTRY_LEN) {
       buf[off] = (unsigned char)builtin_features[i].type;
       buf[off + 1] = (unsigned char)builtin_features[i].bit;
       memcpy(buf + off + 2, builtin_features[i].name, strlen(builtin_features[i].name));
     }
-    (void)start;
   }
   for (size_t i = 0; i < h->n_exts; i++)
     if (h->exts[i].type != QCOW2_EXT_CRYPTO &&
         !(off = put_ext(buf, off, cs, h->exts[i].type, h->exts[i].data, h->exts[i].len)))
       goto toobig;
-  if (off + 8 > cs)
+  if (off + QCOW2_EXT_HEADER_LEN > cs)
     goto toobig;
-  off += 8;   /* end marker: zeros */
+  off += QCOW2_EXT_HEADER_LEN;   /* end marker: zeros */
   if (h->backing_file) {
     size_t n = strlen(h->backing_file);
     if (n > QCOW2_MAX_BACKING_NAME || off + n > cs)
@@ -370,8 +385,13 @@ qcow2_header_write(qcow2_header *h, unsigned char *buf, size_t cs, vk_error **er
     h->backing_file_offset = 0;
     h->backing_file_size = 0;
   }
-  vk_put_be64(buf + 8, h->backing_file_offset);
-  vk_put_be32(buf + 16, h->backing_file_size);
+  h->magic = QCOW2_MAGIC;
+#define PUT(bits, name) vk_put_be##bits(buf + QH(name), h->name);
+  QCOW2_V2_FIELDS(PUT)
+  if (h->version == 3) {
+    QCOW2_V3_FIELDS(PUT)
+  }
+#undef PUT
   return off;
 
 toobig:

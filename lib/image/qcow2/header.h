@@ -1,9 +1,10 @@
 /* vkit — the qcow2 header: parse with every bound checked, and write.
  *
- * Used by the qcow2 driver and by `vimg check`.  The parser works on the
- * bytes of cluster 0 (or fewer, for a short file) and the host file
- * length, allocates nothing proportional to values read from disk, and
- * reports VK_EXIT_CORRUPT for anything QEMU would refuse.
+ * Part of the format layer (format.h).  Used by the qcow2 driver, image
+ * creation and `vimg check`.  The parser works on the bytes of cluster 0
+ * (or fewer, for a short file) and the host file length, allocates
+ * nothing proportional to values read from disk, and reports
+ * VK_EXIT_CORRUPT for anything QEMU would refuse.
  */
 #ifndef VK_IMAGE_QCOW2_HEADER_H
 #define VK_IMAGE_QCOW2_HEADER_H
@@ -12,36 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/bytes.h"
+#include "image/qcow2/format.h"
 #include "util/error.h"
-
-#define QCOW2_MAGIC 0x514649fbU
-#define QCOW2_V2_HEADER_LEN 72
-#define QCOW2_V3_HEADER_LEN 112   /* what vkit and QEMU 7.2 write */
-
-#define QCOW2_INCOMPAT_DIRTY (1ULL << 0)
-#define QCOW2_INCOMPAT_CORRUPT (1ULL << 1)
-#define QCOW2_INCOMPAT_DATA_FILE (1ULL << 2)
-#define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
-#define QCOW2_INCOMPAT_EXTL2 (1ULL << 4)
-#define QCOW2_INCOMPAT_KNOWN 0x1fULL
-#define QCOW2_COMPAT_LAZY_REFCOUNTS (1ULL << 0)
-#define QCOW2_AUTOCLEAR_BITMAPS (1ULL << 0)
-#define QCOW2_AUTOCLEAR_DATA_FILE_RAW (1ULL << 1)
-
-#define QCOW2_EXT_END 0
-#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
-#define QCOW2_EXT_FEATURE_TABLE 0x6803f857U
-#define QCOW2_EXT_BITMAPS 0x23852875U
-#define QCOW2_EXT_CRYPTO 0x0537be77U
-#define QCOW2_EXT_DATA_FILE 0x44415441U
-
-/* Limits (as QEMU's). */
-#define QCOW2_MAX_L1_BYTES (32U * 1024 * 1024)
-#define QCOW2_MAX_REFTABLE_BYTES (8U * 1024 * 1024)
-#define QCOW2_MAX_SNAPSHOTS 65536
-#define QCOW2_MAX_HOST_OFFSET (1ULL << 56)
-#define QCOW2_MAX_BACKING_NAME 1023
 
 /* An extension kept as it is (unknown ones, bitmaps, ...). */
 typedef struct qcow2_ext {
@@ -50,23 +23,9 @@ typedef struct qcow2_ext {
 } qcow2_ext;
 
 typedef struct qcow2_header {
-  uint32_t version;
-  uint64_t backing_file_offset;
-  uint32_t backing_file_size;
-  uint32_t cluster_bits;
-  uint64_t size;
-  uint32_t crypt_method;
-  uint32_t l1_size;
-  uint64_t l1_table_offset;
-  uint64_t refcount_table_offset;
-  uint32_t refcount_table_clusters;
-  uint32_t nb_snapshots;
-  uint64_t snapshots_offset;
-  uint64_t incompatible_features;
-  uint64_t compatible_features;
-  uint64_t autoclear_features;
-  uint32_t refcount_order;
-  uint32_t header_length;
+  /* The fixed fields (format.h), in host order. */
+  QCOW2_V2_FIELDS(QCOW2_FIELD_DECL)
+  QCOW2_V3_FIELDS(QCOW2_FIELD_DECL)
   uint8_t compression_type;
   /* Bytes of the fixed header between 112 and header_length, kept. */
   unsigned char *extra_header;
@@ -77,6 +36,12 @@ typedef struct qcow2_header {
   char *data_file;               /* external data file name, or NULL */
   unsigned char *feature_table;  /* raw feature name table, or NULL */
   size_t feature_table_len;
+  /* Persistent bitmaps (extension 0x23852875, also kept in exts): valid
+   * only when `has_bitmaps` (the extension is there and autoclear bit 0
+   * says it is consistent). */
+  bool has_bitmaps;
+  uint32_t nb_bitmaps;
+  uint64_t bitmap_dir_size, bitmap_dir_offset;
   qcow2_ext *exts;               /* other extensions, in order */
   size_t n_exts;
 } qcow2_header;
@@ -93,6 +58,9 @@ bool qcow2_header_parse(qcow2_header *h, const unsigned char *buf,
 /* Release what *h owns. */
 void qcow2_header_clear(qcow2_header *h);
 
+/* The geometry the header's fields imply. */
+void qcow2_header_geom(const qcow2_header *h, qcow2_geom *g);
+
 /* Serialise *h into buf (cluster_size bytes, zero-filled first): fixed
  * header, extensions (backing format, data file, feature table on v3
  * when cluster size > 4 KiB, the kept ones), end marker, backing file
@@ -102,8 +70,8 @@ void qcow2_header_clear(qcow2_header *h);
 size_t qcow2_header_write(qcow2_header *h, unsigned char *buf, size_t cluster_size,
                           vk_error **errp);
 
-/* Name of incompatible feature `bit` from the feature table, or a
- * built-in name, or NULL. */
+/* Name of feature `bit` of `type` (0 incompatible, 1 compatible,
+ * 2 autoclear) from the feature table, or a built-in name, or NULL. */
 const char *qcow2_header_feature_name(const qcow2_header *h, int type, int bit);
 
 #endif

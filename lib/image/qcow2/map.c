@@ -8,95 +8,17 @@
 #include "image/compress.h"
 #include "image/qcow2/qcow2.h"
 
-/* One L2 entry, decoded. */
-typedef struct l2ent {
-  uint64_t word;            /* standard word */
-  uint64_t bitmap;          /* extended L2 bitmap (0 otherwise) */
-  uint64_t host;            /* cluster offset (normal/zero-alloc), or
-                               compressed byte offset */
-  uint64_t clen;            /* compressed: bytes to read */
-  bool compressed;
-} l2ent;
-
-static uint64_t
-file_limit(const qcow2 *q)
-{
-  return q->alloc_end > q->file_len ? q->alloc_end : q->file_len;
-}
-
-/* Decode and validate entry `idx` of table `t`. */
-static bool
-decode(vk_image *img, const unsigned char *t, uint64_t idx, l2ent *e, vk_error **errp)
+bool
+qcow2_l2_entry(vk_image *img, const unsigned char *t, uint64_t idx, qcow2_l2e *e,
+               vk_error **errp)
 {
   qcow2 *q = Q(img);
+  const char *why;
 
-  memset(e, 0, sizeof *e);
-  e->word = vk_be64(t + idx * q->l2_esize);
-  if (q->extl2)
-    e->bitmap = vk_be64(t + idx * q->l2_esize + 8);
-  if (e->word & QCOW_OFLAG_COMPRESSED) {
-    unsigned shift = 62 - (q->cluster_bits - 8);
-    uint64_t nsec = (e->word >> shift) & ((1ULL << (q->cluster_bits - 8)) - 1);
-    e->compressed = true;
-    e->host = e->word & ((1ULL << shift) - 1);
-    e->clen = (nsec + 1) * 512 - (e->host & 511);
-    if (e->word & QCOW_OFLAG_COPIED)
-      return qcow2_mark_corrupt(img, errp, "compressed cluster entry with the COPIED flag");
-    if (e->bitmap)
-      return qcow2_mark_corrupt(img, errp, "compressed cluster entry with subcluster bits");
-    if (e->host < q->cs || e->host >= file_limit(q))
-      return qcow2_mark_corrupt(img, errp,
-                                "compressed cluster at %#llx is outside the file",
-                                (unsigned long long)e->host);
-    return true;
-  }
-  e->host = e->word & L2E_OFFSET_MASK;
-  if (e->word & L2E_RESERVED_MASK)
-    return qcow2_mark_corrupt(img, errp, "reserved bits set in an L2 entry");
-  if (q->extl2 && (e->word & QCOW_OFLAG_ZERO))
-    return qcow2_mark_corrupt(img, errp, "zero flag set in an extended L2 entry");
-  if (!q->extl2 && (e->word & QCOW_OFLAG_ZERO) && q->h.version < 3)
-    return qcow2_mark_corrupt(img, errp, "zero flag in a version 2 image");
-  if (e->host % q->cs)
-    return qcow2_mark_corrupt(img, errp, "data cluster offset %#llx is not cluster aligned",
-                              (unsigned long long)e->host);
-  if (e->host && (e->host < q->cs || e->host >= file_limit(q)))
-    return qcow2_mark_corrupt(img, errp, "data cluster offset %#llx is outside the file",
-                              (unsigned long long)e->host);
-  if (q->extl2) {
-    uint32_t alloc = (uint32_t)e->bitmap, zero = (uint32_t)(e->bitmap >> 32);
-    if (alloc & zero)
-      return qcow2_mark_corrupt(img, errp, "subcluster both allocated and zero");
-    if (alloc && !e->host)
-      return qcow2_mark_corrupt(img, errp, "allocated subclusters without a cluster offset");
-  }
+  qcow2_l2e_get(&q->g, t, idx, e);
+  if ((why = qcow2_l2e_problem(&q->g, e, qcow2_limit(q))))
+    return qcow2_mark_corrupt(img, errp, "%s (entry %#llx)", why, (unsigned long long)e->word);
   return true;
-}
-
-static void
-encode(qcow2 *q, unsigned char *t, uint64_t idx, uint64_t word, uint64_t bitmap)
-{
-  vk_put_be64(t + idx * q->l2_esize, word);
-  if (q->extl2)
-    vk_put_be64(t + idx * q->l2_esize + 8, bitmap);
-}
-
-/* Kind of subcluster `sc` (0 for standard L2) of a decoded entry. */
-static qcow2_ckind
-kind_of(const qcow2 *q, const l2ent *e, unsigned sc)
-{
-  if (e->compressed)
-    return QC_COMPRESSED;
-  if (q->extl2) {
-    if ((e->bitmap >> (32 + sc)) & 1)
-      return e->host ? QC_ZERO_ALLOC : QC_ZERO_PLAIN;
-    if ((e->bitmap >> sc) & 1)
-      return QC_NORMAL;
-    return QC_UNALLOC;
-  }
-  if (e->word & QCOW_OFLAG_ZERO)
-    return e->host ? QC_ZERO_ALLOC : QC_ZERO_PLAIN;
-  return e->host ? QC_NORMAL : QC_UNALLOC;
 }
 
 /* An entry without the COPIED flag points at the host cluster at `off`:
@@ -110,7 +32,7 @@ check_shared(vk_image *img, uint64_t off, const char *what, vk_error **errp)
   qcow2 *q = Q(img);
   uint64_t rc;
 
-  if (!qcow2_get_refcount(img, off / q->cs, &rc, errp))
+  if (!qcow2_get_refcount(img, off / q->g.cs, &rc, errp))
     return false;
   if (rc <= 1)
     return qcow2_mark_corrupt(img, errp, "%s at %#llx without the COPIED flag has refcount %llu",
@@ -127,36 +49,37 @@ static bool
 cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t old = q->l1[l1i] & L1E_OFFSET_MASK, new;
+  uint64_t old = q->l1[l1i] & QCOW2_L1E_OFFSET_MASK, new;
   unsigned char *t;
   unsigned char *copy;
 
   if (!check_shared(img, old, "L2 table", errp) || !qcow2_set_dirty(img, errp))
     return false;
   {
-    if (!(copy = malloc(q->cs)))
+    if (!(copy = malloc(q->g.cs)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     if (!(t = qcow2_cache_get(img, &q->l2c, old, false, errp))) {
       free(copy);
       return false;
     }
-    memcpy(copy, t, q->cs);
-    for (uint64_t i = 0; i < q->l2_entries; i++) {
-      unsigned char *p = copy + i * q->l2_esize;
-      vk_put_be64(p, vk_be64(p) & ~QCOW_OFLAG_COPIED);
+    memcpy(copy, t, q->g.cs);
+    for (uint64_t i = 0; i < q->g.l2_entries; i++) {
+      unsigned char *p = copy + i * q->g.l2_esize;
+      vk_put_be64(p, vk_be64(p) & ~QCOW2_OFLAG_COPIED);
     }
     new = qcow2_alloc_clusters(img, 1, errp);
     if (!new || !(t = qcow2_cache_get(img, &q->l2c, new, true, errp))) {
       free(copy);
       return false;
     }
-    memcpy(t, copy, q->cs);
+    memcpy(t, copy, q->g.cs);
     free(copy);
     qcow2_cache_mark_dirty(&q->l2c, t);
-    if (!qcow2_free_later(img, old, q->cs, errp))
+    if (!qcow2_meta_l2(img, new, 1, errp) || !qcow2_free_later(img, old, q->g.cs, errp))
       return false;
+    qcow2_meta_l2(img, old, -1, NULL);
   }
-  q->l1[l1i] = new | QCOW_OFLAG_COPIED;
+  q->l1[l1i] = new | QCOW2_OFLAG_COPIED;
   q->l1_dirty[l1i] = true;
   q->any_l1_dirty = true;
   q->meta_dirty = true;
@@ -170,40 +93,48 @@ get_l2(vk_image *img, uint64_t off, bool alloc, unsigned char **tp, uint64_t *id
        vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t gc = off >> q->cluster_bits, l1i = gc / q->l2_entries, l2off;
+  uint64_t gc = off >> q->g.cluster_bits, l1i = gc / q->g.l2_entries, l2off;
 
-  *idx = gc % q->l2_entries;
+  *idx = gc % q->g.l2_entries;
   *tp = NULL;
   if (l1i >= q->l1_size) {
     if (!alloc)
       return true;
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: offset beyond the L1 table", img->filename);
   }
-  l2off = q->l1[l1i] & L1E_OFFSET_MASK;
+  l2off = q->l1[l1i] & QCOW2_L1E_OFFSET_MASK;
   if (!l2off) {
     if (!alloc)
       return true;
     if (!qcow2_set_dirty(img, errp))
       return false;
     l2off = qcow2_alloc_clusters(img, 1, errp);
-    if (!l2off)
+    if (!l2off || !qcow2_meta_l2(img, l2off, 1, errp))
       return false;
     *tp = qcow2_cache_get(img, &q->l2c, l2off, true, errp);
     if (!*tp)
       return false;
     qcow2_cache_mark_dirty(&q->l2c, *tp);
-    q->l1[l1i] = l2off | QCOW_OFLAG_COPIED;
+    q->l1[l1i] = l2off | QCOW2_OFLAG_COPIED;
     q->l1_dirty[l1i] = true;
     q->any_l1_dirty = true;
     q->meta_dirty = true;
     return true;
   }
-  if (l2off + q->cs > file_limit(q) + q->cs)
+  if (l2off + q->g.cs > qcow2_limit(q) + q->g.cs)
     return qcow2_mark_corrupt(img, errp, "L2 table at %#llx is past the end of the file",
                               (unsigned long long)l2off);
-  if (alloc && !(q->l1[l1i] & QCOW_OFLAG_COPIED) && !cow_l2(img, l1i, errp))
-    return false;
-  *tp = qcow2_cache_get(img, &q->l2c, q->l1[l1i] & L1E_OFFSET_MASK, false, errp);
+  if (alloc) {
+    uint64_t at = 0;
+    unsigned hit;
+    if (!(q->l1[l1i] & QCOW2_OFLAG_COPIED))
+      return cow_l2(img, l1i, errp) && get_l2(img, off, false, tp, idx, errp);
+    /* About to change it in place: it must be nothing but our L2 table. */
+    if ((hit = qcow2_meta_overlap(q, l2off, q->g.cs, QM_L2, &at)))
+      return qcow2_mark_corrupt(img, errp, "the L2 table at %#llx is also the %s",
+                                (unsigned long long)l2off, qcow2_meta_role_name(hit));
+  }
+  *tp = qcow2_cache_get(img, &q->l2c, q->l1[l1i] & QCOW2_L1E_OFFSET_MASK, false, errp);
   return *tp != NULL;
 }
 
@@ -216,20 +147,24 @@ qcow2_map_l2(vk_image *img, uint64_t off, unsigned char **tp, uint64_t *idx,
 
 /* Read and decompress the compressed cluster of `e` into q->bounce. */
 static bool
-read_compressed(vk_image *img, const l2ent *e, vk_error **errp)
+read_compressed(vk_image *img, const qcow2_l2e *e, vk_error **errp)
 {
   qcow2 *q = Q(img);
   size_t n = (size_t)e->clen;
 
-  if (n > 2 * q->cs + 512)
-    n = 2 * q->cs + 512;
+  if (n > 2 * q->g.cs + 512)
+    n = 2 * q->g.cs + 512;
+  if (!qcow2_bounce(img, errp))
+    return false;
+  if (!q->bounce2 && !(q->bounce2 = malloc(2 * q->g.cs + 512)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_pread(img->fd, q->bounce2, n, e->host, img->filename, errp))
     return false;
   if (!q->dz && !(q->dz = vk_compressor_new(q->h.compression_type ? VK_COMPRESS_ZSTD
                                                                   : VK_COMPRESS_ZLIB,
                                              errp)))
     return false;
-  if (!vk_compressor_decompress(q->dz, q->bounce, q->cs, q->bounce2, n, errp)) {
+  if (!vk_compressor_decompress(q->dz, q->bounce, q->g.cs, q->bounce2, n, errp)) {
     vk_error_prefix(errp, "%s: cluster at host offset %#llx", img->filename,
                     (unsigned long long)e->host);
     return false;
@@ -260,10 +195,10 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
   unsigned char *buf = vbuf;
 
   while (len) {
-    uint64_t in_c = off & (q->cs - 1), idx;
-    size_t n = q->cs - in_c < len ? (size_t)(q->cs - in_c) : len;
+    uint64_t in_c = off & (q->g.cs - 1), idx;
+    size_t n = q->g.cs - in_c < len ? (size_t)(q->g.cs - in_c) : len;
     unsigned char *t;
-    l2ent e;
+    qcow2_l2e e;
 
     if (!get_l2(img, off, false, &t, &idx, errp))
       return false;
@@ -271,7 +206,7 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
       if (!read_below(img, buf, n, off, errp))
         return false;
     } else {
-      if (!decode(img, t, idx, &e, errp))
+      if (!qcow2_l2_entry(img, t, idx, &e, errp))
         return false;
       if (e.compressed) {
         if (!read_compressed(img, &e, errp))
@@ -282,11 +217,11 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
         size_t done = 0;
         while (done < n) {
           uint64_t pos = in_c + done;
-          unsigned sc = (unsigned)(pos / q->sc_size);
-          size_t m = (size_t)((sc + 1) * q->sc_size - pos);
+          unsigned sc = (unsigned)(pos / q->g.sc_size);
+          size_t m = (size_t)((sc + 1) * q->g.sc_size - pos);
           if (m > n - done)
             m = n - done;
-          switch (kind_of(q, &e, sc)) {
+          switch (qcow2_l2e_kind(&q->g, &e, sc)) {
           case QC_NORMAL:
             if (!vk_host_pread(img->fd, buf + done, m, e.host + pos, img->filename, errp))
               return false;
@@ -311,17 +246,17 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
 
 /* Host clusters touched by a compressed entry. */
 static bool
-free_entry(vk_image *img, const l2ent *e, vk_error **errp)
+free_entry(vk_image *img, const qcow2_l2e *e, vk_error **errp)
 {
   qcow2 *q = Q(img);
 
   if (e->compressed) {
-    uint64_t first = e->host & ~(q->cs - 1);
-    uint64_t last = (e->host + e->clen - 1) & ~(q->cs - 1);
-    return qcow2_free_later(img, first, last - first + q->cs, errp);
+    uint64_t first, n;
+    qcow2_compressed_clusters(&q->g, e, &first, &n);
+    return qcow2_free_later(img, first, n * q->g.cs, errp);
   }
   if (e->host)
-    return qcow2_free_later(img, e->host, q->cs, errp);
+    return qcow2_free_later(img, e->host, q->g.cs, errp);
   return true;
 }
 
@@ -334,43 +269,43 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   qcow2 *q = Q(img);
   unsigned char *t;
   uint64_t idx, newhost;
-  l2ent e;
-
+  qcow2_l2e e;
   bool shared = false;
 
-  if (!get_l2(img, coff, true, &t, &idx, errp) || !decode(img, t, idx, &e, errp))
+  if (!qcow2_bounce(img, errp) || !get_l2(img, coff, true, &t, &idx, errp) ||
+      !qcow2_l2_entry(img, t, idx, &e, errp))
     return false;
-  if (!e.compressed && e.host && !(e.word & QCOW_OFLAG_COPIED)) {
+  if (!e.compressed && e.host && !(e.word & QCOW2_OFLAG_COPIED)) {
     if (!check_shared(img, e.host, "data cluster", errp))
       return false;
     shared = true;
   }
 
-  if (!q->extl2 && !e.compressed && e.host && (e.word & QCOW_OFLAG_ZERO) == 0 && !shared) {
+  if (!q->g.extl2 && !e.compressed && e.host && (e.word & QCOW2_OFLAG_ZERO) == 0 && !shared) {
     /* Normal cluster: in place. */
     if (src)
-      return vk_host_pwrite(img->fd, src, n, e.host + in_c, img->filename, errp);
+      return qcow2_pwrite(img, 0, src, n, e.host + in_c, errp);
     memset(q->bounce, 0, n);
-    return vk_host_pwrite(img->fd, q->bounce, n, e.host + in_c, img->filename, errp);
+    return qcow2_pwrite(img, 0, q->bounce, n, e.host + in_c, errp);
   }
   if (!qcow2_set_dirty(img, errp))
     return false;
 
-  if (q->extl2 && !e.compressed) {
+  if (q->g.extl2 && !e.compressed) {
     uint32_t alloc = (uint32_t)e.bitmap, zero = (uint32_t)(e.bitmap >> 32);
-    unsigned first = (unsigned)(in_c / q->sc_size), last = (unsigned)((in_c + n - 1) / q->sc_size);
+    unsigned first = (unsigned)(in_c / q->g.sc_size), last = (unsigned)((in_c + n - 1) / q->g.sc_size);
     uint64_t host = e.host;
     if (shared) {
       /* Shared with a snapshot: our own copy of the whole cluster first. */
-      if (!vk_host_pread(img->fd, q->bounce, q->cs, e.host, img->filename, errp) ||
+      if (!vk_host_pread(img->fd, q->bounce, q->g.cs, e.host, img->filename, errp) ||
           !(host = qcow2_alloc_clusters(img, 1, errp)) ||
-          !vk_host_pwrite(img->fd, q->bounce, q->cs, host, img->filename, errp) ||
+          !qcow2_pwrite(img, 0, q->bounce, q->g.cs, host, errp) ||
           !get_l2(img, coff, true, &t, &idx, errp))
         return false;
-      encode(q, t, idx, host | QCOW_OFLAG_COPIED, e.bitmap);
+      qcow2_l2e_put(&q->g, t, idx, host | QCOW2_OFLAG_COPIED, e.bitmap);
       qcow2_cache_mark_dirty(&q->l2c, t);
       q->meta_dirty = true;
-      if (!qcow2_free_later(img, e.host, q->cs, errp))
+      if (!qcow2_free_later(img, e.host, q->g.cs, errp))
         return false;
     }
     if (!host) {
@@ -382,17 +317,15 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
         return false;
     }
     for (unsigned sc = first; sc <= last; sc++) {
-      uint64_t s0 = sc * q->sc_size, s1 = s0 + q->sc_size;
+      uint64_t s0 = sc * q->g.sc_size, s1 = s0 + q->g.sc_size;
       uint64_t w0 = in_c > s0 ? in_c : s0, w1 = in_c + n < s1 ? in_c + n : s1;
       if ((alloc >> sc) & 1) {
         if (src) {
-          if (!vk_host_pwrite(img->fd, src + (w0 - in_c), (size_t)(w1 - w0), host + w0,
-                              img->filename, errp))
+          if (!qcow2_pwrite(img, 0, src + (w0 - in_c), (size_t)(w1 - w0), host + w0, errp))
             return false;
         } else {
           memset(q->bounce, 0, (size_t)(w1 - w0));
-          if (!vk_host_pwrite(img->fd, q->bounce, (size_t)(w1 - w0), host + w0,
-                              img->filename, errp))
+          if (!qcow2_pwrite(img, 0, q->bounce, (size_t)(w1 - w0), host + w0, errp))
             return false;
         }
         continue;
@@ -400,8 +333,8 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
       /* Build the whole subcluster. */
       if (w0 != s0 || w1 != s1) {
         if ((zero >> sc) & 1) {
-          memset(q->bounce, 0, q->sc_size);
-        } else if (!read_below(img, q->bounce, q->sc_size, coff + s0, errp)) {
+          memset(q->bounce, 0, q->g.sc_size);
+        } else if (!read_below(img, q->bounce, q->g.sc_size, coff + s0, errp)) {
           return false;
         }
       }
@@ -409,14 +342,14 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
         memcpy(q->bounce + (w0 - s0), src + (w0 - in_c), (size_t)(w1 - w0));
       else
         memset(q->bounce + (w0 - s0), 0, (size_t)(w1 - w0));
-      if (!vk_host_pwrite(img->fd, q->bounce, q->sc_size, host + s0, img->filename, errp))
+      if (!qcow2_pwrite(img, 0, q->bounce, q->g.sc_size, host + s0, errp))
         return false;
       alloc |= 1u << sc;
       zero &= ~(1u << sc);
     }
     if (!get_l2(img, coff, true, &t, &idx, errp))
       return false;
-    encode(q, t, idx, host | QCOW_OFLAG_COPIED, ((uint64_t)zero << 32) | alloc);
+    qcow2_l2e_put(&q->g, t, idx, host | QCOW2_OFLAG_COPIED, ((uint64_t)zero << 32) | alloc);
     qcow2_cache_mark_dirty(&q->l2c, t);
     q->meta_dirty = true;
     return true;
@@ -424,17 +357,17 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
 
   /* Standard L2 (or compressed): a whole new cluster, or a zero-allocated
    * one reused in place. */
-  if (n != q->cs) {
+  if (n != q->g.cs) {
     if (e.compressed) {
       if (!read_compressed(img, &e, errp))
         return false;
-    } else if (e.word & QCOW_OFLAG_ZERO) {
-      memset(q->bounce, 0, q->cs);
+    } else if (e.word & QCOW2_OFLAG_ZERO) {
+      memset(q->bounce, 0, q->g.cs);
     } else if (e.host) {
       /* A normal cluster shared with a snapshot: copy on write. */
-      if (!vk_host_pread(img->fd, q->bounce, q->cs, e.host, img->filename, errp))
+      if (!vk_host_pread(img->fd, q->bounce, q->g.cs, e.host, img->filename, errp))
         return false;
-    } else if (!read_below(img, q->bounce, q->cs, coff, errp)) {
+    } else if (!read_below(img, q->bounce, q->g.cs, coff, errp)) {
       return false;
     }
   }
@@ -449,11 +382,11 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
     if (!newhost)
       return false;
   }
-  if (!vk_host_pwrite(img->fd, q->bounce, q->cs, newhost, img->filename, errp))
+  if (!qcow2_pwrite(img, 0, q->bounce, q->g.cs, newhost, errp))
     return false;
   if (!get_l2(img, coff, true, &t, &idx, errp))
     return false;
-  encode(q, t, idx, newhost | QCOW_OFLAG_COPIED, 0);
+  qcow2_l2e_put(&q->g, t, idx, newhost | QCOW2_OFLAG_COPIED, 0);
   qcow2_cache_mark_dirty(&q->l2c, t);
   q->meta_dirty = true;
   if ((e.compressed || shared) && !free_entry(img, &e, errp))
@@ -470,15 +403,15 @@ write_full_run(vk_image *img, uint64_t off, const unsigned char *src, uint64_t n
   qcow2 *q = Q(img);
   unsigned char *t;
   uint64_t idx, n = 0, host;
-  l2ent e;
+  qcow2_l2e e;
 
   /* Count leading clusters of this L2 table that are plain unallocated. */
   if (!get_l2(img, off, true, &t, &idx, errp))
     return false;
-  while (n < nclusters && idx + n < q->l2_entries) {
-    if (!decode(img, t, idx + n, &e, errp))
+  while (n < nclusters && idx + n < q->g.l2_entries) {
+    if (!qcow2_l2_entry(img, t, idx + n, &e, errp))
       return false;
-    if (e.word || e.bitmap)
+    if (!qcow2_l2e_empty(&e))
       break;
     n++;
   }
@@ -490,13 +423,13 @@ write_full_run(vk_image *img, uint64_t off, const unsigned char *src, uint64_t n
   host = qcow2_alloc_clusters(img, n, errp);
   if (!host)
     return false;
-  if (!vk_host_pwrite(img->fd, src, (size_t)(n * q->cs), host, img->filename, errp))
+  if (!qcow2_pwrite(img, 0, src, (size_t)(n * q->g.cs), host, errp))
     return false;
   if (!get_l2(img, off, true, &t, &idx, errp))
     return false;
   for (uint64_t i = 0; i < n; i++)
-    encode(q, t, idx + i, (host + i * q->cs) | QCOW_OFLAG_COPIED,
-           q->extl2 ? 0xffffffffULL : 0);
+    qcow2_l2e_put(&q->g, t, idx + i, (host + i * q->g.cs) | QCOW2_OFLAG_COPIED,
+           q->g.extl2 ? QCOW2_SC_ALL_ALLOC : 0);
   qcow2_cache_mark_dirty(&q->l2c, t);
   q->meta_dirty = true;
   return true;
@@ -511,18 +444,20 @@ qcow2_write(vk_image *img, const void *vbuf, size_t len, uint64_t off, vk_error 
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
+  if (!qcow2_data_changes(img, errp))
+    return false;
   while (len) {
-    uint64_t in_c = off & (q->cs - 1);
-    size_t n = q->cs - in_c < len ? (size_t)(q->cs - in_c) : len;
+    uint64_t in_c = off & (q->g.cs - 1);
+    size_t n = q->g.cs - in_c < len ? (size_t)(q->g.cs - in_c) : len;
 
-    if (in_c == 0 && len >= q->cs && (!buf || true)) {
+    if (in_c == 0 && len >= q->g.cs && (!buf || true)) {
       uint64_t done = 0;
-      if (!write_full_run(img, off, buf, len / q->cs, &done, errp))
+      if (!write_full_run(img, off, buf, len / q->g.cs, &done, errp))
         return false;
       if (done) {
-        buf += done * q->cs;
-        off += done * q->cs;
-        len -= (size_t)(done * q->cs);
+        buf += done * q->g.cs;
+        off += done * q->g.cs;
+        len -= (size_t)(done * q->g.cs);
         continue;
       }
     }
@@ -547,35 +482,37 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
+  if (!qcow2_data_changes(img, errp))
+    return false;
   while (len) {
-    uint64_t in_c = off & (q->cs - 1), coff = off - in_c, idx;
-    uint64_t n = q->cs - in_c < len ? q->cs - in_c : len;
+    uint64_t in_c = off & (q->g.cs - 1), coff = off - in_c, idx;
+    uint64_t n = q->g.cs - in_c < len ? q->g.cs - in_c : len;
     unsigned char *t;
-    l2ent e;
+    qcow2_l2e e;
 
     /* The end of the image counts as the end of its last cluster. */
-    bool whole = in_c == 0 && (n == q->cs || off + n == img->size);
+    bool whole = in_c == 0 && (n == q->g.cs || off + n == img->size);
 
-    if (!whole && q->extl2 && q->h.version >= 3) {
+    if (!whole && q->g.extl2 && q->h.version >= 3) {
       /* Whole subclusters get zero bits; the rest is written. */
-      uint64_t s0 = (in_c + q->sc_size - 1) / q->sc_size, s1 = (in_c + n) / q->sc_size;
+      uint64_t s0 = (in_c + q->g.sc_size - 1) / q->g.sc_size, s1 = (in_c + n) / q->g.sc_size;
       if (off + n == img->size)
-        s1 = (in_c + n + q->sc_size - 1) / q->sc_size;
-      if (!get_l2(img, off, true, &t, &idx, errp) || !decode(img, t, idx, &e, errp))
+        s1 = (in_c + n + q->g.sc_size - 1) / q->g.sc_size;
+      if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
         return false;
       if (s1 > s0 && !e.compressed) {
         uint32_t mask = (uint32_t)(((1ULL << (s1 - s0)) - 1) << s0);
         uint32_t alloc = (uint32_t)e.bitmap & ~mask, zero = (uint32_t)(e.bitmap >> 32) | mask;
         if (!qcow2_set_dirty(img, errp))
           return false;
-        encode(q, t, idx, e.word, ((uint64_t)zero << 32) | alloc);
+        qcow2_l2e_put(&q->g, t, idx, e.word, ((uint64_t)zero << 32) | alloc);
         qcow2_cache_mark_dirty(&q->l2c, t);
         q->meta_dirty = true;
-        if (s0 * q->sc_size > in_c &&
-            !write_cluster(img, coff, in_c, (size_t)(s0 * q->sc_size - in_c), NULL, errp))
+        if (s0 * q->g.sc_size > in_c &&
+            !write_cluster(img, coff, in_c, (size_t)(s0 * q->g.sc_size - in_c), NULL, errp))
           return false;
-        if (s1 * q->sc_size < in_c + n &&
-            !write_cluster(img, coff, s1 * q->sc_size, (size_t)(in_c + n - s1 * q->sc_size),
+        if (s1 * q->g.sc_size < in_c + n &&
+            !write_cluster(img, coff, s1 * q->g.sc_size, (size_t)(in_c + n - s1 * q->g.sc_size),
                            NULL, errp))
           return false;
       } else if (!write_cluster(img, coff, in_c, (size_t)n, NULL, errp)) {
@@ -590,7 +527,7 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
         return false;
       if (!t && !has_backing)
         goto next;   /* nothing there: already zeros */
-      if (!get_l2(img, off, true, &t, &idx, errp) || !decode(img, t, idx, &e, errp))
+      if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
         return false;
       if (!qcow2_set_dirty(img, errp))
         return false;
@@ -602,23 +539,23 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
       } else if (unmap || e.compressed || !e.host) {
         if (!free_entry(img, &e, errp))
           return false;
-        if (q->extl2) {
+        if (q->g.extl2) {
           word = 0;
-          bitmap = has_backing ? 0xffffffff00000000ULL : 0;
+          bitmap = has_backing ? QCOW2_SC_ALL_ZERO : 0;
         } else {
-          word = has_backing ? QCOW_OFLAG_ZERO : 0;
+          word = has_backing ? QCOW2_OFLAG_ZERO : 0;
         }
-      } else if (q->extl2) {
+      } else if (q->g.extl2) {
         /* Kept allocated; COPIED stays as it was (clear when a snapshot
          * shares the cluster: the next write copies it). */
-        word = e.host | (e.word & QCOW_OFLAG_COPIED);
-        bitmap = 0xffffffff00000000ULL;
+        word = e.host | (e.word & QCOW2_OFLAG_COPIED);
+        bitmap = QCOW2_SC_ALL_ZERO;
       } else {
-        word = e.host | (e.word & QCOW_OFLAG_COPIED) | QCOW_OFLAG_ZERO;
+        word = e.host | (e.word & QCOW2_OFLAG_COPIED) | QCOW2_OFLAG_ZERO;
       }
       if (!get_l2(img, off, true, &t, &idx, errp))
         return false;
-      encode(q, t, idx, word, bitmap);
+      qcow2_l2e_put(&q->g, t, idx, word, bitmap);
       qcow2_cache_mark_dirty(&q->l2c, t);
       q->meta_dirty = true;
     }
@@ -641,10 +578,10 @@ qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
   uint64_t got = 0;
 
   while (got < len) {
-    uint64_t pos = off + got, in_c = pos & (q->cs - 1), idx;
-    uint64_t n = q->cs - in_c < len - got ? q->cs - in_c : len - got;
+    uint64_t pos = off + got, in_c = pos & (q->g.cs - 1), idx;
+    uint64_t n = q->g.cs - in_c < len - got ? q->g.cs - in_c : len - got;
     unsigned char *t;
-    l2ent e;
+    qcow2_l2e e;
     vk_extent_kind k;
     bool a = false;
     int64_t h = -1;
@@ -653,19 +590,19 @@ qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
       return false;
     if (!t) {
       /* A whole missing L2 table: skip to its end. */
-      uint64_t span = q->cs * q->l2_entries, rest = span - (pos & (span - 1));
+      uint64_t span = q->g.cs * q->g.l2_entries, rest = span - (pos & (span - 1));
       n = rest < len - got ? rest : len - got;
       k = VK_EXTENT_UNALLOCATED;
     } else {
-      if (!decode(img, t, idx, &e, errp))
+      if (!qcow2_l2_entry(img, t, idx, &e, errp))
         return false;
-      unsigned sc = (unsigned)(in_c / q->sc_size);
-      if (q->extl2 && !e.compressed) {
-        uint64_t m = (sc + 1) * q->sc_size - in_c;
+      unsigned sc = (unsigned)(in_c / q->g.sc_size);
+      if (q->g.extl2 && !e.compressed) {
+        uint64_t m = (sc + 1) * q->g.sc_size - in_c;
         if (m < n)
           n = m;
       }
-      switch (kind_of(q, &e, sc)) {
+      switch (qcow2_l2e_kind(&q->g, &e, sc)) {
       case QC_NORMAL:
         k = VK_EXTENT_DATA;
         a = true;
@@ -713,20 +650,21 @@ qcow2_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len
 {
   qcow2 *q = Q(img);
   unsigned char *t;
-  uint64_t idx, coff, nsec, shift;
-  l2ent e;
+  uint64_t idx, coff;
+  qcow2_l2e e;
 
-  if (off % q->cs)
+  if (off % q->g.cs)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: compressed write not cluster aligned",
                         img->filename);
-  if (len == 0 || len >= q->cs)
+  if (len == 0 || len >= q->g.cs)
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "%s: compressed cluster must be shorter than the cluster size",
                         img->filename);
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
-  if (!get_l2(img, off, true, &t, &idx, errp) || !decode(img, t, idx, &e, errp))
+  if (!qcow2_data_changes(img, errp) || !get_l2(img, off, true, &t, &idx, errp) ||
+      !qcow2_l2_entry(img, t, idx, &e, errp))
     return false;
   if (e.host || e.compressed || (uint32_t)e.bitmap)
     return vk_error_set(errp, VK_EXIT_FAILED,
@@ -739,51 +677,49 @@ qcow2_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len
    * allocated right after it, or a new area starts. */
   coff = q->comp_next;
   if (coff) {
-    uint64_t rc, c = coff / q->cs;
-    if (coff % q->cs == 0)
+    uint64_t rc, c = coff / q->g.cs;
+    if (coff % q->g.cs == 0)
       coff = 0;
     else if (!qcow2_get_refcount(img, c, &rc, errp))
       return false;
-    else if (rc >= q->refmax)
+    else if (rc >= q->g.refmax)
       coff = 0;   /* this cluster cannot count one more reference */
   }
   if (coff && coff + len > q->comp_end) {
-    uint64_t need = (coff + len - q->comp_end + q->cs - 1) / q->cs, got;
+    uint64_t need = (coff + len - q->comp_end + q->g.cs - 1) / q->g.cs, got;
     got = qcow2_alloc_clusters(img, need, errp);
     if (!got)
       return false;
     if (got != q->comp_end) {
       /* Not adjacent: give them back and start a new area. */
-      if (!qcow2_update_refcount(img, got, need * q->cs, -1, errp))
+      if (!qcow2_update_refcount(img, got, need * q->g.cs, -1, errp))
         return false;
       coff = 0;
     } else {
       /* The first cluster of the area gets this entry's reference. */
-      if (!qcow2_update_refcount(img, coff & ~(q->cs - 1), q->cs, 1, errp))
+      if (!qcow2_update_refcount(img, coff & ~(q->g.cs - 1), q->g.cs, 1, errp))
         return false;
-      q->comp_end += need * q->cs;
+      q->comp_end += need * q->g.cs;
     }
   } else if (coff) {
-    if (!qcow2_update_refcount(img, coff & ~(q->cs - 1), q->cs, 1, errp))
+    if (!qcow2_update_refcount(img, coff & ~(q->g.cs - 1), q->g.cs, 1, errp))
       return false;
   }
   if (!coff) {
-    uint64_t need = (len + q->cs - 1) / q->cs;
+    uint64_t need = (len + q->g.cs - 1) / q->g.cs;
     coff = qcow2_alloc_clusters(img, need, errp);
     if (!coff)
       return false;
-    q->comp_end = coff + need * q->cs;
+    q->comp_end = coff + need * q->g.cs;
   }
-  if (!vk_host_pwrite(img->fd, data, len, coff, img->filename, errp))
+  if (!qcow2_pwrite(img, 0, data, len, coff, errp))
     return false;
   q->comp_next = coff + len;
   if (q->comp_next >= q->comp_end)
     q->comp_next = q->comp_end = 0;
-  shift = 62 - (q->cluster_bits - 8);
-  nsec = ((coff + len - 1) >> 9) - (coff >> 9);
   if (!get_l2(img, off, true, &t, &idx, errp))
     return false;
-  encode(q, t, idx, QCOW_OFLAG_COMPRESSED | (nsec << shift) | coff, 0);
+  qcow2_l2e_put(&q->g, t, idx, qcow2_compressed_word(&q->g, coff, len), 0);
   qcow2_cache_mark_dirty(&q->l2c, t);
   q->meta_dirty = true;
   return true;

@@ -14,12 +14,11 @@ bool
 qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t bytes = n * 8, clusters = (bytes + q->cs - 1) / q->cs, newoff;
+  uint64_t bytes = n * 8, clusters = (bytes + q->g.cs - 1) / q->g.cs, newoff;
   uint64_t old_off = q->h.l1_table_offset, old_bytes = (uint64_t)q->l1_size * 8;
   unsigned char *raw;
   uint64_t *nl1;
   bool *nd;
-  unsigned char hdr[12];
 
   if (n <= q->l1_size)
     return true;
@@ -31,7 +30,7 @@ qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
     return false;
   nl1 = calloc(n, sizeof *nl1);
   nd = calloc(n, sizeof *nd);
-  raw = calloc(clusters, q->cs);
+  raw = calloc(clusters, q->g.cs);
   if (!nl1 || !nd || !raw) {
     free(nl1);
     free(nd);
@@ -43,7 +42,7 @@ qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
     vk_put_be64(raw + i * 8, nl1[i]);
   newoff = qcow2_alloc_clusters(img, clusters, errp);
   if (!newoff || !qcow2_flush_meta(img, errp) ||
-      !vk_host_pwrite(img->fd, raw, (size_t)(clusters * q->cs), newoff, img->filename, errp) ||
+      !qcow2_pwrite(img, 0, raw, (size_t)(clusters * q->g.cs), newoff, errp) ||
       !vk_image_sync(img, errp)) {
     free(nl1);
     free(nd);
@@ -51,9 +50,13 @@ qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
     return false;
   }
   free(raw);
-  vk_put_be32(hdr, (uint32_t)n);
-  vk_put_be64(hdr + 4, newoff);
-  if (!qcow2_write_header_field(img, 36, hdr, 12, errp)) {
+  if (!qcow2_write_header(img, qcow2_patch_l1((uint32_t)n, newoff), errp)) {
+    free(nl1);
+    free(nd);
+    return false;
+  }
+  qcow2_meta_del(img, old_off, old_bytes, QM_L1);
+  if (!qcow2_meta_add(img, newoff, bytes, QM_L1, errp)) {
     free(nl1);
     free(nd);
     return false;
@@ -77,21 +80,23 @@ static bool
 preallocate(vk_image *img, uint64_t from, uint64_t to, vk_prealloc mode, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t c = from / q->cs, end = (to + q->cs - 1) / q->cs;
+  uint64_t c = from / q->g.cs, end = (to + q->g.cs - 1) / q->g.cs;
   uint64_t fstart = q->alloc_end;
   unsigned char *zeros = NULL;
 
-  if (mode == VK_PREALLOC_FULL && !(zeros = calloc(1, q->cs)))
+  if (mode == VK_PREALLOC_FULL && !(zeros = calloc(1, q->g.cs)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   while (c < end) {
     unsigned char *t;
     uint64_t idx, n = 0, host;
     /* Touching the L2 table allocates it. */
-    if (!qcow2_map_l2(img, c * q->cs, &t, &idx, errp))
+    if (!qcow2_map_l2(img, c * q->g.cs, &t, &idx, errp))
       break;
-    while (c + n < end && idx + n < q->l2_entries && vk_be64(t + (idx + n) * q->l2_esize) == 0 &&
-           (!q->extl2 || vk_be64(t + (idx + n) * q->l2_esize + 8) == 0))
-      n++;
+    for (qcow2_l2e e; c + n < end && idx + n < q->g.l2_entries; n++) {
+      qcow2_l2e_get(&q->g, t, idx + n, &e);
+      if (!qcow2_l2e_empty(&e))
+        break;
+    }
     if (!n) {
       c++;
       continue;
@@ -101,15 +106,13 @@ preallocate(vk_image *img, uint64_t from, uint64_t to, vk_prealloc mode, vk_erro
       break;
     if (zeros)
       for (uint64_t i = 0; i < n; i++)
-        if (!vk_host_pwrite(img->fd, zeros, q->cs, host + i * q->cs, img->filename, errp))
+        if (!qcow2_pwrite(img, 0, zeros, q->g.cs, host + i * q->g.cs, errp))
           goto fail;
-    if (!qcow2_map_l2(img, c * q->cs, &t, &idx, errp))
+    if (!qcow2_map_l2(img, c * q->g.cs, &t, &idx, errp))
       break;
-    for (uint64_t i = 0; i < n; i++) {
-      vk_put_be64(t + (idx + i) * q->l2_esize, (host + i * q->cs) | QCOW_OFLAG_COPIED);
-      if (q->extl2)
-        vk_put_be64(t + (idx + i) * q->l2_esize + 8, img->backing ? 0 : 0xffffffffULL);
-    }
+    for (uint64_t i = 0; i < n; i++)
+      qcow2_l2e_put(&q->g, t, idx + i, (host + i * q->g.cs) | QCOW2_OFLAG_COPIED,
+                    img->backing ? 0 : QCOW2_SC_ALL_ALLOC);
     qcow2_cache_mark_dirty(&q->l2c, t);
     q->meta_dirty = true;
     c += n;
@@ -136,16 +139,19 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
                vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t per_l1 = q->cs * q->l2_entries, old = img->size;
-  unsigned char b[8];
+  uint64_t per_l1 = qcow2_l1_span(&q->g), old = img->size;
 
   if (size % 512)
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "%s: qcow2 image size must be a multiple of 512 bytes", img->filename);
   if (flags & VK_TRUNCATE_PREALLOC_ONLY)
     return prealloc == VK_PREALLOC_OFF || preallocate(img, 0, size, prealloc, errp);
-  if (size > (1ULL << 62))
+  if (size > QCOW2_MAX_VIRTUAL_SIZE)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: size too large", img->filename);
+  if (q->h.has_bitmaps && size != old)
+    return vk_error_set(errp, VK_EXIT_FAILED,
+                        "%s: the image has persistent bitmaps, which vkit cannot resize; remove them first",
+                        img->filename);
   if (q->h.nb_snapshots && size != old && q->h.version < 3)
     return vk_error_set(errp, VK_EXIT_FAILED,
                         "%s: a version 2 image with internal snapshots cannot be resized",
@@ -155,7 +161,7 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
                         "%s: an image with internal snapshots cannot be shrunk (delete the snapshots first)",
                         img->filename);
   if (size < old) {
-    uint64_t keep = (size + q->cs - 1) / q->cs * q->cs;
+    uint64_t keep = (size + q->g.cs - 1) / q->g.cs * q->g.cs;
     if (prealloc != VK_PREALLOC_OFF)
       return vk_error_set(errp, VK_EXIT_USAGE, "preallocation applies only when growing");
     /* Drop the clusters past the new end, then the L2 tables. */
@@ -164,7 +170,7 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
     if (!qcow2_flush_meta(img, errp))
       return false;
     for (uint64_t i = (keep + per_l1 - 1) / per_l1; i < q->l1_size; i++) {
-      uint64_t l2 = q->l1[i] & L1E_OFFSET_MASK;
+      uint64_t l2 = q->l1[i] & QCOW2_L1E_OFFSET_MASK;
       if (!l2)
         continue;
       q->l1[i] = 0;
@@ -172,13 +178,13 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
       q->any_l1_dirty = true;
       q->meta_dirty = true;
       qcow2_cache_drop(&q->l2c, l2);
-      if (!qcow2_free_later(img, l2, q->cs, errp))
+      qcow2_meta_l2(img, l2, -1, NULL);
+      if (!qcow2_free_later(img, l2, q->g.cs, errp))
         return false;
     }
     if (!qcow2_flush_meta(img, errp))
       return false;
-    vk_put_be64(b, size);
-    if (!qcow2_write_header_field(img, 24, b, 8, errp))
+    if (!qcow2_write_header(img, qcow2_patch_size(size), errp))
       return false;
     img->size = q->h.size = size;
     /* Give the space back: the file ends after the last cluster in use. */
@@ -190,13 +196,12 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
     return false;
   if (!qcow2_flush_meta(img, errp))
     return false;
-  vk_put_be64(b, size);
-  if (!qcow2_write_header_field(img, 24, b, 8, errp))
+  if (!qcow2_write_header(img, qcow2_patch_size(size), errp))
     return false;
   img->size = q->h.size = size;
   /* The tail of the old last cluster may hold data from before a shrink. */
-  if (old % q->cs) {
-    uint64_t end = (old + q->cs - 1) / q->cs * q->cs;
+  if (old % q->g.cs) {
+    uint64_t end = (old + q->g.cs - 1) / q->g.cs * q->g.cs;
     if (end > size)
       end = size;
     if (!qcow2_zero(img, old, end - old, 0, false, errp))

@@ -68,12 +68,6 @@ check_writable(vk_image *img, vk_error **errp)
   return true;
 }
 
-static uint64_t
-file_limit(const qcow2 *q)
-{
-  return q->alloc_end > q->file_len ? q->alloc_end : q->file_len;
-}
-
 /* Add `delta` to the refcount of every cluster the L1 table `l1` (n
  * entries, on-disk values) reaches: L2 tables, data clusters, compressed
  * ranges, in a fixed order.  At most `limit` updates are made; *done
@@ -85,48 +79,45 @@ tree_refs(vk_image *img, const uint64_t *l1, uint64_t n, int delta, uint64_t lim
           uint64_t *done, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  CLEANUP_FREE unsigned char *t = malloc(q->cs);
-  unsigned shift = 62 - (q->cluster_bits - 8);
+  CLEANUP_FREE unsigned char *t = malloc(q->g.cs);
+  const char *why;
 
   *done = 0;
   if (!t)
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   for (uint64_t i = 0; i < n; i++) {
-    uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
+    uint64_t l2 = qcow2_l1e_offset(l1[i]);
+    if ((why = qcow2_l1e_problem(&q->g, l1[i], qcow2_limit(q))))
+      return qcow2_mark_corrupt(img, errp, "in a snapshot tree: %s (entry %#llx)", why,
+                                (unsigned long long)l1[i]);
     if (!l2)
       continue;
-    if ((l1[i] & L1E_RESERVED_MASK) || l2 % q->cs || l2 >= file_limit(q))
-      return qcow2_mark_corrupt(img, errp, "bad L1 entry %#llx in a snapshot tree",
-                                (unsigned long long)l1[i]);
     if (*done == limit)
       return true;
-    if (!qcow2_update_refcount(img, l2, q->cs, delta, errp))
+    if (!qcow2_update_refcount(img, l2, q->g.cs, delta, errp))
       return false;
     ++*done;
-    if (!vk_host_pread(img->fd, t, q->cs, l2, img->filename, errp))
+    if (!vk_host_pread(img->fd, t, q->g.cs, l2, img->filename, errp))
       return false;
-    for (uint64_t j = 0; j < q->l2_entries; j++) {
-      uint64_t e = vk_be64(t + j * q->l2_esize), off, len;
-      if (e & QCOW_OFLAG_COMPRESSED) {
-        uint64_t nsec = (e >> shift) & ((1ULL << (q->cluster_bits - 8)) - 1);
-        off = e & ((1ULL << shift) - 1);
-        len = (nsec + 1) * 512 - (off & 511);
+    for (uint64_t j = 0; j < q->g.l2_entries; j++) {
+      uint64_t first, nc;
+      qcow2_l2e e;
+      qcow2_l2e_get(&q->g, t, j, &e);
+      if ((why = qcow2_l2e_problem(&q->g, &e, qcow2_limit(q))))
+        return qcow2_mark_corrupt(img, errp, "in a snapshot tree: %s (entry %#llx)", why,
+                                  (unsigned long long)e.word);
+      if (e.compressed) {
+        qcow2_compressed_clusters(&q->g, &e, &first, &nc);
+      } else if (e.host) {
+        first = e.host;
+        nc = 1;
       } else {
-        off = e & L2E_OFFSET_MASK;
-        len = q->cs;
-        if (off % q->cs)
-          return qcow2_mark_corrupt(img, errp, "unaligned data cluster %#llx in a snapshot tree",
-                                    (unsigned long long)off);
-      }
-      if (!off)
         continue;
-      if (off < q->cs || off >= file_limit(q))
-        return qcow2_mark_corrupt(img, errp, "data cluster %#llx outside the file in a snapshot tree",
-                                  (unsigned long long)off);
-      for (uint64_t c = off / q->cs; c <= (off + len - 1) / q->cs; c++) {
+      }
+      for (uint64_t c = 0; c < nc; c++) {
         if (*done == limit)
           return true;
-        if (!qcow2_update_refcount(img, c * q->cs, q->cs, delta, errp))
+        if (!qcow2_update_refcount(img, first + c * q->g.cs, q->g.cs, delta, errp))
           return false;
         ++*done;
       }
@@ -156,38 +147,37 @@ recompute_copied(vk_image *img, vk_error **errp)
   qcow2 *q = Q(img);
 
   for (uint32_t i = 0; i < q->l1_size; i++) {
-    uint64_t l2 = q->l1[i] & L1E_OFFSET_MASK, rc, want;
+    uint64_t l2 = q->l1[i] & QCOW2_L1E_OFFSET_MASK, rc, want;
     unsigned char *t;
     bool dirty = false;
 
     if (!l2)
       continue;
-    if (!qcow2_get_refcount(img, l2 / q->cs, &rc, errp))
+    if (!qcow2_get_refcount(img, l2 / q->g.cs, &rc, errp))
       return false;
-    want = rc == 1 ? q->l1[i] | QCOW_OFLAG_COPIED : q->l1[i] & ~QCOW_OFLAG_COPIED;
+    want = rc == 1 ? q->l1[i] | QCOW2_OFLAG_COPIED : q->l1[i] & ~QCOW2_OFLAG_COPIED;
     if (want != q->l1[i]) {
       q->l1[i] = want;
       q->l1_dirty[i] = true;
       q->any_l1_dirty = true;
       q->meta_dirty = true;
     }
-    for (uint64_t j = 0; j < q->l2_entries; j++) {
-      uint64_t e, off;
+    for (uint64_t j = 0; j < q->g.l2_entries; j++) {
+      qcow2_l2e e;
       /* Look the table up each time: refcount lookups may flush. */
       if (!(t = qcow2_cache_get(img, &q->l2c, l2, false, errp)))
         return false;
-      e = vk_be64(t + j * q->l2_esize);
-      off = e & L2E_OFFSET_MASK;
-      if ((e & QCOW_OFLAG_COMPRESSED) || !off)
+      qcow2_l2e_get(&q->g, t, j, &e);
+      if (!qcow2_l2e_has_cluster(&e))
         continue;
-      if (!qcow2_get_refcount(img, off / q->cs, &rc, errp))
+      if (!qcow2_get_refcount(img, e.host / q->g.cs, &rc, errp))
         return false;
-      want = rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
-      if (want == e)
+      want = rc == 1 ? e.word | QCOW2_OFLAG_COPIED : e.word & ~QCOW2_OFLAG_COPIED;
+      if (want == e.word)
         continue;
       if (!(t = qcow2_cache_get(img, &q->l2c, l2, false, errp)))
         return false;
-      vk_put_be64(t + j * q->l2_esize, want);
+      qcow2_l2e_put(&q->g, t, j, want, e.bitmap);
       qcow2_cache_mark_dirty(&q->l2c, t);
       dirty = true;
     }
@@ -209,7 +199,6 @@ switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
   uint64_t len = 0, off = 0, pos = 0;
   uint32_t n = 0;
   CLEANUP_FREE unsigned char *buf = NULL;
-  unsigned char hdr[12];
 
   for (uint32_t i = 0; i < old->n; i++)
     if (i != skip)
@@ -219,8 +208,8 @@ switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: the snapshot table would be too large",
                         img->filename);
   if (len) {
-    uint64_t clusters = (len + q->cs - 1) / q->cs;
-    if (!(buf = calloc(clusters, q->cs)))
+    uint64_t clusters = (len + q->g.cs - 1) / q->g.cs;
+    if (!(buf = calloc(clusters, q->g.cs)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     for (uint32_t i = 0; i < old->n; i++) {
       if (i == skip)
@@ -237,24 +226,24 @@ switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
     }
     if (!(off = qcow2_alloc_clusters(img, clusters, errp)) ||
         !qcow2_flush_meta(img, errp) ||
-        !vk_host_pwrite(img->fd, buf, len, off, img->filename, errp) ||
+        !qcow2_pwrite(img, 0, buf, len, off, errp) ||
         !vk_image_sync(img, errp))
       return false;
     if (off + len > q->file_len)
       q->file_len = off + len;
   }
-  vk_put_be32(hdr, n);
-  vk_put_be64(hdr + 4, off);
-  if (!qcow2_write_header_field(img, 60, hdr, sizeof hdr, errp))
+  if (!qcow2_write_header(img, qcow2_patch_snapshots(n, off), errp))
     return false;
   q->h.nb_snapshots = n;
   q->h.snapshots_offset = off;
+  /* The map of metadata follows the new table (and its tables). */
+  if (!qcow2_meta_build(img, errp))
+    return false;
   if (old->len && !qcow2_update_refcount(img, old->offset, old->len, -1, errp))
     return false;
   return qcow2_flush_meta(img, errp);
 }
 
-/* A snapshot's L1 table, read from disk (host order, entries as stored). */
 /* Forget the cached copies of the L2 tables of l1[0..n) that nothing
  * references any more (their refcount dropped to zero). */
 static bool
@@ -263,20 +252,23 @@ drop_freed_l2(vk_image *img, const uint64_t *l1, uint32_t n, vk_error **errp)
   qcow2 *q = Q(img);
 
   for (uint32_t i = 0; i < n; i++)
-    if (l1[i] & L1E_OFFSET_MASK) {
+    if (l1[i] & QCOW2_L1E_OFFSET_MASK) {
       uint64_t rc;
-      if (!qcow2_get_refcount(img, (l1[i] & L1E_OFFSET_MASK) / q->cs, &rc, errp))
+      if (!qcow2_get_refcount(img, (l1[i] & QCOW2_L1E_OFFSET_MASK) / q->g.cs, &rc, errp))
         return false;
       if (!rc)
-        qcow2_cache_drop(&q->l2c, l1[i] & L1E_OFFSET_MASK);
+        qcow2_cache_drop(&q->l2c, l1[i] & QCOW2_L1E_OFFSET_MASK);
     }
   return true;
 }
 
+/* A snapshot's L1 table, read from disk (host order, entries as stored),
+ * once the entry is judged usable (`apply`: usable to apply). */
 static uint64_t *
-read_l1(vk_image *img, const qcow2_snapshot *sn, vk_error **errp)
+read_l1(vk_image *img, const qcow2_snapshot *sn, bool apply, vk_error **errp)
 {
   qcow2 *q = Q(img);
+  const char *why;
   uint64_t *l1 = calloc(sn->l1_size ? sn->l1_size : 1, sizeof *l1);
   CLEANUP_FREE unsigned char *raw = malloc(sn->l1_size ? (size_t)sn->l1_size * 8 : 1);
 
@@ -285,8 +277,14 @@ read_l1(vk_image *img, const qcow2_snapshot *sn, vk_error **errp)
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     return NULL;
   }
-  if (!qcow2_snapshot_check_l1(sn, q->cs, q->file_len, errp)) {
-    vk_error_prefix(errp, "%s", img->filename);
+  if ((why = qcow2_snapshot_problem(&q->g, sn, q->file_len, !apply))) {
+    if (apply)
+      vk_error_set(errp, VK_EXIT_CORRUPT,
+                   "%s: corrupt image: snapshot %s cannot be applied: %s (delete it with vimg snapshot -d)",
+                   img->filename, sn->id, why);
+    else
+      vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: snapshot %s: %s", img->filename,
+                   sn->id, why);
     free(l1);
     return NULL;
   }
@@ -298,35 +296,6 @@ read_l1(vk_image *img, const qcow2_snapshot *sn, vk_error **errp)
   for (uint32_t i = 0; i < sn->l1_size; i++)
     l1[i] = vk_be64(raw + (size_t)i * 8);
   return l1;
-}
-
-/* One new table entry (QCOW2.md section 5), padded to 8 bytes. */
-static unsigned char *
-make_entry(vk_image *img, const char *id, const char *name, uint64_t l1_off, size_t *lenp)
-{
-  qcow2 *q = Q(img);
-  size_t idl = strlen(id), namel = strlen(name);
-  size_t len = (QCOW2_SN_HEADER_LEN + 24 + idl + namel + 7) & ~(size_t)7;
-  unsigned char *e = calloc(1, len);
-  struct timespec ts;
-
-  if (!e)
-    return NULL;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  vk_put_be64(e, l1_off);
-  vk_put_be32(e + 8, q->l1_size);
-  vk_put_be16(e + 12, (uint16_t)idl);
-  vk_put_be16(e + 14, (uint16_t)namel);
-  vk_put_be32(e + 16, (uint32_t)ts.tv_sec);
-  vk_put_be32(e + 20, (uint32_t)ts.tv_nsec);
-  /* vm_clock_nsec 0, vm_state_size 0: a disk-only snapshot */
-  vk_put_be32(e + 36, 24);
-  vk_put_be64(e + 48, img->size);        /* disk_size */
-  /* icount 0, as qemu-img writes it */
-  memcpy(e + QCOW2_SN_HEADER_LEN + 24, id, idl);
-  memcpy(e + QCOW2_SN_HEADER_LEN + 24 + idl, name, namel);
-  *lenp = len;
-  return e;
 }
 
 bool
@@ -365,20 +334,20 @@ vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
   snprintf(id, sizeof id, "%llu", (unsigned long long)idmax + 1);
 
   /* The snapshot's L1 table: a copy of the active one, without COPIED. */
-  l1_clusters = ((uint64_t)q->l1_size * 8 + q->cs - 1) / q->cs;
+  l1_clusters = ((uint64_t)q->l1_size * 8 + q->g.cs - 1) / q->g.cs;
   if (l1_clusters) {
-    if (!(raw = calloc(l1_clusters, q->cs))) {
+    if (!(raw = calloc(l1_clusters, q->g.cs))) {
       vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
       goto out;
     }
     for (uint32_t i = 0; i < q->l1_size; i++)
-      vk_put_be64(raw + (size_t)i * 8, q->l1[i] & ~QCOW_OFLAG_COPIED);
+      vk_put_be64(raw + (size_t)i * 8, q->l1[i] & ~QCOW2_OFLAG_COPIED);
     if (!(l1_off = qcow2_alloc_clusters(img, l1_clusters, errp)) ||
         !qcow2_flush_meta(img, errp) ||
-        !vk_host_pwrite(img->fd, raw, (size_t)(l1_clusters * q->cs), l1_off, img->filename, errp))
+        !qcow2_pwrite(img, 0, raw, (size_t)(l1_clusters * q->g.cs), l1_off, errp))
       goto out;
-    if (l1_off + l1_clusters * q->cs > q->file_len)
-      q->file_len = l1_off + l1_clusters * q->cs;
+    if (l1_off + l1_clusters * q->g.cs > q->file_len)
+      q->file_len = l1_off + l1_clusters * q->g.cs;
   }
   /* One more reference on everything the active tree reaches. */
   {
@@ -388,7 +357,7 @@ vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
       goto fail_l1;
     }
     for (uint32_t i = 0; i < q->l1_size; i++)
-      l1[i] = q->l1[i] & ~QCOW_OFLAG_COPIED;
+      l1[i] = q->l1[i] & ~QCOW2_OFLAG_COPIED;
     if (!tree_refs_all(img, l1, q->l1_size, 1, errp)) {
       vk_error_prefix(errp, "cannot create snapshot '%s'", name);
       goto fail_l1;
@@ -398,7 +367,8 @@ vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
    * (refcount blocks first). */
   if (!recompute_copied(img, errp))
     goto out;
-  if (!(entry = make_entry(img, id, name, l1_off, &entry_len))) {
+  if (!(entry = qcow2_snapshot_entry_new(id, name, l1_off, q->l1_size, img->size,
+                                         &entry_len))) {
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     goto out;
   }
@@ -406,7 +376,7 @@ vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
   goto out;
 fail_l1:
   if (l1_off) {
-    qcow2_update_refcount(img, l1_off, l1_clusters * q->cs, -1, NULL);
+    qcow2_update_refcount(img, l1_off, l1_clusters * q->g.cs, -1, NULL);
     qcow2_flush_meta(img, NULL);
   }
 out:
@@ -442,7 +412,7 @@ vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp)
     return false;
   if (!read_table(img, &t, errp))
     return false;
-  if (!(sn = find(img, &t, spec, &index, errp)) || !(l1 = read_l1(img, sn, errp)))
+  if (!(sn = find(img, &t, spec, &index, errp)) || !(l1 = read_l1(img, sn, false, errp)))
     goto out;
   l1_off = sn->l1_offset;
   l1_size = sn->l1_size;
@@ -480,14 +450,18 @@ vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp)
   q = Q(img);
   if (!read_table(img, &t, errp))
     return false;
-  if (!(sn = find(img, &t, spec, &index, errp)) || !(sl1 = read_l1(img, sn, errp)))
+  if (!(sn = find(img, &t, spec, &index, errp)) || !(sl1 = read_l1(img, sn, true, errp)))
     goto out;
   disk_size = sn->disk_size;
-  if (disk_size % 512) {
-    vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot '%s' has a disk size that is not a multiple of 512",
-                 img->filename, spec);
+  if (q->h.has_bitmaps && disk_size != img->size) {
+    vk_error_set(errp, VK_EXIT_FAILED,
+                 "%s: the image has persistent bitmaps, which vkit cannot resize to the snapshot's disk size; remove them first",
+                 img->filename);
     goto out;
   }
+  /* The guest's data changes. */
+  if (!qcow2_data_changes(img, errp))
+    goto out;
   if (sn->l1_size > q->l1_size && !qcow2_grow_l1(img, sn->l1_size, errp))
     goto out;
   /* The snapshot's tree gains the active L1's reference ... */
@@ -503,25 +477,26 @@ vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp)
   }
   memcpy(old, q->l1, (size_t)old_size * sizeof *old);
   for (uint32_t i = 0; i < old_size; i++)
-    vk_put_be64(raw + (size_t)i * 8, i < sn->l1_size ? sl1[i] & ~QCOW_OFLAG_COPIED : 0);
+    vk_put_be64(raw + (size_t)i * 8, i < sn->l1_size ? sl1[i] & ~QCOW2_OFLAG_COPIED : 0);
   if (old_size &&
-      (!vk_host_pwrite(img->fd, raw, (size_t)old_size * 8, q->h.l1_table_offset, img->filename, errp) ||
+      (!qcow2_pwrite(img, QM_L1, raw, (size_t)old_size * 8, q->h.l1_table_offset, errp) ||
        !vk_image_sync(img, errp)))
     goto out;
   for (uint32_t i = 0; i < old_size; i++) {
     q->l1[i] = vk_be64(raw + (size_t)i * 8);
     q->l1_dirty[i] = false;
   }
+  /* Other active L2 tables now: the map of metadata follows. */
+  if (!qcow2_meta_build(img, errp))
+    goto out;
   if (disk_size != img->size) {
-    unsigned char b[8];
-    vk_put_be64(b, disk_size);
-    if (!qcow2_write_header_field(img, 24, b, 8, errp))
+    if (!qcow2_write_header(img, qcow2_patch_size(disk_size), errp))
       goto out;
     img->size = q->h.size = disk_size;
   }
   /* ... and the old active tree loses it. */
   for (uint32_t i = 0; i < old_size; i++)
-    old[i] &= ~QCOW_OFLAG_COPIED;
+    old[i] &= ~QCOW2_OFLAG_COPIED;
   if (!tree_refs_all(img, old, old_size, -1, errp))
     goto out;
   if (!drop_freed_l2(img, old, old_size, errp))

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "image/driver.h"
 #include "image/qcow2/qcow2.h"
@@ -72,15 +73,15 @@ read_table(int fd, const char *file, uint64_t file_len, const qcow2_header *h,
       return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot table past the end of the file", file);
     if (!vk_host_pread(fd, e, sizeof e, pos, file, errp))
       return false;
-    sn->l1_offset = vk_be64(e);
-    sn->l1_size = vk_be32(e + 8);
-    idl = vk_be16(e + 12);
-    namel = vk_be16(e + 14);
-    sn->date_sec = vk_be32(e + 16);
-    sn->date_nsec = vk_be32(e + 20);
-    sn->vm_clock_nsec = vk_be64(e + 24);
-    vm32 = vk_be32(e + 32);
-    extra = vk_be32(e + 36);
+    sn->l1_offset = vk_be64(e + QS(l1_table_offset));
+    sn->l1_size = vk_be32(e + QS(l1_size));
+    idl = vk_be16(e + QS(id_str_size));
+    namel = vk_be16(e + QS(name_size));
+    sn->date_sec = vk_be32(e + QS(date_sec));
+    sn->date_nsec = vk_be32(e + QS(date_nsec));
+    sn->vm_clock_nsec = vk_be64(e + QS(vm_clock_nsec));
+    vm32 = vk_be32(e + QS(vm_state_size));
+    extra = vk_be32(e + QS(extra_data_size));
     if (extra > QCOW2_SN_MAX_EXTRA)
       return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot %u: too much extra data (%u bytes)", file, i, extra);
     entry += (uint64_t)extra + idl + namel;
@@ -90,10 +91,11 @@ read_table(int fd, const char *file, uint64_t file_len, const qcow2_header *h,
       return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: snapshot table past the end of the file", file);
     if (!vk_host_pread(fd, var, entry - QCOW2_SN_HEADER_LEN, pos + QCOW2_SN_HEADER_LEN, file, errp))
       return false;
-    sn->vm_state_size = extra >= 8 ? vk_be64(var) : vm32;
-    sn->has_disk_size = extra >= 16;
-    sn->disk_size = sn->has_disk_size ? vk_be64(var + 8) : h->size;
-    sn->icount = extra >= 24 ? (int64_t)vk_be64(var + 16) : -1;
+    sn->extra_len = extra;
+    sn->vm_state_size = extra >= QSX(disk_size) ? vk_be64(var + QSX(vm_state_size_large)) : vm32;
+    sn->has_disk_size = extra >= QSX(icount);
+    sn->disk_size = sn->has_disk_size ? vk_be64(var + QSX(disk_size)) : h->size;
+    sn->icount = extra >= sizeof(qcow2_disk_snapshot_extra) ? (int64_t)vk_be64(var + QSX(icount)) : -1;
     if (!(sn->id = dup_bytes(var + extra, idl)) ||
         !(sn->name = dup_bytes(var + extra + idl, namel)))
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "%s: snapshot table", file);
@@ -141,23 +143,58 @@ qcow2_snapshot_find(const qcow2_snapshot_table *t, const char *spec)
   return NULL;
 }
 
-bool
-qcow2_snapshot_check_l1(const qcow2_snapshot *sn, uint64_t cluster_size,
-                        uint64_t file_len, vk_error **errp)
+const char *
+qcow2_snapshot_problem(const qcow2_geom *g, const qcow2_snapshot *sn, uint64_t file_len,
+                       bool hard_only)
 {
   uint64_t bytes = (uint64_t)sn->l1_size * 8;
 
-  if (sn->disk_size > (1ULL << 62))
-    return vk_error_set(errp, VK_EXIT_CORRUPT, "snapshot %s: disk size too large", sn->id);
+  if (sn->disk_size > QCOW2_MAX_VIRTUAL_SIZE)
+    return "disk size too large";
   if (bytes > QCOW2_MAX_L1_BYTES)
-    return vk_error_set(errp, VK_EXIT_CORRUPT, "snapshot %s: L1 table is too large (%u entries)",
-                        sn->id, sn->l1_size);
-  if (sn->l1_offset % cluster_size || (bytes && sn->l1_offset < cluster_size))
-    return vk_error_set(errp, VK_EXIT_CORRUPT, "snapshot %s: L1 table offset %#llx is not cluster aligned",
-                        sn->id, (unsigned long long)sn->l1_offset);
+    return "L1 table too large";
+  if (sn->l1_offset % g->cs || (bytes && sn->l1_offset < g->cs))
+    return "L1 table offset not cluster aligned or in the header";
   if (bytes && (sn->l1_offset >= file_len || bytes > file_len - sn->l1_offset))
-    return vk_error_set(errp, VK_EXIT_CORRUPT, "snapshot %s: L1 table past the end of the file", sn->id);
-  return true;
+    return "L1 table past the end of the file";
+  if (hard_only)
+    return NULL;
+  if (g->version >= 3 && sn->extra_len < QCOW2_SN_V3_MIN_EXTRA)
+    return "too little extra data for a version 3 image";
+  if (sn->disk_size % 512)
+    return "disk size not a multiple of 512";
+  if (sn->l1_size < qcow2_l1_entries_for(g, sn->disk_size))
+    return "its L1 table is too small for its disk size";
+  return NULL;
+}
+
+unsigned char *
+qcow2_snapshot_entry_new(const char *id, const char *name, uint64_t l1_offset,
+                         uint32_t l1_size, uint64_t disk_size, size_t *lenp)
+{
+  size_t idl = strlen(id), namel = strlen(name), extra = sizeof(qcow2_disk_snapshot_extra);
+  size_t len = (QCOW2_SN_HEADER_LEN + extra + idl + namel + 7) & ~(size_t)7;
+  unsigned char *e, *x;
+  struct timespec ts;
+
+  if (idl > UINT16_MAX || namel > UINT16_MAX || !(e = calloc(1, len)))
+    return NULL;
+  x = e + QCOW2_SN_HEADER_LEN;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  vk_put_be64(e + QS(l1_table_offset), l1_offset);
+  vk_put_be32(e + QS(l1_size), l1_size);
+  vk_put_be16(e + QS(id_str_size), (uint16_t)idl);
+  vk_put_be16(e + QS(name_size), (uint16_t)namel);
+  vk_put_be32(e + QS(date_sec), (uint32_t)ts.tv_sec);
+  vk_put_be32(e + QS(date_nsec), (uint32_t)ts.tv_nsec);
+  /* vm_clock_nsec 0, vm_state_size 0: a disk-only snapshot; icount 0, as
+   * qemu-img writes it */
+  vk_put_be32(e + QS(extra_data_size), (uint32_t)extra);
+  vk_put_be64(x + QSX(disk_size), disk_size);
+  memcpy(x + extra, id, idl);
+  memcpy(x + extra + idl, name, namel);
+  *lenp = len;
+  return e;
 }
 
 void
