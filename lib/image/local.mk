@@ -12,3 +12,5 @@ tests_unit_test_image_diff_LDADD = $(VK_LIBS)
 UNIT_HELPERS += tests/unit/test-image-io
 tests_unit_test_image_io_SOURCES = tests/unit/test-image-io.c
 tests_unit_test_image_io_LDADD = $(VK_LIBS)
+BATS_TESTS += tests/image-integrity.bats
+EXTRA_DIST += tests/qcow2-edit.py
