@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "image/qcow2/format.h"
 #include "map.h"
 #include "measure.h"
 
@@ -12,51 +13,40 @@ round_up(uint64_t v, uint64_t a)
   return (v + a - 1) / a * a;
 }
 
-static uint64_t
-div_up(uint64_t v, uint64_t a)
+static unsigned
+order_of(uint64_t v)
 {
-  return (v + a - 1) / a;
+  unsigned o = 0;
+
+  while ((1ULL << o) < v)
+    o++;
+  return o;
 }
 
 uint64_t
 vk_measure_refcount_size(uint64_t clusters, uint64_t cluster_size,
                          unsigned refcount_order)
 {
-  uint64_t per_table = cluster_size / 8;
-  uint64_t per_block = cluster_size * 8 >> refcount_order;
-  uint64_t table = 0, blocks = 0, n = 0, last;
+  qcow2_geom g;
+  qcow2_area a;
 
-  do {
-    last = n;
-    blocks = div_up(clusters + table + blocks, per_block);
-    table = div_up(blocks, per_table);
-    n = clusters + blocks + table;
-  } while (n != last);
-  return (blocks + table) * cluster_size;
+  qcow2_geom_set(&g, 3, order_of(cluster_size), false, refcount_order);
+  a = qcow2_refcount_area(&g, 0, clusters, 0, 0, false, NULL, NULL);
+  return (a.blocks + a.table) * cluster_size;
 }
 
 /* Header, L2 and L1 tables, refcounts and data of a fully allocated image. */
 static uint64_t
 prealloc_size(uint64_t size, uint64_t cs, unsigned refcount_order, bool extl2)
 {
-  uint64_t total = round_up(size, cs), meta = cs, esize = extl2 ? 16 : 8;
-  uint64_t nl2e = round_up(total / cs, cs / esize), nl1e;
+  uint64_t total = round_up(size, cs), tables, meta;
+  qcow2_geom g;
 
-  meta += nl2e * esize;
-  nl1e = round_up(nl2e * esize / cs, cs / 8);
-  meta += nl1e * 8;
+  qcow2_geom_set(&g, 3, order_of(cs), extl2, refcount_order);
+  tables = qcow2_l1_entries_for(&g, size);
+  meta = cs + tables * cs + round_up(tables * 8, cs);
   meta += vk_measure_refcount_size((meta + total) / cs, cs, refcount_order);
   return meta + total;
-}
-
-static unsigned
-order_of(unsigned bits)
-{
-  unsigned o = 0;
-
-  while ((1u << o) < bits)
-    o++;
-  return o;
 }
 
 typedef struct counter {
@@ -105,7 +95,7 @@ vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
   }
   if (target->prealloc == VK_PREALLOC_FULL || target->prealloc == VK_PREALLOC_FALLOC)
     data = vsize;
-  r->fully_allocated = prealloc_size(vsize, cs, order_of((unsigned)target->refcount_bits),
+  r->fully_allocated = prealloc_size(vsize, cs, order_of((uint64_t)target->refcount_bits),
                                      target->extended_l2);
   r->required = r->fully_allocated - vsize + data;
   r->has_bitmaps = src && vk_image_get_format(src) == VK_FMT_QCOW2;

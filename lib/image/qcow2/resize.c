@@ -134,6 +134,18 @@ fail:
   return false;
 }
 
+/* The new virtual size, once the tables for it are on disk. */
+static bool
+set_size(vk_image *img, uint64_t size, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  if (!qcow2_flush_meta(img, errp) || !qcow2_write_header(img, qcow2_patch_size(size), errp))
+    return false;
+  img->size = q->h.size = size;
+  return true;
+}
+
 bool
 qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flags,
                vk_error **errp)
@@ -182,23 +194,15 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
       if (!qcow2_free_later(img, l2, q->g.cs, errp))
         return false;
     }
-    if (!qcow2_flush_meta(img, errp))
+    if (!set_size(img, size, errp))
       return false;
-    if (!qcow2_write_header(img, qcow2_patch_size(size), errp))
-      return false;
-    img->size = q->h.size = size;
     /* Give the space back: the file ends after the last cluster in use. */
     return qcow2_release_tail(img, errp);
   }
   if (size == old)
     return true;
-  if (!qcow2_grow_l1(img, (size + per_l1 - 1) / per_l1, errp))
+  if (!qcow2_grow_l1(img, (size + per_l1 - 1) / per_l1, errp) || !set_size(img, size, errp))
     return false;
-  if (!qcow2_flush_meta(img, errp))
-    return false;
-  if (!qcow2_write_header(img, qcow2_patch_size(size), errp))
-    return false;
-  img->size = q->h.size = size;
   /* The tail of the old last cluster may hold data from before a shrink. */
   if (old % q->g.cs) {
     uint64_t end = (old + q->g.cs - 1) / q->g.cs * q->g.cs;
