@@ -5,6 +5,7 @@
 # regular file or block device is refused without blocking.
 
 load image-helpers
+load install-helpers
 
 # The containers, made once for the whole file (never written by a test):
 # "FILE FORMAT" lines in $FIX/list.
@@ -205,6 +206,23 @@ PY
   assert_file_not_exists ov.qcow2
 }
 
+@test "probe: vinstall --import refuses a container given without format=" {
+  local f fmt
+  while read -r f fmt; do
+    refused "$FIX/$f is a $fmt image" \
+      vinstall -c test:///default --print-xml --name x --import --disk "path=$FIX/$f" --network none
+  done <"$FIX/list"
+}
+
+@test "probe: vinstall format=raw attaches a container as raw" {
+  requires virt-xml-validate xmllint
+  refused "is a vmdk image" \
+    vinstall -c test:///default --print-xml --name x --import --disk "path=$FIX/sparse.vmdk" --network none
+  print_xml --name x --import --disk "path=$FIX/sparse.vmdk,format=raw" --network none
+  assert_xq '/domain/devices/disk/driver/@type' raw
+  assert_xq '/domain/devices/disk/source/@file' "$FIX/sparse.vmdk"
+}
+
 @test "probe: a FIFO is refused at once, as an image and as a backing file" {
   local want="is not a regular file or block device"
   mkfifo fifo
@@ -223,6 +241,8 @@ PY
   refused "fifo $want" vimg map over.qcow2
   refused "fifo $want" vimg create -f qcow2 -b fifo -F raw ov2.qcow2
   assert_file_not_exists ov2.qcow2
+  refused "fifo $want" \
+    vinstall -c test:///default --print-xml --name x --import --disk "path=$PWD/fifo" --network none
 }
 
 @test "probe: a directory and a character device are not images" {
@@ -245,6 +265,9 @@ PY
     cmp "$f" out.raw
     rm -f out.raw
   done
+  requires virt-xml-validate xmllint
+  print_xml --name x --import --disk "path=$FIX/random.raw" --network none
+  assert_xq '/domain/devices/disk/driver/@type' raw
   # The same zeros with the footer of a fixed VHD at the end.
   cp "$FIX/zero.raw" footed.raw
   tail -c 512 "$FIX/fixed.vpc" | dd of=footed.raw bs=512 seek=2047 conv=notrunc status=none
