@@ -167,6 +167,28 @@ setup() {
   done
 }
 
+@test "a disk of a format vkit does not read (vmdk, qed) is refused by name; --skip-copy keeps it shared" {
+  local fmt
+  qemu-img create -q -f vmdk "$D/v.vmdk" 1M
+  for fmt in vmdk qed; do
+    virsh -c "$NODE" dumpxml --inactive orig | python3 -c '
+import sys, xml.etree.ElementTree as ET
+dom = ET.parse(sys.stdin)
+vda = [d for d in dom.iter("disk") if d.find("target").get("dev") == "vda"][0]
+vda.find("driver").set("type", sys.argv[1])
+vda.find("source").set("file", sys.argv[2])
+dom.write(sys.stdout, encoding="unicode")
+' "$fmt" "$D/v.vmdk" >"$D/fmt.xml"
+    run --separate-stderr vclone -c "$NODE" --original-xml "$D/fmt.xml" -n fx --print-xml
+    [ "$status" -eq 2 ] || fail "$fmt: exit $status ($stderr)"
+    assert_output ""
+    [[ "$stderr" == *"disk vda has format '$fmt', which vclone cannot copy"* ]] || fail "$fmt: $stderr"
+    run --separate-stderr vclone -c "$NODE" --original-xml "$D/fmt.xml" -n fx --print-xml --skip-copy vda
+    assert_success
+  done
+  [ -z "$(leftovers "$D")" ]
+}
+
 @test "an unknown original exits 3" {
   run --separate-stderr vclone -c "$NODE" -o nosuch -n x --print-xml
   assert_failure 3

@@ -287,7 +287,7 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   assert_output --partial "is a directory"
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --import --disk "$BATS_TEST_TMPDIR"
   assert_failure 2
-  assert_output --partial "is a directory"
+  assert_output --partial "is not a regular file or block device"
 }
 
 @test "bad input: an unknown network exits 3 (dry run)" {

@@ -13,7 +13,7 @@ static char *opt_fmt, *opt_repair;
 static int opt_json, opt_force_share;
 
 const struct poptOption vimg_check_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format (probed if omitted)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "repair", 'r', POPT_ARG_STRING, &opt_repair, 0,
     "repair leaks, or all inconsistencies (image must not be in use)", "leaks|all" },
   { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print the result as JSON", NULL },

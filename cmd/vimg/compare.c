@@ -11,9 +11,9 @@ static char *opt_fmt1, *opt_fmt2;
 static int opt_strict, opt_quiet, opt_force_share;
 
 const struct poptOption vimg_compare_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt1, 0, "format of the first image (probed if omitted)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt1, 0, "format of the first image: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "second-format", 'F', POPT_ARG_STRING, &opt_fmt2, 0,
-    "format of the second image (probed if omitted)", "FMT" },
+    "format of the second image: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "strict", 's', POPT_ARG_NONE, &opt_strict, 0,
     "different sizes or allocation also count as a difference", NULL },
   { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "print nothing; only the exit status tells", NULL },

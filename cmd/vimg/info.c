@@ -20,7 +20,7 @@ static char *opt_format;
 const struct poptOption vimg_info_options[] = {
   { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print JSON", NULL },
   { "backing-chain", '\0', POPT_ARG_NONE, &opt_chain, 0, "report every image of the backing chain", NULL },
-  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format (default: detected)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_share, 0, "open even if the image is in use for writing", NULL },
   POPT_TABLEEND
 };

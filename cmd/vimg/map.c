@@ -13,7 +13,7 @@ static char *opt_fmt, *opt_output;
 static int opt_json, opt_force_share;
 
 const struct poptOption vimg_map_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format (probed if omitted)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print every extent as JSON", NULL },
   { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,

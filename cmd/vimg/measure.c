@@ -15,7 +15,7 @@ static int opt_json, opt_force_share;
 
 const struct poptOption vimg_measure_options[] = {
   { "size", '\0', POPT_ARG_STRING, &opt_size, 0, "virtual size of a new image (instead of SRC)", "SIZE" },
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "format of SRC (probed if omitted)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "format of SRC: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0, "format of the new image (default raw)", "FMT" },
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
     "creation options of the new image, as for create", "OPTS" },

@@ -37,14 +37,16 @@ vimg_resize(vk_cmd_ctx *ctx)
   if (opt_prealloc && !vk_prealloc_parse(opt_prealloc, &prealloc, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
   if (!opt_format) {
-    vk_image_format probed;
-    if (!vk_image_probe(path, &probed, &err))
+    vk_image_format probed = VK_FMT_NONE;
+    if (!vk_image_format_resolve(path, &probed, &err))
       return vk_cmd_fail(ctx, VK_STEAL(err));
     return vk_cmd_usage(ctx, "give the format of '%s' with -f (it looks like %s); vimg does not guess the format of an image it writes",
                         path, vk_image_format_name(probed));
   }
   if (!vk_image_format_parse(opt_format, &fmt, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
+  if (!vk_image_format_check_supported(fmt, NULL, &err))
+    return vk_cmd_fail(ctx, VK_STEAL(err));
   if (arg[0] == '+' || arg[0] == '-')
     sign = *arg++ == '+' ? 1 : -1;
   if (!vk_parse_size(arg, &delta, &err))

@@ -17,7 +17,7 @@ const struct poptOption vimg_snapshot_options[] = {
   { "apply", 'a', POPT_ARG_STRING, &opt_apply, 0,
     "revert the image to snapshot NAME (an ID or a name); the current state is lost", "NAME" },
   { "delete", 'd', POPT_ARG_STRING, &opt_delete, 0, "delete snapshot NAME (an ID or a name)", "NAME" },
-  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format (probed if omitted; must be qcow2)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "list as JSON", NULL },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "list even if a VM uses the image (the list may be out of date)", NULL },
@@ -72,7 +72,7 @@ vimg_snapshot(vk_cmd_ctx *ctx)
     return vk_cmd_usage(ctx, "%s", err->msg);
   /* Only qcow2 has internal snapshots: a probe cannot turn a raw image
    * into something that is written as qcow2. */
-  if (fmt == VK_FMT_NONE && !vk_image_probe(path, &fmt, &err))
+  if (!vk_image_format_resolve(path, &fmt, &err))
     return vk_cmd_fail(ctx, VK_STEAL(err));
   if (fmt != VK_FMT_QCOW2) {
     vk_error_set(&err, VK_EXIT_FAILED, "%s: %s images have no internal snapshots (only qcow2 has them)",

@@ -44,7 +44,7 @@ static const struct poptOption options[] = {
   { "import", 0, POPT_ARG_NONE, NULL, VK_IOPT_IMPORT, "boot the first --disk as it is", NULL },
   { "pxe", 0, POPT_ARG_NONE, NULL, VK_IOPT_PXE, "install from the network (PXE)", NULL },
   { "boot", 0, POPT_ARG_STRING, NULL, VK_IOPT_BOOT, "boot order, direct kernel boot or UEFI", "hd,cdrom,network|kernel=PATH,initrd=PATH,cmdline=ARGS|uefi[,secure-boot=on|off]" },
-  { "disk", 0, POPT_ARG_STRING, NULL, VK_IOPT_DISK, "a disk (repeatable); none for no disk", "path=PATH,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly" },
+  { "disk", 0, POPT_ARG_STRING, NULL, VK_IOPT_DISK, "a disk (repeatable); none for no disk; an existing image without format= must be raw (a qcow2, vmdk, vdi... image is refused)", "path=PATH,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly" },
   { "network", 'w', POPT_ARG_STRING, NULL, VK_IOPT_NETWORK, "a network card (repeatable)", "network=NAME|bridge=BR|user|none[,model=,mac=]" },
   { "graphics", 0, POPT_ARG_STRING, NULL, VK_IOPT_GRAPHICS, "graphical console", "vnc[,listen=,port=]|spice|none" },
   { "console", 0, POPT_ARG_STRING, NULL, VK_IOPT_CONSOLE, "the serial console (default pty)", "pty|file=PATH" },

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "image/check.h"
+#include "image/driver.h"
 #include "image/image.h"
 #include "image/lock.h"
 
@@ -25,15 +26,15 @@ vk_check(const char *path, const char *format, vk_check_repair repair,
     return false;
   if (repair && force_share)
     return vk_error_set(errp, VK_EXIT_USAGE, "-r cannot be used with -U");
-  if (fmt == VK_FMT_NONE && !vk_image_probe(path, &fmt, errp))
+  if (!vk_image_format_resolve(path, &fmt, errp))
     return false;
   res->format = vk_image_format_name(fmt);
   if (fmt != VK_FMT_QCOW2)
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: %s images have no metadata to check", path,
                         vk_image_format_name(fmt));
-  fd = open(path, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  fd = vk_host_open_file(path, repair ? O_RDWR : O_RDONLY, errp);
   if (fd < 0)
-    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open '%s'", path);
+    return false;
   if (!vk_image_lock(fd, path, repair ? VK_LOCK_WRITE : force_share ? VK_LOCK_NONE : VK_LOCK_READ,
                      errp)) {
     close(fd);

@@ -7,6 +7,7 @@
 #ifndef VK_IMAGE_DRIVER_H
 #define VK_IMAGE_DRIVER_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "image.h"
@@ -66,6 +67,14 @@ bool vk_host_pread(int fd, void *buf, size_t len, uint64_t off,
                    const char *file, vk_error **errp);
 bool vk_host_pwrite(int fd, const void *buf, size_t len, uint64_t off,
                     const char *file, vk_error **errp);
+/* probe.c: fd must be a regular file or a block device (*st filled);
+ * otherwise a VK_EXIT_USAGE error "PATH is not a regular file or block
+ * device". */
+bool vk_host_check_file(int fd, const char *path, struct stat *st, vk_error **errp);
+/* Open an image file: open(path, flags) with O_NONBLOCK (a FIFO must not
+ * block the open), then vk_host_check_file(), then O_NONBLOCK cleared.
+ * Returns the descriptor (close-on-exec), or -1 with *errp set. */
+int vk_host_open_file(const char *path, int flags, vk_error **errp);
 /* fdatasync with an error message. */
 bool vk_host_sync(int fd, const char *file, vk_error **errp);
 /* Sync img's file (a barrier or the final flush); a no-op when img was

@@ -119,51 +119,10 @@ vk_image_resolve_backing(const char *overlay, const char *name)
   return out;
 }
 
-bool
-vk_image_probe(const char *path, vk_image_format *out, vk_error **errp)
-{
-  unsigned char magic[4];
-  CLEANUP_CLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-  if (fd < 0)
-    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
-  if (!vk_host_pread(fd, magic, 4, 0, path, errp))
-    return false;
-  *out = vk_be32(magic) == QCOW2_MAGIC ? VK_FMT_QCOW2 : VK_FMT_RAW;
-  return true;
-}
-
 static const vk_image_driver *
 driver_for(vk_image_format fmt)
 {
   return fmt == VK_FMT_QCOW2 ? &vk_qcow2_driver : &vk_raw_driver;
-}
-
-/* Open `path` for an image: only a regular file or a block device (a
- * FIFO would block the open, a directory or /dev/zero is no disk).  The
- * open itself does not block. */
-static int
-open_host(const char *path, bool rw, int code, vk_error **errp)
-{
-  int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK), fl;
-  struct stat st;
-
-  if (fd < 0) {
-    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
-    return -1;
-  }
-  if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
-      fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", path);
-    close(fd);
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-    vk_error_set(errp, code, "%s: not a regular file or block device", path);
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 /* One layer, without its backing file.  `layer`: it is the backing file
@@ -194,11 +153,8 @@ open_layer(const char *path, vk_image_format fmt, unsigned flags, bool layer,
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     return NULL;
   }
-  /* A backing "file" that is no file breaks the chain: corrupt. */
-  img->fd = open_host(path, rw, layer ? VK_EXIT_CORRUPT : VK_EXIT_USAGE, errp);
-  if (img->fd < 0)
-    goto fail;
-  if (fmt == VK_FMT_NONE && !vk_image_probe(path, &fmt, errp))
+  img->fd = vk_host_open_file(path, rw ? O_RDWR : O_RDONLY, errp);
+  if (img->fd < 0 || !vk_image_format_resolve_fd(img->fd, path, &fmt, errp))
     goto fail;
   img->format = fmt;
   img->drv = driver_for(fmt);
@@ -540,6 +496,11 @@ vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
     vk_image *b;
     if (!bpath)
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    /* Only a format vkit reads is recorded. */
+    if (!vk_image_format_resolve(bpath, &bfmt, errp)) {
+      vk_error_prefix(errp, "cannot open backing file");
+      return false;
+    }
     b = vk_image_open(bpath, bfmt, VK_IMAGE_FORCE_SHARE, errp);
     if (!b) {
       vk_error_prefix(errp, "cannot open backing file");

@@ -31,17 +31,65 @@ typedef enum vk_image_format {
   VK_FMT_NONE = 0,   /* not given: probe (read-only opens only) */
   VK_FMT_RAW,
   VK_FMT_QCOW2,
+  /* Recognised by vk_image_probe() and named by -f, but not read or
+   * written: vk_image_format_check_supported() refuses them. */
+  VK_FMT_VMDK,
+  VK_FMT_VDI,
+  VK_FMT_VHDX,
+  VK_FMT_VPC,
+  VK_FMT_QED,
+  VK_FMT_QCOW,       /* qcow version 1 */
+  VK_FMT_LUKS,
+  VK_FMT_DMG,
+  VK_FMT_PARALLELS,
+  VK_FMT_CLOOP,
+  VK_FMT_BOCHS,
 } vk_image_format;
 
-/* "raw" or "qcow2" -> format; false and a usage error for other names. */
+/* A format name as qemu-img spells it ("raw", "qcow2", "vmdk", "vdi",
+ * "vhdx", "vpc", "qed", "qcow", "luks", "dmg", "parallels", "cloop",
+ * "bochs") -> format; false and a usage error for other names.  Names of
+ * unsupported formats are accepted: check them with
+ * vk_image_format_check_supported() before opening an image. */
 bool vk_image_format_parse(const char *name, vk_image_format *out,
                            vk_error **errp);
-/* Format -> "raw", "qcow2" (static string; "none" for VK_FMT_NONE). */
+/* Format -> its qemu-img name (static string; "none" for VK_FMT_NONE). */
 const char *vk_image_format_name(vk_image_format fmt);
 
-/* Look at the first bytes of `path`: qcow2 if it has the qcow2 magic, else
- * raw.  For read-only use only: never probe an image that will be written. */
+/* True for the formats vkit reads and writes: raw and qcow2.  Otherwise
+ * false with a VK_EXIT_USAGE error that names the format: "PATH is a vmdk
+ * image; ..." when `path` is given (the format was detected), "vmdk images
+ * are not supported; ..." when it is NULL (the format was given). */
+bool vk_image_format_check_supported(vk_image_format fmt, const char *path,
+                                     vk_error **errp);
+
+/* Detect the format of the image at `path` by its magic, as qemu-img
+ * does (lib/image/probe.c): qcow2 (magic "QFI\xfb", any version but 1),
+ * qcow (the same magic, version 1), vmdk (sparse "KDMV", "COWD", or a
+ * text descriptor), vdi, vhdx, vpc (dynamic, and fixed: the "conectix"
+ * footer in the last 512 bytes, which qemu-img reads as raw), qed, luks,
+ * dmg ("koly" trailer), parallels, cloop and bochs.  What matches none of
+ * them is raw.  Only a regular file or a block device is probed: anything
+ * else is a VK_EXIT_USAGE error ("PATH is not a regular file or block
+ * device"), found without blocking (the file is opened O_NONBLOCK).
+ * For read-only use only: never probe an image that will be written. */
 bool vk_image_probe(const char *path, vk_image_format *out, vk_error **errp);
+
+/* The format to open `path` with: *fmt as given, or detected by
+ * vk_image_probe() when it is VK_FMT_NONE.  False, with the error of
+ * vk_image_format_check_supported(), for a format vkit does not read
+ * (the message names `path` when the format was detected). */
+bool vk_image_format_resolve(const char *path, vk_image_format *fmt,
+                             vk_error **errp);
+/* The same on an open descriptor (probed with vk_image_probe_fd()). */
+bool vk_image_format_resolve_fd(int fd, const char *path, vk_image_format *fmt,
+                                vk_error **errp);
+
+/* The same on an open descriptor (not moved: only pread() is used);
+ * `path` names it in messages.  The descriptor is checked with fstat()
+ * before anything is read. */
+bool vk_image_probe_fd(int fd, const char *path, vk_image_format *out,
+                       vk_error **errp);
 
 /* ---------------------------------------------------------------- options */
 
@@ -140,8 +188,9 @@ enum {
  * a conversion (what QEMU calls cache=unsafe).  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
  * process writes the image, or reads it while we want to write).  Opens
  * the backing chain read-only.  Only regular files and block devices are
- * opened (anything else is VK_EXIT_USAGE, or VK_EXIT_CORRUPT in a backing
- * chain).  Memory: the qcow2 driver caches at most 32 MiB of L2 tables
+ * opened (anything else is VK_EXIT_USAGE, in the backing chain too), and
+ * only raw and qcow2 images (vk_image_format_resolve_fd(): another format,
+ * given or detected, is VK_EXIT_USAGE).  Memory: the qcow2 driver caches at most 32 MiB of L2 tables
  * and 8 MiB of refcount blocks for an image opened for writing, 8 MiB of
  * L2 tables for one opened read-only and 1 MiB (at least 4 tables) for
  * each backing layer, made only as tables are used.  Returns a new image, owned by the caller

@@ -1,9 +1,14 @@
-# lib/image: the generic image layer (open, probe, chains, raw driver,
+# lib/image: the generic image layer (open, format detection, chains, raw driver,
 # options, locks, compression); the qcow2 driver is in qcow2/local.mk.
 lib_libvkit_a_SOURCES += \
-	lib/image/image.h lib/image/image.c lib/image/driver.h \
+	lib/image/image.h lib/image/image.c lib/image/driver.h lib/image/probe.c \
 	lib/image/opts.c lib/image/lock.h lib/image/lock.c \
 	lib/image/raw.c lib/image/compress.h lib/image/compress.c
+
+BATS_TESTS += tests/image-probe.bats
+UNIT_TESTS += tests/unit/test-image-probe
+tests_unit_test_image_probe_SOURCES = tests/unit/test-image-probe.c tests/unit/tap.h
+tests_unit_test_image_probe_LDADD = $(VK_LIBS)
 
 UNIT_TESTS += tests/unit/test-image-diff
 tests_unit_test_image_diff_SOURCES = tests/unit/test-image-diff.c tests/unit/tap.h

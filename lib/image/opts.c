@@ -8,27 +8,48 @@
 #include "util/cleanup.h"
 #include "util/size.h"
 
+/* qemu-img's names, indexed by vk_image_format. */
+static const char *const format_names[] = {
+  [VK_FMT_RAW] = "raw", [VK_FMT_QCOW2] = "qcow2", [VK_FMT_VMDK] = "vmdk",
+  [VK_FMT_VDI] = "vdi", [VK_FMT_VHDX] = "vhdx", [VK_FMT_VPC] = "vpc",
+  [VK_FMT_QED] = "qed", [VK_FMT_QCOW] = "qcow", [VK_FMT_LUKS] = "luks",
+  [VK_FMT_DMG] = "dmg", [VK_FMT_PARALLELS] = "parallels", [VK_FMT_CLOOP] = "cloop",
+  [VK_FMT_BOCHS] = "bochs",
+};
+#define NFORMATS (sizeof format_names / sizeof *format_names)
+
 bool
 vk_image_format_parse(const char *name, vk_image_format *out, vk_error **errp)
 {
-  if (strcmp(name, "raw") == 0)
-    *out = VK_FMT_RAW;
-  else if (strcmp(name, "qcow2") == 0)
-    *out = VK_FMT_QCOW2;
-  else
-    return vk_error_set(errp, VK_EXIT_USAGE,
-                        "unknown image format '%s' (use raw or qcow2)", name);
-  return true;
+  for (size_t i = 0; i < NFORMATS; i++)
+    if (format_names[i] && strcmp(name, format_names[i]) == 0) {
+      *out = (vk_image_format)i;
+      return true;
+    }
+  return vk_error_set(errp, VK_EXIT_USAGE,
+                      "unknown image format '%s' (use raw or qcow2)", name);
 }
 
 const char *
 vk_image_format_name(vk_image_format fmt)
 {
-  switch (fmt) {
-  case VK_FMT_RAW: return "raw";
-  case VK_FMT_QCOW2: return "qcow2";
-  default: return "none";
-  }
+  if ((unsigned)fmt < NFORMATS && format_names[fmt])
+    return format_names[fmt];
+  return "none";
+}
+
+bool
+vk_image_format_check_supported(vk_image_format fmt, const char *path, vk_error **errp)
+{
+  if (fmt == VK_FMT_RAW || fmt == VK_FMT_QCOW2)
+    return true;
+  if (path)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s is a %s image; vkit reads only raw and qcow2 images", path,
+                        vk_image_format_name(fmt));
+  return vk_error_set(errp, VK_EXIT_USAGE,
+                      "%s images are not supported; vkit reads only raw and qcow2 images",
+                      vk_image_format_name(fmt));
 }
 
 static const char *const prealloc_names[] = { "off", "metadata", "falloc", "full" };
@@ -189,6 +210,15 @@ vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp)
 bool
 vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
 {
+  if (o->format != VK_FMT_NONE && o->format != VK_FMT_RAW && o->format != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "cannot create %s images; vkit creates only raw and qcow2 images",
+                        vk_image_format_name(o->format));
+  if (o->has_backing_fmt && o->backing_fmt != VK_FMT_NONE &&
+      !vk_image_format_check_supported(o->backing_fmt, NULL, errp)) {
+    vk_error_prefix(errp, "backing file");
+    return false;
+  }
   if (o->format == VK_FMT_RAW) {
     if (o->has_cluster_size || o->has_version || o->has_lazy_refcounts ||
         o->has_refcount_bits || o->has_compression || o->has_extended_l2)

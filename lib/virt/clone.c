@@ -458,6 +458,7 @@ classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error
     const vk_disk_info *s = &d->disks[i];
     vk_clone_disk *x = &c->disks[i];
     bool forced = in_list(o->force, o->nforce, s->target);
+    vk_image_format fmt;
 
     x->target = s->target ? strdup(s->target) : NULL;
     x->device = strdup(s->device);
@@ -481,7 +482,8 @@ classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error
       return vk_error_set(errp, VK_EXIT_USAGE, "disk %s is a '%s' disk, which vclone cannot copy; keep it shared with --skip-copy %s",
                           s->target, s->type, s->target);
     if (is_copy(x->how) && x->how != VK_CLONE_PRESERVED &&
-        strcmp(x->src_format, "raw") != 0 && strcmp(x->src_format, "qcow2") != 0)
+        (!vk_image_format_parse(x->src_format, &fmt, NULL) ||
+         !vk_image_format_check_supported(fmt, NULL, NULL)))
       return vk_error_set(errp, VK_EXIT_USAGE, "disk %s has format '%s', which vclone cannot copy; keep it shared with --skip-copy %s",
                           s->target, x->src_format, s->target);
     x->format = strdup(x->how == VK_CLONE_LINKED ? "qcow2" : x->src_format);

@@ -162,8 +162,9 @@ check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
       /* A process holding QEMU's write or resize lock on the image (a
        * guest of another hypervisor, qemu-img, vimg) writes it: refuse, as
        * QEMU would.  The read mode is enough to see such a writer; the
-       * locks go away with the descriptor. */
-      CLEANUP_CLOSE int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+       * locks go away with the descriptor (O_NONBLOCK: a FIFO given
+       * with format=raw must not hang the check). */
+      CLEANUP_CLOSE int fd = open(d->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
       if (fd >= 0 && !vk_image_lock(fd, d->path, VK_LOCK_READ, errp)) {
         vk_error_prefix(errp, "disk image %s is in use", d->path);
         return false;

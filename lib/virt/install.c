@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "image/image.h"
 #include "util/cleanup.h"
 #include "util/size.h"
 #include "virt/conn.h"
@@ -147,20 +148,29 @@ default_image_path(vk_install *in, vk_disk_spec *d, vk_error **errp)
 }
 
 /* Formats are never guessed for an image handed to a guest: an existing
- * image without format= is raw, and one that looks like qcow2 is refused
- * rather than silently booted as raw. */
+ * image without format= is raw only when it is no container at all.  One
+ * that looks like qcow2 is refused rather than silently booted as raw, and
+ * so is one of a format vkit does not handle (vmdk, vdi, ...). */
 static bool
 existing_format(vk_disk_spec *d, vk_error **errp)
 {
-  unsigned char magic[4];
-  CLEANUP_CLOSE int fd = -1;
+  vk_image_format fmt = VK_FMT_NONE;
+  vk_error *e = NULL;
 
   if (d->format)
     return true;
-  fd = open(d->path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0 && read(fd, magic, 4) == 4 && memcmp(magic, "QFI\xfb", 4) == 0)
+  if (!vk_image_probe(d->path, &fmt, &e)) {
+    vk_error_prefix(&e, "%s", e->code == VK_EXIT_USAGE ? "--disk"
+                    : "--disk: cannot detect the format (say format=raw or format=qcow2)");
+    vk_error_propagate(errp, e);
+    return false;
+  }
+  if (fmt == VK_FMT_QCOW2)
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk: %s looks like a qcow2 image: say format=qcow2 (or format=raw)",
                         d->path);
+  if (!vk_image_format_check_supported(fmt, d->path, NULL))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: %s is a %s image; vinstall attaches only raw and qcow2 images (format=raw attaches its bytes as they are)",
+                        d->path, vk_image_format_name(fmt));
   return dup_into(&d->format, "raw", errp);
 }
 
