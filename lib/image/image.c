@@ -154,6 +154,9 @@ open_layer(const char *path, vk_image_format fmt, unsigned flags, bool layer,
     return NULL;
   }
   img->fd = vk_host_open_file(path, rw ? O_RDWR : O_RDONLY, errp);
+  /* A backing "file" that is no file breaks the chain: corrupt. */
+  if (img->fd < 0 && layer && errp && *errp && (*errp)->code == VK_EXIT_USAGE)
+    (*errp)->code = VK_EXIT_CORRUPT;
   if (img->fd < 0 || !vk_image_format_resolve_fd(img->fd, path, &fmt, errp))
     goto fail;
   img->format = fmt;

@@ -188,7 +188,8 @@ enum {
  * a conversion (what QEMU calls cache=unsafe).  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
  * process writes the image, or reads it while we want to write).  Opens
  * the backing chain read-only.  Only regular files and block devices are
- * opened (anything else is VK_EXIT_USAGE, in the backing chain too), and
+ * opened (anything else is VK_EXIT_USAGE, or VK_EXIT_CORRUPT as a backing
+ * file: the chain is broken), and
  * only raw and qcow2 images (vk_image_format_resolve_fd(): another format,
  * given or detected, is VK_EXIT_USAGE).  Memory: the qcow2 driver caches at most 32 MiB of L2 tables
  * and 8 MiB of refcount blocks for an image opened for writing, 8 MiB of

@@ -18,4 +18,9 @@ UNIT_HELPERS += tests/unit/test-image-io
 tests_unit_test_image_io_SOURCES = tests/unit/test-image-io.c
 tests_unit_test_image_io_LDADD = $(VK_LIBS)
 BATS_TESTS += tests/image-integrity.bats
+# Peak memory against qemu-img's: in the plain build only (see the suite).
+if !SANITIZERS
+BATS_TESTS += tests/image-memory.bats
+endif
+EXTRA_DIST += tests/image-memory.bats
 EXTRA_DIST += tests/qcow2-edit.py
