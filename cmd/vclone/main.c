@@ -1,11 +1,10 @@
 /* vclone — copy a virtual machine with a new identity. */
 #include <config.h>
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cancel.h"
 #include "util/cleanup.h"
 #include "util/cmd.h"
 #include "util/json.h"
@@ -27,8 +26,6 @@ static bool opt_print_xml, opt_dry_run, opt_progress, opt_json, opt_quiet;
 static const char **files, **skips, **forces, **macs;
 static char *owned[256];
 static size_t nowned;
-
-static volatile sig_atomic_t cancel_sig;
 
 static const struct poptOption options[] = {
   { "original", 'o', POPT_ARG_STRING, NULL, OPT_ORIGINAL, "the domain to clone (shut off)", "NAME|UUID" },
@@ -156,19 +153,6 @@ progress(void *opaque, uint64_t done, uint64_t total)
   vk_progress_update(&b->bar, done);
 }
 
-/* Waits for SIGINT, SIGTERM or SIGHUP (blocked in every thread) and asks
- * the clone to stop; the clone then removes what it made. */
-static void *
-signal_thread(void *arg)
-{
-  const sigset_t *sigs = arg;
-  int sig;
-
-  if (sigwait(sigs, &sig) == 0)
-    cancel_sig = sig;
-  return NULL;
-}
-
 static void
 print_report(const vk_cmd_ctx *ctx, const vk_clone *c)
 {
@@ -209,6 +193,7 @@ finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_clone *c, vk_error *err)
   free(files); free(skips); free(forces); free(macs);
   for (size_t i = 0; i < nowned; i++)
     free(owned[i]);
+  vk_cancel_finish();   /* a signal ends the process the way it asked for */
   return rc;
 }
 
@@ -219,28 +204,20 @@ run(vk_cmd_ctx *ctx)
   virConnectPtr conn;
   vk_clone c = { 0 };
   bar_state bar = { 0 };
-  sigset_t sigs;
-  pthread_t tid;
   int rc;
 
   opts.files = files;
   opts.skip = skips;
   opts.force = forces;
   opts.macs = macs;
-  opts.cancel = &cancel_sig;
+  opts.cancel = vk_cancel_flag();
   opts.progress = progress;
   opts.opaque = &bar;
 
-  /* Blocked before libvirt starts its threads, so only the signal thread
-   * ever takes them. */
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-  if (pthread_create(&tid, NULL, signal_thread, &sigs) == 0)
-    pthread_detach(tid);
-
+  /* Ctrl-C, kill or a hang-up: the clone stops between steps and removes
+   * what it made. */
+  if (!vk_cancel_start(&err))
+    return finish(ctx, NULL, NULL, err);
   conn = vk_conn_open(opt_uri, 0, &err);
   if (!conn)
     return finish(ctx, NULL, NULL, err);
@@ -253,19 +230,14 @@ run(vk_cmd_ctx *ctx)
   if (!vk_clone_run(&c, conn, &err)) {
     if (bar.started)
       vk_progress_finish(&bar.bar, false);
-    if (cancel_sig) {
-      int sig = cancel_sig;
+    if (vk_cancelled()) {
       vk_error_free(err);
       vk_cmd_warn(ctx, "interrupted: nothing was created");
-      finish(ctx, conn, &c, NULL);
-      /* End the way the signal asked for. */
-      signal(sig, SIG_DFL);
-      pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
-      raise(sig);
-      return VK_EXIT_FAILED;
+      return finish(ctx, conn, &c, NULL);   /* dies of the signal */
     }
     return finish(ctx, conn, &c, err);
   }
+  vk_cancel_end();   /* done: a late signal changes nothing */
   if (bar.started)
     vk_progress_finish(&bar.bar, true);
   print_report(ctx, &c);

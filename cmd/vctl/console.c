@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "util/cancel.h"
 #include "util/cleanup.h"
 #include "virt/console.h"
 #include "virt/domain.h"
@@ -49,7 +49,6 @@ vctl_console_attach(vk_cmd_ctx *ctx, virDomainPtr dom, bool resume)
     .timeout_ms = vctl_console_timeout_ms, .force = vctl_console_force, .resume = resume,
   };
   bool interactive = !vctl_console_log && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  struct termios saved, raw;
   vk_console_end end;
   vk_error *err = NULL;
   bool ok;
@@ -64,16 +63,12 @@ vctl_console_attach(vk_cmd_ctx *ctx, virDomainPtr dom, bool resume)
   }
   if (interactive) {
     o.in_fd = STDIN_FILENO;
-    fprintf(stderr, "Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n",
-            virDomainGetName(dom));
-    tcgetattr(STDIN_FILENO, &saved);
-    raw = saved;
-    cfmakeraw(&raw);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+    vk_console_banner(virDomainGetName(dom));
+    vk_term_raw(STDIN_FILENO, false);
   }
   ok = vk_console_run(dom, &o, &end, &err);
   if (interactive) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    vk_term_restore();
     fputc('\n', stderr);
   }
   if (!ok)

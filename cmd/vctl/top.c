@@ -4,14 +4,13 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "util/cancel.h"
 #include "util/json.h"
 #include "util/size.h"
 #include "virt/domstate.h"
@@ -131,25 +130,18 @@ sample(virConnectPtr conn, vk_top_sample *prev, vk_top_sample *cur, vk_error **e
   return true;
 }
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-  (void)sig;
-  stop = 1;
-}
-
-/* Wait up to ms for 'q' on the terminal; true when the user asked to quit. */
+/* Wait up to ms for 'q' on the terminal; true when the user asked to
+ * quit, or a signal asked to stop. */
 static bool
 wait_key(int ms)
 {
-  struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+  struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+                         { .fd = vk_cancel_fd(), .events = POLLIN } };
   char c;
 
-  if (poll(&p, 1, ms) > 0 && read(STDIN_FILENO, &c, 1) == 1)
+  if (poll(p, 2, ms) > 0 && (p[0].revents & POLLIN) && read(STDIN_FILENO, &c, 1) == 1)
     return c == 'q' || c == 'Q';
-  return stop != 0;
+  return vk_cancelled() != 0;
 }
 
 int
@@ -159,7 +151,6 @@ vctl_top(vk_cmd_ctx *ctx)
   vk_top_sample prev, cur;
   vk_error *err = NULL;
   bool live = !opt_once && !opt_json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-  struct termios saved, raw;
   int rc = 0;
 
   if (!(conn = vctl_open(ctx, true, &rc)))
@@ -181,15 +172,13 @@ vctl_top(vk_cmd_ctx *ctx)
     return rc;
   }
 
-  /* Live view: the terminal without line buffering or echo, 'q' quits. */
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  tcgetattr(STDIN_FILENO, &saved);
-  raw = saved;
-  raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-  raw.c_cc[VMIN] = 0;
-  raw.c_cc[VTIME] = 0;
-  tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  /* Live view: the terminal without line buffering or echo, 'q' quits;
+   * a signal restores the terminal and ends vctl the way it asked. */
+  if (!vk_cancel_start(&err)) {
+    vk_top_sample_free(&prev);
+    return vk_cmd_fail(ctx, err);
+  }
+  vk_term_raw(STDIN_FILENO, true);
   while (!wait_key(opt_delay_ms)) {
     char when[32];
     time_t now = time(NULL);
@@ -207,8 +196,9 @@ vctl_top(vk_cmd_ctx *ctx)
     vk_top_sample_free(&prev);
     prev = cur;
   }
-  tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  vk_term_restore();
   vk_top_sample_free(&prev);
+  vk_cancel_finish();
   if (rc < 0)
     return vk_cmd_fail(ctx, err);
   return 0;

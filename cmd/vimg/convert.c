@@ -1,10 +1,10 @@
 /* vimg convert — options and the call into lib/image/convert. */
 #include <config.h>
 
-#include <signal.h>
 #include <string.h>
 
 #include "image/convert.h"
+#include "util/cancel.h"
 #include "util/cleanup.h"
 #include "util/progress.h"
 #include "util/size.h"
@@ -12,7 +12,7 @@
 
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
   *opt_backing_fmt, *opt_snapshot, *opt_cache;
-static int opt_compress, opt_threads, opt_no_create, opt_target_is_zero,
+static int opt_compress, opt_threads = -1, opt_no_create, opt_target_is_zero,
   opt_progress, opt_force_share;
 
 const struct poptOption vimg_convert_options[] = {
@@ -49,14 +49,6 @@ const struct poptOption vimg_convert_options[] = {
   POPT_TABLEEND
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int sig)
-{
-  interrupted = sig;
-}
-
 static void
 on_progress(void *opaque, uint64_t done, uint64_t total)
 {
@@ -70,14 +62,12 @@ vimg_convert(vk_cmd_ctx *ctx)
 {
   vk_convert_opts o;
   vk_progress bar;
-  struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART }, old[3];
-  static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
   CLEANUP_ERROR vk_error *err = NULL;
   uint64_t sparse = 0;
   bool ok;
 
   vk_convert_opts_init(&o);
-  if (opt_threads < 0 || opt_threads > 1024)
+  if (opt_threads != -1 && (opt_threads < 1 || opt_threads > 1024))
     return vk_cmd_usage(ctx, "-m must be between 1 and 1024");
   if (opt_sparse) {
     if (!vk_parse_size(opt_sparse, &sparse, &err))
@@ -91,7 +81,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.dst_fmt = opt_out_fmt;
   o.options = opt_options;
   o.compress = opt_compress;
-  o.threads = opt_threads;
+  o.threads = opt_threads < 0 ? 0 : opt_threads;   /* 0: every core */
   o.backing = opt_backing;
   o.backing_fmt = opt_backing_fmt;
   o.no_create = opt_no_create;
@@ -102,27 +92,22 @@ vimg_convert(vk_cmd_ctx *ctx)
     o.writeback = true;
   else if (opt_cache && strcmp(opt_cache, "unsafe") != 0)
     return vk_cmd_usage(ctx, "-t: unknown cache mode '%s' (unsafe or writeback)", opt_cache);
-  o.cancel = &interrupted;
+  o.cancel = vk_cancel_flag();
   o.progress = on_progress;
   o.opaque = &bar;
 
-  sigemptyset(&sa.sa_mask);
-  for (int i = 0; i < 3; i++) {
-    /* A signal the caller ignores (nohup, background jobs) stays ignored. */
-    sigaction(sigs[i], NULL, &old[i]);
-    if (old[i].sa_handler != SIG_IGN)
-      sigaction(sigs[i], &sa, NULL);
-  }
+  if (!vk_cancel_start(&err))
+    return vk_cmd_fail(ctx, VK_STEAL(err));
   vk_progress_start(&bar, opt_progress, "convert", 0);
   ok = vk_convert(&o, &err);
   vk_progress_finish(&bar, ok);
-  for (int i = 0; i < 3; i++)
-    sigaction(sigs[i], &old[i], NULL);
-  if (interrupted) {
-    /* Die of the signal, as the shell expects, once the target is gone. */
-    vk_cmd_warn(ctx, "convert interrupted; '%s' removed", o.dst);
-    raise(interrupted);
+  if (!ok && vk_cancelled()) {
+    vk_cmd_warn(ctx, o.no_create ? "convert interrupted; '%s' was written in part"
+                                 : "convert interrupted; '%s' removed", o.dst);
+    /* Dies of the signal, as the shell expects, once the target is gone. */
+    vk_cancel_finish();
   }
+  vk_cancel_end();
   if (!ok)
     return vk_cmd_fail(ctx, VK_STEAL(err));
   return 0;

@@ -2,13 +2,11 @@
 #include <config.h>
 
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "util/cancel.h"
 #include "util/cleanup.h"
 #include "util/cmd.h"
 #include "util/progress.h"
@@ -121,20 +119,14 @@ attach_console(const vk_cmd_ctx *ctx, const char *name)
     .device = NULL, .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,
     .timeout_ms = -1, .force = false, .resume = false,
   };
-  struct termios saved, raw;
   vk_console_end end;
   vk_error *err = NULL;
-  bool ok, tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+  bool ok;
 
-  fprintf(stderr, "Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n", name);
-  if (tty) {
-    raw = saved;
-    cfmakeraw(&raw);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
-  }
+  vk_console_banner(name);
+  vk_term_raw(STDIN_FILENO, false);
   ok = vk_console_run(install.dom, &o, &end, &err);
-  if (tty)
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  vk_term_restore();
   fputc('\n', stderr);
   if (!ok) {
     vk_cmd_fail(ctx, err);
@@ -156,21 +148,8 @@ finish(const vk_cmd_ctx *ctx, virConnectPtr conn, vk_error *err, int rc)
   vk_install_clear(&install);
   if (conn)
     virConnectClose(conn);
+  vk_cancel_finish();   /* a signal before the install began ends the process */
   return rc;
-}
-
-/* Was one of `sigs` sent while they were blocked? */
-static bool
-interrupted(const sigset_t *sigs)
-{
-  sigset_t pending;
-
-  if (sigpending(&pending) < 0)
-    return false;
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sigismember(sigs, sig) == 1 && sigismember(&pending, sig) == 1)
-      return true;
-  return false;
 }
 
 static int
@@ -180,22 +159,17 @@ run(vk_cmd_ctx *ctx)
   virConnectPtr conn;
   vk_progress bar = { 0 };
   const char *name;
-  sigset_t sigs, old;
+  bool ok;
 
   if (opt_json && (opt_print_xml || opt_dry_run))
     return finish(ctx, NULL, NULL, vk_cmd_usage(ctx, "--json excludes --print-xml and --dry-run"));
   /* Ctrl-C, kill or a hang-up while images are created and the domain
-   * defined must not leave half a machine: the signals wait until the
-   * install is complete, and then undo it.  Blocked before the connection
-   * starts libvirt's event thread, so that thread never receives them. */
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &sigs, &old);
+   * defined must not leave half a machine: the install stops between
+   * steps and is undone, then vinstall dies of the signal. */
+  if (!vk_cancel_start(&err))
+    return finish(ctx, NULL, err, 0);
+  install.cancel = vk_cancel_flag();
   conn = vk_conn_open(opt_uri, 0, &err);
-  if (!conn || opt_print_xml || opt_dry_run)
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!conn)
     return finish(ctx, NULL, err, 0);
   if (!vk_install_prepare(&install, conn, &err)) {
@@ -222,23 +196,22 @@ run(vk_cmd_ctx *ctx)
 
   install.progress = progress;
   install.progress_opaque = &bar;
-  if (!vk_install_run(&install, conn, &err)) {
-    vk_progress_finish(&bar, false);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return finish(ctx, conn, err, 0);
-  }
-  vk_progress_finish(&bar, true);
-  if (interrupted(&sigs)) {
+  ok = vk_install_run(&install, conn, &err);
+  vk_progress_finish(&bar, ok);
+  if (vk_cancelled()) {
+    /* (a signal that came after the last step undoes the install too) */
     vk_install_rollback(&install, conn);
+    vk_error_free(err);
     vk_cmd_warn(ctx, "interrupted: domain %s and the images made for it were removed",
                 install.spec.name);
-    vk_install_clear(&install);
-    virConnectClose(conn);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);   /* the signal ends the process */
+    finish(ctx, conn, NULL, 0);
+    vk_cancel_finish();   /* the signal ends the process */
     return VK_EXIT_FAILED;
   }
   /* From here on (--wait), a signal ends vinstall and leaves the guest. */
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  vk_cancel_end();
+  if (!ok)
+    return finish(ctx, conn, err, 0);
   name = install.spec.name;
   /* with --json, the object says all this */
   for (size_t i = 0; !opt_json && i < install.spec.ndisks; i++)
@@ -264,7 +237,7 @@ run(vk_cmd_ctx *ctx)
   }
   if (opt_json) {
     vk_json *j = vk_json_new(ctx->out);
-    bool ok = vk_install_report_json(&install, j, &err);
+    ok = vk_install_report_json(&install, j, &err);
     vk_json_free(j);
     if (!ok)
       return finish(ctx, conn, err, 0);

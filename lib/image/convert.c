@@ -116,7 +116,7 @@ fail(pipe_t *p, vk_error *err)
 static bool
 cancelled(const pipe_t *p)
 {
-  return p->o->cancel && *p->o->cancel;
+  return p->o->cancel && atomic_load(p->o->cancel);
 }
 
 static uint64_t

@@ -14,7 +14,7 @@
 #ifndef VK_IMAGE_CONVERT_H
 #define VK_IMAGE_CONVERT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,7 +45,7 @@ typedef struct vk_convert_opts {
                                  may still be in the page cache */
   /* Checked between pieces of work; when it becomes non-zero the
    * conversion stops and fails with "interrupted".  May be NULL. */
-  volatile sig_atomic_t *cancel;
+  const atomic_int *cancel;       /* see util/cancel.h */
   /* Called from the writing thread with bytes done and total, often. */
   void (*progress)(void *opaque, uint64_t done, uint64_t total);
   void *opaque;

@@ -6,7 +6,9 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/install.c lib/virt/install.h \
 	lib/virt/install-opts.c lib/virt/install-check.c
 
-UNIT_TESTS += tests/unit/test-domxml tests/unit/test-install
+UNIT_TESTS += tests/unit/test-domxml tests/unit/test-install tests/unit/test-install-run
+tests_unit_test_install_run_SOURCES = tests/unit/test-install-run.c tests/unit/tap.h
+tests_unit_test_install_run_LDADD = $(VK_LIBS)
 tests_unit_test_domxml_SOURCES = tests/unit/test-domxml.c tests/unit/tap.h
 tests_unit_test_domxml_LDADD = $(VK_LIBS)
 tests_unit_test_install_SOURCES = tests/unit/test-install.c tests/unit/tap.h

@@ -29,7 +29,7 @@
 static bool
 cancelled(const vk_clone *c)
 {
-  return c->opts->cancel && *c->opts->cancel;
+  return c->opts->cancel && atomic_load(c->opts->cancel);
 }
 
 /* A name that does not exist yet, in the directory of `path`:

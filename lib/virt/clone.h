@@ -17,7 +17,7 @@
 #ifndef VK_VIRT_CLONE_H
 #define VK_VIRT_CLONE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,7 +61,7 @@ typedef struct vk_clone_opts {
   bool check_path_exists;      /* default true */
   /* Checked between pieces of work; non-zero stops the clone, which then
    * fails with "interrupted" after removing what it made.  May be NULL. */
-  volatile sig_atomic_t *cancel;
+  const atomic_int *cancel;       /* see util/cancel.h */
   /* Called with bytes copied so far and the total over all copied disks. */
   void (*progress)(void *opaque, uint64_t done, uint64_t total);
   void *opaque;

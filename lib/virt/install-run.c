@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,15 @@
 #include "virt/conn.h"
 #include "virt/install.h"
 #include "virt/install-disk.h"
+
+/* Stop between steps when asked to (a signal). */
+static bool
+go_on(const vk_install *in, vk_error **errp)
+{
+  if (in->cancel && atomic_load(in->cancel))
+    return vk_error_set(errp, VK_EXIT_FAILED, "interrupted");
+  return true;
+}
 
 static bool
 create_disks(vk_install *in, vk_error **errp)
@@ -25,25 +35,12 @@ create_disks(vk_install *in, vk_error **errp)
     vk_disk_spec *d = &in->spec.disks[i];
     if (!d->create)
       continue;
-    if (!vk_install_create_disk(d, errp))
+    if (!go_on(in, errp) || !vk_install_create_disk(d, errp))
       return false;
     d->created = true;
     if (in->progress)
       in->progress(in->progress_opaque, ++done, total);
   }
-  return true;
-}
-
-/* A test hook: a command run after the disks are created and before the
- * domain is defined, so a test can make the define fail (for instance by
- * defining a domain of the same name) and check the rollback. */
-static bool
-test_hook(vk_error **errp)
-{
-  const char *cmd = getenv("VKIT_INSTALL_HOOK_BEFORE_DEFINE");
-
-  if (cmd && *cmd && system(cmd) != 0)
-    return vk_error_set(errp, VK_EXIT_FAILED, "the VKIT_INSTALL_HOOK_BEFORE_DEFINE command failed");
   return true;
 }
 
@@ -78,7 +75,9 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
 
   if (!first)
     return false;
-  if (!vk_install_preflight(in, conn, errp) || !create_disks(in, errp) || !test_hook(errp))
+  if (!vk_install_preflight(in, conn, errp) || !create_disks(in, errp) ||
+      (in->before_define && !in->before_define(in->before_define_opaque, errp)) ||
+      !go_on(in, errp))
     return false;
 
   if (in->transient) {
@@ -92,6 +91,8 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (!in->dom)
     return vk_virt_error(errp, conn, "defining domain %s", in->spec.name);
   in->defined = true;
+  if (!go_on(in, errp))
+    return false;
   if (virDomainCreate(in->dom) < 0)
     return vk_virt_error(errp, conn, "starting domain %s", in->spec.name);
   in->started = true;
@@ -115,7 +116,7 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
   }
   if (in->autostart && virDomainSetAutostart(in->dom, 1) < 0)
     return vk_virt_error(errp, conn, "setting autostart of %s", in->spec.name);
-  return true;
+  return go_on(in, errp);
 }
 
 bool

@@ -15,6 +15,7 @@
 #ifndef VK_VIRT_INSTALL_H
 #define VK_VIRT_INSTALL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -75,6 +76,13 @@ typedef struct vk_install {
   /* Progress of disk creation: called with bytes done and total. */
   void (*progress)(void *opaque, uint64_t done, uint64_t total);
   void *progress_opaque;
+  /* Checked between the steps of vk_install_run(): when it becomes
+   * non-zero the install stops and is rolled back (see util/cancel.h). */
+  const atomic_int *cancel;
+  /* Called after the disks are made and before the domain is defined;
+   * false fails the install (a seam for the unit tests). */
+  bool (*before_define)(void *opaque, vk_error **errp);
+  void *before_define_opaque;
 } vk_install;
 
 #define VK_INSTALL_DEFAULT_IMAGE_DIR "/var/lib/libvirt/images"
