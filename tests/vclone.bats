@@ -138,6 +138,21 @@ setup() {
   [ "$(xq /domain/uuid)" = 11111111-2222-4333-8444-555555555555 ]
 }
 
+@test "a new disk path that is another domain's disk under another name (symbolic link, ..) is refused (exit 5)" {
+  ln -s "$D" "$D/link"
+  mkdir "$D/sub"
+  local p
+  for p in "$D/link/busy.img" "$D/sub/../busy.img"; do
+    run --separate-stderr vclone -c "$NODE" -o orig -n n -f "$p" -f "$D/n2.qcow2" --print-xml
+    assert_failure 5
+    [[ "$stderr" == *"is a disk of domain 'busy'"* ]] || fail "$p: $stderr"
+  done
+  # the original's own disk under another name: refused too (usage)
+  run --separate-stderr vclone -c "$NODE" -o orig -n n -f "$D/link/orig.img" -f "$D/n2.qcow2" --print-xml
+  assert_failure 2
+  [[ "$stderr" == *"is the original's disk vda"* ]] || fail "$stderr"
+}
+
 @test "a MAC address another domain uses is refused (exit 5)" {
   run --separate-stderr vclone -c "$NODE" -o orig -n m -m 52:54:00:00:00:01 --print-xml
   assert_failure 5

@@ -11,6 +11,7 @@
 #include "convert-io.h"
 #include "convert.h"
 #include "util/cleanup.h"
+#include "util/size.h"
 
 #define CV_ALIGN 4096
 #define CV_GRAN_RAW 4096          /* piece boundaries for a raw target */
@@ -119,12 +120,6 @@ cancelled(const pipe_t *p)
   return p->o->cancel && atomic_load(p->o->cancel);
 }
 
-static uint64_t
-round_up(uint64_t v, uint64_t a)
-{
-  return (v + a - 1) / a * a;
-}
-
 /* Choose the next piece at p->cursor; called with the lock held.  Returns
  * false with *errp set when the source's map could not be read. */
 static bool
@@ -162,7 +157,7 @@ next_piece(pipe_t *p, uint64_t *off, uint64_t *len, cv_kind *kind,
     *kind = CV_DATA;
     avail = 1;
   }
-  end = round_up(o + avail, p->gran);
+  end = vk_round_up(o + avail, p->gran);
   if (end > chunk_end)
     end = chunk_end;
 out:
@@ -176,7 +171,7 @@ out:
 static bool
 fill_slot(pipe_t *p, int id, slot *s, vk_error **errp)
 {
-  uint64_t padded = round_up(s->len, p->compress ? p->cs : 1);
+  uint64_t padded = vk_round_up(s->len, p->compress ? p->cs : 1);
 
   if (!cv_src_pread(p->src, id, s->buf, s->len, s->off, errp))
     return false;
@@ -383,7 +378,7 @@ free_slots(pipe_t *p)
 static bool
 alloc_slots(pipe_t *p, vk_error **errp)
 {
-  uint64_t bufsize = round_up(p->chunk, p->compress ? p->cs : CV_ALIGN);
+  uint64_t bufsize = vk_round_up(p->chunk, p->compress ? p->cs : CV_ALIGN);
   uint64_t nclusters = p->compress ? bufsize / p->cs : 0;
   uint64_t nzero = p->zblock ? (p->chunk + p->zblock - 1) / p->zblock : 0;
 
@@ -442,7 +437,7 @@ run(pipe_t *p, int nthreads, vk_error **errp)
   p->chunk = p->compress ? CV_CHUNK_COMPRESSED : CV_CHUNK;
   if (p->chunk < p->gran)
     p->chunk = p->gran;
-  p->chunk = round_up(p->chunk, p->gran);
+  p->chunk = vk_round_up(p->chunk, p->gran);
   p->nslots = p->in_order ? 2 * nthreads + 2 : nthreads;
 
   if (!alloc_slots(p, errp))

@@ -6,12 +6,7 @@
 #include "image/qcow2/format.h"
 #include "map.h"
 #include "measure.h"
-
-static uint64_t
-round_up(uint64_t v, uint64_t a)
-{
-  return (v + a - 1) / a * a;
-}
+#include "util/size.h"
 
 static unsigned
 order_of(uint64_t v)
@@ -39,12 +34,12 @@ vk_measure_refcount_size(uint64_t clusters, uint64_t cluster_size,
 static uint64_t
 prealloc_size(uint64_t size, uint64_t cs, unsigned refcount_order, bool extl2)
 {
-  uint64_t total = round_up(size, cs), tables, meta;
+  uint64_t total = vk_round_up(size, cs), tables, meta;
   qcow2_geom g;
 
   qcow2_geom_set(&g, 3, order_of(cs), extl2, refcount_order);
   tables = qcow2_l1_entries_for(&g, size);
-  meta = cs + tables * cs + round_up(tables * 8, cs);
+  meta = cs + tables * cs + vk_round_up(tables * 8, cs);
   meta += vk_measure_refcount_size((meta + total) / cs, cs, refcount_order);
   return meta + total;
 }
@@ -69,7 +64,7 @@ count_extent(void *opaque, const vk_map_entry *e, vk_error **errp)
   if (from < c->next)
     from = c->next;
   from = from / c->cs * c->cs;
-  end = round_up(end, c->cs);
+  end = vk_round_up(end, c->cs);
   c->data += end - from;
   c->next = end;
   return true;
@@ -80,7 +75,7 @@ vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
            vk_error **errp)
 {
   uint64_t size = src ? vk_image_size(src) : target->size;
-  uint64_t vsize = round_up(size, 512), cs = target->cluster_size, data = 0;
+  uint64_t vsize = vk_round_up(size, 512), cs = target->cluster_size, data = 0;
 
   memset(r, 0, sizeof *r);
   if (target->format == VK_FMT_RAW) {

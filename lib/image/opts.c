@@ -7,6 +7,7 @@
 #include "image.h"
 #include "util/cleanup.h"
 #include "util/size.h"
+#include "util/text.h"
 
 /* qemu-img's names, indexed by vk_image_format. */
 static const char *const format_names[] = {
@@ -102,11 +103,7 @@ vk_image_opts_clear(vk_image_opts *o)
 static bool
 parse_bool(const char *key, const char *v, bool *out, vk_error **errp)
 {
-  if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
-    *out = true;
-  else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
-    *out = false;
-  else
+  if (!vk_parse_bool(v, out))
     return vk_error_set(errp, VK_EXIT_USAGE, "invalid value '%s' for %s (use on or off)",
                         v, key);
   return true;

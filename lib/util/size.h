@@ -23,6 +23,19 @@ bool vk_parse_size_unit(const char *s, uint64_t default_unit, uint64_t *out,
 /* Same with bytes as the default unit. */
 bool vk_parse_size(const char *s, uint64_t *out, vk_error **errp);
 
+/* v rounded up to a multiple of a (a > 0), and the quotient rounded up. */
+static inline uint64_t
+vk_round_up(uint64_t v, uint64_t a)
+{
+  return (v + a - 1) / a * a;
+}
+
+static inline uint64_t
+vk_div_up(uint64_t v, uint64_t a)
+{
+  return (v + a - 1) / a;
+}
+
 #define VK_SIZE_BUFLEN 64
 
 /* Human form: "512 B", "64 KiB", "1.5 GiB" (at most two decimals, trailing

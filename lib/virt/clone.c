@@ -15,9 +15,11 @@
 
 #include "image/image.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/size.h"
 #include "virt/clone-int.h"
 #include "virt/clone.h"
+#include "virt/inuse.h"
 #include "virt/conn.h"
 #include "virt/domain.h"
 #include "virt/domparse.h"
@@ -101,20 +103,14 @@ path_exists(void *opaque, const char *path)
   return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-/* An absolute version of `path` (its directory made absolute). */
-static char *
-absolute(const char *path)
+/* Two names of one file (compared in canonical form). */
+static bool
+same_file(const char *a, const char *b)
 {
-  char cwd[PATH_MAX];
-  char *s;
+  CLEANUP_FREE char *ca = vk_path_canonical(a);
+  CLEANUP_FREE char *cb = vk_path_canonical(b);
 
-  if (path[0] == '/')
-    return strdup(path);
-  if (!getcwd(cwd, sizeof cwd))
-    return NULL;
-  if (asprintf(&s, "%s/%s", cwd, path) < 0)
-    return NULL;
-  return s;
+  return ca && cb && strcmp(ca, cb) == 0;
 }
 
 static char *
@@ -129,97 +125,6 @@ dir_of(const char *path)
   return strndup(path, (size_t)(slash - path));
 }
 
-/* Every disk path and MAC address of the other defined domains. */
-typedef struct in_use {
-  char **paths, **path_owner;
-  size_t npaths;
-  char **macs, **mac_owner;
-  size_t nmacs;
-} in_use;
-
-static void
-in_use_free(in_use *u)
-{
-  for (size_t i = 0; i < u->npaths; i++) {
-    free(u->paths[i]);
-    free(u->path_owner[i]);
-  }
-  for (size_t i = 0; i < u->nmacs; i++) {
-    free(u->macs[i]);
-    free(u->mac_owner[i]);
-  }
-  free(u->paths); free(u->path_owner); free(u->macs); free(u->mac_owner);
-}
-
-static bool
-push2(char ***a, char ***b, size_t *n, const char *x, const char *y)
-{
-  char **na = realloc(*a, (*n + 1) * sizeof *na), **nb;
-
-  if (!na)
-    return false;
-  *a = na;
-  nb = realloc(*b, (*n + 1) * sizeof *nb);
-  if (!nb)
-    return false;
-  *b = nb;
-  na[*n] = strdup(x);
-  nb[*n] = strdup(y);
-  (*n)++;
-  return na[*n - 1] && nb[*n - 1];
-}
-
-static bool
-collect_in_use(virConnectPtr conn, in_use *u, vk_error **errp)
-{
-  virDomainPtr *doms = NULL;
-  int n = virConnectListAllDomains(conn, &doms, 0);
-  bool ok = true;
-
-  memset(u, 0, sizeof *u);
-  if (n < 0)
-    return vk_virt_error(errp, conn, "cannot list the domains");
-  for (int i = 0; i < n; i++) {
-    CLEANUP_FREE char *xml = virDomainGetXMLDesc(doms[i], 0);
-    const char *name = virDomainGetName(doms[i]);
-    vk_domxml d;
-
-    if (ok && xml && vk_domxml_parse(xml, &d, NULL)) {
-      for (size_t k = 0; ok && k < d.ndisks; k++)
-        if (d.disks[k].source)
-          ok = push2(&u->paths, &u->path_owner, &u->npaths, d.disks[k].source, name);
-      for (size_t k = 0; ok && k < d.nifaces; k++)
-        if (d.ifaces[k].mac)
-          ok = push2(&u->macs, &u->mac_owner, &u->nmacs, d.ifaces[k].mac, name);
-      vk_domxml_free(&d);
-    }
-    virResetLastError();
-    virDomainFree(doms[i]);
-  }
-  free(doms);
-  if (!ok)
-    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot list the domains");
-  return true;
-}
-
-static const char *
-mac_owner(const in_use *u, const char *mac)
-{
-  for (size_t i = 0; i < u->nmacs; i++)
-    if (strcasecmp(u->macs[i], mac) == 0)
-      return u->mac_owner[i];
-  return NULL;
-}
-
-static const char *
-path_owner(const in_use *u, const char *path, const char *except)
-{
-  for (size_t i = 0; i < u->npaths; i++)
-    if (strcmp(u->paths[i], path) == 0 && (!except || strcmp(u->path_owner[i], except) != 0))
-      return u->path_owner[i];
-  return NULL;
-}
-
 /* ------------------------------------------------------------ steps */
 
 static bool is_copy(vk_clone_how how);
@@ -229,18 +134,16 @@ static bool is_copy(vk_clone_how how);
 static bool
 check_local(virConnectPtr conn, const vk_clone *c, vk_error **errp)
 {
-  CLEANUP_FREE char *uri = virConnectGetURI(conn);
-  const char *p = uri ? strstr(uri, "://") : NULL;
+  CLEANUP_FREE char *uri = NULL;
   bool copies = false;
 
   for (size_t i = 0; i < c->ndisks; i++)
     copies = copies || is_copy(c->disks[i].how);
-  if (!uri)
-    virResetLastError();
-  if (!copies || !p || p[3] == '/' || p[3] == '\0')
+  if (!copies || vk_conn_is_local(conn))
     return true;
+  uri = virConnectGetURI(conn);
   return vk_error_set(errp, VK_EXIT_USAGE, "'%s' is another host's hypervisor: vclone copies disks itself and needs one on this host (or --skip-copy every disk)",
-                      uri);
+                      uri ? uri : "?");
 }
 
 static bool
@@ -381,7 +284,7 @@ choose_uuid(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o, vk_error **
 }
 
 static bool
-choose_macs(vk_clone *c, const vk_domxml *d, const in_use *u, const vk_clone_opts *o,
+choose_macs(vk_clone *c, const vk_domxml *d, const vk_in_use *u, const vk_clone_opts *o,
             vk_error **errp)
 {
   if (o->nmacs > d->nifaces)
@@ -398,7 +301,7 @@ choose_macs(vk_clone *c, const vk_domxml *d, const in_use *u, const vk_clone_opt
       snprintf(mac, sizeof mac, "%s", o->macs[i]);
       for (char *p = mac; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
-      owner = mac_owner(u, mac);
+      owner = vk_in_use_mac(u, mac);
       if (owner && !(c->replace_existing && strcmp(owner, c->name) == 0))
         return vk_error_set(errp, VK_EXIT_BUSY, "MAC address %s is used by domain '%s'", mac, owner);
     } else {
@@ -407,7 +310,7 @@ choose_macs(vk_clone *c, const vk_domxml *d, const in_use *u, const vk_clone_opt
       do {
         if (!vk_clone_random_mac(mac, errp))
           return false;
-        clash = mac_owner(u, mac) != NULL;
+        clash = vk_in_use_mac(u, mac) != NULL;
         for (size_t k = 0; k < i && !clash; k++)
           clash = strcmp(c->macs[k], mac) == 0;
       } while (clash && ++tries < 1000);
@@ -495,7 +398,7 @@ classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error
 
 /* The path of each copied disk: --file in order, else derived. */
 static bool
-choose_paths(vk_clone *c, const in_use *u, const vk_clone_opts *o, vk_error **errp)
+choose_paths(vk_clone *c, const vk_in_use *u, const vk_clone_opts *o, vk_error **errp)
 {
   size_t ncopy = 0, k = 0;
 
@@ -509,26 +412,27 @@ choose_paths(vk_clone *c, const in_use *u, const vk_clone_opts *o, vk_error **er
   for (size_t i = 0; i < c->ndisks; i++) {
     vk_clone_disk *x = &c->disks[i];
     struct stat st;
+    bool given = false;
 
     if (!is_copy(x->how)) {
       x->path = x->source ? strdup(x->source) : NULL;
       continue;
     }
     if (k < o->nfiles) {
-      x->path = absolute(o->files[k++]);
+      x->path = vk_path_absolute(o->files[k++]);
       if (!x->path)
         return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot plan the clone");
       if (x->how == VK_CLONE_PRESERVED) {
         if (stat(x->path, &st) < 0)
           return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "--preserve-data: '%s'", x->path);
         if (o->check_path_in_use) {
-          const char *owner = path_owner(u, x->path, c->replace_existing ? c->name : NULL);
+          const char *owner = vk_in_use_path(u, x->path, c->replace_existing ? c->name : NULL);
           if (owner)
             return vk_error_set(errp, VK_EXIT_BUSY, "'%s' is a disk of domain '%s' (--check path_in_use=off allows it)",
                                 x->path, owner);
         }
-      } else if (o->check_path_exists && path_exists(NULL, x->path)) {
-        return vk_error_set(errp, VK_EXIT_FAILED, "'%s' already exists (--check path_exists=off replaces it)", x->path);
+      } else {
+        given = true;
       }
     } else {
       x->path = vk_clone_disk_path(x->source, c->orig_name, c->name, path_exists, NULL);
@@ -539,14 +443,16 @@ choose_paths(vk_clone *c, const in_use *u, const vk_clone_opts *o, vk_error **er
       CLEANUP_FREE char *dir = dir_of(x->path);
       if (!dir || stat(dir, &st) < 0)
         return vk_error_set_errno(errp, VK_EXIT_FAILED, dir ? errno : ENOMEM, "directory of '%s'", x->path);
-      if (strcmp(x->path, x->source) == 0)
+      if (same_file(x->path, x->source))
         return vk_error_set(errp, VK_EXIT_USAGE, "'%s' is the original's disk %s", x->path, x->target);
       if (o->check_path_in_use) {
-        const char *owner = path_owner(u, x->path, NULL);
+        const char *owner = vk_in_use_path(u, x->path, NULL);
         if (owner)
           return vk_error_set(errp, VK_EXIT_BUSY, "'%s' is a disk of domain '%s' (--check path_in_use=off allows it)",
                               x->path, owner);
       }
+      if (given && o->check_path_exists && path_exists(NULL, x->path))
+        return vk_error_set(errp, VK_EXIT_FAILED, "'%s' already exists (--check path_exists=off replaces it)", x->path);
     }
     for (size_t j = 0; j < i; j++)
       if (is_copy(c->disks[j].how) && strcmp(c->disks[j].path, x->path) == 0)
@@ -637,7 +543,7 @@ choose_nvram(vk_clone *c, const vk_clone_opts *o, vk_error **errp)
     return c->nvram || vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "nvram");
   }
   if (o->nvram) {
-    c->nvram = absolute(o->nvram);
+    c->nvram = vk_path_absolute(o->nvram);
   } else {
     dir = dir_of(c->nvram_src);
     if (!dir || asprintf(&c->nvram, "%s/%s_VARS.fd", dir, c->name) < 0)
@@ -711,7 +617,7 @@ vk_clone_plan(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o, vk_error 
 {
   CLEANUP_FREE char *xml = NULL;
   vk_domxml d = { 0 };
-  in_use u = { 0 };
+  vk_in_use u = { 0 };
   bool ok;
 
   memset(c, 0, sizeof *c);
@@ -721,13 +627,13 @@ vk_clone_plan(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o, vk_error 
   if (!vk_domxml_parse(xml, &d, errp))
     return false;
   ok = choose_name(c, conn, o, errp) && choose_uuid(c, conn, o, errp) &&
-       collect_in_use(conn, &u, errp) && choose_macs(c, &d, &u, o, errp) &&
+       vk_in_use_collect(conn, &u, errp) && choose_macs(c, &d, &u, o, errp) &&
        classify_disks(c, &d, o, errp) && check_local(conn, c, errp) &&
        choose_paths(c, &u, o, errp) &&
        inspect_sources(c, o, errp) && choose_nvram(c, o, errp) && check_space(c, errp);
   if (ok && !(c->xml = vk_clone_xml_build(xml, c, errp)))
     ok = false;
-  in_use_free(&u);
+  vk_in_use_clear(&u);
   vk_domxml_free(&d);
   return ok;
 }

@@ -355,3 +355,17 @@ vk_cleanup_domain(virDomainPtr *domp)
   if (*domp)
     virDomainFree(*domp);
 }
+
+bool
+vk_conn_is_local(virConnectPtr conn)
+{
+  CLEANUP_FREE char *uri = virConnectGetURI(conn);
+  const char *p;
+
+  if (!uri) {
+    virResetLastError();
+    return false;
+  }
+  p = strstr(uri, "://");
+  return p && (p[3] == '/' || p[3] == '\0');
+}

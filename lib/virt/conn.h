@@ -32,6 +32,11 @@ bool vk_virt_init(vk_error **errp);
  * (VK_EXIT_CONNECT). */
 virConnectPtr vk_conn_open(const char *uri, unsigned flags, vk_error **errp);
 
+/* True for a connection to the hypervisor of this very host: its URI has
+ * no host part ("qemu:///system", "qemu+unix:///system", "test:///default"),
+ * so the files its daemon sees are the files we see. */
+bool vk_conn_is_local(virConnectPtr conn);
+
 /* Turn libvirt's last error (of this thread) into *errp, with the message
  * "<what>: <libvirt's message>", where <what> is formatted from fmt.  The
  * exit code follows the libvirt error: no such object -> NOTFOUND,

@@ -356,15 +356,6 @@ vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp)
 
 /* ------------------------------------------------------------ undefine */
 
-void
-vk_strv_free(char **v)
-{
-  if (!v)
-    return;
-  for (char **p = v; *p; p++)
-    free(*p);
-  free(v);
-}
 
 /* Disk images of the persistent definition that undefine may delete. */
 static char **
@@ -396,22 +387,6 @@ removable_disks(virDomainPtr dom, vk_error **errp)
   return v;
 }
 
-/* True for a connection to the hypervisor of this very host (files seen
- * by the daemon are files seen by us). */
-static bool
-conn_is_local(virConnectPtr conn)
-{
-  CLEANUP_FREE char *uri = virConnectGetURI(conn);
-  const char *p;
-
-  if (!uri) {
-    virResetLastError();
-    return false;
-  }
-  p = strstr(uri, "://");
-  return p && (p[3] == '/' || p[3] == '\0');
-}
-
 /* Delete one image: through its storage pool if libvirt manages it, else
  * unlink it when the hypervisor is local. */
 static bool
@@ -439,7 +414,7 @@ remove_image(virConnectPtr conn, const char *path, bool block, vk_error **errp)
     return ok;
   }
   virResetLastError();
-  if (block || path[0] != '/' || !conn_is_local(conn))
+  if (block || path[0] != '/' || !vk_conn_is_local(conn))
     return vk_error_set(errp, VK_EXIT_FAILED, "storage '%s' is not managed by libvirt; remove it by hand", path);
   if (unlink(path) < 0 && errno != ENOENT)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot remove storage '%s'", path);
@@ -546,47 +521,3 @@ vk_domain_xml(virDomainPtr dom, bool inactive, vk_error **errp)
   return x;
 }
 
-char *
-vk_read_file(const char *path, vk_error **errp)
-{
-  bool is_stdin = strcmp(path, "-") == 0;
-  FILE *f = is_stdin ? stdin : fopen(path, "re");
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-
-  if (!f) {
-    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open '%s'", path);
-    return NULL;
-  }
-  for (;;) {
-    size_t n;
-    if (cap - len < 4096) {
-      char *b = realloc(buf, cap ? cap * 2 : 16384);
-      if (!b) {
-        free(buf);
-        if (!is_stdin)
-          fclose(f);
-        vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot read '%s'", path);
-        return NULL;
-      }
-      buf = b;
-      cap = cap ? cap * 2 : 16384;
-    }
-    n = fread(buf + len, 1, cap - len - 1, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  if (ferror(f)) {
-    int e = errno;
-    free(buf);
-    if (!is_stdin)
-      fclose(f);
-    vk_error_set_errno(errp, VK_EXIT_FAILED, e, "cannot read '%s'", is_stdin ? "standard input" : path);
-    return NULL;
-  }
-  if (!is_stdin)
-    fclose(f);
-  buf[len] = '\0';
-  return buf;
-}

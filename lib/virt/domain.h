@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 
 #include "util/error.h"
+#include "util/text.h"
 
 enum {
   VK_DOM_IDEMPOTENT = 1 << 0,   /* already in the requested state: success */
@@ -95,12 +96,5 @@ virDomainPtr vk_domain_create(virConnectPtr conn, const char *xml, bool validate
 /* The domain's XML (inactive: the persistent definition).  Returns a
  * string the caller frees, or NULL with *errp set. */
 char *vk_domain_xml(virDomainPtr dom, bool inactive, vk_error **errp);
-
-/* Read a whole file ("-": stdin) into a NUL-terminated string the caller
- * frees; NULL with *errp set (NOTFOUND for a missing file). */
-char *vk_read_file(const char *path, vk_error **errp);
-
-/* Free a NULL-terminated list of strings. */
-void vk_strv_free(char **v);
 
 #endif

@@ -11,6 +11,7 @@
 #define VK_VIRT_DOMXML_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,13 @@ typedef struct vk_disk_spec {
   bool create;           /* the image is created by the install */
   bool created;          /* ... and was created (for rollback) */
 } vk_disk_spec;
+
+/* A CD-ROM drive (device=cdrom). */
+static inline bool
+vk_disk_is_cdrom(const vk_disk_spec *d)
+{
+  return d->device && strcmp(d->device, "cdrom") == 0;
+}
 
 typedef struct vk_net_spec {
   char *type;            /* "network", "bridge" or "user" */

@@ -11,20 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "image/lock.h"
 #include "util/cleanup.h"
 #include "util/size.h"
 #include "virt/conn.h"
+#include "virt/inuse.h"
 #include "virt/install.h"
-
-static bool
-is_cdrom(const vk_disk_spec *d)
-{
-  return d->device && strcmp(d->device, "cdrom") == 0;
-}
 
 /* A file the guest reads: must exist and be readable. */
 static bool
@@ -67,74 +60,18 @@ check_creatable(const char *path, vk_error **errp)
   return true;
 }
 
-static char *
-canonical(const char *path)
-{
-  char *r = realpath(path, NULL);
-
-  return r ? r : strdup(path);
-}
-
-/* The name of another domain whose XML uses `path` as a disk source, or
- * NULL.  Parsed with libxml2; both sides compared in canonical form. */
-static char *
-used_by(virConnectPtr conn, const char *self, const char *path)
-{
-  CLEANUP_FREE char *want = canonical(path);
-  virDomainPtr *doms = NULL;
-  char *user = NULL;
-  int n;
-
-  if (!want)
-    return NULL;
-  n = virConnectListAllDomains(conn, &doms, 0);
-  for (int i = 0; i < n; i++) {
-    CLEANUP_FREE char *xml = user ? NULL : virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
-    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-                        : NULL;
-    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-
-    for (xmlNodePtr devs = root ? root->children : NULL; devs && !user; devs = devs->next) {
-      if (devs->type != XML_ELEMENT_NODE || xmlStrcmp(devs->name, BAD_CAST "devices"))
-        continue;
-      for (xmlNodePtr disk = devs->children; disk && !user; disk = disk->next) {
-        if (disk->type != XML_ELEMENT_NODE || xmlStrcmp(disk->name, BAD_CAST "disk"))
-          continue;
-        for (xmlNodePtr src = disk->children; src; src = src->next) {
-          CLEANUP_FREE char *file = NULL;
-          CLEANUP_FREE char *have = NULL;
-          if (src->type != XML_ELEMENT_NODE || xmlStrcmp(src->name, BAD_CAST "source"))
-            continue;
-          file = (char *)xmlGetProp(src, BAD_CAST "file");
-          if (!file)
-            file = (char *)xmlGetProp(src, BAD_CAST "dev");
-          have = file ? canonical(file) : NULL;
-          if (have && strcmp(have, want) == 0) {
-            const char *name = virDomainGetName(doms[i]);
-            if (!self || strcmp(name, self) != 0)
-              user = strdup(name);
-          }
-        }
-      }
-    }
-    if (doc)
-      xmlFreeDoc(doc);
-  }
-  for (int i = 0; i < n; i++)
-    virDomainFree(doms[i]);
-  free(doms);
-  return user;
-}
-
+/* Each disk: readable, writable unless read-only, not locked by a
+ * writer, not a disk of another domain (u is filled at the first disk
+ * that needs it). */
 static bool
-check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
+check_each_disk(vk_install *in, virConnectPtr conn, vk_in_use *u, bool *have_u,
+                vk_error **errp)
 {
   vk_domspec *s = &in->spec;
 
   for (size_t i = 0; i < s->ndisks; i++) {
     vk_disk_spec *d = &s->disks[i];
-    CLEANUP_FREE char *user = NULL;
+    const char *user;
 
     if (!d->path)
       continue;
@@ -148,7 +85,7 @@ check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
         return false;
       continue;
     }
-    if (is_cdrom(d)) {
+    if (vk_disk_is_cdrom(d)) {
       if (!check_readable("ISO image", d->path, errp))
         return false;
       continue;
@@ -170,22 +107,24 @@ check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
         return false;
       }
     }
-    user = used_by(conn, s->name, d->path);
-    if (user)
+    if (!*have_u && !vk_in_use_collect(conn, u, errp))
+      return false;
+    *have_u = true;
+    if ((user = vk_in_use_path(u, d->path, s->name)))
       return vk_error_set(errp, VK_EXIT_BUSY, "disk image %s is in use by domain %s",
                           d->path, user);
   }
   return true;
 }
 
-/* A connection to this host: a URI without a host part ("qemu:///system"). */
 static bool
-conn_is_local(virConnectPtr conn)
+check_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
 {
-  CLEANUP_FREE char *uri = virConnectGetURI(conn);
-  const char *p = uri ? strstr(uri, "://") : NULL;
+  vk_in_use u = { 0 };
+  bool have_u = false, ok = check_each_disk(in, conn, &u, &have_u, errp);
 
-  return p && p[3] == '/';
+  vk_in_use_clear(&u);
+  return ok;
 }
 
 static bool
@@ -196,7 +135,7 @@ check_networks(vk_install *in, virConnectPtr conn, vk_error **errp)
     virNetworkPtr net;
     int active;
 
-    if (strcmp(n->type, "bridge") == 0 && conn_is_local(conn)) {
+    if (strcmp(n->type, "bridge") == 0 && vk_conn_is_local(conn)) {
       CLEANUP_FREE char *sys = NULL;
       struct stat st;
       if (asprintf(&sys, "/sys/class/net/%s/bridge", n->source) < 0)

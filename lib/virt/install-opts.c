@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/size.h"
+#include "util/text.h"
 #include "virt/install.h"
 
 #define MIB (1024ULL * 1024)
@@ -136,14 +137,12 @@ parse_bool(const char *opt, const subopt *it, bool *out, vk_error **errp)
 {
   const char *v = it->value;
 
-  if (!v || strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
-    *out = true;
+  if (!v) {
+    *out = true;   /* a bare key: on */
     return true;
   }
-  if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0) {
-    *out = false;
+  if (vk_parse_bool(v, out))
     return true;
-  }
   return vk_error_set(errp, VK_EXIT_USAGE, "--%s: %s must be on or off, not '%s'",
                       opt, it->key, v);
 }

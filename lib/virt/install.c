@@ -97,12 +97,6 @@ kvm_usable(void)
 }
 
 static bool
-is_cdrom(const vk_disk_spec *d)
-{
-  return d->device && strcmp(d->device, "cdrom") == 0;
-}
-
-static bool
 is_q35(const char *machine)
 {
   return machine && strstr(machine, "q35");
@@ -186,7 +180,7 @@ prepare_disks(vk_install *in, bool virtio, vk_error **errp)
     unsigned *counter;
     const char *prefix;
 
-    if (!is_cdrom(d)) {
+    if (!vk_disk_is_cdrom(d)) {
       if (d->path && exists(d->path)) {
         if (d->size || d->backing)
           return vk_error_set(errp, VK_EXIT_BUSY, "--disk: %s already exists; drop size= and backing= to use it as it is",
@@ -207,13 +201,13 @@ prepare_disks(vk_install *in, bool virtio, vk_error **errp)
       }
     }
     if (!d->bus) {
-      const char *bus = is_cdrom(d) ? (is_q35(s->machine) ? "sata" : "ide")
+      const char *bus = vk_disk_is_cdrom(d) ? (is_q35(s->machine) ? "sata" : "ide")
                         : virtio ? "virtio" : is_q35(s->machine) ? "sata" : "ide";
       if (!dup_into(&d->bus, bus, errp))
         return false;
     }
     if (strcmp(d->bus, "virtio") == 0) {
-      if (is_cdrom(d))
+      if (vk_disk_is_cdrom(d))
         return vk_error_set(errp, VK_EXIT_USAGE, "--disk: a cdrom cannot be on the virtio bus (use sata, scsi or ide)");
       counter = &nvd, prefix = "vd";
     } else if (strcmp(d->bus, "ide") == 0) {
@@ -319,7 +313,7 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (!s->name)
     return vk_error_set(errp, VK_EXIT_USAGE, "--name is required");
   for (size_t i = 0; i < s->ndisks; i++)
-    if (!is_cdrom(&s->disks[i]))
+    if (!vk_disk_is_cdrom(&s->disks[i]))
       nhd++;
 
   /* The install method. */

@@ -1,0 +1,46 @@
+/* vkit — file names (see path.h). */
+#include <config.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/path.h"
+
+char *
+vk_path_absolute(const char *path)
+{
+  char cwd[PATH_MAX];
+  char *s;
+
+  if (path[0] == '/')
+    return strdup(path);
+  if (!getcwd(cwd, sizeof cwd))
+    return NULL;
+  if (asprintf(&s, "%s/%s", cwd, path) < 0)
+    return NULL;
+  return s;
+}
+
+char *
+vk_path_canonical(const char *path)
+{
+  CLEANUP_FREE char *abs = vk_path_absolute(path);
+  CLEANUP_FREE char *dir = NULL;
+  char *r, *slash, *out;
+
+  if ((r = realpath(path, NULL)))
+    return r;
+  if (!abs || !(slash = strrchr(abs, '/')))
+    return VK_STEAL(abs);
+  dir = strndup(abs, (size_t)(slash - abs));
+  if (!dir || !(r = realpath(*dir ? dir : "/", NULL)))
+    return VK_STEAL(abs);
+  if (asprintf(&out, "%s%s", strcmp(r, "/") ? r : "", slash) < 0)
+    out = NULL;
+  free(r);
+  return out;
+}

@@ -1,0 +1,88 @@
+/* vkit — small text helpers (see text.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/text.h"
+
+bool
+vk_parse_bool(const char *s, bool *out)
+{
+  static const char *const yes[] = { "on", "yes", "true" }, *const no[] = { "off", "no", "false" };
+
+  for (size_t i = 0; i < 3; i++) {
+    if (strcmp(s, yes[i]) == 0) {
+      *out = true;
+      return true;
+    }
+    if (strcmp(s, no[i]) == 0) {
+      *out = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+void
+vk_strv_free(char **v)
+{
+  if (!v)
+    return;
+  for (char **p = v; *p; p++)
+    free(*p);
+  free(v);
+}
+
+void
+vk_cleanup_strv(char ***v)
+{
+  vk_strv_free(*v);
+}
+
+char *
+vk_read_file(const char *path, vk_error **errp)
+{
+  bool is_stdin = strcmp(path, "-") == 0;
+  FILE *f = is_stdin ? stdin : fopen(path, "re");
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+
+  if (!f) {
+    vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open '%s'", path);
+    return NULL;
+  }
+  for (;;) {
+    size_t n;
+    if (cap - len < 4096) {
+      char *b = realloc(buf, cap ? cap * 2 : 16384);
+      if (!b) {
+        free(buf);
+        if (!is_stdin)
+          fclose(f);
+        vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot read '%s'", path);
+        return NULL;
+      }
+      buf = b;
+      cap = cap ? cap * 2 : 16384;
+    }
+    n = fread(buf + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  if (ferror(f)) {
+    int e = errno;
+    free(buf);
+    if (!is_stdin)
+      fclose(f);
+    vk_error_set_errno(errp, VK_EXIT_FAILED, e, "cannot read '%s'", is_stdin ? "standard input" : path);
+    return NULL;
+  }
+  if (!is_stdin)
+    fclose(f);
+  buf[len] = '\0';
+  return buf;
+}
