@@ -10,21 +10,7 @@
 
 #include "util/cleanup.h"
 #include "virt/clone-int.h"
-
-static bool
-is(const xmlNode *n, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-child(const xmlNode *n, const char *name)
-{
-  for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-    if (is(c, name))
-      return c;
-  return NULL;
-}
+#include "virt/xml.h"
 
 static void
 remove_children(xmlNode *n, const char *name)
@@ -33,7 +19,7 @@ remove_children(xmlNode *n, const char *name)
 
   for (; c; c = next) {
     next = c->next;
-    if (is(c, name)) {
+    if (vk_xml_is(c, name)) {
       /* with the indentation before it */
       if (c->prev && xmlIsBlankNode(c->prev)) {
         xmlNode *ws = c->prev;
@@ -56,7 +42,7 @@ X(const char *s)
 static xmlNode *
 ensure_child(xmlNode *n, const char *name)
 {
-  xmlNode *c = child(n, name);
+  xmlNode *c = vk_xml_child(n, name);
 
   return c ? c : xmlNewChild(n, NULL, X(name), NULL);
 }
@@ -96,7 +82,7 @@ rewrite_disk(xmlNode *n, const vk_clone_disk *d)
   xmlSetProp(n, X("type"), X("file"));
   xmlUnsetProp(src, X("dev"));
   xmlSetProp(src, X("file"), X(d->path));
-  if (!(drv = child(n, "driver"))) {
+  if (!(drv = vk_xml_child(n, "driver"))) {
     if (!(drv = xmlNewChild(n, NULL, X("driver"), NULL)))
       return false;
     xmlSetProp(drv, X("name"), X("qemu"));
@@ -135,7 +121,7 @@ rewrite_graphics(xmlNode *n)
 static void
 rewrite_channel(xmlNode *n)
 {
-  xmlNode *src = child(n, "source"), *tgt = child(n, "target");
+  xmlNode *src = vk_xml_child(n, "source"), *tgt = vk_xml_child(n, "target");
   xmlChar *path, *name;
 
   if (!attr_is(n, "type", "unix") || !src || !tgt)
@@ -151,12 +137,12 @@ rewrite_channel(xmlNode *n)
 static bool
 rewrite_nvram(xmlNode *root, const char *path)
 {
-  xmlNode *nv = child(child(root, "os"), "nvram");
+  xmlNode *nv = vk_xml_child(vk_xml_child(root, "os"), "nvram");
   xmlNode *src;
 
   if (!nv)
     return true;
-  if ((src = child(nv, "source"))) {
+  if ((src = vk_xml_child(nv, "source"))) {
     xmlSetProp(src, X("file"), X(path));
     return true;
   }
@@ -168,11 +154,10 @@ rewrite_nvram(xmlNode *root, const char *path)
 static xmlDocPtr
 read_doc(const char *xml, vk_error **errp)
 {
-  xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  xmlDocPtr doc = vk_xml_read(xml, strlen(xml), "domain.xml");
   xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 
-  if (!is(root, "domain")) {
+  if (!vk_xml_is(root, "domain")) {
     xmlFreeDoc(doc);
     vk_error_set(errp, VK_EXIT_USAGE, "the original's XML is not a domain description");
     return NULL;
@@ -180,15 +165,6 @@ read_doc(const char *xml, vk_error **errp)
   return doc;
 }
 
-static char *
-text_of(xmlNode *n)
-{
-  xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-  char *s = v && *v ? strdup((const char *)v) : NULL;
-
-  xmlFree(v);
-  return s;
-}
 
 bool
 vk_clone_xml_read(const char *xml, char **name, char **nvram, vk_error **errp)
@@ -200,14 +176,14 @@ vk_clone_xml_read(const char *xml, char **name, char **nvram, vk_error **errp)
   if (!doc)
     return false;
   root = xmlDocGetRootElement(doc);
-  *name = text_of(child(root, "name"));
-  nv = child(child(root, "os"), "nvram");
-  if ((src = child(nv, "source"))) {
+  *name = vk_xml_text(vk_xml_child(root, "name"));
+  nv = vk_xml_child(vk_xml_child(root, "os"), "nvram");
+  if ((src = vk_xml_child(nv, "source"))) {
     xmlChar *v = xmlGetProp(src, X("file"));
     *nvram = v && *v ? strdup((const char *)v) : NULL;
     xmlFree(v);
   } else {
-    *nvram = text_of(nv);
+    *nvram = vk_xml_text(nv);
   }
   xmlFreeDoc(doc);
   if (!*name) {
@@ -237,19 +213,19 @@ vk_clone_xml_build(const char *orig_xml, const vk_clone *c, vk_error **errp)
   ok = set_text(root, "name", c->name) && set_text(root, "uuid", c->uuid);
   if (ok && c->nvram)
     ok = rewrite_nvram(root, c->nvram);
-  devices = child(root, "devices");
+  devices = vk_xml_child(root, "devices");
   for (xmlNode *n = devices ? devices->children : NULL; ok && n; n = n->next) {
-    if (is(n, "disk")) {
+    if (vk_xml_is(n, "disk")) {
       if (ndisk < c->ndisks)
         ok = rewrite_disk(n, &c->disks[ndisk]);
       ndisk++;
-    } else if (is(n, "interface")) {
+    } else if (vk_xml_is(n, "interface")) {
       if (niface < c->nmacs)
         rewrite_iface(n, c->macs[niface]);
       niface++;
-    } else if (is(n, "graphics")) {
+    } else if (vk_xml_is(n, "graphics")) {
       rewrite_graphics(n);
-    } else if (is(n, "channel")) {
+    } else if (vk_xml_is(n, "channel")) {
       rewrite_channel(n);
     }
   }

@@ -10,49 +10,21 @@
 #include "util/cleanup.h"
 #include "virt/conn.h"
 #include "virt/domparse.h"
-
-static bool
-is(const xmlNode *n, const char *name)
-{
-  return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-/* A copy of an attribute made with malloc (NULL if absent or empty). */
-static char *
-attr(const xmlNode *n, const char *name)
-{
-  xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-  char *s = NULL;
-
-  if (v && *v)
-    s = strdup((const char *)v);
-  xmlFree(v);
-  return s;
-}
-
-static const xmlNode *
-child(const xmlNode *n, const char *name)
-{
-  for (const xmlNode *c = n->children; c; c = c->next)
-    if (is(c, name))
-      return c;
-  return NULL;
-}
+#include "virt/xml.h"
 
 static char *
 child_attr(const xmlNode *n, const char *name, const char *a)
 {
-  const xmlNode *c = child(n, name);
-  return c ? attr(c, a) : NULL;
+  return vk_xml_attr(vk_xml_child(n, name), a);
 }
 
 static void
 parse_disk(const xmlNode *n, vk_disk_info *d)
 {
-  const xmlNode *src = child(n, "source");
+  const xmlNode *src = vk_xml_child(n, "source");
 
-  d->type = attr(n, "type");
-  d->device = attr(n, "device");
+  d->type = vk_xml_attr(n, "type");
+  d->device = vk_xml_attr(n, "device");
   if (!d->device)
     d->device = strdup("disk");
   if (!d->type)
@@ -60,14 +32,14 @@ parse_disk(const xmlNode *n, vk_disk_info *d)
   d->target = child_attr(n, "target", "dev");
   d->bus = child_attr(n, "target", "bus");
   d->format = child_attr(n, "driver", "type");
-  d->readonly = child(n, "readonly") != NULL;
-  d->shareable = child(n, "shareable") != NULL;
+  d->readonly = vk_xml_child(n, "readonly") != NULL;
+  d->shareable = vk_xml_child(n, "shareable") != NULL;
   if (src) {
     static const char *const keys[] = { "file", "dev", "dir", "name", "volume" };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !d->source; i++)
-      d->source = attr(src, keys[i]);
+      d->source = vk_xml_attr(src, keys[i]);
     if (d->source && d->type && strcmp(d->type, "volume") == 0) {
-      char *pool = attr(src, "pool");
+      char *pool = vk_xml_attr(src, "pool");
       char *both = NULL;
       if (pool && asprintf(&both, "%s/%s", pool, d->source) >= 0) {
         free(d->source);
@@ -81,32 +53,32 @@ parse_disk(const xmlNode *n, vk_disk_info *d)
 static void
 parse_iface(const xmlNode *n, vk_iface_info *f)
 {
-  const xmlNode *src = child(n, "source");
+  const xmlNode *src = vk_xml_child(n, "source");
 
-  f->type = attr(n, "type");
+  f->type = vk_xml_attr(n, "type");
   f->mac = child_attr(n, "mac", "address");
   f->model = child_attr(n, "model", "type");
   f->target = child_attr(n, "target", "dev");
   if (src) {
     static const char *const keys[] = { "network", "bridge", "dev", "path" };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !f->source; i++)
-      f->source = attr(src, keys[i]);
+      f->source = vk_xml_attr(src, keys[i]);
   }
 }
 
 static void
 parse_graphics(const xmlNode *n, vk_graphics_info *g)
 {
-  char *port = attr(n, "port");
-  const xmlNode *l = child(n, "listen");
+  char *port = vk_xml_attr(n, "port");
+  const xmlNode *l = vk_xml_child(n, "listen");
 
-  g->type = attr(n, "type");
+  g->type = vk_xml_attr(n, "type");
   g->port = port ? atoi(port) : -1;
   free(port);
-  g->listen = attr(n, "listen");
+  g->listen = vk_xml_attr(n, "listen");
   if (!g->listen && l)
-    g->listen = attr(l, "address");
-  g->passwd_set = attr(n, "passwd");
+    g->listen = vk_xml_attr(l, "address");
+  g->passwd_set = vk_xml_attr(n, "passwd");
 }
 
 /* Grow an array by one zeroed element; returns it or NULL. */
@@ -125,40 +97,28 @@ grow(void **arr, size_t *n, size_t size)
 bool
 vk_domxml_parse(const char *xml, vk_domxml *out, vk_error **errp)
 {
-  xmlDocPtr doc;
-  const xmlNode *root, *devices, *os;
+  CLEANUP_XMLDOC xmlDocPtr doc = NULL;
+  const xmlNode *root, *devices;
   bool ok = true;
 
   memset(out, 0, sizeof *out);
-  doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (!doc)
+  if (!(doc = vk_xml_read(xml, strlen(xml), "domain.xml")))
     return vk_error_set(errp, VK_EXIT_FAILED, "cannot parse the domain XML");
   root = xmlDocGetRootElement(doc);
-  if (!root || !is(root, "domain")) {
-    xmlFreeDoc(doc);
+  if (!vk_xml_is(root, "domain"))
     return vk_error_set(errp, VK_EXIT_FAILED, "the XML is not a domain description");
-  }
-  os = child(root, "os");
-  if (os) {
-    const xmlNode *t = child(os, "type");
-    if (t) {
-      xmlChar *c = xmlNodeGetContent(t);
-      out->os_type = c ? strdup((const char *)c) : NULL;
-      xmlFree(c);
-    }
-  }
-  devices = child(root, "devices");
+  out->os_type = vk_xml_text(vk_xml_child(vk_xml_child(root, "os"), "type"));
+  devices = vk_xml_child(root, "devices");
   for (const xmlNode *n = devices ? devices->children : NULL; n && ok; n = n->next) {
     void *e;
 
-    if (is(n, "disk")) {
+    if (vk_xml_is(n, "disk")) {
       if ((e = grow((void **)&out->disks, &out->ndisks, sizeof *out->disks)))
         parse_disk(n, e);
-    } else if (is(n, "interface")) {
+    } else if (vk_xml_is(n, "interface")) {
       if ((e = grow((void **)&out->ifaces, &out->nifaces, sizeof *out->ifaces)))
         parse_iface(n, e);
-    } else if (is(n, "graphics")) {
+    } else if (vk_xml_is(n, "graphics")) {
       if ((e = grow((void **)&out->graphics, &out->ngraphics, sizeof *out->graphics)))
         parse_graphics(n, e);
     } else {
@@ -166,7 +126,6 @@ vk_domxml_parse(const char *xml, vk_domxml *out, vk_error **errp)
     }
     ok = e != NULL;
   }
-  xmlFreeDoc(doc);
   if (!ok) {
     vk_domxml_free(out);
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory reading the domain XML");

@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include <libvirt/virterror.h>
-#include <libxml/parser.h>
 #include <libxml/xpath.h>
 
 #include "util/cleanup.h"
 #include "virt/conn.h"
 #include "virt/domstate.h"
 #include "virt/install.h"
+#include "virt/xml.h"
 
 /* The host side of the domain's console (the pty of a running guest), or
  * NULL when the live XML does not say (the guest stopped).  The caller
@@ -19,7 +19,7 @@ static char *
 console_path(virDomainPtr dom)
 {
   CLEANUP_FREE char *xml = virDomainGetXMLDesc(dom, 0);
-  xmlDocPtr doc;
+  CLEANUP_XMLDOC xmlDocPtr doc = NULL;
   xmlXPathContextPtr ctx = NULL;
   xmlXPathObjectPtr obj = NULL;
   char *path = NULL;
@@ -28,14 +28,13 @@ console_path(virDomainPtr dom)
     virResetLastError();
     return NULL;
   }
-  doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+  doc = vk_xml_read(xml, strlen(xml), "domain.xml");
   if (doc && (ctx = xmlXPathNewContext(doc)) &&
       (obj = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/console[1]/source/@path)", ctx)) &&
       obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
     path = strdup((const char *)obj->stringval);
   xmlXPathFreeObject(obj);
   xmlXPathFreeContext(ctx);
-  xmlFreeDoc(doc);
   return path;
 }
 

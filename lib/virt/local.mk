@@ -12,6 +12,7 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/domparse.c lib/virt/domparse.h
 lib_libvkit_a_SOURCES += lib/virt/dominfo.c lib/virt/dominfo.h
 lib_libvkit_a_SOURCES += lib/virt/inuse.c lib/virt/inuse.h
+lib_libvkit_a_SOURCES += lib/virt/xml.c lib/virt/xml.h
 lib_libvkit_a_SOURCES += lib/virt/ifaddr.c lib/virt/ifaddr.h
 lib_libvkit_a_SOURCES += \
 	lib/virt/tune.c lib/virt/tune.h \

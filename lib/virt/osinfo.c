@@ -12,6 +12,7 @@
 
 #include "util/cleanup.h"
 #include "virt/osinfo.h"
+#include "virt/xml.h"
 
 #define MAX_DEPTH 16
 
@@ -98,19 +99,12 @@ find_os_file(const char *dir, const char *key, bool is_id)
       /* A cheap text search first; parse only the file that matches. */
       text = slurp(path);
       if (text && strstr(text, needle))
-        found = xmlReadMemory(text, (int)strlen(text), path, NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        found = vk_xml_read(text, strlen(text), path);
     }
     closedir(vd);
   }
   closedir(top);
   return found;
-}
-
-static bool
-is_elem(xmlNodePtr n, const char *name)
-{
-  return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0;
 }
 
 /* The <os> element in doc matching key (short id or id). */
@@ -120,7 +114,7 @@ find_os_node(xmlDocPtr doc, const char *key, bool is_id)
   xmlNodePtr root = xmlDocGetRootElement(doc);
 
   for (xmlNodePtr os = root ? root->children : NULL; os; os = os->next) {
-    if (!is_elem(os, "os"))
+    if (!vk_xml_is(os, "os"))
       continue;
     if (is_id) {
       CLEANUP_FREE char *id = (char *)xmlGetProp(os, BAD_CAST "id");
@@ -129,7 +123,7 @@ find_os_node(xmlDocPtr doc, const char *key, bool is_id)
       continue;
     }
     for (xmlNodePtr c = os->children; c; c = c->next) {
-      if (is_elem(c, "short-id")) {
+      if (vk_xml_is(c, "short-id")) {
         CLEANUP_FREE char *t = (char *)xmlNodeGetContent(c);
         if (t && strcmp(t, key) == 0)
           return os;
@@ -142,13 +136,9 @@ find_os_node(xmlDocPtr doc, const char *key, bool is_id)
 static uint64_t
 child_u64(xmlNodePtr parent, const char *name)
 {
-  for (xmlNodePtr c = parent->children; c; c = c->next) {
-    if (is_elem(c, name)) {
-      CLEANUP_FREE char *t = (char *)xmlNodeGetContent(c);
-      return t ? strtoull(t, NULL, 10) : 0;
-    }
-  }
-  return 0;
+  CLEANUP_FREE char *t = vk_xml_text(vk_xml_child(parent, name));
+
+  return t ? strtoull(t, NULL, 10) : 0;
 }
 
 /* Gather data from one <os>, then from the OSes it links to, filling
@@ -157,19 +147,19 @@ static void
 gather(const char *dir, xmlNodePtr os, vk_osinfo *out, int depth)
 {
   for (xmlNodePtr c = os->children; c; c = c->next) {
-    if (is_elem(c, "resources") && !out->recommended_ram) {
+    if (vk_xml_is(c, "resources") && !out->recommended_ram) {
       CLEANUP_FREE char *arch = (char *)xmlGetProp(c, BAD_CAST "arch");
       if (arch && strcmp(arch, "all") != 0 && strcmp(arch, "x86_64") != 0)
         continue;
       for (xmlNodePtr r = c->children; r; r = r->next) {
-        if (is_elem(r, "recommended")) {
+        if (vk_xml_is(r, "recommended")) {
           out->recommended_ram = child_u64(r, "ram");
           out->recommended_storage = child_u64(r, "storage");
         }
       }
-    } else if (is_elem(c, "devices")) {
+    } else if (vk_xml_is(c, "devices")) {
       for (xmlNodePtr d = c->children; d; d = d->next) {
-        CLEANUP_FREE char *id = is_elem(d, "device") ? (char *)xmlGetProp(d, BAD_CAST "id") : NULL;
+        CLEANUP_FREE char *id = vk_xml_is(d, "device") ? (char *)xmlGetProp(d, BAD_CAST "id") : NULL;
         if (!id)
           continue;
         if (strstr(id, "/pci/1af4/1001") || strstr(id, "/pci/1af4/1042"))
@@ -186,7 +176,7 @@ gather(const char *dir, xmlNodePtr os, vk_osinfo *out, int depth)
     xmlDocPtr doc;
     xmlNodePtr parent;
 
-    if (!is_elem(c, "derives-from") && !is_elem(c, "upgrades") && !is_elem(c, "clones"))
+    if (!vk_xml_is(c, "derives-from") && !vk_xml_is(c, "upgrades") && !vk_xml_is(c, "clones"))
       continue;
     id = (char *)xmlGetProp(c, BAD_CAST "id");
     if (!id)
@@ -222,8 +212,8 @@ vk_osinfo_lookup(const char *dir, const char *short_id, vk_osinfo *out, vk_error
   }
   out->id = (char *)xmlGetProp(os, BAD_CAST "id");
   for (xmlNodePtr c = os->children; c && !out->name; c = c->next) {
-    xmlChar *lang = is_elem(c, "name") ? xmlNodeGetLang(c) : NULL;
-    if (is_elem(c, "name") && !lang)
+    xmlChar *lang = vk_xml_is(c, "name") ? xmlNodeGetLang(c) : NULL;
+    if (vk_xml_is(c, "name") && !lang)
       out->name = (char *)xmlNodeGetContent(c);
     xmlFree(lang);
   }
