@@ -4,7 +4,8 @@
 #   ./quickstart.sh        install packages, build, run the demo
 #   ./quickstart.sh test   install packages, build, run every test
 #                          (`make distcheck` with the fast suites, then the
-#                          whole suite under ASan/UBSan)
+#                          whole suite under ASan/UBSan, then the Debian
+#                          package: tests/package.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-demo}
@@ -16,7 +17,7 @@ run_pkgs="qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu
   libvirt-clients dnsmasq-base iptables binutils osinfo-db ovmf"
 test_pkgs="bats bats-assert bats-support bats-file shellcheck mandoc groff-base
   python3 xz-utils libxml2-utils busybox-static cpio time bsdutils strace
-  iproute2 procps"
+  iproute2 procps debhelper lintian dpkg-dev fakeroot"
 
 install_packages() {
   local want missing=() p
@@ -94,6 +95,19 @@ unfinished() {
   done
 }
 
+# The Debian package (tests/package.sh: build from the tracked files,
+# lintian, the tools run from the .deb), counted as one test in run_tests'
+# pass and fail; it takes well under a minute, hence its own time limit.
+package_test() {
+  echo "quickstart: Debian package (dpkg-buildpackage, lintian, tools from the .deb)"
+  if timeout -k 30 "${VKIT_PACKAGE_TIMEOUT:-900}" tests/package.sh >package.out 2>&1; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+  fi
+  tail -n 40 package.out
+}
+
 # Tests the user's way: `make distcheck` proves the tarball builds, installs
 # and passes the fast suites (unit tests, man pages, project checks); then
 # the whole suite, real guests included, runs once in an ASan/UBSan build.
@@ -130,6 +144,7 @@ run_tests() {
     fail=$((fail + $(count "$log" FAIL) + $(count "$log" ERROR) + $(count "$log" XPASS)))
     [ "$(count "$log" SKIP)" -eq 0 ] || echo "quickstart: some tests skipped (see _build-san/test-suite.log)"
   fi
+  package_test
   [ "$fail" -eq 0 ] || rc=1
   echo "$pass passed, $fail failed"
   return $rc
