@@ -299,3 +299,29 @@ PY
     assert_file_not_exists "$TMP/int.qcow2"
   done
 }
+
+@test "convert -n interrupted: the target stays, and the message says it was written in part" {
+  mkimage "$TMP/big.raw" 64 3
+  vimg create -f qcow2 "$TMP/kept.qcow2" 64M
+  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$VK_BUILDDIR/vimg" convert -n -m 1 -c -O qcow2 "$TMP/big.raw" "$TMP/kept.qcow2" 2>"$TMP/err" &
+  local pid=$!
+  sleep 0.3
+  kill -INT $pid
+  local rc=0
+  wait $pid || rc=$?
+  [ "$rc" -eq 130 ] || fail "status $rc: $(cat "$TMP/err")"
+  grep -q "was written in part" "$TMP/err" || fail "$(cat "$TMP/err")"
+  ! grep -q "removed" "$TMP/err"
+  assert_file_exists "$TMP/kept.qcow2"
+}
+
+@test "-m takes 1 to 1024 threads: 0 and 1025 are usage errors" {
+  truncate -s 1M "$TMP/s.raw"
+  for m in 0 1025 -1; do
+    run --separate-stderr vimg convert -m "$m" -O raw "$TMP/s.raw" "$TMP/d.raw"
+    assert_failure 2
+    [[ $stderr == *"-m must be between 1 and 1024"* ]] || fail "-m $m: $stderr"
+    assert_file_not_exists "$TMP/d.raw"
+  done
+}

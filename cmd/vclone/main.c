@@ -157,11 +157,8 @@ static void
 print_report(const vk_cmd_ctx *ctx, const vk_clone *c)
 {
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
-    if (!j)
-      return;
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_clone_report_json(c, j);
-    vk_json_free(j);
     return;
   }
   if (opt_quiet)
@@ -245,10 +242,8 @@ run(vk_cmd_ctx *ctx)
   return rc;
 }
 
-static const vk_subcmd clone_cmd = {
-  "vclone", run, "--original NAME --name NEWNAME [OPTIONS]",
-  "Copy a virtual machine with a new identity", options, 0, 0, 0, option
-};
+static const vk_subcmd clone_cmd = VK_CMD("vclone", run, "", "Copy a virtual machine with a new identity",
+                                    .options = options, .option = option);
 
 static const vk_tool tool = {
   .name = "vclone",

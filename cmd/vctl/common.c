@@ -105,7 +105,7 @@ vctl_print_records(const vk_cmd_ctx *ctx, bool json, const void *recs, size_t n,
   vk_table *t;
 
   if (json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
     for (size_t i = 0; i < n; i++) {
       const void *rec = (const char *)recs + i * size;
@@ -119,10 +119,9 @@ vctl_print_records(const vk_cmd_ctx *ctx, bool json, const void *recs, size_t n,
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
-    vk_json_free(j);
     return 0;
   }
-  while (cols[ncols] >= 0 && ncols < 16) {
+  while (ncols < 16 && cols[ncols] >= 0) {
     head[ncols] = fields[cols[ncols]].head;
     ncols++;
   }

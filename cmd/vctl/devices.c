@@ -20,13 +20,13 @@ enum { OPT_WAIT = 1 };
 const struct poptOption vctl_domblklist_options[] = {
   { "details", '\0', POPT_ARG_NONE, &opt_details, 0, "also show the disk type and device", NULL },
   { "inactive", '\0', POPT_ARG_NONE, &opt_inactive, 0, "read the persistent definition", NULL },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
 const struct poptOption vctl_domiflist_options[] = {
   { "inactive", '\0', POPT_ARG_NONE, &opt_inactive, 0, "read the persistent definition", NULL },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
@@ -36,7 +36,7 @@ const struct poptOption vctl_domifaddr_options[] = {
   { "full", '\0', POPT_ARG_NONE, &opt_full, 0, "repeat name and MAC on every line", NULL },
   { "wait", '\0', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT,
     "wait until an address is known (at most SECS seconds)", "SECS" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
@@ -112,7 +112,7 @@ vctl_domifaddr(vk_cmd_ctx *ctx)
   if (!vk_domain_ifaddrs(dom, source, opt_wait_ms, &l, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
     for (size_t i = 0; i < l.n; i++) {
       vk_ifaddr *a = &l.a[i];
@@ -131,7 +131,6 @@ vctl_domifaddr(vk_cmd_ctx *ctx)
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
-    vk_json_free(j);
   } else {
     /* virsh's fixed-width layout */
     fprintf(ctx->out, " %-10s %-20s %-8s     %s\n%s\n", "Name", "MAC address", "Protocol", "Address",

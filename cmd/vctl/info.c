@@ -20,13 +20,13 @@ const struct poptOption vctl_dumpxml_options[] = {
 };
 
 const struct poptOption vctl_dominfo_options[] = {
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON object", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
   POPT_TABLEEND
 };
 
 const struct poptOption vctl_domstate_options[] = {
   { "reason", '\0', POPT_ARG_NONE, &opt_reason, 0, "also print why the domain is in this state", NULL },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON object", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
   POPT_TABLEEND
 };
 
@@ -66,7 +66,7 @@ vctl_dominfo(vk_cmd_ctx *ctx)
   if (!vk_dominfo_get(dom, &i, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_object(j);
     if (i.id >= 0)
       vk_json_kv_int(j, "id", i.id);
@@ -93,7 +93,6 @@ vctl_dominfo(vk_cmd_ctx *ctx)
       vk_json_string(j, *m);
     vk_json_end_array(j);
     vk_json_end_object(j);
-    vk_json_free(j);
   } else {
     FILE *o = ctx->out;
     if (i.id >= 0)
@@ -139,13 +138,12 @@ vctl_domstate(vk_cmd_ctx *ctx)
   if (!vk_domain_state(dom, &state, &reason, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_object(j);
     vk_json_kv_string(j, "name", virDomainGetName(dom));
     vk_json_kv_string(j, "state", vk_state_word(state));
     vk_json_kv_string(j, "reason", vk_state_reason_word(state, reason));
     vk_json_end_object(j);
-    vk_json_free(j);
   } else if (opt_reason) {
     fprintf(ctx->out, "%s (%s)\n", vk_state_text(state), vk_state_reason_text(state, reason));
   } else {

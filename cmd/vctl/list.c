@@ -26,7 +26,7 @@ const struct poptOption vctl_list_options[] = {
   { "transient", '\0', POPT_ARG_NONE, &opt_transient, 0, "only transient domains", NULL },
   { "name", '\0', POPT_ARG_NONE, &opt_name, 0, "print names only, one per line", NULL },
   { "uuid", '\0', POPT_ARG_NONE, &opt_uuid, 0, "print UUIDs only, one per line", NULL },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
@@ -73,7 +73,7 @@ vctl_list(vk_cmd_ctx *ctx)
     for (size_t i = 0; i < l.n; i++)
       fprintf(ctx->out, "%s\n", opt_name ? l.doms[i].name : l.doms[i].uuid);
   } else if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
     for (size_t i = 0; i < l.n; i++) {
       vk_dom_entry *e = &l.doms[i];
@@ -91,7 +91,6 @@ vctl_list(vk_cmd_ctx *ctx)
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
-    vk_json_free(j);
   } else {
     static const char *const head[] = { "Id", "Name", "State" };
     vk_table *t = vk_table_new(3, head);

@@ -16,12 +16,12 @@ static const char *opt_mac;
 const struct poptOption vctl_net_list_options[] = {
   { "all", '\0', POPT_ARG_NONE, &opt_all, 0, "also list inactive networks", NULL },
   { "name", '\0', POPT_ARG_NONE, &opt_name, 0, "print names only, one per line", NULL },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
 const struct poptOption vctl_net_info_options[] = {
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON object", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
   POPT_TABLEEND
 };
 
@@ -44,7 +44,7 @@ const struct poptOption vctl_net_dumpxml_options[] = {
 
 const struct poptOption vctl_net_leases_options[] = {
   { "mac", '\0', POPT_ARG_STRING, &opt_mac, 0, "only the leases of this MAC address", "MAC" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
@@ -95,7 +95,7 @@ vctl_net_list(vk_cmd_ctx *ctx)
     for (size_t i = 0; i < l.n; i++)
       fprintf(ctx->out, "%s\n", l.nets[i].name);
   } else if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
     for (size_t i = 0; i < l.n; i++) {
       vk_json_begin_object(j);
@@ -107,7 +107,6 @@ vctl_net_list(vk_cmd_ctx *ctx)
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
-    vk_json_free(j);
   } else {
     static const char *const head[] = { "Name", "State", "Autostart", "Persistent" };
     vk_table *t = vk_table_new(4, head);
@@ -131,7 +130,7 @@ vctl_net_info(vk_cmd_ctx *ctx)
   if (!vk_network_info(net, &e, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_object(j);
     vk_json_kv_string(j, "name", e.name);
     vk_json_kv_string(j, "uuid", e.uuid);
@@ -140,7 +139,6 @@ vctl_net_info(vk_cmd_ctx *ctx)
     vk_json_kv_bool(j, "autostart", e.autostart);
     vk_json_kv_string(j, "bridge", e.bridge);
     vk_json_end_object(j);
-    vk_json_free(j);
   } else {
     /* virsh's layout */
     fprintf(ctx->out, "%-15s %s\n%-15s %s\n%-15s %s\n%-15s %s\n%-15s %s\n", "Name:", e.name, "UUID:",
@@ -247,7 +245,7 @@ vctl_net_dhcp_leases(vk_cmd_ctx *ctx)
   if (!vk_network_leases(net, opt_mac, &l, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
     for (size_t i = 0; i < l.n; i++) {
       vk_net_lease *s = &l.l[i];
@@ -263,7 +261,6 @@ vctl_net_dhcp_leases(vk_cmd_ctx *ctx)
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
-    vk_json_free(j);
   } else {
     static const char *const head[] = { "Expiry Time", "MAC address", "Protocol", "IP address",
                                         "Hostname", "Client ID or DUID" };

@@ -27,7 +27,7 @@ const struct poptOption vctl_top_options[] = {
   { "once", '\0', POPT_ARG_NONE, &opt_once, 0, "print one report and exit", NULL },
   { "delay", 'd', POPT_ARG_STRING, NULL, OPT_DELAY,
     "seconds between refreshes, and the measuring interval (default 1)", "SECS" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON object (implies --once)", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object (implies --once)"),
   POPT_TABLEEND
 };
 
@@ -65,7 +65,7 @@ per_sec(double v, char *buf)
 static void
 print_json(FILE *out, const vk_top_sample *s)
 {
-  vk_json *j = vk_json_new(out);
+  vk_json j_w, *j = vk_json_init(&j_w, out);
 
   vk_json_begin_object(j);
   vk_json_kv_uint(j, "interval_ms", (uint64_t)opt_delay_ms);
@@ -88,7 +88,6 @@ print_json(FILE *out, const vk_top_sample *s)
   }
   vk_json_end_array(j);
   vk_json_end_object(j);
-  vk_json_free(j);
 }
 
 static bool

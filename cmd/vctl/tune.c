@@ -41,7 +41,7 @@ const struct poptOption vctl_domstats_options[] = {
   { "vcpu", '\0', POPT_ARG_NONE, &opt_g_vcpu, 0, "virtual CPU group", NULL },
   { "interface", '\0', POPT_ARG_NONE, &opt_g_iface, 0, "network interface group", NULL },
   { "block", '\0', POPT_ARG_NONE, &opt_g_block, 0, "block device group", NULL },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print a JSON array", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
 
@@ -55,11 +55,10 @@ affect_flags(void)
 static bool
 affect_ok(vk_cmd_ctx *ctx, int *rc)
 {
-  if (opt_current && (opt_live || opt_config)) {
-    *rc = vk_cmd_usage(ctx, "--current excludes --live and --config");
-    return false;
-  }
-  return true;
+  *rc = vk_cmd_exclusive(ctx, "--current", opt_current, "--live", opt_live, NULL);
+  if (!*rc)
+    *rc = vk_cmd_exclusive(ctx, "--current", opt_current, "--config", opt_config, NULL);
+  return *rc == 0;
 }
 
 static int
@@ -141,21 +140,19 @@ vctl_domstats(vk_cmd_ctx *ctx)
   if (!vk_domstats(conn, ctx->argv, (size_t)ctx->argc, groups, &l, &err))
     return vk_cmd_fail(ctx, err);
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
     for (size_t i = 0; i < l.n; i++) {
       vk_json_begin_object(j);
       vk_json_kv_string(j, "name", l.r[i].name);
       vk_json_key(j, "stats");
       if (!vk_stat_record_json(&l.r[i], j, &err)) {
-        vk_json_free(j);
         vk_stat_list_free(&l);
         return vk_cmd_fail(ctx, err);
       }
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
-    vk_json_free(j);
   } else {
     for (size_t i = 0; i < l.n; i++) {
       fprintf(ctx->out, "Domain: '%s'\n", l.r[i].name);

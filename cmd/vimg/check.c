@@ -16,7 +16,7 @@ const struct poptOption vimg_check_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "repair", 'r', POPT_ARG_STRING, &opt_repair, 0,
     "repair leaks, or all inconsistencies (image must not be in use)", "leaks|all" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print the result as JSON", NULL },
+  VK_OPT_JSON(opt_json, "print the result as JSON"),
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "check even if a VM uses the image (results may be inconsistent)", NULL },
   POPT_TABLEEND
@@ -33,10 +33,8 @@ on_problem(void *opaque, const char *msg)
 static void
 print_json(FILE *out, const char *file, const vk_check_result *r)
 {
-  vk_json *j = vk_json_new(out);
+  vk_json j_w, *j = vk_json_init(&j_w, out);
 
-  if (!j)
-    return;
   vk_json_begin_object(j);
   vk_json_kv_string(j, "filename", file);
   vk_json_kv_string(j, "format", r->format);
@@ -51,7 +49,6 @@ print_json(FILE *out, const char *file, const vk_check_result *r)
   vk_json_kv_uint(j, "fragmented_clusters", r->fragmented_clusters);
   vk_json_kv_uint(j, "compressed_clusters", r->compressed_clusters);
   vk_json_end_object(j);
-  vk_json_free(j);
 }
 
 static double

@@ -1,6 +1,7 @@
 /* vimg convert — options and the call into lib/image/convert. */
 #include <config.h>
 
+#include <limits.h>
 #include <string.h>
 
 #include "image/convert.h"
@@ -12,7 +13,7 @@
 
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
   *opt_backing_fmt, *opt_snapshot, *opt_cache;
-static int opt_compress, opt_threads = -1, opt_no_create, opt_target_is_zero,
+static int opt_compress, opt_threads = INT_MIN, opt_no_create, opt_target_is_zero,
   opt_progress, opt_force_share;
 
 const struct poptOption vimg_convert_options[] = {
@@ -67,7 +68,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   bool ok;
 
   vk_convert_opts_init(&o);
-  if (opt_threads != -1 && (opt_threads < 1 || opt_threads > 1024))
+  if (opt_threads != INT_MIN && (opt_threads < 1 || opt_threads > 1024))
     return vk_cmd_usage(ctx, "-m must be between 1 and 1024");
   if (opt_sparse) {
     if (!vk_parse_size(opt_sparse, &sparse, &err))
@@ -81,7 +82,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.dst_fmt = opt_out_fmt;
   o.options = opt_options;
   o.compress = opt_compress;
-  o.threads = opt_threads < 0 ? 0 : opt_threads;   /* 0: every core */
+  o.threads = opt_threads == INT_MIN ? 0 : opt_threads;   /* 0: every core */
   o.backing = opt_backing;
   o.backing_fmt = opt_backing_fmt;
   o.no_create = opt_no_create;

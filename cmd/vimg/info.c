@@ -18,7 +18,7 @@ static int opt_share;
 static char *opt_format;
 
 const struct poptOption vimg_info_options[] = {
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print JSON", NULL },
+  VK_OPT_JSON(opt_json, "print JSON"),
   { "backing-chain", '\0', POPT_ARG_NONE, &opt_chain, 0, "report every image of the backing chain", NULL },
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_share, 0, "open even if the image is in use for writing", NULL },
@@ -178,14 +178,13 @@ vimg_info(vk_cmd_ctx *ctx)
   }
 
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     if (opt_chain)
       vk_json_begin_array(j);
     for (int i = 0; i < n; i++)
       print_json(j, &infos[i], &sn[i]);
     if (opt_chain)
       vk_json_end_array(j);
-    vk_json_free(j);
   } else {
     for (int i = 0; i < n; i++)
       print_text(ctx->out, &infos[i], &sn[i], i == 0);

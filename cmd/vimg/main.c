@@ -7,27 +7,27 @@
 #include "vimg.h"
 
 static const vk_subcmd cmds[] = {
-  { "create", vimg_create, "[-f FMT] [-o OPTIONS] [-b BACKING [-F FMT]] [--force] FILE [SIZE]",
-    "create a new image", vimg_create_options, 1, 2, 0, vimg_create_option },
-  { "info", vimg_info, "[--json] [--backing-chain] [-f FMT] [-U] FILE",
-    "show what an image is", vimg_info_options, 1, 1, 0, NULL },
-  { "resize", vimg_resize, "-f FMT [--shrink] [--preallocation=MODE] FILE [+|-]SIZE",
-    "grow or shrink an image", vimg_resize_options, 2, 2, 0, NULL },
-  { "snapshot", vimg_snapshot, "[-l | -c NAME | -a NAME | -d NAME] [-f FMT] [--json] [-U] FILE",
-    "list, create, apply or delete the internal snapshots of a qcow2 image",
-    vimg_snapshot_options, 1, 1, 0, NULL },
-  { "convert", vimg_convert, "[-f FMT] [-O FMT] [-o OPTS] [-c] [-m N] [-S SIZE] [-B BACKING [-F FMT]] [-n] [-p] SRC... DST",
-    "convert one or more images (concatenated) into a new image", vimg_convert_options, 2, -1, 0, NULL },
-  { "check", vimg_check, "[-f FMT] [-r leaks|all] [--json] [-U] FILE",
-    "check a qcow2 image for leaks and corruptions, and repair them", vimg_check_options, 1, 1,
-    VK_CMD_DIRECT, NULL },
-  { "map", vimg_map, "[-f FMT] [--json] [-U] FILE",
-    "show which ranges of an image hold data, zeros or nothing", vimg_map_options, 1, 1, 0, NULL },
-  { "compare", vimg_compare, "[-f FMT] [-F FMT] [-s] [-q] [-U] FILE1 FILE2",
-    "compare the contents of two images", vimg_compare_options, 2, 2, VK_CMD_DIRECT, NULL },
-  { "measure", vimg_measure, "(--size SIZE | [-f FMT] SRC) [-O FMT] [-o OPTS] [--json]",
-    "compute the size a new image needs", vimg_measure_options, 0, 1, 0, NULL },
-  { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
+  VK_CMD("create", vimg_create, "FILE [SIZE]", "create a new image",
+         .options = vimg_create_options, .option = vimg_create_option),
+  VK_CMD("info", vimg_info, "FILE", "show what an image is", .options = vimg_info_options),
+  VK_CMD("resize", vimg_resize, "FILE [+|-]SIZE", "grow or shrink an image",
+         .options = vimg_resize_options),
+  VK_CMD("snapshot", vimg_snapshot, "FILE",
+         "list, create, apply or delete the internal snapshots of a qcow2 image",
+         .options = vimg_snapshot_options),
+  VK_CMD("convert", vimg_convert, "SRC... DST",
+         "convert one or more images (concatenated) into a new image",
+         .options = vimg_convert_options),
+  VK_CMD("check", vimg_check, "FILE",
+         "check a qcow2 image for leaks and corruptions, and repair them",
+         .options = vimg_check_options, .flags = VK_CMD_DIRECT),
+  VK_CMD("map", vimg_map, "FILE", "show which ranges of an image hold data, zeros or nothing",
+         .options = vimg_map_options),
+  VK_CMD("compare", vimg_compare, "FILE1 FILE2", "compare the contents of two images",
+         .options = vimg_compare_options, .flags = VK_CMD_DIRECT),
+  VK_CMD("measure", vimg_measure, "[SRC]", "compute the size a new image needs",
+         .options = vimg_measure_options),
+  { 0 }
 };
 
 static const vk_tool tool = {

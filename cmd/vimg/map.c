@@ -14,7 +14,7 @@ static int opt_json, opt_force_share;
 
 const struct poptOption vimg_map_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print every extent as JSON", NULL },
+  VK_OPT_JSON(opt_json, "print every extent as JSON"),
   { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "open the image even if a VM uses it", NULL },
@@ -80,16 +80,12 @@ vimg_map(vk_cmd_ctx *ctx)
   if (!img)
     return vk_cmd_fail(ctx, VK_STEAL(err));
   if (json) {
-    m.j = vk_json_new(ctx->out);
-    if (!m.j) {
-      vk_image_close(img, NULL);
-      return vk_cmd_fail(ctx, NULL);
-    }
+    vk_json jw;
+    m.j = vk_json_init(&jw, ctx->out);
     vk_json_set_compact(m.j, false);
     vk_json_begin_array(m.j);
     ok = vk_map(img, print_json, &m, &err);
     vk_json_end_array(m.j);
-    vk_json_free(m.j);
   } else {
     fprintf(ctx->out, "%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
     ok = vk_map(img, print_human, &m, &err);

@@ -19,7 +19,7 @@ const struct poptOption vimg_measure_options[] = {
   { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0, "format of the new image (default raw)", "FMT" },
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
     "creation options of the new image, as for create", "OPTS" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "print the sizes as JSON", NULL },
+  VK_OPT_JSON(opt_json, "print the sizes as JSON"),
   { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "open SRC even if a VM uses it", NULL },
@@ -75,16 +75,13 @@ vimg_measure(vk_cmd_ctx *ctx)
   if (!ok)
     return vk_cmd_fail(ctx, VK_STEAL(err));
   if (json) {
-    vk_json *j = vk_json_new(ctx->out);
-    if (!j)
-      return vk_cmd_fail(ctx, NULL);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_object(j);
     vk_json_kv_uint(j, "required", r.required);
     vk_json_kv_uint(j, "fully_allocated", r.fully_allocated);
     if (r.has_bitmaps)
       vk_json_kv_uint(j, "bitmaps", r.bitmaps);
     vk_json_end_object(j);
-    vk_json_free(j);
   } else {
     fprintf(ctx->out, "required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n",
             r.required, r.fully_allocated);

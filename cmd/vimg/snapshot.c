@@ -18,7 +18,7 @@ const struct poptOption vimg_snapshot_options[] = {
     "revert the image to snapshot NAME (an ID or a name); the current state is lost", "NAME" },
   { "delete", 'd', POPT_ARG_STRING, &opt_delete, 0, "delete snapshot NAME (an ID or a name)", "NAME" },
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: qcow2 (detected if omitted; other formats are refused)", "FMT" },
-  { "json", '\0', POPT_ARG_NONE, &opt_json, 0, "list as JSON", NULL },
+  VK_OPT_JSON(opt_json, "list as JSON"),
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "list even if a VM uses the image (the list may be out of date)", NULL },
   { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; vimg snapshot prints only the list", NULL },
@@ -28,10 +28,8 @@ const struct poptOption vimg_snapshot_options[] = {
 static void
 print_json(FILE *out, const vk_snapshot_info *s, size_t n)
 {
-  vk_json *j = vk_json_new(out);
+  vk_json j_w, *j = vk_json_init(&j_w, out);
 
-  if (!j)
-    return;
   vk_json_begin_array(j);
   for (size_t i = 0; i < n; i++) {
     vk_json_begin_object(j);
@@ -49,7 +47,6 @@ print_json(FILE *out, const vk_snapshot_info *s, size_t n)
     vk_json_end_object(j);
   }
   vk_json_end_array(j);
-  vk_json_free(j);
 }
 
 int
@@ -58,12 +55,13 @@ vimg_snapshot(vk_cmd_ctx *ctx)
   CLEANUP_ERROR vk_error *err = NULL;
   const char *path = ctx->argv[0];
   vk_image_format fmt = VK_FMT_NONE;
-  int actions = !!opt_list + !!opt_create + !!opt_apply + !!opt_delete;
   bool write = opt_create || opt_apply || opt_delete, ok;
   vk_image *img;
+  int rc;
 
-  if (actions > 1)
-    return vk_cmd_usage(ctx, "give one of -l, -c, -a and -d");
+  if ((rc = vk_cmd_exclusive(ctx, "-l", !!opt_list, "-c", !!opt_create, "-a", !!opt_apply,
+                             "-d", !!opt_delete, NULL)))
+    return rc;
   if (write && opt_force_share)
     return vk_cmd_usage(ctx, "-U applies only to -l");
   if (write && opt_json)

@@ -160,9 +160,11 @@ run(vk_cmd_ctx *ctx)
   vk_progress bar = { 0 };
   const char *name;
   bool ok;
+  int rc;
 
-  if (opt_json && (opt_print_xml || opt_dry_run))
-    return finish(ctx, NULL, NULL, vk_cmd_usage(ctx, "--json excludes --print-xml and --dry-run"));
+  if ((rc = vk_cmd_exclusive(ctx, "--json", opt_json, "--print-xml", opt_print_xml, NULL)) ||
+      (rc = vk_cmd_exclusive(ctx, "--json", opt_json, "--dry-run", opt_dry_run, NULL)))
+    return finish(ctx, NULL, NULL, rc);
   /* Ctrl-C, kill or a hang-up while images are created and the domain
    * defined must not leave half a machine: the install stops between
    * steps and is undone, then vinstall dies of the signal. */
@@ -174,7 +176,7 @@ run(vk_cmd_ctx *ctx)
     return finish(ctx, NULL, err, 0);
   if (!vk_install_prepare(&install, conn, &err)) {
     if (err->code == VK_EXIT_USAGE) {
-      int rc = vk_cmd_usage(ctx, "%s", err->msg);
+      rc = vk_cmd_usage(ctx, "%s", err->msg);
       vk_error_free(err);
       return finish(ctx, conn, NULL, rc);
     }
@@ -236,19 +238,16 @@ run(vk_cmd_ctx *ctx)
       return finish(ctx, conn, err, 0);
   }
   if (opt_json) {
-    vk_json *j = vk_json_new(ctx->out);
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     ok = vk_install_report_json(&install, j, &err);
-    vk_json_free(j);
     if (!ok)
       return finish(ctx, conn, err, 0);
   }
   return finish(ctx, conn, NULL, 0);
 }
 
-static const vk_subcmd cmd = {
-  "vinstall", run, "--name NAME (--cdrom ISO|--import|--pxe|--boot kernel=PATH) [OPTIONS]",
-  "Define and boot a new virtual machine", options, 0, 0, 0, option
-};
+static const vk_subcmd cmd = VK_CMD("vinstall", run, "", "Define and boot a new virtual machine",
+                                    .options = options, .option = option);
 
 static const vk_tool tool = {
   .name = "vinstall",

@@ -12,10 +12,14 @@
 
 static int opt_help;
 static int opt_version;
+static int opt_completion;
 
 static const struct poptOption help_options[] = {
   { "help", 'h', POPT_ARG_NONE, &opt_help, 0, "show this help and exit", NULL },
   { "version", 'V', POPT_ARG_NONE, &opt_version, 0, "print the version and exit", NULL },
+  /* The tables, for the generated bash completion (see completion/). */
+  { "vkit-completion", '\0', POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &opt_completion, 0,
+    NULL, NULL },
   POPT_TABLEEND
 };
 
@@ -67,6 +71,150 @@ print_options(FILE *f, const struct poptOption *opts)
   }
 }
 
+/* "[-f FMT] [--force] ..." for every option of opts, to f. */
+static void
+print_synopsis_options(FILE *f, const struct poptOption *opts)
+{
+  for (const struct poptOption *o = opts; o && (o->longName || o->shortName || o->arg); o++) {
+    unsigned type = o->argInfo & POPT_ARG_MASK;
+    bool has_arg = type != POPT_ARG_NONE && type != POPT_ARG_VAL;
+
+    if (type == POPT_ARG_INCLUDE_TABLE) {
+      print_synopsis_options(f, o->arg);
+      continue;
+    }
+    if (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN)
+      continue;
+    if (o->shortName)
+      fprintf(f, " [-%c%s%s]", o->shortName, has_arg ? " " : "", has_arg ? arg_name(o) : "");
+    else if (has_arg && (o->argInfo & POPT_ARGFLAG_OPTIONAL))
+      fprintf(f, " [--%s[=%s]]", o->longName, arg_name(o));
+    else
+      fprintf(f, " [--%s%s%s]", o->longName, has_arg ? "=" : "", has_arg ? arg_name(o) : "");
+  }
+}
+
+/* The synopsis of a command: its options, the tool's, its arguments. */
+static void
+print_synopsis(FILE *f, const vk_tool *tool, const vk_subcmd *c)
+{
+  fprintf(f, "%s%s%s", tool->name, tool->single ? "" : " ", tool->single ? "" : c->name);
+  print_synopsis_options(f, c->options);
+  print_synopsis_options(f, tool->common);
+  if (c->args && *c->args)
+    fprintf(f, " %s", c->args);
+}
+
+void
+vk_cmd_args_range(const char *args, int *min, int *max)
+{
+  *min = *max = 0;
+  for (const char *p = args ? args : ""; *p;) {
+    const char *end;
+    bool opt, many;
+    size_t n;
+
+    while (*p == ' ')
+      p++;
+    if (!*p)
+      break;
+    if (*p == '[' || *p == '(') {
+      /* a bracketed group, nested brackets included */
+      int depth = 0;
+      for (end = p; *end; end++) {
+        depth += *end == '[' || *end == '(';
+        depth -= *end == ']' || *end == ')';
+        if (!depth) {
+          end++;
+          break;
+        }
+      }
+    } else {
+      end = p;
+    }
+    opt = *p == '[' && (!*end || *end == ' ');   /* "[+|-]SIZE" is not optional */
+    end += strcspn(end, " ");
+    n = (size_t)(end - p);
+    many = n >= 3 && memmem(p, n, "...", 3);
+    if (*p == '(') {
+      /* (A | [B] C): one argument, optional when a branch has none */
+      opt = memmem(p, n, "| -", 3) || memmem(p, n, "(-", 2);
+    }
+    if (!opt)
+      ++*min;
+    if (*max >= 0)
+      *max = many ? -1 : *max + 1;
+    p = end;
+  }
+}
+
+int
+vk_cmd_exclusive(const vk_cmd_ctx *ctx, ...)
+{
+  const char *first = NULL, *name;
+  va_list ap;
+  int rc = 0;
+
+  va_start(ap, ctx);
+  while ((name = va_arg(ap, const char *))) {
+    int given = va_arg(ap, int);
+    if (!given)
+      continue;
+    if (first) {
+      rc = vk_cmd_usage(ctx, "%s cannot be used with %s", name, first);
+      break;
+    }
+    first = name;
+  }
+  va_end(ap);
+  return rc;
+}
+
+/* One line per option of opts for the completion generator:
+ * "opt CMD SHORT LONG ARG" (- for none). */
+static void
+dump_options(const char *cmd, const struct poptOption *opts)
+{
+  for (const struct poptOption *o = opts; o && (o->longName || o->shortName || o->arg); o++) {
+    unsigned type = o->argInfo & POPT_ARG_MASK;
+    bool has_arg = type != POPT_ARG_NONE && type != POPT_ARG_VAL;
+
+    if (type == POPT_ARG_INCLUDE_TABLE) {
+      dump_options(cmd, o->arg);
+      continue;
+    }
+    if (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN)
+      continue;
+    printf("opt %s ", cmd);
+    if (o->shortName)
+      printf("-%c ", o->shortName);
+    else
+      printf("- ");
+    printf("%s%s ", o->longName ? "--" : "-", o->longName ? o->longName : "");
+    printf("%s\n", has_arg ? ((o->argInfo & POPT_ARGFLAG_OPTIONAL) ? "-" : arg_name(o)) : "-");
+  }
+}
+
+/* What the completion needs, one fact a line. */
+static void
+dump_completion(const vk_tool *tool)
+{
+  const vk_subcmd *single[] = { tool->single, NULL };
+
+  printf("tool %s\n", tool->name);
+  dump_options("-", tool->common);
+  dump_options("-", help_options);
+  for (size_t i = 0;; i++) {
+    const vk_subcmd *c = tool->single ? single[i] : &tool->cmds[i];
+    const char *name;
+    if (!c || !c->name)
+      break;
+    name = tool->single ? "-" : c->name;
+    printf("cmd %s %s\n", name, c->args && *c->args ? c->args : "-");
+    dump_options(name, c->options);
+  }
+}
+
 /* Summaries are printed as sentences: first letter upper case. */
 static void
 print_sentence(const char *s, const char *end)
@@ -105,10 +253,9 @@ tool_help(const vk_tool *tool)
 static void
 cmd_help(const vk_tool *tool, const vk_subcmd *c)
 {
-  if (tool->single)
-    printf("Usage: %s %s\n\n", tool->name, c->synopsis);
-  else
-    printf("Usage: %s %s %s\n\n", tool->name, c->name, c->synopsis);
+  printf("Usage: ");
+  print_synopsis(stdout, tool, c);
+  printf("\n\n");
   print_sentence(c->summary, ".\n\nOptions:\n");
   print_options(stdout, c->options);
   print_options(stdout, tool->common);
@@ -220,7 +367,7 @@ run_cmd(const vk_tool *tool, const vk_subcmd *c, int argc, const char **argv)
   CLEANUP_FREE const char **args = NULL;
   size_t len = 0;
   poptContext pc;
-  int rc, n = 0;
+  int rc, n = 0, min_args, max_args;
 
   if (!table)
     return vk_cmd_fail(&ctx, NULL);
@@ -233,8 +380,11 @@ run_cmd(const vk_tool *tool, const vk_subcmd *c, int argc, const char **argv)
     rc = 0;
     goto out;
   }
-  if (opt_version) {
-    print_version(tool);
+  if (opt_version || opt_completion) {
+    if (opt_completion)
+      dump_completion(tool);
+    else
+      print_version(tool);
     rc = 0;
     goto out;
   }
@@ -252,13 +402,14 @@ run_cmd(const vk_tool *tool, const vk_subcmd *c, int argc, const char **argv)
     for (int i = 0; i < n; i++)
       args[i] = left[i];
   }
-  if (n < c->min_args) {
+  vk_cmd_args_range(c->args, &min_args, &max_args);
+  if (n < min_args) {
     rc = vk_cmd_usage(&ctx, "missing argument; usage: %s%s%s %s", tool->name,
-                      ctx.cmd ? " " : "", ctx.cmd ? ctx.cmd : "", c->synopsis);
+                      ctx.cmd ? " " : "", ctx.cmd ? ctx.cmd : "", c->args);
     goto out;
   }
-  if (c->max_args >= 0 && n > c->max_args) {
-    rc = vk_cmd_usage(&ctx, "unexpected argument '%s'", args[c->max_args]);
+  if (max_args >= 0 && n > max_args) {
+    rc = vk_cmd_usage(&ctx, "unexpected argument '%s'", args[max_args]);
     goto out;
   }
   ctx.argc = n;
@@ -320,8 +471,11 @@ vk_tool_main(const vk_tool *tool, int argc, char **argv)
   rest = poptGetArgs(pc);
   while (rest && rest[nrest])
     nrest++;
-  if (opt_version) {
-    print_version(tool);
+  if (opt_version || opt_completion) {
+    if (opt_completion)
+      dump_completion(tool);
+    else
+      print_version(tool);
     rc = 0;
     goto out;
   }

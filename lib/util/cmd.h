@@ -1,8 +1,13 @@
 /* vkit — subcommand dispatch on popt, shared by the four front ends.
  *
- * A tool is a table of subcommands; each row names a handler, a synopsis,
- * a one-line summary, a popt option table and how many positional
- * arguments it takes.  vk_tool_main() parses options, prints help and
+ * A tool is a table of subcommands, each row data (VK_CMD): a name, a
+ * handler, its positional arguments as the synopsis shows them, a
+ * one-line summary, a popt option table.  Everything else comes from
+ * those: the synopsis in --help is the options of the table followed by
+ * the arguments; how many arguments a command takes is read from the
+ * arguments' text ("FILE [SIZE]": 1 or 2, "SRC... DST": 2 or more); the
+ * bash completion (--vkit-completion, hidden) lists the commands, options
+ * and argument kinds.  vk_tool_main() parses options, prints help and
  * version, checks the argument count, runs the handler, and copies what the
  * handler wrote to ctx->out onto stdout only when the handler succeeded, so
  * a failed command prints nothing on stdout.
@@ -35,15 +40,29 @@ enum {
 typedef struct vk_subcmd {
   const char *name;
   int (*run)(vk_cmd_ctx *ctx);             /* returns an exit status */
-  const char *synopsis;                    /* options and arguments, after the name */
+  /* Positional arguments: words in capitals, [optional], WORD... for one
+   * or more, A|B for alternatives; "" for none. */
+  const char *args;
   const char *summary;                     /* one line, no period */
   const struct poptOption *options;        /* NULL or a POPT_TABLEEND-terminated table */
-  int min_args, max_args;                  /* positional arguments; max -1: no limit */
   unsigned flags;
   /* Called for options with val != 0 and no arg pointer; returns false and
    * sets *errp on a bad value. */
   bool (*option)(int val, const char *arg, vk_error **errp);
 } vk_subcmd;
+
+/* One row of a command table: name, handler, arguments, summary, then
+ * designated fields (.options, .flags, .option) as needed. */
+#define VK_CMD(name_, run_, args_, summary_, ...) \
+  { .name = (name_), .run = (run_), .args = (args_), .summary = (summary_), __VA_ARGS__ }
+
+/* The --json option of every command that reports something (`what`:
+ * its help, e.g. "print a JSON array"). */
+#define VK_OPT_JSON(var, what) { "json", '\0', POPT_ARG_NONE, &(var), 0, (what), NULL }
+
+/* Option descriptors the completion knows (argDescrip of a popt entry):
+ * FMT (image formats), FILE, DIR, DOMAIN, NETWORK, URI; a|b|c lists the
+ * values themselves.  Anything else completes nothing. */
 
 typedef struct vk_tool {
   const char *name;
@@ -62,6 +81,15 @@ int vk_cmd_fail(const vk_cmd_ctx *ctx, vk_error *err);
 /* Print "tool: message" on stderr (a warning or note; not an error). */
 void vk_cmd_warn(const vk_cmd_ctx *ctx, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
+
+/* At most one of the options named may be given: the arguments are pairs
+ * (const char *name, int given) ending with NULL.  Returns 0, or prints
+ * "A cannot be used with B" as a usage error and returns VK_EXIT_USAGE. */
+int vk_cmd_exclusive(const vk_cmd_ctx *ctx, ...) __attribute__((sentinel));
+
+/* How many positional arguments `args` (vk_subcmd.args) describes:
+ * *min, and *max or -1 for no limit. */
+void vk_cmd_args_range(const char *args, int *min, int *max);
 
 /* Print a usage error "tool cmd: message (try 'tool cmd --help')" and
  * return VK_EXIT_USAGE. */

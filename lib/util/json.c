@@ -8,31 +8,14 @@
 
 #include "json.h"
 
-#define JSON_MAX_DEPTH 64
 
-struct vk_json {
-  FILE *out;
-  int depth;
-  bool compact;
-  bool after_key;                 /* a key was written, value comes next */
-  bool done;                      /* outermost value finished */
-  int count[JSON_MAX_DEPTH + 1];  /* items written at each level */
-  char kind[JSON_MAX_DEPTH + 1];  /* '{' or '[' */
-};
 
 vk_json *
-vk_json_new(FILE *out)
+vk_json_init(vk_json *j, FILE *out)
 {
-  vk_json *j = calloc(1, sizeof *j);
-  if (j)
-    j->out = out;
+  memset(j, 0, sizeof *j);
+  j->out = out;
   return j;
-}
-
-void
-vk_json_free(vk_json *j)
-{
-  free(j);
 }
 
 void
@@ -80,7 +63,7 @@ open_container(vk_json *j, char kind)
 {
   before_item(j);
   fputc(kind, j->out);
-  if (j->depth < JSON_MAX_DEPTH)
+  if (j->depth < VK_JSON_MAX_DEPTH)
     j->depth++;
   j->count[j->depth] = 0;
   j->kind[j->depth] = kind;

@@ -6,12 +6,14 @@
  * Strings are escaped fully (quotes, backslash, control characters as
  * \uXXXX; invalid UTF-8 bytes become U+FFFD).
  *
- *   vk_json *j = vk_json_new(stdout);
+ *   vk_json jw, *j = vk_json_init(&jw, stdout);
  *   vk_json_begin_object(j);
  *   vk_json_key(j, "name"); vk_json_string(j, "vm1");
  *   vk_json_kv_int(j, "memory", 1073741824);
  *   vk_json_end_object(j);
- *   vk_json_free(j);
+ *
+ * The writer lives where the caller puts it (nothing is allocated, so
+ * nothing can fail or leak); its fields are private.
  */
 #ifndef VK_UTIL_JSON_H
 #define VK_UTIL_JSON_H
@@ -20,12 +22,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct vk_json vk_json;
+#define VK_JSON_MAX_DEPTH 64
 
-/* A writer on `out` (not owned).  Returns NULL only when out of memory. */
-vk_json *vk_json_new(FILE *out);
-/* Frees the writer (not the stream). */
-void vk_json_free(vk_json *j);
+typedef struct vk_json {
+  FILE *out;
+  int depth;
+  bool compact;
+  bool after_key;                    /* a key was written, value comes next */
+  bool done;                         /* outermost value finished */
+  int count[VK_JSON_MAX_DEPTH + 1];  /* items written at each level */
+  char kind[VK_JSON_MAX_DEPTH + 1];  /* '{' or '[' */
+} vk_json;
+
+/* Make *j a writer on `out` (not owned); returns j. */
+vk_json *vk_json_init(vk_json *j, FILE *out);
 /* Compact output (one line) instead of pretty-printed. */
 void vk_json_set_compact(vk_json *j, bool compact);
 

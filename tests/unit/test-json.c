@@ -10,11 +10,11 @@
 #define CHECK(name, compact, want, ...) do {                    \
     char *buf = NULL; size_t len = 0;                           \
     FILE *f = open_memstream(&buf, &len);                       \
-    vk_json *j = vk_json_new(f);                                \
+    vk_json j_w, *j = vk_json_init(&j_w, f);                    \
     vk_json_set_compact(j, compact);                            \
     __VA_ARGS__;                                                \
     bool complete = vk_json_complete(j);                        \
-    vk_json_free(j); fclose(f);                                 \
+    fclose(f);                                                  \
     is_str(buf, want, name);                                    \
     ok(complete, "%s: complete", name);                         \
     free(buf);                                                  \
@@ -60,11 +60,12 @@ main(void)
   {
     char *buf = NULL; size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    vk_json *j = vk_json_new(f);
+    vk_json j_w, *j = vk_json_init(&j_w, f);
     vk_json_begin_object(j);
     vk_json_key(j, "x");
     ok(!vk_json_complete(j), "unfinished document is not complete");
-    vk_json_free(j); fclose(f); free(buf);
+    fclose(f);
+    free(buf);
   }
   return tap_done();
 }

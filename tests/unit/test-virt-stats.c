@@ -23,12 +23,11 @@ to_json(vk_stat_field *f, size_t n)
   char *buf = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&buf, &len);
-  vk_json *j = vk_json_new(out);
+  vk_json j_w, *j = vk_json_init(&j_w, out);
   bool ok;
 
   vk_json_set_compact(j, true);
   ok = vk_stat_record_json(&r, j, &err) && vk_json_complete(j);
-  vk_json_free(j);
   fclose(out);
   vk_error_free(err);
   if (!ok) {
