@@ -14,4 +14,5 @@ tests_fuzz_fuzz_qcow2_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fuzz_fuzz_qcow2_LDFLAGS = $(AM_LDFLAGS)
 endif
 
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/fuzz/make-corpus.sh
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/fuzz/make-corpus.sh \
+	tests/fuzz/run-fuzz.sh
