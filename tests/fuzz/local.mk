@@ -15,4 +15,4 @@ tests_fuzz_fuzz_qcow2_LDFLAGS = $(AM_LDFLAGS)
 endif
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/fuzz/make-corpus.sh \
-	tests/fuzz/run-fuzz.sh
+	tests/fuzz/run-fuzz.sh tests/fuzz/mutate.py tests/fuzz/run-mutate.sh

@@ -2,15 +2,25 @@
 # Make the fuzz seed corpus: small qcow2 images written by qemu-img and
 # qemu-io, one per case of shared/QCOW2.md §10 that fits in a few KiB.
 #
-#   tests/fuzz/make-corpus.sh [OUTDIR]     (default: tests/fuzz/corpus)
+#   tests/fuzz/make-corpus.sh [--large] [OUTDIR]   (default: tests/fuzz/corpus)
+#
+# --large adds images too big for the committed corpus: 64 KiB clusters,
+# a raw <- qcow2 <- qcow2 chain (only the top, whose backing file is named
+# mid.qcow2), internal snapshots and a bitmap with 64 KiB clusters;
+# tests/fuzz/mutate.py uses them all as its base images.
 #
 # The content is deterministic: data comes from fixed patterns and from a
 # seeded generator, and the dates qemu-img stamps on internal snapshots
 # are overwritten with fixed values, so the same qemu-img makes the same
-# bytes.  tests/fuzz/mutate.py calls this too, for its base images.
+# bytes.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+large=
+if [ "${1:-}" = --large ]; then
+  large=1
+  shift
+fi
 out=${1:-$here/corpus}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -142,6 +152,28 @@ q create -f qcow2 -o cluster_size=1k bitmap.qcow2 256k
 q bitmap --add --granularity 1k bitmap.qcow2 b1
 io bitmap.qcow2 'write -P 0xc1 0 3k' 'write -P 0xc2 130k 1k'
 q bitmap --add --granularity 64k bitmap.qcow2 b2
+
+if [ -n "$large" ]; then
+  # 64 KiB clusters, data across the first L2 boundary (512 MiB).
+  q create -f qcow2 c64k.qcow2 600M
+  io c64k.qcow2 'write -P 0xd1 0 100k' 'write -P 0xd2 536800k 128k'
+  # raw <- qcow2 <- qcow2 with relative names; only the top is kept.
+  truncate -s 1M chain-base.raw
+  q create -f qcow2 -b chain-base.raw -F raw -o cluster_size=4k mid.qcow2
+  io mid.qcow2 'write -P 0xd3 8k 8k'
+  q create -f qcow2 -b mid.qcow2 -F qcow2 -o cluster_size=4k chain-top.qcow2
+  io chain-top.qcow2 'write -P 0xd4 4k 8k' 'write -z 64k 4k'
+  rm mid.qcow2
+  # 64 KiB clusters with internal snapshots and a bitmap.
+  q create -f qcow2 snap64k.qcow2 8M
+  io snap64k.qcow2 'write -P 0xd5 0 192k'
+  q snapshot -c one snap64k.qcow2
+  io snap64k.qcow2 'write -P 0xd6 64k 64k'
+  q snapshot -c two snap64k.qcow2
+  q bitmap --add snap64k.qcow2 b0
+  io snap64k.qcow2 'write -P 0xd7 1M 64k'
+  fix_dates snap64k.qcow2
+fi
 
 cp ./*.qcow2 "$out/"
 ls "$out"
