@@ -4,8 +4,8 @@
 #   tests/fuzz/run-fuzz.sh [-k] SECONDS
 #
 # Builds _build-fuzz (./configure --enable-fuzz CC=clang) if it is not
-# there, fuzzes a scratch copy of tests/fuzz/corpus and tests/fuzz/regress
-# for SECONDS, and prints one line:
+# there, fuzzes a scratch copy of tests/fuzz/corpus for SECONDS (the
+# regression images are replayed by `make check`), and prints one line:
 #   fuzz: N runs in S s, 0 crashes
 # Any crash, sanitizer report, broken invariant, timeout (10 s for one
 # input), leak or out-of-memory makes the status non-zero.  The run stops
@@ -42,7 +42,6 @@ artifacts=$build/fuzz-artifacts
 rm -rf "$work"
 mkdir -p "$work/corpus" "$artifacts"
 cp "$src"/tests/fuzz/corpus/* "$work/corpus/"
-find "$src/tests/fuzz/regress" -type f ! -name README -exec cp {} "$work/corpus/" \;
 # Inputs may grow to twice the largest seed.
 max_len=$(find "$work/corpus" -type f -printf '%s\n' | sort -n | tail -n 1)
 max_len=$(( max_len * 2 > 65536 ? max_len * 2 : 65536 ))
