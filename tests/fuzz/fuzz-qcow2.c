@@ -19,13 +19,15 @@
  * Built with VK_FUZZ_LIBFUZZER (configure --enable-fuzz) this is a
  * libFuzzer target.  Otherwise it is a replay driver for `make check`:
  *
- *   fuzz-qcow2 [-v|-vv] [FILE|DIR]...
+ *   fuzz-qcow2 [-v|-vv] [-s SEED] [FILE|DIR]...
  *
  * runs every file given, or every file in the directories given (none:
  * $VK_SRCDIR/tests/fuzz/corpus and $VK_SRCDIR/tests/fuzz/regress), each
  * in a child process with a time limit, and prints TAP; -v says on
- * stderr what each call did, -vv also checks the image after each
- * write-path step.
+ * stderr what each call did (and the seed of the write-path operations,
+ * derived from the input), -vv also checks the image after each step, and
+ * -s SEED runs the operations of that seed instead (to keep them while
+ * the input is edited by hand).
  */
 #include <config.h>
 
@@ -232,6 +234,7 @@ read_only(const char *path)
 /* ---------------------------------------------------------------- writes */
 
 static uint64_t rng;
+static uint64_t forced_seed;   /* replay -s SEED: the operations of another input */
 
 static uint64_t
 rnd(void)
@@ -248,7 +251,9 @@ seed_from(const uint8_t *data, size_t size)
   uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
   for (size_t i = 0; i < size; i++)
     h = (h ^ data[i]) * 0x100000001b3ULL;
-  rng = h | 1;
+  rng = forced_seed ? forced_seed : h | 1;
+  if (verbose)
+    fprintf(stderr, "fuzz-qcow2: operations seed %#" PRIx64 "\n", rng);
 }
 
 /* A range inside the disk, often across a cluster or an L2 boundary. */
@@ -361,6 +366,8 @@ write_path(int fd, const char *path)
     new_size = size + 1 + rnd() % (2 * l2span);
     new_size = new_size < size ? size : (new_size + 511) & ~511ULL;
   }
+  if (verbose)
+    fprintf(stderr, "fuzz-qcow2: resize to %" PRIu64 "\n", new_size);
   CALL("resize", vk_image_truncate(img, new_size, VK_PREALLOC_OFF, flags, &err));
   IO();
   CALL("flush", vk_image_flush(img, &err));
@@ -541,12 +548,17 @@ main(int argc, char **argv)
 {
   int first = 1;
 
-  if (argc > 1 && strcmp(argv[1], "-v") == 0) {
-    verbose = 1;
-    first = 2;
-  } else if (argc > 1 && strcmp(argv[1], "-vv") == 0) {
-    verbose = 2;
-    first = 2;
+  for (; first < argc && argv[first][0] == '-'; first++) {
+    if (strcmp(argv[first], "-v") == 0) {
+      verbose = 1;
+    } else if (strcmp(argv[first], "-vv") == 0) {
+      verbose = 2;
+    } else if (strcmp(argv[first], "-s") == 0 && first + 1 < argc) {
+      forced_seed = strtoull(argv[++first], NULL, 0) | 1;
+    } else {
+      fprintf(stderr, "usage: %s [-v|-vv] [-s SEED] [FILE|DIR]...\n", argv[0]);
+      return 2;
+    }
   }
   if (argc > first) {
     for (int i = first; i < argc; i++)
@@ -555,7 +567,8 @@ main(int argc, char **argv)
     const char *src = getenv("VK_SRCDIR");
     char *dir = NULL;
     if (!src) {
-      fprintf(stderr, "usage: %s [-v|-vv] FILE|DIR... (or VK_SRCDIR set, as by make check)\n", argv[0]);
+      fprintf(stderr, "usage: %s [-v|-vv] [-s SEED] FILE|DIR... (or VK_SRCDIR set, as by make check)\n",
+              argv[0]);
       return 2;
     }
     if (asprintf(&dir, "%s/tests/fuzz/corpus", src) >= 0)
