@@ -68,5 +68,7 @@ fi
 grep -E '^(==[0-9]+==|SUMMARY|fuzz-qcow2:)|runtime error' "$work/fuzz.log" | sort | uniq -c |
   sort -rn | head -n 20 >&2 || true
 printf '  %s\n' "${found[@]}" >&2
-echo "fuzz: ${runs:-0} runs in $elapsed s, ${#found[@]} crashes (status $rc; inputs listed above)"
+n=${#found[@]}
+[ "$n" -eq 1 ] && what=crash || what=crashes
+echo "fuzz: ${runs:-0} runs in $elapsed s, $n $what (status $rc; inputs listed above)"
 exit 1
