@@ -4,8 +4,9 @@
 #   ./quickstart.sh        install packages, build, run the demo
 #   ./quickstart.sh test   install packages, build, run every test
 #                          (`make distcheck` with the fast suites, then the
-#                          whole suite under ASan/UBSan, then the Debian
-#                          package: tests/package.sh)
+#                          whole suite under ASan/UBSan, then two minutes
+#                          each of fuzzing and mutations: tests/fuzz/, then
+#                          the Debian package: tests/package.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-demo}
@@ -17,7 +18,7 @@ run_pkgs="qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu
   libvirt-clients dnsmasq-base iptables binutils osinfo-db ovmf"
 test_pkgs="bats bats-assert bats-support bats-file shellcheck mandoc groff-base
   python3 xz-utils libxml2-utils busybox-static cpio time bsdutils strace
-  iproute2 procps debhelper lintian dpkg-dev fakeroot"
+  iproute2 procps debhelper lintian dpkg-dev fakeroot clang libclang-rt-14-dev"
 
 install_packages() {
   local want missing=() p
@@ -108,6 +109,27 @@ package_test() {
   tail -n 40 package.out
 }
 
+# Bounded fuzzing, after the suites: libFuzzer on the qcow2 engine
+# (tests/fuzz/run-fuzz.sh, its own clang tree _build-fuzz), then the
+# structure-aware mutation run of the ASan tools against qemu-img
+# (tests/fuzz/run-mutate.sh).  Each is one test in the final count; its
+# summary line is printed, and its last lines when it fails.
+fuzz_tests() {
+  local t out
+  for t in run-fuzz.sh run-mutate.sh; do
+    out=${t%.sh}.out
+    echo "quickstart: tests/fuzz/$t ${VKIT_FUZZ_SECONDS:-120}"
+    if timeout -k 30 900 "tests/fuzz/$t" "${VKIT_FUZZ_SECONDS:-120}" >"$out" 2>&1; then
+      pass=$((pass + 1))
+      tail -n 1 "$out"
+    else
+      rc=1
+      fail=$((fail + 1))
+      tail -n 25 "$out"
+    fi
+  done
+}
+
 # Tests the user's way: `make distcheck` proves the tarball builds, installs
 # and passes the fast suites (unit tests, man pages, project checks); then
 # the whole suite, real guests included, runs once in an ASan/UBSan build.
@@ -144,6 +166,7 @@ run_tests() {
     fail=$((fail + $(count "$log" FAIL) + $(count "$log" ERROR) + $(count "$log" XPASS)))
     [ "$(count "$log" SKIP)" -eq 0 ] || echo "quickstart: some tests skipped (see _build-san/test-suite.log)"
   fi
+  fuzz_tests
   package_test
   [ "$fail" -eq 0 ] || rc=1
   echo "$pass passed, $fail failed"
