@@ -208,10 +208,21 @@ static vk_image *
 open_chain(const char *path, vk_image_format fmt, unsigned flags, const char *snapshot,
            vk_error **errp)
 {
-  vk_image *top = open_layer(path, fmt, flags, false, snapshot, errp), *cur = top;
+  vk_image *top, *cur;
   unsigned bflags = flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK);
   int depth = 0;
 
+  /* An image opened for writing may be changed by the open itself (a
+   * dirty image's refcounts are rebuilt): its backing chain is checked
+   * first, read-only, so that a broken chain leaves the image as it was. */
+  if ((flags & VK_IMAGE_RDWR) && !(flags & VK_IMAGE_NO_BACKING)) {
+    vk_image *probe = open_chain(path, fmt, (flags & ~VK_IMAGE_RDWR) | VK_IMAGE_NO_LOCK,
+                                 NULL, errp);
+    if (!probe)
+      return NULL;
+    vk_image_close(probe, NULL);
+  }
+  top = cur = open_layer(path, fmt, flags, false, snapshot, errp);
   if (!top || (flags & VK_IMAGE_NO_BACKING))
     return top;
   while (cur->format == VK_FMT_QCOW2) {

@@ -611,6 +611,33 @@ compare(ck *c, bool dry, vk_error **errp)
       c->res->leaks++;
     }
   }
+  /* Refcounts of clusters past the end of the file count nothing: once
+   * the file grows over them they would be leaks (qemu-img does not look
+   * there; vkit calls them leaks now). */
+  for (uint64_t r = c->nb / c->g.rb_entries; !dry && r < c->rt_n; r++) {
+    uint64_t k = r * c->g.rb_entries < c->nb ? c->nb : r * c->g.rb_entries;
+    bool present;
+
+    for (; k < (r + 1) * c->g.rb_entries; k++) {
+      uint64_t disk;
+      bool fix = c->repair >= VK_CHECK_REPAIR_LEAKS;
+      if (!rb_load(c, k, &present, errp))
+        return false;
+      if (!present)
+        break;
+      if (!(disk = qcow2_rb_get(&c->g, c->rb, k % c->g.rb_entries)))
+        continue;
+      say(c, "%s cluster %" PRIu64 " refcount=%" PRIu64 " reference=0 (past the end of the file)",
+          fix ? "Repairing" : "Leaked", k, disk);
+      if (fix) {
+        qcow2_rb_set(&c->g, c->rb, k % c->g.rb_entries, 0);
+        c->rb_dirty = true;
+        c->res->leaks_fixed++;
+      } else {
+        c->res->leaks++;
+      }
+    }
+  }
   if (!rb_writeback(c, errp))
     return false;
   c->res->image_end_offset = any ? (highest + 1) * c->g.cs : 0;
