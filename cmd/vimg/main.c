@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "image/image.h"
 #include "vimg.h"
@@ -36,16 +37,33 @@ static const vk_tool tool = {
   .cmds = cmds,
 };
 
-/* Notices from the image library (a dirty image repaired on open). */
+/* Notices from the image library (a dirty image repaired on open,
+ * bitmaps marked in use) are printed once the command succeeded: a
+ * failed command says one thing, why it failed. */
+static char *notices;
+static size_t notices_len;
+static FILE *notices_f;
+
 static void
 notice(const char *msg)
 {
-  fprintf(stderr, "vimg: %s\n", msg);
+  if (!notices_f && !(notices_f = open_memstream(&notices, &notices_len)))
+    return;
+  fprintf(notices_f, "vimg: %s\n", msg);
 }
 
 int
 main(int argc, char **argv)
 {
+  int rc;
+
   vk_image_set_notice(notice);
-  return vk_tool_main(&tool, argc, argv);
+  rc = vk_tool_main(&tool, argc, argv);
+  if (notices_f) {
+    fclose(notices_f);
+    if (rc == 0)
+      fputs(notices, stderr);
+    free(notices);
+  }
+  return rc;
 }

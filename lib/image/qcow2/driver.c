@@ -37,9 +37,13 @@ qcow2_pwrite(vk_image *img, unsigned self, const void *buf, size_t len, uint64_t
   if ((hit = qcow2_meta_overlap(q, off, len, self, &at)))
     return qcow2_mark_corrupt(img, errp,
                               "preventing a write of %s at %#llx over the %s at %#llx",
-                              self ? qcow2_meta_role_name(self) : "guest data",
+                              self & ~(unsigned)QM_NEW ? qcow2_meta_role_name(self)
+                              : self ? "new metadata" : "guest data",
                               (unsigned long long)off, qcow2_meta_role_name(hit),
                               (unsigned long long)at);
+  /* Guest data: persistent bitmaps no longer follow it. */
+  if (!self && !qcow2_data_changes(img, errp))
+    return false;
   return vk_host_pwrite(img->fd, buf, len, off, img->filename, errp);
 }
 
@@ -237,8 +241,9 @@ read_header(vk_image *img, qcow2 *q, vk_error **errp)
     return false;
   }
   qcow2_header_geom(&q->h, &q->g);
-  img->size = q->h.size;
+  img->size = q->h.size & ~511ULL;   /* whole sectors, as QEMU reads it */
   q->alloc_end = qcow2_file_end(&q->g, q->file_len);
+  q->open_clusters = q->alloc_end >> q->g.cluster_bits;
   q->free_hint = 1;
   return true;
 }
@@ -385,7 +390,7 @@ qcow2_open(vk_image *img, vk_error **errp)
   if (img->writable) {
     uint64_t keep = q->h.autoclear_features & (q->h.has_bitmaps ? QCOW2_AUTOCLEAR_BITMAPS : 0);
     /* Every structure a write could land on, checked for overlaps. */
-    if (!qcow2_meta_build(img, errp))
+    if (!qcow2_meta_build(img, errp) || !qcow2_refcount_trim(img, errp))
       return false;
     /* Autoclear bits the engine does not maintain; the bitmaps it keeps
      * (marked in use when the guest's data changes). */
@@ -428,6 +433,7 @@ qcow2_close(vk_image *img, vk_error **errp)
   qcow2_cache_free(&q->l2c);
   qcow2_cache_free(&q->rbc);
   qcow2_meta_free(img);
+  free(q->used);
   qcow2_header_clear(&q->h);
   free(q->l1);
   free(q->l1_dirty);

@@ -205,7 +205,7 @@ qcow2_l1e_problem(const qcow2_geom *g, uint64_t e, uint64_t file_end)
   if (e & QCOW2_L1E_RESERVED_MASK)
     return "reserved bits set in an L1 entry";
   if (!off)
-    return NULL;
+    return e ? "COPIED flag set on an L1 entry without an L2 table" : NULL;
   if (off & (g->cs - 1))
     return "L2 table offset not cluster aligned";
   if (off < g->cs)

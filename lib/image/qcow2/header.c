@@ -130,10 +130,9 @@ parse_exts(qcow2_header *h, const unsigned char *buf, size_t end, vk_error **err
     case QCOW2_EXT_BACKING_FORMAT:
       if (len >= sizeof h->backing_fmt)
         return corrupt(errp, "backing format name too long");
+      /* Up to a NUL byte, as QEMU reads it. */
       memcpy(h->backing_fmt, d, len);
       h->backing_fmt[len] = '\0';
-      if (strlen(h->backing_fmt) != len)
-        return corrupt(errp, "backing format name contains a NUL byte");
       break;
     case QCOW2_EXT_FEATURE_TABLE:
       free(h->feature_table);
@@ -262,6 +261,8 @@ qcow2_header_parse(qcow2_header *h, const unsigned char *buf, size_t buf_len,
                         h->compression_type);
   if ((h->compression_type != 0) != !!(h->incompatible_features & QCOW2_INCOMPAT_COMPRESSION))
     return corrupt(errp, "compression type and its feature bit disagree");
+  if ((h->autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW) && !h->data_file)
+    return corrupt(errp, "raw external data without an external data file");
   if ((h->incompatible_features & QCOW2_INCOMPAT_EXTL2) && h->cluster_bits < 14)
     return corrupt(errp, "extended L2 entries need clusters of at least 16 KiB");
 

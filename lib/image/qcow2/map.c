@@ -21,6 +21,29 @@ qcow2_l2_entry(vk_image *img, const unsigned char *t, uint64_t idx, qcow2_l2e *e
   return true;
 }
 
+/* The L2 table at `off` from the cache.  For an image open for writing,
+ * a table read from disk has all its entries checked at once, while the
+ * file still ends where it did: an entry pointing past it must not come
+ * to point at a cluster this session allocates later. */
+static unsigned char *
+load_l2(vk_image *img, uint64_t off, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t misses = q->l2c.misses;
+  unsigned char *t = qcow2_cache_get(img, &q->l2c, off, false, errp);
+
+  if (!t || !img->writable || q->l2c.misses == misses)
+    return t;
+  for (uint64_t j = 0; j < q->g.l2_entries; j++) {
+    qcow2_l2e e;
+    if (!qcow2_l2_entry(img, t, j, &e, errp)) {
+      qcow2_cache_drop(&q->l2c, off);
+      return NULL;
+    }
+  }
+  return t;
+}
+
 /* An entry without the COPIED flag points at the host cluster at `off`:
  * it must be shared (refcount above 1), and is then copied on write.
  * With refcount 1 the entry and the refcount disagree (another entry
@@ -58,7 +81,7 @@ cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
   {
     if (!(copy = malloc(q->g.cs)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    if (!(t = qcow2_cache_get(img, &q->l2c, old, false, errp))) {
+    if (!(t = load_l2(img, old, errp))) {
       free(copy);
       return false;
     }
@@ -134,7 +157,7 @@ get_l2(vk_image *img, uint64_t off, bool alloc, unsigned char **tp, uint64_t *id
       return qcow2_mark_corrupt(img, errp, "the L2 table at %#llx is also the %s",
                                 (unsigned long long)l2off, qcow2_meta_role_name(hit));
   }
-  *tp = qcow2_cache_get(img, &q->l2c, q->l1[l1i] & QCOW2_L1E_OFFSET_MASK, false, errp);
+  *tp = load_l2(img, q->l1[l1i] & QCOW2_L1E_OFFSET_MASK, errp);
   return *tp != NULL;
 }
 
@@ -444,8 +467,6 @@ qcow2_write(vk_image *img, const void *vbuf, size_t len, uint64_t off, vk_error 
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
-  if (!qcow2_data_changes(img, errp))
-    return false;
   while (len) {
     uint64_t in_c = off & (q->g.cs - 1);
     size_t n = q->g.cs - in_c < len ? (size_t)(q->g.cs - in_c) : len;
@@ -482,8 +503,6 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
-  if (!qcow2_data_changes(img, errp))
-    return false;
   while (len) {
     uint64_t in_c = off & (q->g.cs - 1), coff = off - in_c, idx;
     uint64_t n = q->g.cs - in_c < len ? q->g.cs - in_c : len;
@@ -503,7 +522,7 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
       if (s1 > s0 && !e.compressed) {
         uint32_t mask = (uint32_t)(((1ULL << (s1 - s0)) - 1) << s0);
         uint32_t alloc = (uint32_t)e.bitmap & ~mask, zero = (uint32_t)(e.bitmap >> 32) | mask;
-        if (!qcow2_set_dirty(img, errp))
+        if (!qcow2_set_dirty(img, errp) || !qcow2_data_changes(img, errp))
           return false;
         qcow2_l2e_put(&q->g, t, idx, e.word, ((uint64_t)zero << 32) | alloc);
         qcow2_cache_mark_dirty(&q->l2c, t);
@@ -529,7 +548,7 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
         goto next;   /* nothing there: already zeros */
       if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
         return false;
-      if (!qcow2_set_dirty(img, errp))
+      if (!qcow2_set_dirty(img, errp) || !qcow2_data_changes(img, errp))
         return false;
       if (q->h.version < 3) {
         /* No zero flag: unallocated reads zeros without a backing file. */
@@ -663,8 +682,7 @@ qcow2_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
-  if (!qcow2_data_changes(img, errp) || !get_l2(img, off, true, &t, &idx, errp) ||
-      !qcow2_l2_entry(img, t, idx, &e, errp))
+  if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
     return false;
   if (e.host || e.compressed || (uint32_t)e.bitmap)
     return vk_error_set(errp, VK_EXIT_FAILED,

@@ -246,3 +246,110 @@ qcow2_meta_build(vk_image *img, vk_error **errp)
   }
   return true;
 }
+
+/* ------------------------------------------------------------ data in use */
+
+static void
+mark(qcow2 *q, uint64_t off, uint64_t n)
+{
+  for (uint64_t c = off >> q->g.cluster_bits; n--; c++)
+    if (c < q->open_clusters)
+      q->used[c / 8] |= (unsigned char)(1u << (c % 8));
+}
+
+/* The data clusters the L2 table at `l2` points at. */
+static bool
+mark_table(vk_image *img, uint64_t l2, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  for (uint64_t j = 0; j < q->g.l2_entries; j++) {
+    unsigned char *t = qcow2_cache_get(img, &q->l2c, l2, false, errp);
+    uint64_t first, n;
+    qcow2_l2e e;
+
+    if (!t)
+      return false;
+    qcow2_l2e_get(&q->g, t, j, &e);
+    if (qcow2_l2e_problem(&q->g, &e, qcow2_limit(q)))
+      return qcow2_l2_entry(img, t, j, &e, errp);   /* says what, marks corrupt */
+    if (e.compressed) {
+      qcow2_compressed_clusters(&q->g, &e, &first, &n);
+      mark(q, first, n);
+    } else if (e.host) {
+      mark(q, e.host, 1);
+    }
+  }
+  return true;
+}
+
+static bool
+build_used(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  qcow2_snapshot_table t;
+  bool ok = true;
+
+  if (!(q->used = calloc(q->open_clusters / 8 + 1, 1)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  for (uint32_t i = 0; ok && i < q->l1_size; i++)
+    if (qcow2_l1e_offset(q->l1[i]))
+      ok = mark_table(img, qcow2_l1e_offset(q->l1[i]), errp);
+  if (!ok || !qcow2_snapshot_table_read(img->fd, img->filename, q->file_len, &q->h, &t, errp))
+    return false;
+  for (uint32_t i = 0; ok && i < t.n; i++) {
+    CLEANUP_FREE unsigned char *raw = malloc((size_t)t.sn[i].l1_size * 8 + 1);
+    if (!raw) {
+      ok = vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      break;
+    }
+    ok = vk_host_pread(img->fd, raw, (size_t)t.sn[i].l1_size * 8, t.sn[i].l1_offset,
+                       img->filename, errp);
+    for (uint32_t j = 0; ok && j < t.sn[i].l1_size; j++) {
+      uint64_t e = vk_be64(raw + (size_t)j * 8);
+      if (qcow2_l1e_offset(e))
+        ok = mark_table(img, qcow2_l1e_offset(e), errp);
+    }
+  }
+  qcow2_snapshot_table_clear(&t);
+  return ok;
+}
+
+int
+qcow2_used_data(vk_image *img, uint64_t c, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  if (c >= q->open_clusters)
+    return 0;
+  if (!q->used && !build_used(img, errp)) {
+    free(q->used);
+    q->used = NULL;
+    return -1;
+  }
+  return (q->used[c / 8] >> (c % 8)) & 1;
+}
+
+void
+qcow2_used_forget(qcow2 *q, uint64_t c)
+{
+  if (q->used && c < q->open_clusters)
+    q->used[c / 8] &= (unsigned char)~(1u << (c % 8));
+}
+
+bool
+qcow2_not_data(vk_image *img, uint64_t off, uint64_t len, const char *what, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  for (uint64_t c = off >> q->g.cluster_bits; len && c <= (off + len - 1) >> q->g.cluster_bits;
+       c++) {
+    int u = qcow2_used_data(img, c, errp);
+    if (u < 0)
+      return false;
+    if (u)
+      return qcow2_mark_corrupt(img, errp, "the %s at %#llx is also guest data", what,
+                                (unsigned long long)(c << q->g.cluster_bits));
+  }
+  return true;
+}

@@ -49,6 +49,9 @@ enum {
   QM_BITMAP_DIR = 1u << 8,  /* the bitmap directory */
   QM_BITMAP = 1u << 9,      /* a bitmap table or bitmap data cluster */
   QM_SNAP_ROLES = QM_SNAP_TABLE | QM_SNAP_L1 | QM_SNAP_L2,
+  /* As the `self` of qcow2_pwrite(): new metadata written to clusters just
+   * allocated (no cluster plays this role; not guest data). */
+  QM_NEW = 1u << 15,
 };
 
 /* Host cluster index -> (active L1 entries pointing at it as an L2 table)
@@ -70,6 +73,11 @@ typedef struct qcow2 {
   bool *rt_dirty_e;
   qcow2_cache l2c, rbc;
   qcow2_meta meta;          /* only for images open for writing */
+  /* Clusters below the file's end at open that some table points at as
+   * data (one bit each), built the first time the allocator would reuse
+   * one of them: a refcount of 0 there must not hide data in use. */
+  unsigned char *used;
+  uint64_t open_clusters;
   uint64_t free_hint;       /* cluster index where the free search starts */
   uint64_t alloc_end;       /* bytes: highest allocated cluster end */
   uint64_t file_len;        /* host file length when opened / extended */
@@ -131,6 +139,16 @@ bool qcow2_meta_l2(vk_image *img, uint64_t off, int delta, vk_error **errp);
  * first such cluster's host offset in *at), or 0. */
 unsigned qcow2_meta_overlap(const qcow2 *q, uint64_t off, uint64_t len, unsigned self,
                             uint64_t *at);
+/* Whether host cluster `c` (below q->open_clusters) holds guest data some
+ * L2 table points at; the map is built on first use.  Returns -1 with
+ * *errp set when a table cannot be read or is broken. */
+int qcow2_used_data(vk_image *img, uint64_t c, vk_error **errp);
+/* Before a metadata structure at [off, off + len) is freed: no L2 table
+ * may point there as data (VK_EXIT_CORRUPT naming `what` otherwise). */
+bool qcow2_not_data(vk_image *img, uint64_t off, uint64_t len, const char *what,
+                    vk_error **errp);
+/* Cluster c holds nothing any more (its refcount dropped to 0). */
+void qcow2_used_forget(qcow2 *q, uint64_t c);
 /* "refcount block", "active L2 table", ... for the lowest role bit. */
 const char *qcow2_meta_role_name(unsigned roles);
 
@@ -148,6 +166,9 @@ uint64_t qcow2_alloc_clusters(vk_image *img, uint64_t n, vk_error **errp);
 bool qcow2_free_later(vk_image *img, uint64_t host_off, uint64_t len,
                       vk_error **errp);
 bool qcow2_apply_pending_frees(vk_image *img, vk_error **errp);
+/* Refcounts of clusters past the end of the file count nothing: zero
+ * them (written with the next flush), so the file can grow over them. */
+bool qcow2_refcount_trim(vk_image *img, vk_error **errp);
 /* After a shrink: drop refcount blocks that count nothing but themselves
  * and cut the file after the last cluster in use. */
 bool qcow2_release_tail(vk_image *img, vk_error **errp);
@@ -155,7 +176,8 @@ bool qcow2_release_tail(vk_image *img, vk_error **errp);
 /* driver.c */
 bool qcow2_flush_meta(vk_image *img, vk_error **errp);
 /* Write to the host file, unless a cluster of the range holds metadata
- * other than `self` (the role of what is written; 0 for guest data): then
+ * other than `self` (the role of what is written; QM_NEW for new metadata
+ * in fresh clusters, 0 for guest data): then
  * the image is marked corrupt and nothing is written. */
 bool qcow2_pwrite(vk_image *img, unsigned self, const void *buf, size_t len, uint64_t off,
                   vk_error **errp);

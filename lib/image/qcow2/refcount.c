@@ -72,14 +72,26 @@ has_block(const void *opaque, uint64_t r)
 static bool
 check_free(vk_image *img, uint64_t off, uint64_t len, const char *what, vk_error **errp)
 {
+  qcow2 *q = Q(img);
   uint64_t at = 0;
-  unsigned hit = qcow2_meta_overlap(Q(img), off, len, 0, &at);
+  unsigned hit = qcow2_meta_overlap(q, off, len, 0, &at);
 
-  if (!hit && off)
-    return true;
-  return qcow2_mark_corrupt(img, errp, "preventing %s at %#llx over the %s at %#llx (its refcount is 0)",
-                            what, (unsigned long long)off,
-                            qcow2_meta_role_name(hit ? hit : QM_HEADER), (unsigned long long)at);
+  if (hit || !off)
+    return qcow2_mark_corrupt(img, errp, "preventing %s at %#llx over the %s at %#llx (its refcount is 0)",
+                              what, (unsigned long long)off,
+                              qcow2_meta_role_name(hit ? hit : QM_HEADER), (unsigned long long)at);
+  /* Space freed inside the file is reused only if no table points there. */
+  for (uint64_t c = off >> q->g.cluster_bits;
+       c <= (off + len - 1) >> q->g.cluster_bits && c < q->open_clusters; c++) {
+    int u = qcow2_used_data(img, c, errp);
+    if (u < 0)
+      return false;
+    if (u)
+      return qcow2_mark_corrupt(img, errp,
+                                "preventing %s at %#llx over guest data still in use (its refcount is 0)",
+                                what, (unsigned long long)(c << q->g.cluster_bits));
+  }
+  return true;
 }
 
 /* Grow the refcount table so that index `want` exists: new blocks and a
@@ -101,6 +113,8 @@ grow_table(vk_image *img, uint64_t want, vk_error **errp)
 
   if (start < q->free_hint)
     start = q->free_hint;
+  if (!qcow2_not_data(img, old_off, old_clusters * cs, "refcount table", errp))
+    return false;
   a = qcow2_refcount_area(&q->g, start, 0, 0, want + 1 > old_n ? want + 1 : old_n, true,
                           has_block, q);
   if (a.table * cs > QCOW2_MAX_REFTABLE_BYTES)
@@ -132,12 +146,12 @@ grow_table(vk_image *img, uint64_t want, vk_error **errp)
     for (uint64_t c = start; c < end; c++)
       if (c / rbe == r)
         qcow2_rb_set(&q->g, blk, c % rbe, 1);
-    if (!qcow2_pwrite(img, 0, blk, cs, nrt[r], errp))
+    if (!qcow2_pwrite(img, QM_NEW, blk, cs, nrt[r], errp))
       return false;
   }
   for (uint64_t i = 0; i < a.entries; i++)
     vk_put_be64(tb + i * 8, nrt[i]);
-  if (!qcow2_pwrite(img, 0, tb, a.table * cs, tbl * cs, errp))
+  if (!qcow2_pwrite(img, QM_NEW, tb, a.table * cs, tbl * cs, errp))
     return false;
   free(q->rt);
   free(q->rt_dirty_e);
@@ -243,6 +257,8 @@ qcow2_update_refcount(vk_image *img, uint64_t host_off, uint64_t len, int delta,
     qcow2_rb_set(&q->g, rb, c % q->g.rb_entries, v);
     qcow2_cache_mark_dirty(&q->rbc, rb);
     q->meta_dirty = true;
+    if (v == 0)
+      qcow2_used_forget(q, c);
     if (v == 0 && c < q->free_hint)
       q->free_hint = c;
   }
@@ -426,5 +442,32 @@ qcow2_release_tail(vk_image *img, vk_error **errp)
   if (q->free_hint > last + 1)
     q->free_hint = last + 1;
   q->comp_next = q->comp_end = 0;
+  return true;
+}
+
+bool
+qcow2_refcount_trim(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t rbe = q->g.rb_entries;
+
+  for (uint64_t r = q->open_clusters / rbe; r < q->rt_entries; r++) {
+    unsigned char *rb;
+    bool dirty = false;
+
+    if (!q->rt[r])
+      continue;
+    if (!(rb = qcow2_cache_get(img, &q->rbc, q->rt[r], false, errp)))
+      return false;
+    for (uint64_t k = r * rbe < q->open_clusters ? q->open_clusters : r * rbe; k < (r + 1) * rbe; k++)
+      if (qcow2_rb_get(&q->g, rb, k % rbe)) {
+        qcow2_rb_set(&q->g, rb, k % rbe, 0);
+        dirty = true;
+      }
+    if (dirty) {
+      qcow2_cache_mark_dirty(&q->rbc, rb);
+      q->meta_dirty = true;
+    }
+  }
   return true;
 }

@@ -22,6 +22,8 @@ qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
 
   if (n <= q->l1_size)
     return true;
+  if (!qcow2_not_data(img, old_off, old_bytes, "L1 table", errp))
+    return false;
   if (bytes > QCOW2_MAX_L1_BYTES)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: image too large for its cluster size (L1 table above 32 MiB)",
                         img->filename);
@@ -42,7 +44,7 @@ qcow2_grow_l1(vk_image *img, uint64_t n, vk_error **errp)
     vk_put_be64(raw + i * 8, nl1[i]);
   newoff = qcow2_alloc_clusters(img, clusters, errp);
   if (!newoff || !qcow2_flush_meta(img, errp) ||
-      !qcow2_pwrite(img, 0, raw, (size_t)(clusters * q->g.cs), newoff, errp) ||
+      !qcow2_pwrite(img, QM_NEW, raw, (size_t)(clusters * q->g.cs), newoff, errp) ||
       !vk_image_sync(img, errp)) {
     free(nl1);
     free(nd);

@@ -114,6 +114,13 @@ tree_refs(vk_image *img, const uint64_t *l1, uint64_t n, int delta, uint64_t lim
       } else {
         continue;
       }
+      {
+        uint64_t at = 0;
+        unsigned hit = qcow2_meta_overlap(q, first, nc * q->g.cs, 0, &at);
+        if (hit)
+          return qcow2_mark_corrupt(img, errp, "in a snapshot tree: guest data at %#llx is the %s",
+                                    (unsigned long long)at, qcow2_meta_role_name(hit));
+      }
       for (uint64_t c = 0; c < nc; c++) {
         if (*done == limit)
           return true;
@@ -200,6 +207,8 @@ switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
   uint32_t n = 0;
   CLEANUP_FREE unsigned char *buf = NULL;
 
+  if (!qcow2_not_data(img, old->offset, old->len, "snapshot table", errp))
+    return false;
   for (uint32_t i = 0; i < old->n; i++)
     if (i != skip)
       len += old->sn[i].raw_len;
@@ -226,7 +235,7 @@ switch_table(vk_image *img, const qcow2_snapshot_table *old, uint32_t skip,
     }
     if (!(off = qcow2_alloc_clusters(img, clusters, errp)) ||
         !qcow2_flush_meta(img, errp) ||
-        !qcow2_pwrite(img, 0, buf, len, off, errp) ||
+        !qcow2_pwrite(img, QM_NEW, buf, len, off, errp) ||
         !vk_image_sync(img, errp))
       return false;
     if (off + len > q->file_len)
@@ -344,7 +353,7 @@ vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
       vk_put_be64(raw + (size_t)i * 8, q->l1[i] & ~QCOW2_OFLAG_COPIED);
     if (!(l1_off = qcow2_alloc_clusters(img, l1_clusters, errp)) ||
         !qcow2_flush_meta(img, errp) ||
-        !qcow2_pwrite(img, 0, raw, (size_t)(l1_clusters * q->g.cs), l1_off, errp))
+        !qcow2_pwrite(img, QM_NEW, raw, (size_t)(l1_clusters * q->g.cs), l1_off, errp))
       goto out;
     if (l1_off + l1_clusters * q->g.cs > q->file_len)
       q->file_len = l1_off + l1_clusters * q->g.cs;
