@@ -37,19 +37,18 @@ vimg_compare(vk_cmd_ctx *ctx)
 {
   CLEANUP_ERROR vk_error *err = NULL;
   vk_compare_result r;
-  vk_image *a, *b = NULL;
+  CLEANUP_IMAGE vk_image *a = NULL;
+  CLEANUP_IMAGE vk_image *b = NULL;
   bool ok;
 
   a = open_one(ctx->argv[0], opt_fmt1, &err);
   if (a)
     b = open_one(ctx->argv[1], opt_fmt2, &err);
-  if (!a || !b) {
-    vk_image_close(a, NULL);
+  if (!a || !b)
     return vk_cmd_fail(ctx, VK_STEAL(err));
-  }
   ok = vk_compare(a, b, opt_strict, &r, &err);
-  vk_image_close(a, NULL);
-  vk_image_close(b, NULL);
+  vk_image_close(VK_STEAL(a), NULL);
+  vk_image_close(VK_STEAL(b), NULL);
   if (!ok)
     return vk_cmd_fail(ctx, VK_STEAL(err));
   if (r.size_mismatch && !opt_strict && !opt_quiet)

@@ -31,7 +31,7 @@ vimg_resize(vk_cmd_ctx *ctx)
   vk_image_format fmt = VK_FMT_NONE;
   vk_prealloc prealloc = VK_PREALLOC_OFF;
   uint64_t delta, size, cur;
-  vk_image *img;
+  CLEANUP_IMAGE vk_image *img = NULL;
   int sign = 0;
 
   if (opt_prealloc && !vk_prealloc_parse(opt_prealloc, &prealloc, &err))
@@ -58,30 +58,23 @@ vimg_resize(vk_cmd_ctx *ctx)
   cur = vk_image_size(img);
   if (sign > 0) {
     size = cur + delta;
-    if (size < cur) {
-      vk_image_close(img, NULL);
+    if (size < cur)
       return vk_cmd_usage(ctx, "size overflows");
-    }
   } else if (sign < 0) {
-    if (delta > cur) {
-      vk_image_close(img, NULL);
+    if (delta > cur)
       return vk_cmd_usage(ctx, "cannot shrink '%s' below zero", path);
-    }
     size = cur - delta;
   } else {
     size = delta;
   }
-  if (size < cur && !opt_shrink) {
-    vk_image_close(img, NULL);
+  if (size < cur && !opt_shrink)
     return vk_cmd_usage(ctx, "shrinking '%s' loses data past the new end: use --shrink", path);
-  }
   if (!vk_image_truncate(img, size, prealloc, opt_shrink ? VK_TRUNCATE_SHRINK : 0, &err)) {
-    vk_image_close(img, NULL);
     if (err->code == VK_EXIT_USAGE)
       return vk_cmd_usage(ctx, "%s", err->msg);
     return vk_cmd_fail(ctx, VK_STEAL(err));
   }
-  if (!vk_image_close(img, &err))
+  if (!vk_image_close(VK_STEAL(img), &err))
     return vk_cmd_fail(ctx, VK_STEAL(err));
   return 0;
 }

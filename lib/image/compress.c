@@ -177,17 +177,3 @@ vk_compress(vk_compression type, void *dst, size_t dst_cap, const void *src,
   vk_compressor_free(c);
   return n;
 }
-
-bool
-vk_decompress(vk_compression type, void *dst, size_t dst_len, const void *src,
-              size_t src_len, vk_error **errp)
-{
-  vk_compressor *c = vk_compressor_new(type, errp);
-  bool ok;
-
-  if (!c)
-    return false;
-  ok = vk_compressor_decompress(c, dst, dst_len, src, src_len, errp);
-  vk_compressor_free(c);
-  return ok;
-}

@@ -4,9 +4,9 @@
  * reused for every cluster that thread compresses or decompresses, so the
  * state is allocated once, not once per cluster.  Worker threads each use
  * their own vk_compressor and hand the results to one writer thread, which
- * stores them with vk_image_write_compressed().  vk_compress() and
- * vk_decompress() are one-shot conveniences (thread-safe, but they set up
- * and free the state on every call).
+ * stores them with vk_image_write_compressed().  vk_compress() is a
+ * one-shot convenience (thread-safe, but it sets up and frees the state
+ * on every call).
  *
  * Output is the same whichever way it is made: zlib raw deflate, level 6,
  * 4 KiB window, memLevel 9 (what QEMU writes and reads); zstd: one frame
@@ -43,10 +43,8 @@ long vk_compressor_compress(vk_compressor *c, void *dst, size_t dst_cap,
 bool vk_compressor_decompress(vk_compressor *c, void *dst, size_t dst_len,
                               const void *src, size_t src_len, vk_error **errp);
 
-/* One-shot versions of the two above (a temporary compressor). */
+/* A one-shot vk_compressor_compress() (a temporary compressor). */
 long vk_compress(vk_compression type, void *dst, size_t dst_cap,
                  const void *src, size_t src_len, vk_error **errp);
-bool vk_decompress(vk_compression type, void *dst, size_t dst_len,
-                   const void *src, size_t src_len, vk_error **errp);
 
 #endif

@@ -299,6 +299,12 @@ vk_image_close(vk_image *img, vk_error **errp)
   return ok;
 }
 
+void
+vk_cleanup_image(vk_image **img)
+{
+  vk_image_close(*img, NULL);
+}
+
 static bool
 check_range(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
 {

@@ -101,7 +101,6 @@ typedef enum vk_prealloc {
 } vk_prealloc;
 
 bool vk_prealloc_parse(const char *name, vk_prealloc *out, vk_error **errp);
-const char *vk_prealloc_name(vk_prealloc p);
 
 typedef enum vk_compression {
   VK_COMPRESS_ZLIB = 0,   /* the on-disk values of header byte 104 */
@@ -210,6 +209,10 @@ vk_image *vk_image_open(const char *path, vk_image_format fmt, unsigned flags,
 vk_image *vk_image_open_snapshot(const char *path, vk_image_format fmt,
                                  unsigned flags, const char *snapshot,
                                  vk_error **errp);
+
+void vk_cleanup_image(vk_image **img);
+/* Closes the image (without reporting errors) at scope exit. */
+#define CLEANUP_IMAGE __attribute__((cleanup(vk_cleanup_image)))
 
 /* Flush (for writable images), mark a qcow2 image clean, release locks,
  * close the backing chain and free img.  Returns false if something could

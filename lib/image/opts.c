@@ -69,12 +69,6 @@ vk_prealloc_parse(const char *name, vk_prealloc *out, vk_error **errp)
 }
 
 const char *
-vk_prealloc_name(vk_prealloc p)
-{
-  return (unsigned)p < 4 ? prealloc_names[p] : "off";
-}
-
-const char *
 vk_compression_name(vk_compression c)
 {
   return c == VK_COMPRESS_ZSTD ? "zstd" : "zlib";
