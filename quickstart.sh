@@ -139,7 +139,7 @@ run_tests() {
   # failure here, never a skip.
   export CI=true
 
-  quick="$(cd _build && make -s print-unit-tests) tests/man.bats tests/project.bats tests/image-memory.bats"
+  quick="$(cd _build && make -s print-unit-tests) tests/man.bats tests/project.bats tests/vimg/image-memory.bats"
   echo "quickstart: make distcheck (tarball, install, fast suites)"
   if ! timeout -k 30 "${VKIT_CHECK_TIMEOUT:-3000}" make -C _build -j"$(nproc)" distcheck TESTS="$quick" >distcheck.out 2>&1; then
     rc=1

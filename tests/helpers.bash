@@ -1,9 +1,9 @@
 # vkit — shared helpers for the bats suites.
 #
 # The tools always come from the build tree (VK_BUILDDIR, set by make check;
-# defaults to the source tree for a plain `bats tests/x.bats` after make).
+# defaults to the source tree for a plain `bats tests/x.bats` after make; suites are in tests/TOOL/).
 
-VK_SRCDIR=${VK_SRCDIR:-$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)}
+VK_SRCDIR=${VK_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 VK_BUILDDIR=${VK_BUILDDIR:-$VK_SRCDIR}
 export VK_SRCDIR VK_BUILDDIR
 

@@ -1,6 +1,6 @@
 # vkit — helpers for the image suites (vimg.bats, image-*.bats).
 
-load helpers
+source "$(dirname "${BASH_SOURCE[0]}")/helpers.bash"
 bats_require_minimum_version 1.5.0
 
 # The engine driver for tests: a tiny qemu-io built beside the unit tests.

@@ -1,4 +1,4 @@
-# Helpers for tests/vimg-snapshot.bats: a qcow2 image with internal
+# Helpers for tests/vimg/vimg-snapshot.bats: a qcow2 image with internal
 # snapshots, and byte patches of its snapshot table.
 
 # mksnapimage FILE: 4 MiB qcow2; s1 holds 1 MiB of 0xaa, s2 has 0xbb over

@@ -1,7 +1,7 @@
 # vkit — helpers for the vctl suites: a test-driver node with known
 # domains, and a real boot-sector guest on qemu:///system.
 
-load helpers
+source "$(dirname "${BASH_SOURCE[0]}")/helpers.bash"
 
 # test_node DIR: write DIR/node.xml for libvirt's test driver (fresh state
 # on every connection) and print its URI.  Domains: vkit-t5-run (running,

@@ -1,3 +1,3 @@
-# vclone front end, its tests.
-vclone_SOURCES = cmd/vclone/main.c 
-BATS_TESTS += tests/vclone.bats
+# cmd/vclone: the vclone front end.
+vclone_SOURCES = cmd/vclone/main.c
+vclone_LDADD = $(VK_LIBS)

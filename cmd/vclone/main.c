@@ -9,7 +9,7 @@
 #include "util/cmd.h"
 #include "util/json.h"
 #include "util/progress.h"
-#include "virt/clone.h"
+#include "virt/clone/clone.h"
 #include "virt/conn.h"
 
 enum {

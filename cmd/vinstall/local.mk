@@ -1,3 +1,3 @@
-# vinstall front end, its tests.
+# cmd/vinstall: the vinstall front end.
 vinstall_SOURCES = cmd/vinstall/main.c
-BATS_TESTS += tests/vinstall.bats tests/vinstall-guest.bats
+vinstall_LDADD = $(VK_LIBS)

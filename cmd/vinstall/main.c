@@ -13,7 +13,7 @@
 #include "virt/conn.h"
 #include "virt/console.h"
 #include "virt/event.h"
-#include "virt/install.h"
+#include "virt/install/install.h"
 
 /* Options of the front end itself; the others go to vk_install_option. */
 enum {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "virt/clone-int.h"
-#include "virt/clone.h"
+#include "virt/clone/internal.h"
+#include "virt/clone/clone.h"
 
 /* Names or paths in use, NULL-terminated. */
 static bool

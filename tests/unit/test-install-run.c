@@ -13,7 +13,7 @@
 
 #include "tap.h"
 #include "util/cancel.h"
-#include "virt/install.h"
+#include "virt/install/install.h"
 
 static char dir[] = "/tmp/vkit-install-run.XXXXXX";
 

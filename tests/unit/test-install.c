@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "virt/install.h"
+#include "virt/install/install.h"
 
 /* Apply one option to a fresh install; returns the error code (0 = ok). */
 static int

@@ -1,0 +1,414 @@
+/* vkit — the install flow: defaults, XML, pre-flight, run, rollback. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "util/cleanup.h"
+#include "util/size.h"
+#include "virt/conn.h"
+#include "virt/firmware.h"
+#include "virt/install/install.h"
+#include "virt/osinfo.h"
+
+#define DEFAULT_MEMORY_KIB (1024 * 1024)
+
+void
+vk_install_init(vk_install *in)
+{
+  memset(in, 0, sizeof *in);
+  in->spec.secure_boot = -1;
+  in->spec.graphics_port = -1;
+}
+
+void
+vk_install_clear(vk_install *in)
+{
+  vk_domspec_clear(&in->spec);
+  for (size_t i = 0; i < 4; i++)
+    free(in->boot_order[i]);
+  free(in->os_type);
+  free(in->os_variant);
+  free(in->image_dir);
+  for (size_t i = 0; i < in->nnotes; i++)
+    free(in->notes[i]);
+  free(in->notes);
+  if (in->dom)
+    virDomainFree(in->dom);
+  vk_install_init(in);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+note(vk_install *in, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg, **grown;
+
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  if (!msg)
+    return;
+  grown = realloc(in->notes, (in->nnotes + 1) * sizeof *grown);
+  if (!grown) {
+    free(msg);
+    return;
+  }
+  in->notes = grown;
+  in->notes[in->nnotes++] = msg;
+}
+
+static bool
+dup_into(char **dst, const char *s, vk_error **errp)
+{
+  char *c = strdup(s);
+
+  if (!c)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  free(*dst);
+  *dst = c;
+  return true;
+}
+
+/* /dev/kvm is the KVM device (not, say, a file some script left there)
+ * and opens for writing. */
+static bool
+kvm_usable(void)
+{
+  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  bool ok;
+
+  if (fd < 0)
+    return false;
+  ok = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+  close(fd);
+  return ok;
+}
+
+static bool
+is_q35(const char *machine)
+{
+  return machine && strstr(machine, "q35");
+}
+
+/* Does a path name an existing file (or device)? */
+static bool
+exists(const char *path)
+{
+  struct stat st;
+
+  return stat(path, &st) == 0;
+}
+
+static bool
+path_taken(const vk_install *in, const char *path)
+{
+  for (size_t i = 0; i < in->spec.ndisks; i++)
+    if (in->spec.disks[i].path && strcmp(in->spec.disks[i].path, path) == 0)
+      return true;
+  return exists(path);
+}
+
+/* IMAGE_DIR/NAME.qcow2, else NAME-1.qcow2, NAME-2.qcow2, ... */
+static bool
+default_image_path(vk_install *in, vk_disk_spec *d, vk_error **errp)
+{
+  const char *dir = in->image_dir ? in->image_dir : VK_INSTALL_DEFAULT_IMAGE_DIR;
+
+  for (unsigned n = 0; n < 1000; n++) {
+    char *path;
+    int r = n ? asprintf(&path, "%s/%s-%u.%s", dir, in->spec.name, n, d->format)
+              : asprintf(&path, "%s/%s.%s", dir, in->spec.name, d->format);
+    if (r < 0)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    if (!path_taken(in, path)) {
+      d->path = path;
+      return true;
+    }
+    free(path);
+  }
+  return vk_error_set(errp, VK_EXIT_BUSY, "no free image name for %s in %s", in->spec.name, dir);
+}
+
+/* Formats are never guessed for an image handed to a guest: an existing
+ * image without format= is raw only when it is no container at all.  One
+ * that looks like qcow2 is refused rather than silently booted as raw, and
+ * so is one of a format vkit does not handle (vmdk, vdi, ...). */
+static bool
+existing_format(vk_disk_spec *d, vk_error **errp)
+{
+  vk_image_format fmt = VK_FMT_NONE;
+  vk_error *e = NULL;
+
+  if (d->format)
+    return true;
+  if (!vk_image_probe(d->path, &fmt, &e)) {
+    vk_error_prefix(&e, "%s", e->code == VK_EXIT_USAGE ? "--disk"
+                    : "--disk: cannot detect the format (say format=raw or format=qcow2)");
+    vk_error_propagate(errp, e);
+    return false;
+  }
+  if (fmt == VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: %s looks like a qcow2 image: say format=qcow2 (or format=raw)",
+                        d->path);
+  if (!vk_image_format_check_supported(fmt, d->path, NULL))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: %s is a %s image; vinstall attaches only raw and qcow2 images (format=raw attaches its bytes as they are)",
+                        d->path, vk_image_format_name(fmt));
+  return dup_into(&d->format, "raw", errp);
+}
+
+static bool
+prepare_disks(vk_install *in, bool virtio, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+  unsigned nvd = 0, nsd = 0, nhd = 0;
+
+  for (size_t i = 0; i < s->ndisks; i++) {
+    vk_disk_spec *d = &s->disks[i];
+    char *target;
+    unsigned *counter;
+    const char *prefix;
+
+    if (!vk_disk_is_cdrom(d)) {
+      if (d->path && exists(d->path)) {
+        if (d->size || d->backing)
+          return vk_error_set(errp, VK_EXIT_BUSY, "--disk: %s already exists; drop size= and backing= to use it as it is",
+                              d->path);
+        if (!existing_format(d, errp))
+          return false;
+      } else if (d->size || d->backing) {
+        d->create = true;
+        if (!d->format && !dup_into(&d->format, "qcow2", errp))
+          return false;
+        if (d->backing && strcmp(d->format, "qcow2") != 0)
+          return vk_error_set(errp, VK_EXIT_USAGE, "--disk: only a qcow2 image can have a backing file");
+        if (!d->path && !default_image_path(in, d, errp))
+          return false;
+      } else {
+        return vk_error_set(errp, VK_EXIT_NOTFOUND, "--disk: %s does not exist (add size= to create it)",
+                            d->path);
+      }
+    }
+    if (!d->bus) {
+      const char *bus = vk_disk_is_cdrom(d) ? (is_q35(s->machine) ? "sata" : "ide")
+                        : virtio ? "virtio" : is_q35(s->machine) ? "sata" : "ide";
+      if (!dup_into(&d->bus, bus, errp))
+        return false;
+    }
+    if (strcmp(d->bus, "virtio") == 0) {
+      if (vk_disk_is_cdrom(d))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk: a cdrom cannot be on the virtio bus (use sata, scsi or ide)");
+      counter = &nvd, prefix = "vd";
+    } else if (strcmp(d->bus, "ide") == 0) {
+      if (is_q35(s->machine))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk: the q35 machine has no IDE bus (use sata)");
+      counter = &nhd, prefix = "hd";
+    } else {
+      counter = &nsd, prefix = "sd";
+    }
+    if (*counter >= 26 || (prefix[0] == 'h' && *counter >= 4))
+      return vk_error_set(errp, VK_EXIT_USAGE, "--disk: too many disks on the %s bus", d->bus);
+    if (asprintf(&target, "%s%c", prefix, 'a' + (*counter)++) < 0)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    free(d->target);
+    d->target = target;
+  }
+  return true;
+}
+
+static bool
+prepare_network(vk_install *in, virConnectPtr conn, bool virtio, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+
+  if (in->network_none) {
+    if (in->method == VK_INSTALL_NETWORK)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--pxe needs a network (not --network none)");
+    return true;
+  }
+  if (!s->nnets) {
+    virNetworkPtr net = conn ? virNetworkLookupByName(conn, "default") : NULL;
+    bool active = net && virNetworkIsActive(net) == 1;
+
+    if (net)
+      virNetworkFree(net);
+    s->nets = calloc(1, sizeof *s->nets);
+    if (!s->nets)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    s->nnets = 1;
+    if (active) {
+      if (!dup_into(&s->nets[0].type, "network", errp) ||
+          !dup_into(&s->nets[0].source, "default", errp))
+        return false;
+    } else {
+      note(in, "no active network named 'default': using user-mode networking (--network user)");
+      if (!dup_into(&s->nets[0].type, "user", errp))
+        return false;
+    }
+  }
+  for (size_t i = 0; i < s->nnets; i++)
+    if (!s->nets[i].model && !dup_into(&s->nets[i].model, virtio ? "virtio" : "e1000", errp))
+      return false;
+  return true;
+}
+
+static bool
+prepare_firmware(vk_install *in, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+  vk_firmware fw;
+  struct utsname u;
+  const char *arch = s->arch;
+
+  if (!s->uefi) {
+    if (s->secure_boot >= 0)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--boot secure-boot= needs uefi");
+    return true;
+  }
+  if (!arch) {
+    if (uname(&u) < 0)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "uname");
+    arch = u.machine;
+  }
+  /* Secure boot needs SMM, which needs q35; q35 suits UEFI in general. */
+  if (!s->machine && !dup_into(&s->machine, "q35", errp))
+    return false;
+  if (!vk_firmware_choose(NULL, arch, s->machine, s->secure_boot, &fw, errp))
+    return false;
+  free(s->loader);
+  free(s->nvram_template);
+  s->loader = fw.code;
+  s->nvram_template = fw.vars;
+  fw.code = fw.vars = NULL;
+  s->smm = fw.requires_smm;
+  if (s->secure_boot < 0)
+    s->secure_boot = fw.secure_boot;
+  if (s->smm && !is_q35(s->machine)) {
+    vk_firmware_clear(&fw);
+    return vk_error_set(errp, VK_EXIT_USAGE, "--boot uefi: secure boot firmware needs the q35 machine");
+  }
+  vk_firmware_clear(&fw);
+  return dup_into(&s->loader_type, "pflash", errp);
+}
+
+bool
+vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+  vk_osinfo os = { 0 };
+  bool have_os = false, virtio = true;
+  size_t nhd = 0;
+
+  if (!s->name)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--name is required");
+  for (size_t i = 0; i < s->ndisks; i++)
+    if (!vk_disk_is_cdrom(&s->disks[i]))
+      nhd++;
+
+  /* The install method. */
+  if (in->method == VK_INSTALL_NONE && in->boot_order[0])
+    in->method = VK_INSTALL_IMPORT;
+  if (in->method == VK_INSTALL_NONE)
+    return vk_error_set(errp, VK_EXIT_USAGE, "say how to install: --cdrom ISO, --import, --pxe or --boot kernel=PATH");
+  if (in->method == VK_INSTALL_IMPORT && !nhd)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--import needs a --disk to boot from");
+  if (s->initrd && !s->kernel)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--boot initrd= needs kernel=");
+  if (s->cmdline && !s->kernel)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--boot cmdline= needs kernel=");
+  if (in->autostart && in->transient)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--autostart and --transient do not go together");
+
+  /* Accelerator. */
+  if (!s->virt_type) {
+    if (kvm_usable()) {
+      if (!dup_into(&s->virt_type, "kvm", errp))
+        return false;
+    } else {
+      note(in, "/dev/kvm is not usable: the guest runs under plain QEMU emulation (--virt-type qemu), which is much slower");
+      if (!dup_into(&s->virt_type, "qemu", errp))
+        return false;
+    }
+  }
+
+  /* What the OS variant says. */
+  if (in->os_variant && strcmp(in->os_variant, "generic") != 0) {
+    vk_error *e = NULL;
+    if (strcmp(in->os_variant, "detect") == 0) {
+      note(in, "--os-variant detect: vinstall does not inspect install media; using generic settings");
+    } else if (vk_osinfo_lookup(vk_osinfo_dir(), in->os_variant, &os, &e)) {
+      have_os = true;
+    } else {
+      note(in, "%s; using generic settings", e->msg);
+      vk_error_free(e);
+    }
+  }
+  if (have_os) {
+    if (!os.virtio_block)
+      virtio = false;
+    if (!dup_into(&s->os_url, os.id, errp)) {
+      vk_osinfo_clear(&os);
+      return false;
+    }
+  }
+  if (!in->memory_given)
+    s->memory_kib = have_os && os.recommended_ram ? os.recommended_ram / 1024 : DEFAULT_MEMORY_KIB;
+  if (!s->vcpus)
+    s->vcpus = 1;
+  {
+    bool net_virtio = have_os ? os.virtio_net || os.virtio_block : true;
+    vk_osinfo_clear(&os);
+    if (!prepare_firmware(in, errp) || !prepare_disks(in, virtio, errp) ||
+        !prepare_network(in, conn, net_virtio, errp))
+      return false;
+  }
+  if (!s->console.type && !dup_into(&s->console.type, "pty", errp))
+    return false;
+  if (!in->graphics_given && getenv("DISPLAY") && *getenv("DISPLAY") &&
+      !dup_into(&s->graphics, "vnc", errp))
+    return false;
+  in->prepared = true;
+  return true;
+}
+
+bool
+vk_install_two_phase(const vk_install *in)
+{
+  return in->method == VK_INSTALL_CDROM || in->method == VK_INSTALL_NETWORK;
+}
+
+char *
+vk_install_xml(const vk_install *in, bool final, vk_error **errp)
+{
+  vk_domspec s = in->spec;   /* shallow copy: only boot and reboot differ */
+  size_t n = 0;
+
+  if (!in->prepared) {
+    vk_error_set(errp, VK_EXIT_FAILED, "the install is not prepared");
+    return NULL;
+  }
+  memset(s.boot_dev, 0, sizeof s.boot_dev);
+  if (in->boot_order[0]) {
+    for (size_t i = 0; i < 3 && in->boot_order[i]; i++)
+      s.boot_dev[n++] = in->boot_order[i];
+  } else if (in->method != VK_INSTALL_KERNEL) {
+    if (!final && in->method == VK_INSTALL_CDROM)
+      s.boot_dev[n++] = (char *)"cdrom";
+    if (!final && in->method == VK_INSTALL_NETWORK)
+      s.boot_dev[n++] = (char *)"network";
+    s.boot_dev[n++] = (char *)"hd";
+  }
+  s.on_reboot = !final && vk_install_two_phase(in) ? "destroy" : "restart";
+  return vk_domxml_build(&s, errp);
+}

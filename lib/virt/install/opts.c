@@ -1,0 +1,648 @@
+/* vkit — vinstall's options: parsing the option strings into vk_install. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/size.h"
+#include "util/text.h"
+#include "virt/install/install.h"
+
+#define MIB (1024ULL * 1024)
+#define GIB (1024ULL * 1024 * 1024)
+#define MAX_VCPUS 4096
+
+/* One "key=value" item of a sub-option list; value is NULL for "key". */
+typedef struct {
+  char *key;
+  char *value;
+} subopt;
+
+typedef struct {
+  subopt *items;
+  size_t n;
+  char *buf;           /* the items point into this copy */
+} subopts;
+
+static void
+subopts_free(subopts *so)
+{
+  free(so->items);
+  free(so->buf);
+}
+
+#define CLEANUP_SUBOPTS __attribute__((cleanup(subopts_free)))
+
+/* Split "a=1,b,c=x,,y" into items; ",," is a literal comma. */
+static bool
+subopts_parse(const char *opt, const char *s, subopts *so, vk_error **errp)
+{
+  size_t len = strlen(s), cap = 1;
+  char *w;
+
+  memset(so, 0, sizeof *so);
+  for (const char *p = s; *p; p++)
+    if (*p == ',')
+      cap++;
+  so->buf = malloc(len + 1);
+  so->items = calloc(cap, sizeof *so->items);
+  if (!so->buf || !so->items)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  w = so->buf;
+  so->items[0].key = w;
+  so->n = 1;
+  for (const char *p = s; *p; p++) {
+    if (*p == ',' && p[1] == ',') {
+      *w++ = ',';
+      p++;
+    } else if (*p == ',') {
+      *w++ = '\0';
+      so->items[so->n++].key = w;
+    } else {
+      *w++ = *p;
+    }
+  }
+  *w = '\0';
+  for (size_t i = 0; i < so->n; i++) {
+    char *eq = strchr(so->items[i].key, '=');
+    if (eq) {
+      *eq = '\0';
+      so->items[i].value = eq + 1;
+    }
+    if (!*so->items[i].key)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--%s: empty item in '%s'", opt, s);
+  }
+  return true;
+}
+
+static bool
+set_str(char **dst, const char *value, vk_error **errp)
+{
+  char *copy = strdup(value);
+
+  if (!copy)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  free(*dst);
+  *dst = copy;
+  return true;
+}
+
+/* A value is required for key in option opt. */
+static bool
+need_value(const char *opt, const subopt *it, vk_error **errp)
+{
+  if (!it->value || !*it->value)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' needs a value (%s=...)",
+                        opt, it->key, it->key);
+  return true;
+}
+
+static bool
+one_of(const char *opt, const char *what, const char *value,
+       const char *const *allowed, vk_error **errp)
+{
+  for (size_t i = 0; allowed[i]; i++)
+    if (strcmp(value, allowed[i]) == 0)
+      return true;
+  return vk_error_set(errp, VK_EXIT_USAGE, "--%s: unknown %s '%s'", opt, what, value);
+}
+
+static bool
+parse_uint(const char *opt, const char *what, const char *s, unsigned long max,
+           unsigned *out, vk_error **errp)
+{
+  char *end;
+  unsigned long v;
+
+  errno = 0;
+  if (!s || !isdigit((unsigned char)*s))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: %s '%s' is not a number",
+                        opt, what, s ? s : "");
+  v = strtoul(s, &end, 10);
+  if (errno || *end)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: %s '%s' is not a number", opt, what, s);
+  if (v < 1 || v > max)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: %s must be between 1 and %lu",
+                        opt, what, max);
+  *out = (unsigned)v;
+  return true;
+}
+
+static bool
+parse_bool(const char *opt, const subopt *it, bool *out, vk_error **errp)
+{
+  const char *v = it->value;
+
+  if (!v) {
+    *out = true;   /* a bare key: on */
+    return true;
+  }
+  if (vk_parse_bool(v, out))
+    return true;
+  return vk_error_set(errp, VK_EXIT_USAGE, "--%s: %s must be on or off, not '%s'",
+                      opt, it->key, v);
+}
+
+static bool
+opt_memory(vk_install *in, const char *v, vk_error **errp)
+{
+  uint64_t bytes;
+
+  if (!vk_parse_size_unit(v, MIB, &bytes, errp)) {
+    vk_error_prefix(errp, "--memory");
+    return false;
+  }
+  if (bytes < MIB)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--memory: '%s' is less than 1 MiB", v);
+  in->spec.memory_kib = (bytes + 1023) / 1024;
+  in->memory_given = true;
+  return true;
+}
+
+static bool
+opt_vcpus(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  vk_domspec *s = &in->spec;
+  unsigned vcpus = 0, maxv = 0, sockets = 0, cores = 0, threads = 0;
+
+  if (!subopts_parse("vcpus", v, &so, errp))
+    return false;
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+    unsigned *dst;
+
+    if (i == 0 && !it->value) {
+      if (!parse_uint("vcpus", "vCPU count", it->key, MAX_VCPUS, &vcpus, errp))
+        return false;
+      continue;
+    }
+    if (strcmp(it->key, "vcpus") == 0)
+      dst = &vcpus;
+    else if (strcmp(it->key, "maxvcpus") == 0)
+      dst = &maxv;
+    else if (strcmp(it->key, "sockets") == 0)
+      dst = &sockets;
+    else if (strcmp(it->key, "cores") == 0)
+      dst = &cores;
+    else if (strcmp(it->key, "threads") == 0)
+      dst = &threads;
+    else
+      return vk_error_set(errp, VK_EXIT_USAGE, "--vcpus: unknown sub-option '%s'", it->key);
+    if (!need_value("vcpus", it, errp) ||
+        !parse_uint("vcpus", it->key, it->value, MAX_VCPUS, dst, errp))
+      return false;
+  }
+  if (sockets || cores || threads) {
+    unsigned long topo = (unsigned long)(sockets ? sockets : 1) * (cores ? cores : 1) *
+                         (threads ? threads : 1);
+    if (topo > MAX_VCPUS)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--vcpus: the topology gives more than %d vCPUs",
+                          MAX_VCPUS);
+    if (!maxv)
+      maxv = vcpus > topo ? vcpus : (unsigned)topo;
+    if (maxv != topo)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--vcpus: sockets*cores*threads is %lu but the maximum is %u vCPUs",
+                          topo, maxv);
+  }
+  if (!vcpus)
+    vcpus = maxv ? maxv : 1;
+  if (maxv && maxv < vcpus)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--vcpus: maxvcpus=%u is less than %u vCPUs",
+                        maxv, vcpus);
+  s->vcpus = vcpus;
+  s->maxvcpus = maxv;
+  s->sockets = sockets;
+  s->cores = cores;
+  s->threads = threads;
+  return true;
+}
+
+static bool
+opt_cpu(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  vk_domspec *s = &in->spec;
+
+  if (!subopts_parse("cpu", v, &so, errp))
+    return false;
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+    const char *feature = NULL;
+    char **grown;
+
+    if (i == 0 && !it->value && it->key[0] != '-') {
+      const char *mode = it->key;
+      if (strcmp(mode, "host-passthrough") == 0 || strcmp(mode, "host-model") == 0) {
+        if (!set_str(&s->cpu_mode, mode, errp))
+          return false;
+      } else {
+        if (!set_str(&s->cpu_mode, "custom", errp) || !set_str(&s->cpu_model, mode, errp))
+          return false;
+      }
+      continue;
+    }
+    if (it->key[0] == '-' && !it->value)
+      feature = it->key + 1;
+    else if (strcmp(it->key, "disable") == 0 && it->value)
+      feature = it->value;
+    if (!feature || !*feature)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--cpu: unknown sub-option '%s' (features are disabled with -FEATURE)",
+                          it->key);
+    grown = realloc(s->cpu_disable, (s->ncpu_disable + 1) * sizeof *grown);
+    if (!grown)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    s->cpu_disable = grown;
+    if (!(s->cpu_disable[s->ncpu_disable] = strdup(feature)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    s->ncpu_disable++;
+  }
+  return true;
+}
+
+static bool
+set_method(vk_install *in, enum vk_install_method m, const char *how, vk_error **errp)
+{
+  if (in->method != VK_INSTALL_NONE && in->method != m)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: only one install method may be given (--cdrom, --import, --pxe or --boot kernel=)",
+                        how);
+  in->method = m;
+  return true;
+}
+
+static bool
+opt_boot(vk_install *in, const char *v, vk_error **errp)
+{
+  static const char *const onoff[] = { "on", "off", NULL };
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  vk_domspec *s = &in->spec;
+  size_t nboot = 0;
+
+  while (nboot < 3 && in->boot_order[nboot])
+    nboot++;
+  if (!subopts_parse("boot", v, &so, errp))
+    return false;
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+    const char *k = it->key;
+
+    if (!it->value && (strcmp(k, "hd") == 0 || strcmp(k, "cdrom") == 0 ||
+                       strcmp(k, "network") == 0)) {
+      for (size_t j = 0; j < nboot; j++)
+        if (strcmp(in->boot_order[j], k) == 0)
+          return vk_error_set(errp, VK_EXIT_USAGE, "--boot: '%s' given twice", k);
+      if (!set_str(&in->boot_order[nboot++], k, errp))
+        return false;
+    } else if (strcmp(k, "kernel") == 0) {
+      if (!need_value("boot", it, errp) || !set_str(&s->kernel, it->value, errp) ||
+          !set_method(in, VK_INSTALL_KERNEL, "--boot kernel=", errp))
+        return false;
+    } else if (strcmp(k, "initrd") == 0) {
+      if (!need_value("boot", it, errp) || !set_str(&s->initrd, it->value, errp))
+        return false;
+    } else if (strcmp(k, "cmdline") == 0 || strcmp(k, "kernel_args") == 0) {
+      if (!set_str(&s->cmdline, it->value ? it->value : "", errp))
+        return false;
+    } else if (strcmp(k, "uefi") == 0 && !it->value) {
+      s->uefi = true;
+    } else if (strcmp(k, "secure-boot") == 0) {
+      if (!need_value("boot", it, errp) || !one_of("boot", "secure-boot value", it->value, onoff, errp))
+        return false;
+      s->secure_boot = strcmp(it->value, "on") == 0;
+    } else {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--boot: unknown item '%s' (hd, cdrom, network, kernel=, initrd=, cmdline=, uefi, secure-boot=)",
+                          k);
+    }
+  }
+  return true;
+}
+
+static bool
+grow(void **arr, size_t n, size_t size, vk_error **errp)
+{
+  void *p = realloc(*arr, (n + 1) * size);
+
+  if (!p)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  memset((char *)p + n * size, 0, size);
+  *arr = p;
+  return true;
+}
+
+static bool
+opt_disk(vk_install *in, const char *v, vk_error **errp)
+{
+  static const char *const formats[] = { "raw", "qcow2", NULL };
+  static const char *const buses[] = { "virtio", "sata", "scsi", "ide", NULL };
+  static const char *const devices[] = { "disk", "cdrom", NULL };
+  static const char *const caches[] = { "default", "none", "writethrough", "writeback",
+                                        "directsync", "unsafe", NULL };
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  vk_disk_spec *d;
+
+  if (strcmp(v, "none") == 0) {
+    for (size_t i = 0; i < in->spec.ndisks; i++)
+      if (strcmp(in->spec.disks[i].device, "cdrom") != 0)
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk none cannot be combined with other disks");
+    in->disk_none = true;
+    return true;
+  }
+  if (in->disk_none)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk none cannot be combined with other disks");
+  if (!subopts_parse("disk", v, &so, errp))
+    return false;
+  if (!grow((void **)&in->spec.disks, in->spec.ndisks, sizeof *d, errp))
+    return false;
+  d = &in->spec.disks[in->spec.ndisks++];
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+    const char *k = it->key;
+
+    if (i == 0 && !it->value && strcmp(k, "readonly") != 0) {
+      if (!set_str(&d->path, k, errp))
+        return false;
+    } else if (strcmp(k, "readonly") == 0) {
+      if (!parse_bool("disk", it, &d->readonly, errp))
+        return false;
+    } else if (!need_value("disk", it, errp)) {
+      return false;
+    } else if (strcmp(k, "path") == 0) {
+      if (!set_str(&d->path, it->value, errp))
+        return false;
+    } else if (strcmp(k, "size") == 0) {
+      if (!vk_parse_size_unit(it->value, GIB, &d->size, errp)) {
+        vk_error_prefix(errp, "--disk size");
+        return false;
+      }
+      if (d->size == 0)
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk: size must be more than 0");
+    } else if (strcmp(k, "format") == 0) {
+      if (!one_of("disk", "format", it->value, formats, errp) ||
+          !set_str(&d->format, it->value, errp))
+        return false;
+    } else if (strcmp(k, "bus") == 0) {
+      if (!one_of("disk", "bus", it->value, buses, errp) || !set_str(&d->bus, it->value, errp))
+        return false;
+    } else if (strcmp(k, "cache") == 0) {
+      if (!one_of("disk", "cache mode", it->value, caches, errp) ||
+          !set_str(&d->cache, it->value, errp))
+        return false;
+    } else if (strcmp(k, "backing") == 0 || strcmp(k, "backing_store") == 0) {
+      if (!set_str(&d->backing, it->value, errp))
+        return false;
+    } else if (strcmp(k, "backing_format") == 0) {
+      if (!one_of("disk", "backing format", it->value, formats, errp) ||
+          !set_str(&d->backing_format, it->value, errp))
+        return false;
+    } else if (strcmp(k, "device") == 0) {
+      if (!one_of("disk", "device", it->value, devices, errp) ||
+          !set_str(&d->device, it->value, errp))
+        return false;
+    } else {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--disk: unknown sub-option '%s'", k);
+    }
+  }
+  if (!d->device && !set_str(&d->device, "disk", errp))
+    return false;
+  if (strcmp(d->device, "cdrom") == 0 && (d->size || d->backing))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: a cdrom cannot be created (no size= or backing=)");
+  if (d->backing_format && !d->backing)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: backing_format= needs backing=");
+  if (!d->path && !d->size && !d->backing && strcmp(d->device, "cdrom") != 0)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: give path=, size= or both");
+  return true;
+}
+
+static bool
+valid_mac(const char *mac)
+{
+  if (strlen(mac) != 17)
+    return false;
+  for (int i = 0; i < 17; i++) {
+    if (i % 3 == 2 ? mac[i] != ':' : !isxdigit((unsigned char)mac[i]))
+      return false;
+  }
+  /* A unicast address: the low bit of the first octet is clear. */
+  return (strtoul(mac, NULL, 16) & 1) == 0;
+}
+
+static bool
+opt_network(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  vk_net_spec *n;
+
+  if (strcmp(v, "none") == 0) {
+    if (in->spec.nnets)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--network none cannot be combined with other networks");
+    in->network_none = true;
+    return true;
+  }
+  if (in->network_none)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--network none cannot be combined with other networks");
+  if (!subopts_parse("network", v, &so, errp))
+    return false;
+  if (!grow((void **)&in->spec.nets, in->spec.nnets, sizeof *n, errp))
+    return false;
+  n = &in->spec.nets[in->spec.nnets++];
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+    const char *k = it->key;
+
+    if (i == 0 && strcmp(k, "user") == 0 && !it->value) {
+      if (!set_str(&n->type, "user", errp))
+        return false;
+    } else if (i == 0 && (strcmp(k, "network") == 0 || strcmp(k, "bridge") == 0)) {
+      if (!need_value("network", it, errp) || !set_str(&n->type, k, errp) ||
+          !set_str(&n->source, it->value, errp))
+        return false;
+    } else if (i == 0) {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--network: expected network=NAME, bridge=BR, user or none first, not '%s'",
+                          k);
+    } else if (!need_value("network", it, errp)) {
+      return false;
+    } else if (strcmp(k, "model") == 0) {
+      if (!set_str(&n->model, it->value, errp))
+        return false;
+    } else if (strcmp(k, "mac") == 0) {
+      if (!valid_mac(it->value))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--network: '%s' is not a unicast MAC address like 52:54:00:12:34:56",
+                            it->value);
+      if (!set_str(&n->mac, it->value, errp))
+        return false;
+    } else {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--network: unknown sub-option '%s'", k);
+    }
+  }
+  return true;
+}
+
+static bool
+opt_graphics(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  vk_domspec *s = &in->spec;
+
+  if (!subopts_parse("graphics", v, &so, errp))
+    return false;
+  in->graphics_given = true;
+  free(s->graphics);
+  s->graphics = NULL;
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+    const char *k = it->key;
+
+    if (i == 0 && !it->value) {
+      if (strcmp(k, "none") == 0) {
+        if (so.n > 1)
+          return vk_error_set(errp, VK_EXIT_USAGE, "--graphics none takes no sub-options");
+        return true;
+      }
+      if (strcmp(k, "vnc") != 0 && strcmp(k, "spice") != 0)
+        return vk_error_set(errp, VK_EXIT_USAGE, "--graphics: unknown type '%s' (vnc, spice or none)", k);
+      if (!set_str(&s->graphics, k, errp))
+        return false;
+    } else if (i == 0) {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--graphics: give the type first (vnc, spice or none)");
+    } else if (!need_value("graphics", it, errp)) {
+      return false;
+    } else if (strcmp(k, "listen") == 0) {
+      if (!set_str(&s->graphics_listen, it->value, errp))
+        return false;
+    } else if (strcmp(k, "port") == 0) {
+      unsigned port;
+      if (strcmp(it->value, "-1") == 0 || strcmp(it->value, "auto") == 0) {
+        s->graphics_port = -1;
+        continue;
+      }
+      if (!parse_uint("graphics", "port", it->value, 65535, &port, errp))
+        return false;
+      if (port < 5900)
+        return vk_error_set(errp, VK_EXIT_USAGE, "--graphics: port %u is below 5900", port);
+      s->graphics_port = (int)port;
+    } else {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--graphics: unknown sub-option '%s'", k);
+    }
+  }
+  return true;
+}
+
+/* "pty", "file=PATH" or "file,path=PATH". */
+static bool
+parse_chardev(const char *opt, const char *v, vk_chardev_spec *c, vk_error **errp)
+{
+  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+
+  if (!subopts_parse(opt, v, &so, errp))
+    return false;
+  for (size_t i = 0; i < so.n; i++) {
+    subopt *it = &so.items[i];
+
+    if (i == 0 && strcmp(it->key, "pty") == 0 && !it->value) {
+      if (!set_str(&c->type, "pty", errp))
+        return false;
+    } else if (i == 0 && strcmp(it->key, "file") == 0) {
+      if (!set_str(&c->type, "file", errp))
+        return false;
+      if (it->value && (!*it->value || !set_str(&c->path, it->value, errp)))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--%s: file= needs a path", opt);
+    } else if (i > 0 && strcmp(it->key, "path") == 0 && c->type &&
+               strcmp(c->type, "file") == 0) {
+      if (!need_value(opt, it, errp) || !set_str(&c->path, it->value, errp))
+        return false;
+    } else {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--%s: expected pty or file=PATH, not '%s'", opt, v);
+    }
+  }
+  if (strcmp(c->type, "file") == 0 && !c->path)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: file needs a path (file=PATH)", opt);
+  return true;
+}
+
+bool
+vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+
+  switch (key) {
+  case VK_IOPT_NAME:
+    if (!value || !*value)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--name: the name is empty");
+    if (strchr(value, '/'))
+      return vk_error_set(errp, VK_EXIT_USAGE, "--name: a name cannot contain '/'");
+    return set_str(&s->name, value, errp);
+  case VK_IOPT_MEMORY:
+    return opt_memory(in, value, errp);
+  case VK_IOPT_VCPUS:
+    return opt_vcpus(in, value, errp);
+  case VK_IOPT_CPU:
+    return opt_cpu(in, value, errp);
+  case VK_IOPT_MACHINE:
+    return set_str(&s->machine, value, errp);
+  case VK_IOPT_ARCH:
+    return set_str(&s->arch, value, errp);
+  case VK_IOPT_VIRT_TYPE:
+    if (strcmp(value, "kvm") != 0 && strcmp(value, "qemu") != 0)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--virt-type: '%s' is not kvm or qemu", value);
+    in->virt_type_given = true;
+    return set_str(&s->virt_type, value, errp);
+  case VK_IOPT_CDROM:
+    if (!*value)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--cdrom: the path is empty");
+    if (!set_method(in, VK_INSTALL_CDROM, "--cdrom", errp))
+      return false;
+    {
+      vk_disk_spec *d;
+      if (!grow((void **)&s->disks, s->ndisks, sizeof *d, errp))
+        return false;
+      d = &s->disks[s->ndisks++];
+      return set_str(&d->path, value, errp) && set_str(&d->device, "cdrom", errp) &&
+             set_str(&d->format, "raw", errp);
+    }
+  case VK_IOPT_IMPORT:
+    return set_method(in, VK_INSTALL_IMPORT, "--import", errp);
+  case VK_IOPT_PXE:
+    return set_method(in, VK_INSTALL_NETWORK, "--pxe", errp);
+  case VK_IOPT_BOOT:
+    return opt_boot(in, value, errp);
+  case VK_IOPT_DISK:
+    return opt_disk(in, value, errp);
+  case VK_IOPT_NETWORK:
+    return opt_network(in, value, errp);
+  case VK_IOPT_GRAPHICS:
+    return opt_graphics(in, value, errp);
+  case VK_IOPT_CONSOLE:
+    free(s->console.type);
+    free(s->console.path);
+    s->console.type = s->console.path = NULL;
+    return parse_chardev("console", value, &s->console, errp);
+  case VK_IOPT_SERIAL:
+    if (!grow((void **)&s->serials, s->nserials, sizeof *s->serials, errp))
+      return false;
+    s->nserials++;
+    return parse_chardev("serial", value ? value : "pty", &s->serials[s->nserials - 1], errp);
+  case VK_IOPT_OS_TYPE:
+    return set_str(&in->os_type, value, errp);
+  case VK_IOPT_OS_VARIANT:
+    if (!*value)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: the name is empty");
+    if (strncmp(value, "name=", 5) == 0 || strncmp(value, "short-id=", 9) == 0)
+      value = strchr(value, '=') + 1;
+    return set_str(&in->os_variant, value, errp);
+  case VK_IOPT_AUTOSTART:
+    in->autostart = true;
+    return true;
+  case VK_IOPT_TRANSIENT:
+    in->transient = true;
+    return true;
+  case VK_IOPT_NOREBOOT:
+    in->noreboot = true;
+    return true;
+  default:
+    return vk_error_set(errp, VK_EXIT_USAGE, "unknown option");
+  }
+}

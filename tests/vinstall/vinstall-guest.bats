@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# vinstall with real guests on the real daemon (qemu:///system, TCG):
+# the boot-sector guest imported from a qcow2 disk made by vimg, a direct kernel boot
+# with a busybox initramfs and a created second disk, --wait, rollback.
+
+load ../helpers
+load ../install-helpers
+
+bats_require_minimum_version 1.5.0
+
+URI=qemu:///system
+
+setup_file() {
+  "$VK_SRCDIR/tests/libvirtd-start.sh" >&2
+  # Names unique to this run, so that two runs of the suite never meet.
+  export P="vkit-t6-$$-"
+  export T6_DIR="$BATS_FILE_TMPDIR"
+  # The boot-sector guest on a qcow2 disk made by vimg and written by the
+  # image engine; qemu-img checks it.
+  "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$T6_DIR/bs.raw"
+  truncate -s 1M "$T6_DIR/bs.raw"
+  "$VK_BUILDDIR/vimg" create -f qcow2 "$T6_DIR/bs.qcow2" 1M
+  "$VK_BUILDDIR/tests/unit/test-install-put" "$T6_DIR/bs.qcow2" qcow2 "$T6_DIR/bs.raw"
+  qemu-img check -q "$T6_DIR/bs.qcow2"
+  qemu-img compare -q -f raw -F qcow2 "$T6_DIR/bs.raw" "$T6_DIR/bs.qcow2"
+  # Kernel and initramfs, cached between runs.
+  export T6_KDIR=${VK_TEST_CACHE:-/var/cache/vkit-tests}/kernel
+  "$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh" "$T6_KDIR" >&2
+}
+
+setup() {
+  requires virsh qemu-img qemu-system-x86_64
+  T6_PREFIX=$P
+  cleanup_t6_domains
+}
+
+teardown() {
+  cleanup_t6_domains
+  virsh -c "$URI" destroy "vkit-t9-$$-json" >/dev/null 2>&1 || true
+  virsh -c "$URI" undefine "vkit-t9-$$-json" >/dev/null 2>&1 || true
+  rm -f /var/log/libvirt/qemu/"$P"*.log
+  virsh -c "$URI" net-undefine ${P}off >/dev/null 2>&1 || true
+}
+
+state() {
+  virsh -c "$URI" domstate "$1" 2>/dev/null | head -n 1
+}
+
+@test "import the boot-sector guest; marker on the serial log; --wait returns at power-off" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  log=$BATS_TEST_TMPDIR/serial.log
+  run --separate-stderr vinstall -c "$URI" --name ${P}bs --virt-type qemu --memory 64 \
+    --import --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
+    --console "file=$log" --wait=120
+  assert_success
+  [[ "$stderr" == *"vctl console ${P}bs"* ]]
+  run grep -c VKIT-GUEST-BOOTED "$log"
+  assert_output 1
+  [ "$(state ${P}bs)" = "shut off" ]
+  # defined persistently, with the XML vinstall made
+  run virsh -c "$URI" dumpxml ${P}bs
+  assert_output --partial "$BATS_TEST_TMPDIR/d.qcow2"
+  assert_output --partial "<acpi/>"
+}
+
+@test "--transient: the guest is gone after it powers off" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  run vinstall -c "$URI" --name ${P}tr --virt-type qemu --memory 64 --transient \
+    --import --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
+    --console "file=$BATS_TEST_TMPDIR/s.log" --wait=120
+  assert_success
+  grep -q VKIT-GUEST-BOOTED "$BATS_TEST_TMPDIR/s.log"
+  run virsh -c "$URI" domstate ${P}tr
+  assert_failure
+}
+
+@test "--wait expiring exits 4 and leaves the guest running" {
+  # a blank disk: the BIOS finds nothing to boot and waits forever
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}wait --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --wait=2
+  assert_failure 4
+  assert_output --partial "still running"
+  [ "$(state ${P}wait)" = running ]
+}
+
+@test "--cdrom: first boot from the CD (falls through to the disk here), then the final definition boots the disk" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.iso"
+  log=$BATS_TEST_TMPDIR/cd.log
+  run vinstall -c "$URI" --name ${P}cd --virt-type qemu --memory 64 \
+    --cdrom "$BATS_TEST_TMPDIR/blank.iso" --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" \
+    --network none --console "file=$log" --wait=120 --noreboot
+  assert_success
+  grep -q VKIT-GUEST-BOOTED "$log"
+  # --noreboot: still off after the install, started once
+  [ "$(state ${P}cd)" = "shut off" ]
+  run grep -c "starting up" "/var/log/libvirt/qemu/${P}cd.log"
+  assert_output 1
+  run virsh -c "$URI" dumpxml --inactive ${P}cd
+  assert_output --partial "<on_reboot>restart</on_reboot>"
+  refute_output --partial "<boot dev='cdrom'/>"
+  assert_output --partial "<boot dev='hd'/>"
+  assert_output --partial "$BATS_TEST_TMPDIR/blank.iso"
+}
+
+@test "--cdrom with --wait and no --noreboot starts the installed system again" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.iso"
+  run vinstall -c "$URI" --name ${P}cd2 --virt-type qemu --memory 64 \
+    --cdrom "$BATS_TEST_TMPDIR/blank.iso" --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" \
+    --network none --console "file=$BATS_TEST_TMPDIR/cd2.log" --wait=120
+  assert_success
+  # libvirt's log of the domain records each start: the installer, then
+  # the installed system
+  run grep -c "starting up" "/var/log/libvirt/qemu/${P}cd2.log"
+  assert_output 2
+  run virsh -c "$URI" dumpxml --inactive ${P}cd2
+  refute_output --partial "<boot dev='cdrom'/>"
+}
+
+@test "--graphics vnc on the real daemon: a VNC display on 127.0.0.1" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}vnc --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --graphics vnc,listen=127.0.0.1
+  assert_success
+  run virsh -c "$URI" vncdisplay ${P}vnc
+  assert_success
+  assert_output --regexp '^127\.0\.0\.1:[0-9]+'
+}
+
+@test "--autostart sets autostart" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}auto --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --autostart --noautoconsole
+  assert_success
+  run virsh -c "$URI" dominfo ${P}auto
+  assert_output --regexp 'Autostart: +enable'
+}
+
+@test "at a terminal vinstall attaches to the console until the guest stops" {
+  requires script
+  run script -qec "$VK_BUILDDIR/vinstall -c $URI --name ${P}con --virt-type qemu --memory 256 --transient --boot kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 --disk none --network none" /dev/null </dev/null
+  assert_success
+  assert_output --partial "Connected to domain '${P}con'"
+  assert_output --partial "VKIT-INITRAMFS-BOOTED"
+  assert_output --partial "VKIT-DONE"
+  run virsh -c "$URI" domstate ${P}con
+  assert_failure
+}
+
+@test "direct kernel boot; a created second disk is seen by the guest" {
+  log=$BATS_TEST_TMPDIR/k.log
+  run --separate-stderr vinstall -c "$URI" --name ${P}kern --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet" \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" \
+    --disk "path=$BATS_TEST_TMPDIR/second.qcow2,size=64M" \
+    --network none --console "file=$log" --wait=180 -p
+  assert_success
+  [[ "$stderr" == *"created $BATS_TEST_TMPDIR/second.qcow2"* ]]
+  # -p draws nothing when stderr is not a terminal
+  [[ "$stderr" != *$'\r'* ]]
+  grep -q VKIT-INITRAMFS-BOOTED "$log"
+  run grep 'VKIT-DISKS:' "$log"
+  assert_output --partial "vda vdb"
+  # 64 MiB = 131072 sectors of 512 bytes
+  run grep 'VKIT-DISK vdb' "$log"
+  assert_output --partial "131072 sectors"
+  run qemu-img check "$BATS_TEST_TMPDIR/second.qcow2"
+  assert_success
+  [ "$(state ${P}kern)" = "shut off" ]
+}
+
+@test "--json: the running guest, its created disk and pty console; after --wait, shut off" {
+  n=vkit-t9-$$-json
+  # no /init to run: the kernel stops at a panic and the guest stays up
+  # (its pty with it) until it is destroyed
+  run --separate-stderr vinstall -c "$URI" --name "$n" --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet rdinit=/vkit-none panic=0" \
+    --disk "path=$BATS_TEST_TMPDIR/j.qcow2,size=1M,format=qcow2" --network none --autostart --json
+  assert_success
+  [[ "$stderr" != *created* ]]
+  uuid=$(virsh -c "$URI" domuuid "$n" | sed '/^$/d')
+  assert_equal "$(json_get '[j["name"], j["uuid"], j["state"], j["virt_type"], j["autostart"], j["transient"]]' <<<"$output")" \
+    "[\"$n\", \"$uuid\", \"running\", \"qemu\", true, false]"
+  assert_equal "$(json_get '[(d["target"], d["path"], d["format"], d["created"], d["size"]) for d in j["disks"]]' <<<"$output")" \
+    "[[\"vda\", \"$BATS_TEST_TMPDIR/j.qcow2\", \"qcow2\", true, 1048576]]"
+  assert_equal "$(json_get 'j["console"]["type"]' <<<"$output")" pty
+  assert_equal "$(json_get 'j["console"]["attach"]' <<<"$output")" "[\"vctl\", \"-c\", \"$URI\", \"console\", \"$uuid\"]"
+  pty=$(json_get 'j["console"]["path"]' <<<"$output")
+  mapfile -t cmd < <(json_get '"\n".join(j["console"]["attach"])' <<<"$output")
+  [[ "$pty" == /dev/pts/* ]]
+  run virsh -c "$URI" dumpxml "$n"
+  assert_output --partial "<source path='$pty'/>"
+  # the attach command runs as it is (the build's vctl for "vctl")
+  run "$VK_BUILDDIR/${cmd[0]}" "${cmd[@]:1}" --timeout=1
+  assert_success
+  virsh -c "$URI" destroy "$n"
+  virsh -c "$URI" undefine "$n"
+
+  # the boot-sector guest, waited for: shut off, its file console, nothing created
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
+  run --separate-stderr vinstall -c "$URI" --name "$n" --virt-type qemu --memory 64 --import \
+    --disk "$BATS_TEST_TMPDIR/d.qcow2,format=qcow2" --network none \
+    --console "file=$BATS_TEST_TMPDIR/s.log" --wait=120 --json
+  assert_success
+  assert_equal "$(json_get '[j["state"], j["console"], [(d["created"], d["size"]) for d in j["disks"]]]' <<<"$output")" \
+    "[\"shutoff\", {\"type\": \"file\", \"path\": \"$BATS_TEST_TMPDIR/s.log\", \"attach\": null}, [[false, null]]]"
+  grep -q VKIT-GUEST-BOOTED "$BATS_TEST_TMPDIR/s.log"
+}
+
+# A name taken between the pre-flight checks and the define, and a signal
+# during the install, are tested on libvirt's test driver by
+# tests/unit/test-install-run.c (the seam is a callback of the library,
+# not a hook in the shipped vinstall).
+
+@test "rollback: a start failure removes the definition and the created image" {
+  run vinstall -c "$URI" --name ${P}nostart --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk "path=$BATS_TEST_TMPDIR/n.qcow2,size=16M" \
+    --network none --cpu no-such-cpu-model
+  assert_failure
+  assert_output --partial "starting domain ${P}nostart"
+  [ ! -e "$BATS_TEST_TMPDIR/n.qcow2" ]
+  run virsh -c "$URI" domstate ${P}nostart
+  assert_failure
+}
+
+@test "--boot uefi on the real daemon: firmware from the descriptors, NVRAM made from the template" {
+  [ -d /usr/share/qemu/firmware ] || cannot "needs ovmf"
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}efi --virt-type qemu --memory 128 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi,secure-boot=on
+  assert_success
+  [ "$(state ${P}efi)" = running ]
+  run virsh -c "$URI" dumpxml ${P}efi
+  assert_output --regexp "<loader readonly='yes' secure='yes' type='pflash'>/[^<]+</loader>"
+  [ -e "/var/lib/libvirt/qemu/nvram/${P}efi_VARS.fd" ]
+}
+
+@test "rollback of a UEFI install removes its NVRAM file too" {
+  [ -d /usr/share/qemu/firmware ] || cannot "needs ovmf"
+  truncate -s 1M "$BATS_TEST_TMPDIR/blank.img"
+  run vinstall -c "$URI" --name ${P}efibad --virt-type qemu --memory 128 --import \
+    --disk "$BATS_TEST_TMPDIR/blank.img" --network none --boot uefi --cpu no-such-cpu-model
+  assert_failure
+  run virsh -c "$URI" domstate ${P}efibad
+  assert_failure
+  [ ! -e "/var/lib/libvirt/qemu/nvram/${P}efibad_VARS.fd" ]
+}
+
+@test "pre-flight: a disk used by another domain exits 5, nothing created" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/shared.qcow2"
+  cat >"$BATS_TEST_TMPDIR/owner.xml" <<XML
+<domain type='qemu'><name>${P}owner</name><memory unit='MiB'>64</memory>
+<os><type>hvm</type></os><devices><disk type='file' device='disk'>
+<driver name='qemu' type='qcow2'/><source file='$BATS_TEST_TMPDIR/shared.qcow2'/>
+<target dev='vda' bus='virtio'/></disk></devices></domain>
+XML
+  virsh -c "$URI" define "$BATS_TEST_TMPDIR/owner.xml" >/dev/null
+  run vinstall -c "$URI" --name ${P}user --virt-type qemu --import \
+    --disk "$BATS_TEST_TMPDIR/shared.qcow2,format=qcow2" --disk size=1 --network none
+  assert_failure 5
+  assert_output --partial "in use by domain ${P}owner"
+  run virsh -c "$URI" domstate ${P}user
+  assert_failure
+  run ls /var/lib/libvirt/images/
+  refute_output --partial "${P}user"
+}
+
+@test "pre-flight: an inactive network exits 5" {
+  cat >"$BATS_TEST_TMPDIR/net.xml" <<XML
+<network><name>${P}off</name><ip address='192.168.235.1' netmask='255.255.255.0'/></network>
+XML
+  virsh -c "$URI" net-define "$BATS_TEST_TMPDIR/net.xml" >/dev/null
+  run vinstall -c "$URI" --name ${P}net --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --network network=${P}off
+  assert_failure 5
+  assert_output --partial "not active"
+  run virsh -c "$URI" domstate ${P}net
+  assert_failure
+}
+
+@test "bad input on the real daemon: unknown network, missing ISO, bad sizes leave nothing" {
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --cdrom /nonexistent.iso --disk size=1
+  assert_failure 3
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk size=1 --network network=${P}nonet
+  assert_failure 3
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --import --disk size=0
+  assert_failure 2
+  run vinstall -c "$URI" --name ${P}bad --virt-type qemu --import --disk size=1Q
+  assert_failure 2
+  run virsh -c "$URI" domstate ${P}bad
+  assert_failure
+  run ls /var/lib/libvirt/images/
+  refute_output --partial "${P}bad"
+}
+
+@test "an image directory that cannot be written exits 2, nothing left" {
+  # /proc/sys is read-only even for root
+  run vinstall -c "$URI" --name ${P}ro --virt-type qemu --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk path=/proc/sys/vkit-t6.qcow2,size=1 --network none
+  assert_failure 2
+  assert_output --partial "not writable"
+  run virsh -c "$URI" domstate ${P}ro
+  assert_failure
+}

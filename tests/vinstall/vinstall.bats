@@ -1,0 +1,410 @@
+#!/usr/bin/env bats
+# vinstall: options, the domain XML (--print-xml, checked against libvirt's
+# schema) and bad input, on libvirt's test driver.
+
+load ../helpers
+load ../install-helpers
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  requires virt-xml-validate xmllint
+  IMG=$BATS_TEST_TMPDIR/disk.img
+  truncate -s 1M "$IMG"
+}
+
+@test "vinstall --version" {
+  run vinstall --version
+  assert_success
+  assert_output --regexp '^vinstall \(vkit\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "vinstall --help lists every option" {
+  run vinstall --help
+  assert_success
+  assert_line --partial "Usage: vinstall"
+  for o in name memory vcpus cpu machine arch virt-type cdrom import pxe boot disk network \
+           graphics console serial os-type os-variant print-xml dry-run noautoconsole wait \
+           autostart transient noreboot json progress connect; do
+    assert_output --partial -- "--$o"
+  done
+}
+
+@test "import of an existing raw disk: the minimal XML" {
+  print_xml --name vkit-t6-min --import --disk "$IMG" --network none
+  assert_xq /domain/@type qemu
+  assert_xq /domain/name vkit-t6-min
+  assert_xq /domain/memory 1048576
+  assert_xq /domain/vcpu 1
+  assert_xq '/domain/os/boot/@dev' hd
+  assert_xq '/domain/devices/disk/source/@file' "$IMG"
+  assert_xq '/domain/devices/disk/driver/@type' raw
+  assert_xq '/domain/devices/disk/target/@dev' vda
+  assert_xq '/domain/devices/disk/target/@bus' virtio
+  [ "$(xcount /domain/devices/interface)" = 0 ]
+  [ "$(xcount /domain/features/acpi)" = 1 ]
+  assert_xq '/domain/devices/console/target/@type' serial
+}
+
+@test "memory, vcpus with topology, cpu with a disabled feature, machine, arch" {
+  print_xml --name vkit-t6-cpu --import --disk "$IMG" --memory 2G \
+    --vcpus 2,maxvcpus=4,sockets=1,cores=2,threads=2 \
+    --cpu host-passthrough,-arch-capabilities --machine q35 --arch x86_64
+  assert_xq /domain/memory 2097152
+  assert_xq /domain/vcpu 4
+  assert_xq /domain/vcpu/@current 2
+  assert_xq /domain/cpu/@mode host-passthrough
+  assert_xq /domain/cpu/topology/@threads 2
+  assert_xq "/domain/cpu/feature[@policy='disable']/@name" arch-capabilities
+  assert_xq /domain/os/type/@machine q35
+  assert_xq /domain/os/type/@arch x86_64
+  # the test driver has an active network named default
+  assert_xq /domain/devices/interface/source/@network default
+  assert_xq /domain/devices/interface/model/@type virtio
+}
+
+@test "memory in MiB by default, with units otherwise" {
+  print_xml --name vkit-t6-m --import --disk "$IMG" --memory 512
+  assert_xq /domain/memory 524288
+  print_xml --name vkit-t6-m --import --disk "$IMG" --memory 1536MiB
+  assert_xq /domain/memory 1572864
+}
+
+@test "cdrom install: boots the ISO first, stops at reboot; new disk in the default directory" {
+  iso=$BATS_TEST_TMPDIR/inst.iso
+  truncate -s 1M "$iso"
+  print_xml --name vkit-t6-cd --cdrom "$iso" --disk size=20,format=qcow2 --os-variant generic
+  assert_xq "/domain/devices/disk[@device='cdrom']/source/@file" "$iso"
+  assert_xq "/domain/devices/disk[@device='cdrom']/target/@bus" ide
+  assert_xq "/domain/devices/disk[@device='disk']/source/@file" /var/lib/libvirt/images/vkit-t6-cd.qcow2
+  assert_xq "/domain/devices/disk[@device='disk']/driver/@type" qcow2
+  assert_xq "/domain/os/boot[1]/@dev" cdrom
+  assert_xq "/domain/os/boot[2]/@dev" hd
+  assert_xq /domain/on_reboot destroy
+  [ ! -e /var/lib/libvirt/images/vkit-t6-cd.qcow2 ]
+}
+
+@test "several disks: buses, targets, cache, readonly, NAME-N paths" {
+  print_xml --name vkit-t6-multi --import --disk "$IMG",cache=none \
+    --disk size=1 --disk size=2,bus=sata --disk size=1G,bus=scsi,readonly
+  assert_xq "/domain/devices/disk[1]/driver/@cache" none
+  assert_xq "/domain/devices/disk[2]/source/@file" /var/lib/libvirt/images/vkit-t6-multi.qcow2
+  assert_xq "/domain/devices/disk[2]/target/@dev" vdb
+  assert_xq "/domain/devices/disk[3]/source/@file" /var/lib/libvirt/images/vkit-t6-multi-1.qcow2
+  assert_xq "/domain/devices/disk[3]/target/@dev" sda
+  assert_xq "/domain/devices/disk[4]/target/@dev" sdb
+  [ "$(xcount '/domain/devices/disk[4]/readonly')" = 1 ]
+  assert_xq "/domain/devices/controller[@type='scsi']/@model" virtio-scsi
+}
+
+@test "networks: bridge, user, MAC and model; none" {
+  print_xml --name vkit-t6-net --import --disk "$IMG" \
+    --network bridge=br0,model=e1000,mac=52:54:00:01:02:03 --network user
+  assert_xq "/domain/devices/interface[1]/@type" bridge
+  assert_xq "/domain/devices/interface[1]/source/@bridge" br0
+  assert_xq "/domain/devices/interface[1]/mac/@address" 52:54:00:01:02:03
+  assert_xq "/domain/devices/interface[1]/model/@type" e1000
+  assert_xq "/domain/devices/interface[2]/@type" user
+  print_xml --name vkit-t6-net --import --disk "$IMG" --network none
+  [ "$(xcount /domain/devices/interface)" = 0 ]
+}
+
+@test "direct kernel boot with initrd and command line" {
+  k=$BATS_TEST_TMPDIR/vmlinuz
+  touch "$k" "$k.initrd"
+  print_xml --name vkit-t6-k --boot "kernel=$k,initrd=$k.initrd,cmdline=console=ttyS0 quiet" --disk none
+  assert_xq /domain/os/kernel "$k"
+  assert_xq /domain/os/initrd "$k.initrd"
+  assert_xq /domain/os/cmdline "console=ttyS0 quiet"
+  [ "$(xcount /domain/os/boot)" = 0 ]
+  [ "$(xcount /domain/devices/disk)" = 0 ]
+}
+
+@test "PXE install boots the network first" {
+  print_xml --name vkit-t6-pxe --pxe --disk size=1
+  assert_xq "/domain/os/boot[1]/@dev" network
+  assert_xq "/domain/os/boot[2]/@dev" hd
+}
+
+@test "graphics vnc with listen and port; spice; console to a file; extra serial ports" {
+  print_xml --name vkit-t6-g --import --disk "$IMG" --graphics vnc,listen=127.0.0.1,port=5910 \
+    --console file=/tmp/x.log --serial --serial file=/tmp/y.log
+  assert_xq /domain/devices/graphics/@type vnc
+  assert_xq /domain/devices/graphics/@port 5910
+  assert_xq /domain/devices/graphics/listen/@address 127.0.0.1
+  assert_xq "/domain/devices/serial[1]/@type" file
+  assert_xq "/domain/devices/serial[1]/source/@path" /tmp/x.log
+  assert_xq "/domain/devices/serial[2]/@type" pty
+  assert_xq "/domain/devices/serial[2]/target/@port" 1
+  assert_xq "/domain/devices/serial[3]/source/@path" /tmp/y.log
+  print_xml --name vkit-t6-g --import --disk "$IMG" --graphics spice
+  assert_xq /domain/devices/graphics/@type spice
+  assert_xq /domain/devices/video/model/@type qxl
+  print_xml --name vkit-t6-g --import --disk "$IMG" --graphics none
+  [ "$(xcount /domain/devices/graphics)" = 0 ]
+}
+
+@test "names and paths with quotes, &, < and spaces are escaped" {
+  dir="$BATS_TEST_TMPDIR/a dir & \"q\" 'x' <y>"
+  mkdir -p "$dir"
+  truncate -s 1M "$dir/d 1.img"
+  name="vkit-t6-we\"ird 'n' & <x> y"
+  print_xml --name "$name" --import --disk "path=$dir/d 1.img" --console "file=$dir/con.log"
+  assert_xq /domain/name "$name"
+  assert_xq /domain/devices/disk/source/@file "$dir/d 1.img"
+  assert_xq "/domain/devices/serial/source/@path" "$dir/con.log"
+  [ "$(grep -c '&lt;' "$BATS_TEST_TMPDIR/dom.xml")" -ge 3 ]
+  run grep -e '<x>' -e '<y>' -e '& ' "$BATS_TEST_TMPDIR/dom.xml"
+  assert_failure
+}
+
+@test "a comma in a path is written as two commas" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/a,b.img"
+  print_xml --name vkit-t6-comma --import --disk "path=$BATS_TEST_TMPDIR/a,,b.img"
+  assert_xq /domain/devices/disk/source/@file "$BATS_TEST_TMPDIR/a,b.img"
+}
+
+@test "UEFI: firmware files from the descriptors appear in the XML" {
+  [ -d /usr/share/qemu/firmware ] || cannot "needs ovmf"
+  print_xml --name vkit-t6-efi --import --disk "$IMG" --boot uefi,secure-boot=off
+  code=$(xq /domain/os/loader)
+  [ -r "$code" ]
+  assert_xq /domain/os/loader/@secure no
+  assert_xq /domain/os/loader/@type pflash
+  # the chosen file is the one a descriptor without secure boot names
+  python3 -c '
+import glob, json, sys
+code = sys.argv[1]
+descs = [json.load(open(f)) for f in glob.glob("/usr/share/qemu/firmware/*.json")]
+fit = [d for d in descs if d["mapping"].get("executable", {}).get("filename") == code]
+assert fit and all("secure-boot" not in d["features"] for d in fit), fit
+' "$code"
+  print_xml --name vkit-t6-efi --import --disk "$IMG" --boot uefi,secure-boot=on
+  assert_xq /domain/os/loader/@secure yes
+  assert_xq /domain/os/type/@machine q35
+  assert_xq /domain/features/smm/@state on
+  [ -r "$(xq /domain/os/nvram/@template)" ]
+}
+
+@test "--os-variant from osinfo-db: id in metadata, recommended memory, bus" {
+  print_xml --name vkit-t6-os --import --disk "$IMG" --os-variant debian11
+  assert_xq "/domain/metadata/*[local-name()='libosinfo']/*[local-name()='os']/@id" http://debian.org/debian/11
+  assert_xq /domain/devices/disk/target/@bus virtio
+  print_xml --name vkit-t6-os --import --disk "$IMG" --os-variant win2k
+  assert_xq /domain/devices/disk/target/@bus ide
+  assert_xq /domain/devices/interface/model/@type e1000
+}
+
+@test "--os-variant unknown: a warning and generic settings" {
+  run vinstall -c test:///default --virt-type qemu --print-xml --name vkit-t6-os --import \
+    --disk "$IMG" --os-variant no-such-os-42
+  assert_success
+  assert_output --partial "no-such-os-42"
+  assert_output --partial "generic settings"
+}
+
+@test "without --virt-type: kvm when /dev/kvm opens, else qemu with a warning" {
+  run vinstall -c test:///default --print-xml --name vkit-t6-tcg --import --disk "$IMG"
+  assert_success
+  # the same check vinstall makes: is /dev/kvm a device that opens for
+  # writing?  (-c first: a bare >> would make a plain file of that name)
+  if [ -c /dev/kvm ] && { : >>/dev/kvm; } 2>/dev/null; then
+    refute_output --partial '/dev/kvm is not usable'
+    assert_output --partial '<domain type="kvm">'
+  else
+    assert_output --partial '/dev/kvm is not usable'
+    assert_output --partial '<domain type="qemu">'
+  fi
+}
+
+@test "--virt-type kvm is written as asked" {
+  print_xml --name vkit-t6-kvm --import --disk "$IMG" --virt-type kvm
+  assert_xq /domain/@type kvm
+}
+
+@test "--dry-run checks and prints, creates nothing" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dry \
+    --import --disk "$IMG" --disk "path=$BATS_TEST_TMPDIR/new.qcow2,size=1"
+  assert_success
+  assert_output --partial "<name>vkit-t6-dry</name>"
+  [ ! -e "$BATS_TEST_TMPDIR/new.qcow2" ]
+}
+
+@test "--dry-run: a name that exists is refused (exit 5)" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name test --import --disk "$IMG"
+  assert_failure 5
+  assert_output --partial "already exists"
+}
+
+@test "bad input: usage errors exit 2 and print nothing on stdout" {
+  for args in "--import --disk $IMG" \
+              "--name x" \
+              "--name x --import" \
+              "--name x --import --disk $IMG --memory 0" \
+              "--name x --import --disk $IMG --memory lots" \
+              "--name x --import --disk size=0" \
+              "--name x --import --disk size=garbage" \
+              "--name x --import --disk $IMG --vcpus 0" \
+              "--name x --import --disk $IMG --network wifi=x" \
+              "--name x --import --disk $IMG --graphics sdl" \
+              "--name x --import --disk $IMG --virt-type xen" \
+              "--name x --import --cdrom /x.iso --disk $IMG" \
+              "--name x --import --disk $IMG --autostart --transient" \
+              "--name x --import --disk $IMG --wait=soon" \
+              "--name x --import --disk $IMG --no-such-option"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr vinstall -c test:///default --print-xml $args
+    [ "$status" -eq 2 ] || { echo "args: $args -> $status: $stderr" >&2; return 1; }
+    [ -z "$output" ] || { echo "args: $args printed: $output" >&2; return 1; }
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "args: $args: $stderr" >&2; return 1; }
+  done
+}
+
+@test "a qcow2 image without format= is refused, not booted as raw" {
+  qemu-img create -q -f qcow2 "$BATS_TEST_TMPDIR/q.qcow2" 1M
+  run vinstall -c test:///default --print-xml --name x --import --disk "$BATS_TEST_TMPDIR/q.qcow2"
+  assert_failure 2
+  assert_output --partial "format=qcow2"
+  print_xml --name x --import --disk "$BATS_TEST_TMPDIR/q.qcow2,format=qcow2"
+  assert_xq /domain/devices/disk/driver/@type qcow2
+}
+
+@test "bad input: a missing disk image exits 3" {
+  run vinstall -c test:///default --print-xml --name x --import --disk /nonexistent/d.img
+  assert_failure 3
+  assert_output --partial "does not exist"
+}
+
+@test "bad input: a missing ISO exits 3 (dry run)" {
+  run vinstall -c test:///default --dry-run --name vkit-t6-iso --cdrom /nonexistent/inst.iso --disk none
+  assert_failure 3
+  assert_output --partial "/nonexistent/inst.iso"
+}
+
+@test "bad input: a directory given as ISO or disk exits 2 (dry run)" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --cdrom "$BATS_TEST_TMPDIR" --disk none
+  assert_failure 2
+  assert_output --partial "is a directory"
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-dir --import --disk "$BATS_TEST_TMPDIR"
+  assert_failure 2
+  assert_output --partial "is not a regular file or block device"
+}
+
+@test "bad input: an unknown network exits 3 (dry run)" {
+  run vinstall -c test:///default --dry-run --name vkit-t6-net --import --disk "$IMG" \
+    --network network=vkit-t6-nosuchnet
+  assert_failure 3
+  assert_output --partial "vkit-t6-nosuchnet"
+}
+
+@test "bad input: an image directory that does not exist exits 3 (dry run)" {
+  run vinstall -c test:///default --dry-run --name vkit-t6-dir --import --disk "$IMG" \
+    --disk path=/nonexistent/dir/x.qcow2,size=1
+  assert_failure 3
+  assert_output --partial "/nonexistent/dir"
+}
+
+@test "bad input: more memory or vCPUs than the host has (dry run)" {
+  run vinstall -c test:///default --dry-run --name vkit-t6-big --import --disk "$IMG" --memory 64T
+  assert_failure 2
+  assert_output --partial "more than the host"
+  run vinstall -c test:///default --dry-run --name vkit-t6-big --import --disk "$IMG" --vcpus 4000
+  assert_failure 2
+  assert_output --partial "more than the host"
+}
+
+@test "pre-flight: an image another process writes (QEMU locks) exits 5" {
+  requires qemu-io
+  mkfifo "$BATS_TEST_TMPDIR/hold"
+  # qemu-io keeps the image open, with QEMU's write locks, until its input ends
+  qemu-io -f raw "$IMG" <"$BATS_TEST_TMPDIR/hold" >/dev/null 2>&1 &
+  local qpid=$!
+  exec 5>"$BATS_TEST_TMPDIR/hold"
+  for _ in $(seq 50); do
+    run qemu-img info "$IMG"
+    [ "$status" -ne 0 ] && break
+    sleep 0.1
+  done
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
+  exec 5>&-
+  # only qemu-io: bats' per-test timer is a background job too
+  wait "$qpid"
+  assert_failure 5
+  assert_output --partial "in use"
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
+  assert_success
+}
+
+@test "pre-flight: a bridge that does not exist exits 3" {
+  run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-br --import --disk "$IMG" \
+    --network bridge=vkit-t6-nobr
+  assert_failure 3
+  assert_output --partial "vkit-t6-nobr"
+}
+
+@test "--json: one object with the domain, its disks and its console" {
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name vkit-t9-json --import \
+    --disk "$IMG" --disk "path=$BATS_TEST_TMPDIR/new.qcow2,size=2M,format=qcow2" --network none --json
+  assert_success
+  assert_equal "$(json_get 'sorted(j)' <<<"$output")" \
+    '["autostart", "console", "disks", "name", "state", "transient", "uuid", "virt_type"]'
+  assert_equal "$(json_get '[j["name"], j["state"], j["virt_type"], j["autostart"], j["transient"]]' <<<"$output")" \
+    '["vkit-t9-json", "running", "qemu", false, false]'
+  [[ "$(json_get 'j["uuid"]' <<<"$output")" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]
+  assert_equal "$(json_get '[(d["target"], d["device"], d["path"], d["format"], d["created"], d["size"]) for d in j["disks"]]' <<<"$output")" \
+    "[[\"vda\", \"disk\", \"$IMG\", \"raw\", false, null], [\"vdb\", \"disk\", \"$BATS_TEST_TMPDIR/new.qcow2\", \"qcow2\", true, 2097152]]"
+  assert_equal "$(json_get '[j["console"]["type"], j["console"]["attach"] == ["vctl", "-c", "test:///default", "console", j["uuid"]]]' <<<"$output")" '["pty", true]'
+  # what --json reports goes to stdout only
+  [[ "$stderr" != *created* && "$stderr" != *"its console"* ]]
+  [ -f "$BATS_TEST_TMPDIR/new.qcow2" ]
+}
+
+@test "--json: transient and autostart as asked; with --print-xml or --dry-run a usage error" {
+  run vinstall -c test:///default --virt-type qemu --name vkit-t9-json --import --disk "$IMG" --network none --transient --json
+  assert_success
+  assert_equal "$(json_get '[j["transient"], j["autostart"], j["disks"][0]["created"]]' <<<"$output")" '[true, false, false]'
+  for o in --print-xml --dry-run; do
+    run --separate-stderr vinstall -c test:///default --name vkit-t9-json --import --disk "$IMG" --json $o
+    assert_failure 2
+    assert_output ""
+    [[ "$stderr" == *"$o cannot be used with --json"* ]]
+  done
+  # a failed install prints nothing on stdout
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name test --import --disk "$IMG" --json
+  assert_failure 5
+  assert_output ""
+}
+
+@test "kernel fixture: stale apt lists are refreshed once (as root), then the download is retried" {
+  requires dpkg-deb cpio busybox
+  [ "$(id -u)" -eq 0 ] || cannot "refreshing apt lists needs root"
+  mk=$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh
+  f=$BATS_TEST_TMPDIR/apt
+  fake_apt "$f"
+  # lists so old that the metapackage resolves to nothing
+  PATH=$f/bin:$PATH run --separate-stderr "$mk" "$BATS_TEST_TMPDIR/k1"
+  assert_success
+  assert_equal "$(cat "$f/updates")" update
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/k1/vmlinuz")" VKIT-FAKE-KERNEL
+  [ -s "$BATS_TEST_TMPDIR/k1/initramfs.gz" ]
+  # lists that name a kernel the mirror no longer has (404)
+  rm -f "$f/updated" "$f/updates"
+  touch "$f/lists-ok"
+  PATH=$f/bin:$PATH run --separate-stderr "$mk" "$BATS_TEST_TMPDIR/k2"
+  assert_success
+  assert_equal "$(cat "$f/updates")" update
+  [ -s "$BATS_TEST_TMPDIR/k2/vmlinuz" ]
+  # a download that fails even after the refresh: one refresh, one line
+  rm -f "$f/updated" "$f/updates"
+  touch "$f/never"
+  PATH=$f/bin:$PATH run --separate-stderr "$mk" "$BATS_TEST_TMPDIR/k3"
+  assert_failure 1
+  assert_equal "$(cat "$f/updates")" update
+  assert_equal "$stderr" "make-initramfs: apt-get download linux-image-6.1.0-99-amd64 failed"
+  [ ! -e "$BATS_TEST_TMPDIR/k3/vmlinuz" ]
+}
+
+@test "bad input: an unreachable hypervisor exits 6" {
+  run vinstall -c 'qemu+unix:///system?socket=/nonexistent/sock' --print-xml --name x --import --disk "$IMG"
+  assert_failure 6
+}
