@@ -51,7 +51,7 @@ tests_unit_test_install_put_SOURCES = tests/unit/test-install-put.c
 tests_unit_test_install_put_LDADD = $(VK_LIBS)
 
 # ---------------------------------------------------------------- bats suites
-BATS_TESTS = tests/man.bats tests/project.bats \
+BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats \
 	tests/vimg/vimg.bats tests/vimg/vimg-check.bats tests/vimg/vimg-convert.bats \
 	tests/vimg/vimg-tools.bats tests/vimg/vimg-snapshot.bats \
 	tests/vimg/image-interop.bats tests/vimg/image-lock.bats tests/vimg/image-crash.bats \

@@ -8,7 +8,7 @@ load helpers
   local f scripts=()
   while IFS= read -r f; do scripts+=("$f"); done < <(
     cd "$VK_SRCDIR" && { ls quickstart.sh autogen.sh .ci/run tests/run-bats 2>/dev/null
-      find tests bench -name '*.sh' 2>/dev/null; } | sort -u)
+      find tests bench completion -name '*.sh' 2>/dev/null; echo completion/vkit.bash; } | sort -u)
   [ ${#scripts[@]} -gt 3 ]
   cd "$VK_SRCDIR"
   run shellcheck -x "${scripts[@]}"

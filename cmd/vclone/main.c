@@ -28,7 +28,7 @@ static char *owned[256];
 static size_t nowned;
 
 static const struct poptOption options[] = {
-  { "original", 'o', POPT_ARG_STRING, NULL, OPT_ORIGINAL, "the domain to clone (shut off)", "NAME|UUID" },
+  { "original", 'o', POPT_ARG_STRING, NULL, OPT_ORIGINAL, "the domain to clone (shut off)", "DOMAIN" },
   { "original-xml", 0, POPT_ARG_STRING, NULL, OPT_ORIGINAL_XML, "clone the domain described by this XML file", "FILE" },
   { "name", 'n', POPT_ARG_STRING, NULL, OPT_NAME, "name of the clone", "NEWNAME" },
   { "auto-clone", 0, POPT_ARG_NONE, NULL, OPT_AUTO, "name the clone ORIG-clone (or ORIG-clone1, ...) and derive its disk paths", NULL },

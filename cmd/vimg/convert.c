@@ -35,7 +35,7 @@ const struct poptOption vimg_convert_options[] = {
     "format of the backing file", "FMT" },
   { "cache", 't', POPT_ARG_STRING, &opt_cache, 0,
     "target cache mode: unsafe (default; no sync) or writeback (on disk at exit)",
-    "CACHE" },
+    "unsafe|writeback" },
   { "no-create", 'n', POPT_ARG_NONE, &opt_no_create, 0,
     "write into an existing target instead of creating it", NULL },
   { "target-is-zero", '\0', POPT_ARG_NONE, &opt_target_is_zero, 0,

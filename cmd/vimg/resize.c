@@ -18,7 +18,7 @@ const struct poptOption vimg_resize_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw or qcow2 (required)", "FMT" },
   { "shrink", '\0', POPT_ARG_NONE, &opt_shrink, 0, "allow making the image smaller (data past the new end is lost)", NULL },
   { "preallocation", '\0', POPT_ARG_STRING, &opt_prealloc, 0,
-    "allocate the new area: off (default), metadata (qcow2), falloc or full", "MODE" },
+    "allocate the new area: off (default), metadata (qcow2), falloc or full", "off|metadata|falloc|full" },
   { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; vimg resize prints nothing", NULL },
   POPT_TABLEEND
 };
