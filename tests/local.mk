@@ -51,7 +51,7 @@ tests_unit_test_install_put_SOURCES = tests/unit/test-install-put.c
 tests_unit_test_install_put_LDADD = $(VK_LIBS)
 
 # ---------------------------------------------------------------- bats suites
-BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats \
+BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats tests/format.bats \
 	tests/vimg/vimg.bats tests/vimg/vimg-check.bats tests/vimg/vimg-convert.bats \
 	tests/vimg/vimg-tools.bats tests/vimg/vimg-snapshot.bats \
 	tests/vimg/image-interop.bats tests/vimg/image-lock.bats tests/vimg/image-crash.bats \
@@ -69,7 +69,7 @@ EXTRA_DIST += $(BATS_TESTS) tests/vimg/image-memory.bats \
 	tests/helpers.bash tests/run-bats tests/libvirtd-start.sh \
 	tests/image-helpers.bash tests/convert-helpers.bash tests/snapshot-helpers.bash \
 	tests/virt-helpers.bash tests/install-helpers.bash tests/clone-helpers.bash \
-	tests/qcow2-edit.py \
+	tests/qcow2-edit.py tests/format-base \
 	tests/fixtures/bootsector.S tests/fixtures/make-bootsector.sh \
 	tests/fixtures/initramfs/make-initramfs.sh
 
