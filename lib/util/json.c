@@ -239,3 +239,12 @@ vk_json_complete(const vk_json *j)
 {
   return j->done && j->depth == 0 && !j->after_key;
 }
+
+void
+vk_json_kv_uint_or_null(vk_json *j, const char *key, bool known, uint64_t v)
+{
+  if (known)
+    vk_json_kv_uint(j, key, v);
+  else
+    vk_json_kv_null(j, key);
+}

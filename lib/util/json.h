@@ -59,6 +59,8 @@ void vk_json_kv_uint(vk_json *j, const char *key, uint64_t v);
 void vk_json_kv_double(vk_json *j, const char *key, double v);
 void vk_json_kv_bool(vk_json *j, const char *key, bool v);
 void vk_json_kv_null(vk_json *j, const char *key);
+/* `key`: v when `known`, else null. */
+void vk_json_kv_uint_or_null(vk_json *j, const char *key, bool known, uint64_t v);
 
 /* True when every container opened was closed and a value was written. */
 bool vk_json_complete(const vk_json *j);

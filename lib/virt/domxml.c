@@ -11,6 +11,7 @@
 #include <libxml/xmlsave.h>
 
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "virt/domxml.h"
 
 /* Builder state: the first allocation failure is remembered and checked
@@ -384,4 +385,15 @@ vk_domspec_clear(vk_domspec *s)
   memset(s, 0, sizeof *s);
   s->secure_boot = -1;
   s->graphics_port = -1;
+}
+
+void
+vk_disk_json_begin(vk_json *j, const char *target, const char *device, const char *path,
+                   const char *format)
+{
+  vk_json_begin_object(j);
+  vk_json_kv_string(j, "target", target);
+  vk_json_kv_string(j, "device", device);
+  vk_json_kv_string(j, "path", path);
+  vk_json_kv_string(j, "format", format);
 }

@@ -32,6 +32,12 @@ typedef struct vk_disk_spec {
   bool created;          /* ... and was created (for rollback) */
 } vk_disk_spec;
 
+/* Begin the JSON object of one disk in a report (vinstall's, vclone's):
+ * target, device, path, format; the caller adds its keys and ends it. */
+struct vk_json;
+void vk_disk_json_begin(struct vk_json *j, const char *target, const char *device, const char *path,
+                        const char *format);
+
 /* A CD-ROM drive (device=cdrom). */
 static inline bool
 vk_disk_is_cdrom(const vk_disk_spec *d)

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "virt/clone/clone.h"
+#include "virt/domxml.h"
 
 void
 vk_clone_report_json(const vk_clone *c, vk_json *j)
@@ -17,20 +18,11 @@ vk_clone_report_json(const vk_clone *c, vk_json *j)
   for (size_t i = 0; i < c->ndisks; i++) {
     const vk_clone_disk *d = &c->disks[i];
     struct stat st;
-    vk_json_begin_object(j);
-    vk_json_kv_string(j, "target", d->target);
-    vk_json_kv_string(j, "device", d->device);
+    bool file = d->path && stat(d->path, &st) == 0 && S_ISREG(st.st_mode);
+    vk_disk_json_begin(j, d->target, d->device, d->path, d->format);
     vk_json_kv_string(j, "source", d->source);
-    vk_json_kv_string(j, "path", d->path);
-    vk_json_kv_string(j, "format", d->format);
-    if (d->size)
-      vk_json_kv_uint(j, "size", d->size);
-    else
-      vk_json_kv_null(j, "size");
-    if (d->path && stat(d->path, &st) == 0 && S_ISREG(st.st_mode))
-      vk_json_kv_uint(j, "allocation", (uint64_t)st.st_blocks * 512);
-    else
-      vk_json_kv_null(j, "allocation");
+    vk_json_kv_uint_or_null(j, "size", d->size != 0, d->size);
+    vk_json_kv_uint_or_null(j, "allocation", file, file ? (uint64_t)st.st_blocks * 512 : 0);
     vk_json_kv_string(j, "how", vk_clone_how_name(d->how));
     vk_json_end_object(j);
   }

@@ -87,16 +87,9 @@ vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp)
   for (size_t i = 0; i < in->spec.ndisks; i++) {
     const vk_disk_spec *d = &in->spec.disks[i];
 
-    vk_json_begin_object(j);
-    vk_json_kv_string(j, "target", d->target);
-    vk_json_kv_string(j, "device", d->device);
-    vk_json_kv_string(j, "path", d->path);
-    vk_json_kv_string(j, "format", d->format);
+    vk_disk_json_begin(j, d->target, d->device, d->path, d->format);
     vk_json_kv_bool(j, "created", d->created);
-    if (d->created)
-      vk_json_kv_uint(j, "size", d->size);
-    else
-      vk_json_kv_null(j, "size");
+    vk_json_kv_uint_or_null(j, "size", d->created, d->size);
     vk_json_end_object(j);
   }
   vk_json_end_array(j);
