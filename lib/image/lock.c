@@ -35,6 +35,24 @@ ofd(int fd, int cmd, short type, off_t byte, struct flock *out)
   return 1;
 }
 
+/* False (errp set) when another process holds a lock on byte: for 100 +
+ * P, it holds permission P; for 200 + P, it forbids it to others. */
+static bool
+conflict(int fd, const char *file, int byte, const char *holds, const char *doing, vk_error **errp)
+{
+  struct flock fl;
+  int rc = ofd(fd, F_OFD_GETLK, F_WRLCK, byte, &fl);
+
+  if (rc < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot test lock", file);
+  if (rc > 0 && fl.l_type != F_UNLCK)
+    return vk_error_set(
+        errp, VK_EXIT_BUSY,
+        "%s: image is in use: another process %s the %s permission (is a VM or another qemu-img or vimg %s it?)",
+        file, holds, perm_names[byte % 100], doing);
+  return true;
+}
+
 bool
 vk_image_lock(int fd, const char *file, vk_lock_mode mode, vk_error **errp)
 {
@@ -68,25 +86,11 @@ vk_image_lock(int fd, const char *file, vk_lock_mode mode, vk_error **errp)
       return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot lock", file);
     }
   }
-  for (i = 0; i < nuse; i++) {
-    struct flock fl;
-    rc = ofd(fd, F_OFD_GETLK, F_WRLCK, 200 + use[i], &fl);
-    if (rc < 0)
-      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot test lock", file);
-    if (rc > 0 && fl.l_type != F_UNLCK)
-      return vk_error_set(errp, VK_EXIT_BUSY,
-                          "%s: image is in use: another process forbids the %s permission (is a VM or another qemu-img or vimg using it?)",
-                          file, perm_names[use[i]]);
-  }
-  for (i = 0; i < 2; i++) {
-    struct flock fl;
-    rc = ofd(fd, F_OFD_GETLK, F_WRLCK, 100 + refuse[i], &fl);
-    if (rc < 0)
-      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot test lock", file);
-    if (rc > 0 && fl.l_type != F_UNLCK)
-      return vk_error_set(errp, VK_EXIT_BUSY,
-                          "%s: image is in use: another process holds the %s permission (is a VM or another qemu-img or vimg writing it?)",
-                          file, perm_names[refuse[i]]);
-  }
+  for (i = 0; i < nuse; i++)
+    if (!conflict(fd, file, 200 + use[i], "forbids", "using", errp))
+      return false;
+  for (i = 0; i < 2; i++)
+    if (!conflict(fd, file, 100 + refuse[i], "holds", "writing", errp))
+      return false;
   return true;
 }

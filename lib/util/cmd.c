@@ -36,62 +36,69 @@ arg_name(const struct poptOption *o)
   }
 }
 
+/* Calls fn for every option of opts that --help shows, included tables
+ * walked in place. */
+typedef void option_fn(const struct poptOption *o, void *arg);
+
 static void
-print_options(FILE *f, const struct poptOption *opts)
+each_option(const struct poptOption *opts, option_fn *fn, void *arg)
 {
   for (const struct poptOption *o = opts; o && (o->longName || o->shortName || o->arg); o++) {
-    char lhs[96];
-    int n = 0;
-    unsigned type = o->argInfo & POPT_ARG_MASK;
-
-    if (type == POPT_ARG_INCLUDE_TABLE) {
-      print_options(f, o->arg);
-      continue;
-    }
-    if (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN)
-      continue;
-    if (o->shortName)
-      n = snprintf(lhs, sizeof lhs, "  -%c%s", o->shortName, o->longName ? ", " : "");
-    else
-      n = snprintf(lhs, sizeof lhs, "      ");
-    if (o->longName)
-      n += snprintf(lhs + n, sizeof lhs - (size_t)n, "--%s", o->longName);
-    if (type != POPT_ARG_NONE && type != POPT_ARG_VAL) {
-      if (o->argInfo & POPT_ARGFLAG_OPTIONAL)
-        snprintf(lhs + n, sizeof lhs - (size_t)n, "[=%s]", arg_name(o));
-      else if (o->longName)
-        snprintf(lhs + n, sizeof lhs - (size_t)n, "=%s", arg_name(o));
-      else
-        snprintf(lhs + n, sizeof lhs - (size_t)n, " %s", arg_name(o));
-    }
-    if (strlen(lhs) < 30)
-      fprintf(f, "%-30s %s\n", lhs, o->descrip ? o->descrip : "");
-    else
-      fprintf(f, "%s\n%-30s %s\n", lhs, "", o->descrip ? o->descrip : "");
+    if ((o->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE)
+      each_option(o->arg, fn, arg);
+    else if (!(o->argInfo & POPT_ARGFLAG_DOC_HIDDEN))
+      fn(o, arg);
   }
 }
 
-/* "[-f FMT] [--force] ..." for every option of opts, to f. */
-static void
-print_synopsis_options(FILE *f, const struct poptOption *opts)
+static bool
+takes_arg(const struct poptOption *o)
 {
-  for (const struct poptOption *o = opts; o && (o->longName || o->shortName || o->arg); o++) {
-    unsigned type = o->argInfo & POPT_ARG_MASK;
-    bool has_arg = type != POPT_ARG_NONE && type != POPT_ARG_VAL;
+  unsigned type = o->argInfo & POPT_ARG_MASK;
+  return type != POPT_ARG_NONE && type != POPT_ARG_VAL;
+}
 
-    if (type == POPT_ARG_INCLUDE_TABLE) {
-      print_synopsis_options(f, o->arg);
-      continue;
-    }
-    if (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN)
-      continue;
-    if (o->shortName)
-      fprintf(f, " [-%c%s%s]", o->shortName, has_arg ? " " : "", has_arg ? arg_name(o) : "");
-    else if (has_arg && (o->argInfo & POPT_ARGFLAG_OPTIONAL))
-      fprintf(f, " [--%s[=%s]]", o->longName, arg_name(o));
+/* One line of --help for option o, to FILE *arg. */
+static void
+print_option(const struct poptOption *o, void *arg)
+{
+  FILE *f = arg;
+  char lhs[96];
+  int n = 0;
+
+  if (o->shortName)
+    n = snprintf(lhs, sizeof lhs, "  -%c%s", o->shortName, o->longName ? ", " : "");
+  else
+    n = snprintf(lhs, sizeof lhs, "      ");
+  if (o->longName)
+    n += snprintf(lhs + n, sizeof lhs - (size_t)n, "--%s", o->longName);
+  if (takes_arg(o)) {
+    if (o->argInfo & POPT_ARGFLAG_OPTIONAL)
+      snprintf(lhs + n, sizeof lhs - (size_t)n, "[=%s]", arg_name(o));
+    else if (o->longName)
+      snprintf(lhs + n, sizeof lhs - (size_t)n, "=%s", arg_name(o));
     else
-      fprintf(f, " [--%s%s%s]", o->longName, has_arg ? "=" : "", has_arg ? arg_name(o) : "");
+      snprintf(lhs + n, sizeof lhs - (size_t)n, " %s", arg_name(o));
   }
+  if (strlen(lhs) < 30)
+    fprintf(f, "%-30s %s\n", lhs, o->descrip ? o->descrip : "");
+  else
+    fprintf(f, "%s\n%-30s %s\n", lhs, "", o->descrip ? o->descrip : "");
+}
+
+/* " [-f FMT]", " [--force]" ... for option o, to FILE *arg. */
+static void
+print_synopsis_option(const struct poptOption *o, void *arg)
+{
+  FILE *f = arg;
+  bool has_arg = takes_arg(o);
+
+  if (o->shortName)
+    fprintf(f, " [-%c%s%s]", o->shortName, has_arg ? " " : "", has_arg ? arg_name(o) : "");
+  else if (has_arg && (o->argInfo & POPT_ARGFLAG_OPTIONAL))
+    fprintf(f, " [--%s[=%s]]", o->longName, arg_name(o));
+  else
+    fprintf(f, " [--%s%s%s]", o->longName, has_arg ? "=" : "", has_arg ? arg_name(o) : "");
 }
 
 /* The synopsis of a command: its options, the tool's, its arguments. */
@@ -99,8 +106,8 @@ static void
 print_synopsis(FILE *f, const vk_tool *tool, const vk_subcmd *c)
 {
   fprintf(f, "%s%s%s", tool->name, tool->single ? "" : " ", tool->single ? "" : c->name);
-  print_synopsis_options(f, c->options);
-  print_synopsis_options(f, tool->common);
+  each_option(c->options, print_synopsis_option, f);
+  each_option(tool->common, print_synopsis_option, f);
   if (c->args && *c->args)
     fprintf(f, " %s", c->args);
 }
@@ -170,29 +177,20 @@ vk_cmd_exclusive(const vk_cmd_ctx *ctx, ...)
   return rc;
 }
 
-/* One line per option of opts for the completion generator:
- * "opt CMD SHORT LONG ARG" (- for none). */
+/* One line for the completion generator for option o of command
+ * (const char *) arg: "opt CMD SHORT LONG ARG" (- for none). */
 static void
-dump_options(const char *cmd, const struct poptOption *opts)
+dump_option(const struct poptOption *o, void *arg)
 {
-  for (const struct poptOption *o = opts; o && (o->longName || o->shortName || o->arg); o++) {
-    unsigned type = o->argInfo & POPT_ARG_MASK;
-    bool has_arg = type != POPT_ARG_NONE && type != POPT_ARG_VAL;
+  const char *cmd = arg;
 
-    if (type == POPT_ARG_INCLUDE_TABLE) {
-      dump_options(cmd, o->arg);
-      continue;
-    }
-    if (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN)
-      continue;
-    printf("opt %s ", cmd);
-    if (o->shortName)
-      printf("-%c ", o->shortName);
-    else
-      printf("- ");
-    printf("%s%s ", o->longName ? "--" : "-", o->longName ? o->longName : "");
-    printf("%s\n", has_arg ? ((o->argInfo & POPT_ARGFLAG_OPTIONAL) ? "-" : arg_name(o)) : "-");
-  }
+  printf("opt %s ", cmd);
+  if (o->shortName)
+    printf("-%c ", o->shortName);
+  else
+    printf("- ");
+  printf("%s%s ", o->longName ? "--" : "-", o->longName ? o->longName : "");
+  printf("%s\n", takes_arg(o) ? ((o->argInfo & POPT_ARGFLAG_OPTIONAL) ? "-" : arg_name(o)) : "-");
 }
 
 /* What the completion needs, one fact a line. */
@@ -202,8 +200,8 @@ dump_completion(const vk_tool *tool)
   const vk_subcmd *single[] = { tool->single, NULL };
 
   printf("tool %s\n", tool->name);
-  dump_options("-", tool->common);
-  dump_options("-", help_options);
+  each_option(tool->common, dump_option, (void *)"-");
+  each_option(help_options, dump_option, (void *)"-");
   for (size_t i = 0;; i++) {
     const vk_subcmd *c = tool->single ? single[i] : &tool->cmds[i];
     const char *name;
@@ -211,7 +209,7 @@ dump_completion(const vk_tool *tool)
       break;
     name = tool->single ? "-" : c->name;
     printf("cmd %s %s\n", name, c->args && *c->args ? c->args : "-");
-    dump_options(name, c->options);
+    each_option(c->options, dump_option, (void *)name);
   }
 }
 
@@ -233,7 +231,7 @@ tool_help(const vk_tool *tool)
          tool->name, tool->summary);
   if (tool->common) {
     printf("Options accepted by every command:\n");
-    print_options(stdout, tool->common);
+    each_option(tool->common, print_option, stdout);
     printf("\n");
   }
   int width = 14;
@@ -257,9 +255,9 @@ cmd_help(const vk_tool *tool, const vk_subcmd *c)
   print_synopsis(stdout, tool, c);
   printf("\n\n");
   print_sentence(c->summary, ".\n\nOptions:\n");
-  print_options(stdout, c->options);
-  print_options(stdout, tool->common);
-  print_options(stdout, help_options);
+  each_option(c->options, print_option, stdout);
+  each_option(tool->common, print_option, stdout);
+  each_option(help_options, print_option, stdout);
   printf("\nSee %s(1).\n", tool->name);
 }
 
@@ -267,6 +265,17 @@ static void
 print_version(const vk_tool *tool)
 {
   printf("%s (%s) %s\n", tool->name, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+/* --version or --vkit-completion: prints what was asked, true. */
+static bool
+print_info(const vk_tool *tool)
+{
+  if (opt_completion)
+    dump_completion(tool);
+  else if (opt_version)
+    print_version(tool);
+  return opt_completion || opt_version;
 }
 
 int
@@ -380,11 +389,7 @@ run_cmd(const vk_tool *tool, const vk_subcmd *c, int argc, const char **argv)
     rc = 0;
     goto out;
   }
-  if (opt_version || opt_completion) {
-    if (opt_completion)
-      dump_completion(tool);
-    else
-      print_version(tool);
+  if (print_info(tool)) {
     rc = 0;
     goto out;
   }
@@ -471,11 +476,7 @@ vk_tool_main(const vk_tool *tool, int argc, char **argv)
   rest = poptGetArgs(pc);
   while (rest && rest[nrest])
     nrest++;
-  if (opt_version || opt_completion) {
-    if (opt_completion)
-      dump_completion(tool);
-    else
-      print_version(tool);
+  if (print_info(tool)) {
     rc = 0;
     goto out;
   }
