@@ -6,14 +6,17 @@
 #   a|b|c        those words               FMT        the formats vkit reads
 #   FILE, PATH, SRC, DST, FILE1, FILE2, BACKING, ISO, LOG   file names
 #   DIR          directories               DOMAIN     the hypervisor's domains
-#   NETWORK      its networks              anything else: nothing to offer
+#   NETWORK      its networks              SNAPSHOT, SNAP  the snapshots of
+#   DISK         the disks (targets) of    the domain named first on the line
+#   anything else: nothing to offer
 # Domains and networks come from `vctl ... --name` listings, with the -c URI
 # of the command line (or LIBVIRT_DEFAULT_URI), read-only, quiet and
 # bounded in time when the daemon does not answer.
 
 # ---- begin (what follows is copied into every tool's completion)
 
-# _vk_live KIND URI...: the names of the domains or networks.
+# _vk_live KIND URI...: the names of the domains or networks, or the
+# snapshots or disks of the domain _vk_dom (the line's first argument).
 _vk_live() {
   local kind=$1
   shift
@@ -22,6 +25,13 @@ _vk_live() {
   case $kind in
     DOMAIN) timeout 3 "$vctl" "$@" list --all --name 2>/dev/null ;;
     NETWORK) timeout 3 "$vctl" "$@" net-list --all --name 2>/dev/null ;;
+    SNAPSHOT | SNAP)
+      [ -n "${_vk_dom:-}" ] && timeout 3 "$vctl" "$@" snapshot-list "$_vk_dom" --name 2>/dev/null ;;
+    DISK)
+      [ -n "${_vk_dom:-}" ] &&
+        timeout 3 "$vctl" "$@" domblklist "$_vk_dom" 2>/dev/null | tail -n +3 | while read -r t _; do
+          [ -n "$t" ] && printf '%s\n' "$t"
+        done ;;
   esac
 }
 
@@ -39,7 +49,8 @@ _vk_values() {
       FMT) words+=(raw qcow2) ;;
       FILE | FILE1 | FILE2 | PATH | SRC | DST | BACKING | ISO | LOG) files=1 ;;
       DIR) dirs=1 ;;
-      DOMAIN | NETWORK) mapfile -t -O "${#words[@]}" words < <(_vk_live "$alt" "$@") ;;
+      DOMAIN | NETWORK | SNAPSHOT | SNAP | DISK)
+        mapfile -t -O "${#words[@]}" words < <(_vk_live "$alt" "$@") ;;
       *[A-Z]* | '' | [-+]*) ;;
       *) words+=("$alt") ;;
     esac
@@ -59,7 +70,7 @@ _vk_values() {
 _vk_complete() {
   local id=$1
   local -n cmds_=_vk_${id}_cmds opts_=_vk_${id}_opts arg_=_vk_${id}_arg pos_=_vk_${id}_pos
-  local cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} cmd=- w i n=0 opt
+  local cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} cmd=- w i n=0 opt _vk_dom=
   local -a uri=() words=("${COMP_WORDS[@]}")
 
   COMPREPLY=()
@@ -101,6 +112,7 @@ _vk_complete() {
       cmd=$w
       continue
     fi
+    [ "$n" -eq 0 ] && _vk_dom=$w
     n=$((n + 1))
   done
 

@@ -2,7 +2,8 @@
 # shellcheck disable=SC2154  # $output and $stderr are set by bats' run
 # The bash completion of the four tools, generated at build time from
 # their option tables: it is loaded, and completes commands, options,
-# option values, file names and live names (domains, networks) through
+# option values, file names and live names (domains, networks, a
+# domain's disks and snapshots) through
 # vctl, with the command line's -c URI.
 
 load helpers
@@ -88,4 +89,31 @@ comp() {
   assert_success
   assert_output "0"
   assert_equal "$stderr" ""
+}
+
+@test "completion: a domain's disks and snapshots, for the domain named first on the line" {
+  run comp vctl -c test:///default blockjob test ""
+  assert_output "vda"
+  run comp vctl -c test:///default blockcopy test v
+  assert_output "vda"
+  # snapshots come from `vctl ... snapshot-list DOMAIN --name`: a stand-in
+  # vctl says what it was asked (the test driver keeps no snapshots)
+  mkdir bin
+  cat > bin/vctl <<'SH'
+#!/bin/sh
+echo "$*" >> "${0%/*}/asked"
+[ "$3" = snapshot-list ] && [ "$5" = --name ] && printf '%s\n' "before-$4" "after-$4"
+exit 0
+SH
+  chmod +x bin/vctl
+  PATH="$PWD/bin:$PATH"
+  run comp vctl -c qemu:///system snapshot-revert web1 b
+  assert_output "before-web1"
+  run comp vctl -c qemu:///system snapshot-list web1 --from ""
+  assert_output "$(printf 'after-web1\nbefore-web1')"
+  grep -qx -- "-c qemu:///system snapshot-list web1 --name" bin/asked
+  # no domain yet: nothing is asked for
+  : > bin/asked
+  run comp vctl snapshot-dumpxml ""
+  [ ! -s bin/asked ] || grep -qv snapshot-list bin/asked
 }

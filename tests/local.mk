@@ -56,7 +56,7 @@ BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats tests/forma
 	tests/vimg/vimg-tools.bats tests/vimg/vimg-snapshot.bats \
 	tests/vimg/image-interop.bats tests/vimg/image-lock.bats tests/vimg/image-crash.bats \
 	tests/vimg/image-hostile.bats tests/vimg/image-integrity.bats tests/vimg/image-probe.bats \
-	tests/vctl/vctl.bats tests/vctl/vctl-guest.bats tests/vctl/vctl-net.bats \
+	tests/vctl/vctl.bats tests/vctl/vctl-guest.bats tests/vctl/vctl-net.bats tests/vctl/vctl-state.bats \
 	tests/vinstall/vinstall.bats tests/vinstall/vinstall-guest.bats \
 	tests/vclone/vclone.bats tests/vclone/vclone-guest.bats
 # Peak memory against qemu-img's: in the plain build only (a sanitizer's
@@ -70,7 +70,7 @@ EXTRA_DIST += $(BATS_TESTS) tests/vimg/image-memory.bats \
 	tests/image-helpers.bash tests/convert-helpers.bash tests/snapshot-helpers.bash \
 	tests/virt-helpers.bash tests/install-helpers.bash tests/clone-helpers.bash \
 	tests/qcow2-edit.py tests/format-base \
-	tests/fixtures/bootsector.S tests/fixtures/make-bootsector.sh \
+	tests/fixtures/bootsector.S tests/fixtures/counter.S tests/fixtures/make-bootsector.sh \
 	tests/fixtures/initramfs/make-initramfs.sh
 
 include $(srcdir)/tests/fuzz/local.mk

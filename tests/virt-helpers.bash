@@ -85,6 +85,44 @@ make_guest_disk() {
   rm -f "$raw"
 }
 
+# make_counter_disk OUT [SIZE [QCOW2-OPTIONS]]: the counter fixture
+# (tests/fixtures/counter.S: counts once a second on the serial line and
+# writes the count at offset 1 MiB) as a qcow2 of SIZE (default 4M).
+make_counter_disk() {
+  local raw=$1.raw
+  "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$raw" counter
+  truncate -s "${2:-4M}" "$raw"
+  qemu-img convert -q -f raw -O qcow2 ${3:+-o "$3"} "$raw" "$1"
+  rm -f "$raw"
+}
+
+# last_count FILE: the last count the counter guest printed in FILE (its
+# serial log), as a number; empty when there is none yet.
+last_count() {
+  tr -d '\r' < "$1" 2>/dev/null | sed -n 's/^VKIT-COUNT 0*\([0-9][0-9]*\)$/\1/p' | tail -n 1
+}
+
+# wait_for_count FILE N SECS: until the counter in FILE reaches N.
+wait_for_count() {
+  local i c
+  for ((i = 0; i < $3 * 10; i++)); do
+    c=$(last_count "$1")
+    [ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# disk_count IMAGE: the count the guest last wrote to its disk (16 bytes
+# at 1 MiB), read with qemu-img from an image in use (-U).
+disk_count() {
+  local raw
+  raw=$(mktemp)
+  qemu-img convert -U -O raw "$1" "$raw" &&
+    dd if="$raw" bs=512 skip=2048 count=1 status=none | head -c 16 | sed -n 's/^VKIT-COUNT 0*\([0-9][0-9]*\)$/\1/p'
+  rm -f "$raw"
+}
+
 # wait_for_file FILE TEXT SECS: until FILE contains TEXT (status 1 after SECS).
 wait_for_text() {
   local i

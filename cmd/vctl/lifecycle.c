@@ -10,7 +10,7 @@
 #include "vctl.h"
 
 static int opt_idempotent, opt_graceful, opt_disable, opt_remove_storage;
-static int opt_keep_nvram, opt_nvram, opt_snapshots, opt_validate, opt_console;
+static int opt_keep_nvram, opt_nvram, opt_snapshots, opt_validate, opt_console, opt_managed_save;
 static bool opt_wait;
 static int opt_wait_ms = -1, opt_force_ms = -1;
 
@@ -59,8 +59,11 @@ const struct poptOption vctl_autostart_options[] = {
 const struct poptOption vctl_undefine_options[] = {
   { "remove-all-storage", '\0', POPT_ARG_NONE, &opt_remove_storage, 0,
     "also delete the domain's disk images (not CD-ROMs, read-only or shared disks)", NULL },
-  { "nvram", '\0', POPT_ARG_NONE, &opt_nvram, 0, "remove the UEFI variable store (the default)", NULL },
+  { "nvram", '\0', POPT_ARG_NONE, &opt_nvram, 0, "remove the UEFI variable store (the default)",
+    NULL },
   { "keep-nvram", '\0', POPT_ARG_NONE, &opt_keep_nvram, 0, "keep the UEFI variable store", NULL },
+  { "managed-save", '\0', POPT_ARG_NONE, &opt_managed_save, 0,
+    "also remove the managed save image (else its presence refuses the undefine)", NULL },
   { "snapshots-metadata", '\0', POPT_ARG_NONE, &opt_snapshots, 0,
     "also remove snapshot and checkpoint metadata", NULL },
   POPT_TABLEEND
@@ -189,6 +192,8 @@ vctl_undefine(vk_cmd_ctx *ctx)
     flags |= VK_UNDEF_KEEP_NVRAM;
   if (opt_snapshots)
     flags |= VK_UNDEF_SNAPSHOTS;
+  if (opt_managed_save)
+    flags |= VK_UNDEF_MANAGED_SAVE;
   ok = vk_domain_undefine(dom, flags, &removed, &err);
   if (ok)
     fprintf(ctx->out, "Domain '%s' has been undefined\n", virDomainGetName(dom));

@@ -12,6 +12,7 @@
 static int opt_all, opt_inactive, opt_name, opt_uuid, opt_json;
 static int opt_running, opt_shutoff, opt_paused, opt_other;
 static int opt_autostart, opt_no_autostart, opt_persistent, opt_transient;
+static int opt_with_snapshot, opt_without_snapshot, opt_managed_save, opt_with_ms, opt_without_ms;
 
 const struct poptOption vctl_list_options[] = {
   { "all", 'a', POPT_ARG_NONE, &opt_all, 0, "list running and inactive domains", NULL },
@@ -21,9 +22,20 @@ const struct poptOption vctl_list_options[] = {
   { "state-shutoff", '\0', POPT_ARG_NONE, &opt_shutoff, 0, "only shut-off domains", NULL },
   { "state-other", '\0', POPT_ARG_NONE, &opt_other, 0, "only domains in other states", NULL },
   { "autostart", '\0', POPT_ARG_NONE, &opt_autostart, 0, "only domains with autostart on", NULL },
-  { "no-autostart", '\0', POPT_ARG_NONE, &opt_no_autostart, 0, "only domains with autostart off", NULL },
+  { "no-autostart", '\0', POPT_ARG_NONE, &opt_no_autostart, 0, "only domains with autostart off",
+    NULL },
   { "persistent", '\0', POPT_ARG_NONE, &opt_persistent, 0, "only persistent domains", NULL },
   { "transient", '\0', POPT_ARG_NONE, &opt_transient, 0, "only transient domains", NULL },
+  { "with-snapshot", '\0', POPT_ARG_NONE, &opt_with_snapshot, 0, "only domains with snapshots",
+    NULL },
+  { "without-snapshot", '\0', POPT_ARG_NONE, &opt_without_snapshot, 0,
+    "only domains without snapshots", NULL },
+  { "with-managed-save", '\0', POPT_ARG_NONE, &opt_with_ms, 0,
+    "only domains with a managed save image", NULL },
+  { "without-managed-save", '\0', POPT_ARG_NONE, &opt_without_ms, 0,
+    "only domains without a managed save image", NULL },
+  { "managed-save", '\0', POPT_ARG_NONE, &opt_managed_save, 0,
+    "show shut-off domains with a managed save image as \"saved\"", NULL },
   { "name", '\0', POPT_ARG_NONE, &opt_name, 0, "print names only, one per line", NULL },
   { "uuid", '\0', POPT_ARG_NONE, &opt_uuid, 0, "print UUIDs only, one per line", NULL },
   VK_OPT_JSON(opt_json, "print a JSON array"),
@@ -43,6 +55,11 @@ vctl_list(vk_cmd_ctx *ctx)
     return vk_cmd_usage(ctx, "--name, --uuid and --json exclude each other");
   if (opt_all && opt_inactive)
     return vk_cmd_usage(ctx, "--all and --inactive exclude each other");
+  if (vk_cmd_exclusive(ctx, "--with-snapshot", opt_with_snapshot, "--without-snapshot",
+                       opt_without_snapshot, NULL) ||
+      vk_cmd_exclusive(ctx, "--with-managed-save", opt_with_ms, "--without-managed-save",
+                       opt_without_ms, NULL))
+    return VK_EXIT_USAGE;
   if (opt_inactive)
     flags |= VIR_CONNECT_LIST_DOMAINS_INACTIVE;
   else if (!opt_all && !opt_running && !opt_paused && !opt_shutoff && !opt_other)
@@ -63,6 +80,14 @@ vctl_list(vk_cmd_ctx *ctx)
     flags |= VIR_CONNECT_LIST_DOMAINS_PERSISTENT;
   if (opt_transient)
     flags |= VIR_CONNECT_LIST_DOMAINS_TRANSIENT;
+  if (opt_with_snapshot)
+    flags |= VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT;
+  if (opt_without_snapshot)
+    flags |= VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT;
+  if (opt_with_ms)
+    flags |= VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE;
+  if (opt_without_ms)
+    flags |= VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE;
 
   if (!(conn = vctl_open(ctx, true, &rc)))
     return rc;
@@ -88,6 +113,8 @@ vctl_list(vk_cmd_ctx *ctx)
       vk_json_kv_string(j, "reason", vk_state_reason_word(e->state, e->reason));
       vk_json_kv_bool(j, "persistent", e->persistent);
       vk_json_kv_bool(j, "autostart", e->autostart);
+      vk_json_kv_bool(j, "managed_save", e->managed_save);
+      vk_json_kv_bool(j, "has_snapshot", e->has_snapshot);
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
@@ -97,6 +124,8 @@ vctl_list(vk_cmd_ctx *ctx)
     for (size_t i = 0; i < l.n; i++) {
       char id[16];
       const char *row[3] = { id, l.doms[i].name, vk_state_text(l.doms[i].state) };
+      if (opt_managed_save && l.doms[i].managed_save && l.doms[i].state == VIR_DOMAIN_SHUTOFF)
+        row[2] = "saved";
       snprintf(id, sizeof id, "%d", l.doms[i].id);
       if (l.doms[i].id < 0)
         row[0] = "-";

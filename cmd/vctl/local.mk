@@ -1,5 +1,6 @@
 # cmd/vctl: the vctl front end, one file per group of commands.
 vctl_SOURCES = cmd/vctl/main.c cmd/vctl/vctl.h cmd/vctl/common.c \
 	cmd/vctl/list.c cmd/vctl/lifecycle.c cmd/vctl/info.c cmd/vctl/devices.c \
-	cmd/vctl/tune.c cmd/vctl/top.c cmd/vctl/console.c cmd/vctl/network.c
+	cmd/vctl/tune.c cmd/vctl/top.c cmd/vctl/console.c cmd/vctl/network.c \
+	cmd/vctl/snapshot.c cmd/vctl/save.c cmd/vctl/block.c
 vctl_LDADD = $(VK_LIBS)

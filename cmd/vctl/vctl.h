@@ -121,6 +121,41 @@ extern const struct poptOption vctl_net_list_options[], vctl_net_info_options[],
   vctl_net_idem_options[], vctl_net_autostart_options[], vctl_net_dumpxml_options[],
   vctl_net_leases_options[];
 
+int vctl_snapshot_create_as(vk_cmd_ctx *ctx);
+int vctl_snapshot_create(vk_cmd_ctx *ctx);
+int vctl_snapshot_list(vk_cmd_ctx *ctx);
+int vctl_snapshot_info(vk_cmd_ctx *ctx);
+int vctl_snapshot_current(vk_cmd_ctx *ctx);
+int vctl_snapshot_dumpxml(vk_cmd_ctx *ctx);
+int vctl_snapshot_parent(vk_cmd_ctx *ctx);
+int vctl_snapshot_revert(vk_cmd_ctx *ctx);
+int vctl_snapshot_delete(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_snapshot_create_as_options[], vctl_snapshot_create_options[],
+    vctl_snapshot_list_options[], vctl_snapshot_info_options[], vctl_snapshot_current_options[],
+    vctl_snapshot_dumpxml_options[], vctl_snapshot_revert_options[], vctl_snapshot_delete_options[];
+bool vctl_snapshot_option(int val, const char *arg, vk_error **errp);
+
+int vctl_save(vk_cmd_ctx *ctx);
+int vctl_restore(vk_cmd_ctx *ctx);
+int vctl_managedsave(vk_cmd_ctx *ctx);
+int vctl_managedsave_remove(vk_cmd_ctx *ctx);
+int vctl_managedsave_dumpxml(vk_cmd_ctx *ctx);
+int vctl_save_image_dumpxml(vk_cmd_ctx *ctx);
+int vctl_dump(vk_cmd_ctx *ctx);
+int vctl_domjobinfo(vk_cmd_ctx *ctx);
+int vctl_domjobabort(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_save_options[], vctl_managedsave_options[],
+    vctl_save_xml_options[], vctl_dump_options[], vctl_domjobinfo_options[];
+
+int vctl_blockcommit(vk_cmd_ctx *ctx);
+int vctl_blockpull(vk_cmd_ctx *ctx);
+int vctl_blockcopy(vk_cmd_ctx *ctx);
+int vctl_blockjob(vk_cmd_ctx *ctx);
+int vctl_blockresize(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_blockcommit_options[], vctl_blockpull_options[],
+    vctl_blockcopy_options[], vctl_blockjob_options[];
+bool vctl_block_option(int val, const char *arg, vk_error **errp);
+
 int vctl_console(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_console_options[];
 extern const char *vctl_console_log, *vctl_console_devname;

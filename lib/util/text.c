@@ -86,3 +86,51 @@ vk_read_file(const char *path, vk_error **errp)
   buf[len] = '\0';
   return buf;
 }
+
+void
+vk_subopts_free(vk_subopts *so)
+{
+  free(so->items);
+  free(so->buf);
+}
+
+bool
+vk_subopts_parse(const char *opt, const char *s, vk_subopts *so, vk_error **errp)
+{
+  size_t len = strlen(s), cap = 1;
+  char *w;
+
+  memset(so, 0, sizeof *so);
+  for (const char *p = s; *p; p++)
+    if (*p == ',')
+      cap++;
+  so->buf = malloc(len + 1);
+  so->items = calloc(cap, sizeof *so->items);
+  if (!so->buf || !so->items)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  w = so->buf;
+  so->items[0].key = w;
+  so->n = 1;
+  for (const char *p = s; *p; p++) {
+    if (*p == ',' && p[1] == ',') {
+      *w++ = ',';
+      p++;
+    } else if (*p == ',') {
+      *w++ = '\0';
+      so->items[so->n++].key = w;
+    } else {
+      *w++ = *p;
+    }
+  }
+  *w = '\0';
+  for (size_t i = 0; i < so->n; i++) {
+    char *eq = strchr(so->items[i].key, '=');
+    if (eq) {
+      *eq = '\0';
+      so->items[i].value = eq + 1;
+    }
+    if (!*so->items[i].key)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--%s: empty item in '%s'", opt, s);
+  }
+  return true;
+}

@@ -3,6 +3,7 @@
 #define VK_UTIL_TEXT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -18,5 +19,25 @@ void vk_cleanup_strv(char ***v);
 /* Read a whole file ("-": stdin) into a NUL-terminated string the caller
  * frees; NULL with *errp set (NOTFOUND for a missing file). */
 char *vk_read_file(const char *path, vk_error **errp);
+
+/* One "key=value" item of a sub-option list; value is NULL for "key". */
+typedef struct vk_subopt {
+  char *key;
+  char *value;
+} vk_subopt;
+
+typedef struct vk_subopts {
+  vk_subopt *items;
+  size_t n;
+  char *buf; /* the items point into this copy */
+} vk_subopts;
+
+/* Split "a=1,b,c=x,,y" into items (",," is a literal comma), as virsh and
+ * virt-install read their option lists.  An empty item is VK_EXIT_USAGE,
+ * with a message naming --opt.  Free with vk_subopts_free(), also after
+ * a failure. */
+bool vk_subopts_parse(const char *opt, const char *s, vk_subopts *so, vk_error **errp);
+void vk_subopts_free(vk_subopts *so);
+#define CLEANUP_SUBOPTS __attribute__((cleanup(vk_subopts_free)))
 
 #endif

@@ -11,11 +11,13 @@
 
 #include <libvirt/virterror.h>
 
+#include "image/image.h"
 #include "util/cleanup.h"
 #include "virt/conn.h"
 #include "virt/domain.h"
 #include "virt/domparse.h"
 #include "virt/event.h"
+#include "virt/snapshot/snapshot.h"
 
 /* ------------------------------------------------------------ listing */
 
@@ -45,10 +47,12 @@ uuidp_cmp(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Which field mark() sets. */
+enum mark_field { MARK_AUTOSTART, MARK_TRANSIENT, MARK_MANAGED_SAVE, MARK_SNAPSHOT };
+
 /* Mark entries whose UUID is among the domains listed with `flag`. */
 static bool
-mark(virConnectPtr conn, unsigned flag, vk_dom_list *l, bool is_transient,
-     vk_error **errp)
+mark(virConnectPtr conn, unsigned flag, vk_dom_list *l, enum mark_field field, vk_error **errp)
 {
   virDomainPtr *doms = NULL;
   int n = virConnectListAllDomains(conn, &doms, flag);
@@ -75,10 +79,12 @@ mark(virConnectPtr conn, unsigned flag, vk_dom_list *l, bool is_transient,
   qsort(idx, (size_t)n, sizeof *idx, uuidp_cmp);
   for (size_t i = 0; i < l->n; i++) {
     bool in = n > 0 && bsearch(l->doms[i].uuid, idx, (size_t)n, sizeof *idx, uuid_cmp);
-    if (is_transient)
-      l->doms[i].persistent = !in;
-    else
-      l->doms[i].autostart = in;
+    switch (field) {
+    case MARK_TRANSIENT: l->doms[i].persistent = !in; break;
+    case MARK_AUTOSTART: l->doms[i].autostart = in; break;
+    case MARK_MANAGED_SAVE: l->doms[i].managed_save = in; break;
+    case MARK_SNAPSHOT: l->doms[i].has_snapshot = in; break;
+    }
   }
   free(uuids);
   free(idx);
@@ -151,9 +157,14 @@ vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out, vk_error **
       }
     }
   }
-  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART, out, false, errp) ||
-      !mark(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT, out, true, errp))
+  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART, out, MARK_AUTOSTART, errp) ||
+      !mark(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT, out, MARK_TRANSIENT, errp))
     goto out;
+  /* best effort: a driver may know neither managed saves nor snapshots */
+  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, out, MARK_MANAGED_SAVE, NULL))
+    virResetLastError();
+  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, out, MARK_SNAPSHOT, NULL))
+    virResetLastError();
   qsort(out->doms, out->n, sizeof *out->doms, entry_cmp);
   ok = true;
 out:
@@ -208,6 +219,22 @@ need_running(virDomainPtr dom, unsigned flags, int *state, vk_error **errp)
     return 0;
   vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not running", virDomainGetName(dom));
   return -1;
+}
+
+bool
+vk_domain_require(virDomainPtr dom, bool running, int *state, vk_error **errp)
+{
+  int st;
+
+  if (!get_state(dom, &st, errp))
+    return false;
+  if (state)
+    *state = st;
+  if (is_active_state(st) == running)
+    return true;
+  return vk_error_set(errp, VK_EXIT_BUSY,
+                      running ? "domain '%s' is not running" : "domain '%s' is running",
+                      virDomainGetName(dom));
 }
 
 bool
@@ -356,6 +383,70 @@ vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp)
 
 /* ------------------------------------------------------------ undefine */
 
+/* The backing file of image `file` (resolved), or NULL. */
+static char *
+backing_of(const char *file)
+{
+  vk_image *img =
+      vk_image_open(file, VK_FMT_NONE, VK_IMAGE_NO_BACKING | VK_IMAGE_FORCE_SHARE, NULL);
+  vk_image_info info;
+  char *b = NULL;
+
+  if (img && vk_image_get_info(img, &info, NULL) && info.backing_file)
+    b = vk_image_resolve_backing(file, info.backing_file);
+  if (img)
+    vk_image_close(img, NULL);
+  return b;
+}
+
+/* Add to the list v (n entries, room for cap) the images the domain's
+ * external snapshots made its disks leave behind: below each file of v
+ * that is one of the snapshots' overlays, its backing file (the disk as
+ * it was when the snapshot was taken), down the chain.  A backing file
+ * that no snapshot of this domain put an overlay on (a template shared by
+ * linked clones) is never added. */
+static char **
+add_snapshot_chain(virDomainPtr dom, char **v, size_t n)
+{
+  vk_snap *snaps = NULL;
+  size_t ns = 0, cap = n + 1;
+
+  if (!vk_snapshot_list(dom, VK_SNAP_EXTERNAL, NULL, &snaps, &ns, NULL) || !ns)
+    return v;
+  for (size_t i = 0, n0 = n; i < n0; i++) {
+    CLEANUP_FREE char *cur = strdup(v[i]);
+    for (int depth = 0; cur && depth < VK_IMAGE_MAX_BACKING; depth++) {
+      bool overlay = false;
+      char *b, **grown;
+      for (size_t k = 0; k < ns && !overlay; k++)
+        for (size_t d = 0; d < snaps[k].ndisks && !overlay; d++)
+          overlay = snaps[k].disks[d].file && !strcmp(snaps[k].disks[d].file, cur);
+      if (!overlay || !(b = backing_of(cur)))
+        break;
+      for (size_t k = 0; k < n && b; k++)
+        if (!strcmp(v[k], b)) {
+          free(b);
+          b = NULL;
+        }
+      if (!b)
+        break;
+      if (n + 1 >= cap) {
+        if (!(grown = realloc(v, (cap * 2 + 2) * sizeof *v))) {
+          free(b);
+          break;
+        }
+        v = grown;
+        cap = cap * 2 + 2;
+      }
+      v[n++] = b;
+      v[n] = NULL;
+      free(cur);
+      cur = strdup(b);
+    }
+  }
+  vk_snap_list_free(snaps, ns);
+  return v;
+}
 
 /* Disk images of the persistent definition that undefine may delete. */
 static char **
@@ -381,6 +472,8 @@ removable_disks(virDomainPtr dom, vk_error **errp)
     v[n++] = VK_STEAL(k->source);
   }
   vk_domxml_free(&d);
+  if (v)
+    v = add_snapshot_chain(dom, v, n);
   if (!v)
     vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot undefine domain '%s'",
                        virDomainGetName(dom));
@@ -448,6 +541,8 @@ vk_domain_undefine(virDomainPtr dom, unsigned flags, char ***removed, vk_error *
   vflags |= (flags & VK_UNDEF_KEEP_NVRAM) ? VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : VIR_DOMAIN_UNDEFINE_NVRAM;
   if (flags & VK_UNDEF_SNAPSHOTS)
     vflags |= VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+  if (flags & VK_UNDEF_MANAGED_SAVE)
+    vflags |= VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
   if (virDomainUndefineFlags(dom, vflags) < 0 &&
       /* drivers without UEFI support reject the NVRAM flags: retry without */
       (!(virGetLastErrorCode() == VIR_ERR_INVALID_ARG || virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) ||

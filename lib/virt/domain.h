@@ -28,6 +28,8 @@ typedef struct vk_dom_entry {
   int id;                       /* -1 when not running */
   int state, reason;            /* virDomainState and its reason */
   bool persistent, autostart;
+  bool managed_save; /* a managed save image waits for the next start */
+  bool has_snapshot; /* libvirt has snapshot metadata for it */
 } vk_dom_entry;
 
 typedef struct vk_dom_list {
@@ -42,6 +44,12 @@ typedef struct vk_dom_list {
 bool vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out,
                     vk_error **errp);
 void vk_dom_list_free(vk_dom_list *l);
+
+/* Precondition of an operation that needs a running (or paused) domain,
+ * or, with running false, a shut-off one: false with *errp set
+ * (VK_EXIT_BUSY, "domain 'x' is not running" / "is running") when the
+ * domain is not so.  Its state (virDomainState) in *state if non-NULL. */
+bool vk_domain_require(virDomainPtr dom, bool running, int *state, vk_error **errp);
 
 /* Start a defined domain (VK_DOM_IDEMPOTENT: a running one is fine).
  * With wait_ms >= 0 or -1 (no limit), and `wait` true, return only once
@@ -70,14 +78,17 @@ bool vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp);
 bool vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp);
 
 enum {
-  VK_UNDEF_REMOVE_STORAGE = 1 << 0,  /* delete the disk images too */
-  VK_UNDEF_KEEP_NVRAM = 1 << 1,      /* keep the UEFI variable store */
-  VK_UNDEF_SNAPSHOTS = 1 << 2,       /* drop snapshot (and checkpoint) metadata */
+  VK_UNDEF_REMOVE_STORAGE = 1 << 0, /* delete the disk images too */
+  VK_UNDEF_KEEP_NVRAM = 1 << 1,     /* keep the UEFI variable store */
+  VK_UNDEF_SNAPSHOTS = 1 << 2,      /* drop snapshot (and checkpoint) metadata */
+  VK_UNDEF_MANAGED_SAVE = 1 << 3,   /* remove the managed save image too */
 };
 
 /* Remove the definition of `dom` (and, with VK_UNDEF_REMOVE_STORAGE, its
  * disk images: device 'disk' only, never CD-ROMs, floppies, read-only or
- * shareable disks; refused for a running domain).  The UEFI variable
+ * shareable disks; refused for a running domain; with the images an
+ * external snapshot left below a disk, down its chain, but no backing
+ * file that no snapshot of the domain put an overlay on).  The UEFI variable
  * store is removed with the domain unless VK_UNDEF_KEEP_NVRAM.  A running
  * persistent domain becomes transient, like virsh.  *removed (if
  * non-NULL) receives a NULL-terminated list of the files removed, owned by

@@ -8,172 +8,141 @@
 #include <sys/stat.h>
 
 #include <libxml/tree.h>
-#include <libxml/xmlsave.h>
 
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "virt/domxml.h"
-
-/* Builder state: the first allocation failure is remembered and checked
- * once at the end, so the code below reads like the XML it writes. */
-typedef struct {
-  bool oom;
-} builder;
-
-static xmlNodePtr
-child(builder *b, xmlNodePtr parent, const char *name, const char *text)
-{
-  xmlNodePtr n;
-
-  if (!parent) {
-    b->oom = true;
-    return NULL;
-  }
-  /* xmlNewTextChild escapes its content; xmlNewChild would not. */
-  n = xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
-  if (!n)
-    b->oom = true;
-  return n;
-}
+#include "virt/xml.h"
 
 static void
-attr(builder *b, xmlNodePtr node, const char *name, const char *value)
-{
-  if (!node || !value)
-    return;
-  if (!xmlNewProp(node, BAD_CAST name, BAD_CAST value))
-    b->oom = true;
-}
-
-static void
-attr_u64(builder *b, xmlNodePtr node, const char *name, uint64_t value)
+attr_u64(vk_xml_builder *b, xmlNodePtr node, const char *name, uint64_t value)
 {
   char buf[32];
 
   snprintf(buf, sizeof buf, "%" PRIu64, value);
-  attr(b, node, name, buf);
+  vk_xml_set(b, node, name, buf);
 }
 
 static xmlNodePtr
-child_u64(builder *b, xmlNodePtr parent, const char *name, uint64_t value)
+child_u64(vk_xml_builder *b, xmlNodePtr parent, const char *name, uint64_t value)
 {
   char buf[32];
 
   snprintf(buf, sizeof buf, "%" PRIu64, value);
-  return child(b, parent, name, buf);
+  return vk_xml_add(b, parent, name, buf);
 }
 
 static void
-add_os(builder *b, xmlNodePtr dom, const vk_domspec *s)
+add_os(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
 {
-  xmlNodePtr os = child(b, dom, "os", NULL);
-  xmlNodePtr type = child(b, os, "type", "hvm");
+  xmlNodePtr os = vk_xml_add(b, dom, "os", NULL);
+  xmlNodePtr type = vk_xml_add(b, os, "type", "hvm");
 
-  attr(b, type, "arch", s->arch);
-  attr(b, type, "machine", s->machine);
+  vk_xml_set(b, type, "arch", s->arch);
+  vk_xml_set(b, type, "machine", s->machine);
   if (s->uefi && s->loader) {
-    xmlNodePtr loader = child(b, os, "loader", s->loader);
-    attr(b, loader, "readonly", "yes");
-    attr(b, loader, "type", s->loader_type ? s->loader_type : "pflash");
+    xmlNodePtr loader = vk_xml_add(b, os, "loader", s->loader);
+    vk_xml_set(b, loader, "readonly", "yes");
+    vk_xml_set(b, loader, "type", s->loader_type ? s->loader_type : "pflash");
     if (s->secure_boot >= 0)
-      attr(b, loader, "secure", s->secure_boot ? "yes" : "no");
+      vk_xml_set(b, loader, "secure", s->secure_boot ? "yes" : "no");
     if (s->nvram_template) {
-      xmlNodePtr nvram = child(b, os, "nvram", NULL);
-      attr(b, nvram, "template", s->nvram_template);
+      xmlNodePtr nvram = vk_xml_add(b, os, "nvram", NULL);
+      vk_xml_set(b, nvram, "template", s->nvram_template);
     }
   } else if (s->uefi) {
     /* No descriptor chosen: let libvirt pick the firmware. */
-    attr(b, os, "firmware", "efi");
+    vk_xml_set(b, os, "firmware", "efi");
   }
   if (s->kernel) {
-    child(b, os, "kernel", s->kernel);
+    vk_xml_add(b, os, "kernel", s->kernel);
     if (s->initrd)
-      child(b, os, "initrd", s->initrd);
+      vk_xml_add(b, os, "initrd", s->initrd);
     if (s->cmdline)
-      child(b, os, "cmdline", s->cmdline);
+      vk_xml_add(b, os, "cmdline", s->cmdline);
   }
   for (size_t i = 0; i < 4 && s->boot_dev[i]; i++)
-    attr(b, child(b, os, "boot", NULL), "dev", s->boot_dev[i]);
+    vk_xml_set(b, vk_xml_add(b, os, "boot", NULL), "dev", s->boot_dev[i]);
 }
 
 static void
-add_cpu(builder *b, xmlNodePtr dom, const vk_domspec *s)
+add_cpu(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
 {
   xmlNodePtr cpu;
 
   if (!s->cpu_mode && !s->sockets && !s->cores && !s->threads && !s->ncpu_disable)
     return;
-  cpu = child(b, dom, "cpu", NULL);
+  cpu = vk_xml_add(b, dom, "cpu", NULL);
   if (s->cpu_mode) {
-    attr(b, cpu, "mode", s->cpu_mode);
+    vk_xml_set(b, cpu, "mode", s->cpu_mode);
     if (strcmp(s->cpu_mode, "custom") == 0) {
-      attr(b, cpu, "match", "exact");
+      vk_xml_set(b, cpu, "match", "exact");
       if (s->cpu_model)
-        attr(b, child(b, cpu, "model", s->cpu_model), "fallback", "allow");
+        vk_xml_set(b, vk_xml_add(b, cpu, "model", s->cpu_model), "fallback", "allow");
     }
   }
   if (s->sockets || s->cores || s->threads) {
-    xmlNodePtr topo = child(b, cpu, "topology", NULL);
+    xmlNodePtr topo = vk_xml_add(b, cpu, "topology", NULL);
     attr_u64(b, topo, "sockets", s->sockets ? s->sockets : 1);
     attr_u64(b, topo, "dies", 1);
     attr_u64(b, topo, "cores", s->cores ? s->cores : 1);
     attr_u64(b, topo, "threads", s->threads ? s->threads : 1);
   }
   for (size_t i = 0; i < s->ncpu_disable; i++) {
-    xmlNodePtr f = child(b, cpu, "feature", NULL);
-    attr(b, f, "policy", "disable");
-    attr(b, f, "name", s->cpu_disable[i]);
+    xmlNodePtr f = vk_xml_add(b, cpu, "feature", NULL);
+    vk_xml_set(b, f, "policy", "disable");
+    vk_xml_set(b, f, "name", s->cpu_disable[i]);
   }
 }
 
 static void
-add_disk(builder *b, xmlNodePtr devs, const vk_disk_spec *d)
+add_disk(vk_xml_builder *b, xmlNodePtr devs, const vk_disk_spec *d)
 {
-  xmlNodePtr disk = child(b, devs, "disk", NULL);
+  xmlNodePtr disk = vk_xml_add(b, devs, "disk", NULL);
   bool block = false;
   struct stat st;
 
   if (d->path && stat(d->path, &st) == 0 && S_ISBLK(st.st_mode))
     block = true;
-  attr(b, disk, "type", block ? "block" : "file");
-  attr(b, disk, "device", d->device ? d->device : "disk");
+  vk_xml_set(b, disk, "type", block ? "block" : "file");
+  vk_xml_set(b, disk, "device", d->device ? d->device : "disk");
   if (d->format || d->cache) {
-    xmlNodePtr drv = child(b, disk, "driver", NULL);
-    attr(b, drv, "name", "qemu");
-    attr(b, drv, "type", d->format);
-    attr(b, drv, "cache", d->cache);
+    xmlNodePtr drv = vk_xml_add(b, disk, "driver", NULL);
+    vk_xml_set(b, drv, "name", "qemu");
+    vk_xml_set(b, drv, "type", d->format);
+    vk_xml_set(b, drv, "cache", d->cache);
   }
   if (d->path)
-    attr(b, child(b, disk, "source", NULL), block ? "dev" : "file", d->path);
+    vk_xml_set(b, vk_xml_add(b, disk, "source", NULL), block ? "dev" : "file", d->path);
   {
-    xmlNodePtr target = child(b, disk, "target", NULL);
-    attr(b, target, "dev", d->target);
-    attr(b, target, "bus", d->bus);
+    xmlNodePtr target = vk_xml_add(b, disk, "target", NULL);
+    vk_xml_set(b, target, "dev", d->target);
+    vk_xml_set(b, target, "bus", d->bus);
   }
   if (d->readonly || (d->device && strcmp(d->device, "cdrom") == 0))
-    child(b, disk, "readonly", NULL);
+    vk_xml_add(b, disk, "readonly", NULL);
 }
 
 static void
-add_chardev(builder *b, xmlNodePtr devs, const char *elem,
-            const vk_chardev_spec *c, unsigned port, bool console)
+add_chardev(vk_xml_builder *b, xmlNodePtr devs, const char *elem, const vk_chardev_spec *c,
+            unsigned port, bool console)
 {
-  xmlNodePtr dev = child(b, devs, elem, NULL);
+  xmlNodePtr dev = vk_xml_add(b, devs, elem, NULL);
   xmlNodePtr target;
 
-  attr(b, dev, "type", c->type ? c->type : "pty");
+  vk_xml_set(b, dev, "type", c->type ? c->type : "pty");
   if (c->type && strcmp(c->type, "file") == 0)
-    attr(b, child(b, dev, "source", NULL), "path", c->path);
-  target = child(b, dev, "target", NULL);
+    vk_xml_set(b, vk_xml_add(b, dev, "source", NULL), "path", c->path);
+  target = vk_xml_add(b, dev, "target", NULL);
   if (console)
-    attr(b, target, "type", "serial");
+    vk_xml_set(b, target, "type", "serial");
   attr_u64(b, target, "port", port);
 }
 
 static void
-add_devices(builder *b, xmlNodePtr dom, const vk_domspec *s)
+add_devices(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
 {
-  xmlNodePtr devs = child(b, dom, "devices", NULL);
+  xmlNodePtr devs = vk_xml_add(b, dom, "devices", NULL);
   bool scsi = false;
 
   for (size_t i = 0; i < s->ndisks; i++) {
@@ -182,62 +151,60 @@ add_devices(builder *b, xmlNodePtr dom, const vk_domspec *s)
       scsi = true;
   }
   if (scsi) {
-    xmlNodePtr ctl = child(b, devs, "controller", NULL);
-    attr(b, ctl, "type", "scsi");
-    attr(b, ctl, "index", "0");
-    attr(b, ctl, "model", "virtio-scsi");
+    xmlNodePtr ctl = vk_xml_add(b, devs, "controller", NULL);
+    vk_xml_set(b, ctl, "type", "scsi");
+    vk_xml_set(b, ctl, "index", "0");
+    vk_xml_set(b, ctl, "model", "virtio-scsi");
   }
   for (size_t i = 0; i < s->nnets; i++) {
     const vk_net_spec *n = &s->nets[i];
-    xmlNodePtr iface = child(b, devs, "interface", NULL);
+    xmlNodePtr iface = vk_xml_add(b, devs, "interface", NULL);
 
-    attr(b, iface, "type", n->type);
+    vk_xml_set(b, iface, "type", n->type);
     if (n->source)
-      attr(b, child(b, iface, "source", NULL),
-           strcmp(n->type, "bridge") == 0 ? "bridge" : "network", n->source);
+      vk_xml_set(b, vk_xml_add(b, iface, "source", NULL),
+                 strcmp(n->type, "bridge") == 0 ? "bridge" : "network", n->source);
     if (n->mac)
-      attr(b, child(b, iface, "mac", NULL), "address", n->mac);
+      vk_xml_set(b, vk_xml_add(b, iface, "mac", NULL), "address", n->mac);
     if (n->model)
-      attr(b, child(b, iface, "model", NULL), "type", n->model);
+      vk_xml_set(b, vk_xml_add(b, iface, "model", NULL), "type", n->model);
   }
   add_chardev(b, devs, "serial", &s->console, 0, false);
   add_chardev(b, devs, "console", &s->console, 0, true);
   for (size_t i = 0; i < s->nserials; i++)
     add_chardev(b, devs, "serial", &s->serials[i], (unsigned)i + 1, false);
   if (s->graphics) {
-    xmlNodePtr g = child(b, devs, "graphics", NULL);
+    xmlNodePtr g = vk_xml_add(b, devs, "graphics", NULL);
     xmlNodePtr video, input;
 
-    attr(b, g, "type", s->graphics);
+    vk_xml_set(b, g, "type", s->graphics);
     if (s->graphics_port >= 0) {
       attr_u64(b, g, "port", (uint64_t)s->graphics_port);
-      attr(b, g, "autoport", "no");
+      vk_xml_set(b, g, "autoport", "no");
     } else {
-      attr(b, g, "port", "-1");
-      attr(b, g, "autoport", "yes");
+      vk_xml_set(b, g, "port", "-1");
+      vk_xml_set(b, g, "autoport", "yes");
     }
     if (s->graphics_listen) {
-      xmlNodePtr listen = child(b, g, "listen", NULL);
-      attr(b, listen, "type", "address");
-      attr(b, listen, "address", s->graphics_listen);
+      xmlNodePtr listen = vk_xml_add(b, g, "listen", NULL);
+      vk_xml_set(b, listen, "type", "address");
+      vk_xml_set(b, listen, "address", s->graphics_listen);
     }
-    video = child(b, devs, "video", NULL);
-    attr(b, child(b, video, "model", NULL), "type",
-         strcmp(s->graphics, "spice") == 0 ? "qxl" : "vga");
-    input = child(b, devs, "input", NULL);
-    attr(b, input, "type", "tablet");
-    attr(b, input, "bus", "usb");
+    video = vk_xml_add(b, devs, "video", NULL);
+    vk_xml_set(b, vk_xml_add(b, video, "model", NULL), "type",
+               strcmp(s->graphics, "spice") == 0 ? "qxl" : "vga");
+    input = vk_xml_add(b, devs, "input", NULL);
+    vk_xml_set(b, input, "type", "tablet");
+    vk_xml_set(b, input, "bus", "usb");
   }
 }
 
 char *
 vk_domxml_build(const vk_domspec *s, vk_error **errp)
 {
-  builder b = { false };
+  vk_xml_builder b = { false };
   xmlDocPtr doc;
   xmlNodePtr dom, n;
-  xmlBufferPtr buf = NULL;
-  xmlSaveCtxtPtr save;
   char *out = NULL;
 
   if (!s->name || !*s->name) {
@@ -260,13 +227,13 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
     goto done;
   }
   xmlDocSetRootElement(doc, dom);
-  attr(&b, dom, "type", s->virt_type);
-  child(&b, dom, "name", s->name);
+  vk_xml_set(&b, dom, "type", s->virt_type);
+  vk_xml_add(&b, dom, "name", s->name);
   if (s->uuid)
-    child(&b, dom, "uuid", s->uuid);
+    vk_xml_add(&b, dom, "uuid", s->uuid);
   if (s->os_url) {
-    xmlNodePtr meta = child(&b, dom, "metadata", NULL);
-    xmlNodePtr li = child(&b, meta, "libosinfo", NULL);
+    xmlNodePtr meta = vk_xml_add(&b, dom, "metadata", NULL);
+    xmlNodePtr li = vk_xml_add(&b, meta, "libosinfo", NULL);
     xmlNsPtr ns = li ? xmlNewNs(li, BAD_CAST "http://libosinfo.org/xmlns/libvirt/domain/1.0",
                                 BAD_CAST "libosinfo") : NULL;
     xmlNodePtr os;
@@ -274,51 +241,34 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
     if (li && !ns)
       b.oom = true;
     xmlSetNs(li, ns);
-    os = child(&b, li, "os", NULL);
+    os = vk_xml_add(&b, li, "os", NULL);
     xmlSetNs(os, ns);
-    attr(&b, os, "id", s->os_url);
+    vk_xml_set(&b, os, "id", s->os_url);
   }
-  attr(&b, child_u64(&b, dom, "memory", s->memory_kib), "unit", "KiB");
-  attr(&b, child_u64(&b, dom, "currentMemory", s->memory_kib), "unit", "KiB");
+  vk_xml_set(&b, child_u64(&b, dom, "memory", s->memory_kib), "unit", "KiB");
+  vk_xml_set(&b, child_u64(&b, dom, "currentMemory", s->memory_kib), "unit", "KiB");
   n = child_u64(&b, dom, "vcpu", s->maxvcpus > s->vcpus ? s->maxvcpus : s->vcpus);
-  attr(&b, n, "placement", "static");
+  vk_xml_set(&b, n, "placement", "static");
   if (s->maxvcpus > s->vcpus)
     attr_u64(&b, n, "current", s->vcpus);
   add_os(&b, dom, s);
-  n = child(&b, dom, "features", NULL);
-  child(&b, n, "acpi", NULL);
-  child(&b, n, "apic", NULL);
+  n = vk_xml_add(&b, dom, "features", NULL);
+  vk_xml_add(&b, n, "acpi", NULL);
+  vk_xml_add(&b, n, "apic", NULL);
   if (s->smm)
-    attr(&b, child(&b, n, "smm", NULL), "state", "on");
+    vk_xml_set(&b, vk_xml_add(&b, n, "smm", NULL), "state", "on");
   add_cpu(&b, dom, s);
-  attr(&b, child(&b, dom, "clock", NULL), "offset", "utc");
-  child(&b, dom, "on_poweroff", "destroy");
-  child(&b, dom, "on_reboot", s->on_reboot ? s->on_reboot : "restart");
-  child(&b, dom, "on_crash", "destroy");
+  vk_xml_set(&b, vk_xml_add(&b, dom, "clock", NULL), "offset", "utc");
+  vk_xml_add(&b, dom, "on_poweroff", "destroy");
+  vk_xml_add(&b, dom, "on_reboot", s->on_reboot ? s->on_reboot : "restart");
+  vk_xml_add(&b, dom, "on_crash", "destroy");
   add_devices(&b, dom, s);
   if (b.oom)
     goto done;
 
-  buf = xmlBufferCreate();
-  if (!buf) {
-    b.oom = true;
-    goto done;
-  }
-  save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
-  if (!save || xmlSaveDoc(save, doc) < 0) {
-    if (save)
-      xmlSaveClose(save);
-    b.oom = true;
-    goto done;
-  }
-  xmlSaveClose(save);
-  out = strdup((const char *)xmlBufferContent(buf));
-  if (!out)
-    b.oom = true;
+  out = vk_xml_serialize(&b, doc);
 
 done:
-  if (buf)
-    xmlBufferFree(buf);
   xmlFreeDoc(doc);
   if (b.oom) {
     free(out);

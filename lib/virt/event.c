@@ -59,19 +59,31 @@ vk_event_loop_start(vk_error **errp)
  * whoever drops the last reference (libvirt may run a callback that was
  * just deregistered, so the lifecycle registration holds a reference). */
 struct waiter {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int refs;
+  vk_waiter base;
   bool persistent;        /* a persistent domain survives stopping */
   unsigned events;        /* lifecycle events seen */
   bool gone;              /* undefined, or a transient domain stopped */
   bool closed;            /* connection closed */
 };
 
-static void
-waiter_unref(void *opaque)
+void
+vk_waiter_init(vk_waiter *w, int refs, void (*release)(void *object))
 {
-  struct waiter *w = opaque;
+  pthread_condattr_t ca;
+
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&w->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  w->refs = refs;
+  w->release = release;
+}
+
+void
+vk_waiter_unref(void *opaque)
+{
+  vk_waiter *w = opaque;
   bool last;
 
   pthread_mutex_lock(&w->lock);
@@ -80,7 +92,7 @@ waiter_unref(void *opaque)
   if (last) {
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
-    free(w);
+    w->release(w);
   }
 }
 
@@ -92,14 +104,14 @@ lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 
   (void)conn;
   (void)detail;
-  pthread_mutex_lock(&w->lock);
+  pthread_mutex_lock(&w->base.lock);
   w->events++;
   (void)dom;
   if (event == VIR_DOMAIN_EVENT_UNDEFINED ||
       (event == VIR_DOMAIN_EVENT_STOPPED && !w->persistent))
     w->gone = true;
-  pthread_cond_signal(&w->cond);
-  pthread_mutex_unlock(&w->lock);
+  pthread_cond_signal(&w->base.cond);
+  pthread_mutex_unlock(&w->base.lock);
 }
 
 static void
@@ -109,10 +121,10 @@ close_cb(virConnectPtr conn, int reason, void *opaque)
 
   (void)conn;
   (void)reason;
-  pthread_mutex_lock(&w->lock);
+  pthread_mutex_lock(&w->base.lock);
   w->closed = true;
-  pthread_cond_signal(&w->cond);
-  pthread_mutex_unlock(&w->lock);
+  pthread_cond_signal(&w->base.cond);
+  pthread_mutex_unlock(&w->base.lock);
 }
 
 int64_t
@@ -151,7 +163,6 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
 {
   virConnectPtr conn = virDomainGetConnect(dom);
   struct waiter *w = calloc(1, sizeof *w);
-  pthread_condattr_t ca;
   int cb_id, state = VIR_DOMAIN_NOSTATE;
   bool close_registered = false, ok = false;
   int64_t deadline = timeout_ms >= 0 ? vk_now_ms() + timeout_ms : -1;
@@ -159,20 +170,15 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
   if (!w)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot wait for domain '%s'",
                               virDomainGetName(dom));
-  pthread_mutex_init(&w->lock, NULL);
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&w->cond, &ca);
-  pthread_condattr_destroy(&ca);
-  w->refs = 2;            /* ours and the lifecycle callback's */
+  vk_waiter_init(&w->base, 2, free); /* ours and the lifecycle callback's */
   w->persistent = virDomainIsPersistent(dom) != 0;
   virResetLastError();
 
-  cb_id = virConnectDomainEventRegisterAny(conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                           VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb),
-                                           w, waiter_unref);
+  cb_id =
+      virConnectDomainEventRegisterAny(conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                       VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), w, vk_waiter_unref);
   if (cb_id < 0) {
-    waiter_unref(w);
+    vk_waiter_unref(w);
     vk_virt_dom_error(errp, dom, "cannot watch");
     goto out;
   }
@@ -183,14 +189,14 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
   else
     virResetLastError();
 
-  pthread_mutex_lock(&w->lock);
+  pthread_mutex_lock(&w->base.lock);
   for (;;) {
     unsigned seen = w->events;
     bool gone = w->gone, closed = w->closed;
     int64_t wake;
     struct timespec ts;
 
-    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&w->base.lock);
     if (closed) {
       vk_error_set(errp, VK_EXIT_CONNECT, "connection to the hypervisor lost while waiting for domain '%s'",
                    virDomainGetName(dom));
@@ -214,9 +220,9 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
       wake = deadline;
     ts.tv_sec = wake / 1000;
     ts.tv_nsec = (wake % 1000) * 1000000;
-    pthread_mutex_lock(&w->lock);
+    pthread_mutex_lock(&w->base.lock);
     while (w->events == seen && !w->closed) {
-      int rc = pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+      int rc = pthread_cond_timedwait(&w->base.cond, &w->base.lock, &ts);
       if (rc == ETIMEDOUT)
         break;
     }
@@ -226,7 +232,7 @@ out:
     virResetLastError();
   if (close_registered && virConnectUnregisterCloseCallback(conn, close_cb) < 0)
     virResetLastError();
-  waiter_unref(w);
+  vk_waiter_unref(w);
   if (ok && statep)
     *statep = state;
   return ok;

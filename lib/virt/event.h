@@ -4,6 +4,7 @@
 #ifndef VK_VIRT_EVENT_H
 #define VK_VIRT_EVENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,22 @@
  * and event callbacks need it); vk_virt_init() does it.  Idempotent.
  * Returns false with *errp set on failure. */
 bool vk_event_loop_start(vk_error **errp);
+
+/* Lock, condition (on the monotonic clock) and reference count of state
+ * shared by a waiting thread and libvirt's event callbacks, which libvirt
+ * may still run just after they were deregistered: each registration
+ * holds a reference (pass vk_waiter_unref as its free callback), and the
+ * last one calls `release` on the whole object, whose first member the
+ * vk_waiter is. */
+typedef struct vk_waiter {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int refs;
+  void (*release)(void *object);
+} vk_waiter;
+
+void vk_waiter_init(vk_waiter *w, int refs, void (*release)(void *object));
+void vk_waiter_unref(void *w);
 
 /* Milliseconds on the monotonic clock (for deadlines of waits). */
 int64_t vk_now_ms(void);

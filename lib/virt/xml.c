@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/xmlsave.h>
 
 #include "virt/xml.h"
 
@@ -56,4 +57,53 @@ vk_cleanup_xmldoc(xmlDocPtr *doc)
 {
   if (*doc)
     xmlFreeDoc(*doc);
+}
+
+xmlNodePtr
+vk_xml_add(vk_xml_builder *b, xmlNodePtr parent, const char *name, const char *text)
+{
+  xmlNodePtr n;
+
+  if (!parent) {
+    b->oom = true;
+    return NULL;
+  }
+  /* xmlNewTextChild escapes its content; xmlNewChild would not. */
+  n = xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
+  if (!n)
+    b->oom = true;
+  return n;
+}
+
+void
+vk_xml_set(vk_xml_builder *b, xmlNodePtr node, const char *name, const char *value)
+{
+  if (!node || !value)
+    return;
+  if (!xmlNewProp(node, BAD_CAST name, BAD_CAST value))
+    b->oom = true;
+}
+
+char *
+vk_xml_serialize(vk_xml_builder *b, xmlDocPtr doc)
+{
+  xmlBufferPtr buf = xmlBufferCreate();
+  xmlSaveCtxtPtr save;
+  char *out = NULL;
+
+  if (!buf) {
+    b->oom = true;
+    return NULL;
+  }
+  save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
+  if (save) {
+    bool ok = xmlSaveDoc(save, doc) >= 0;
+    /* closing flushes into buf */
+    if (xmlSaveClose(save) >= 0 && ok)
+      out = strdup((const char *)xmlBufferContent(buf));
+  }
+  if (!out)
+    b->oom = true;
+  xmlBufferFree(buf);
+  return out;
 }

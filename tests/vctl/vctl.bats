@@ -79,7 +79,7 @@ setup() {
   assert_equal "$(json_get 'j[2]["id"]' <<<"$output")" null
   assert_equal "$(json_get 'j[0]["id"]' <<<"$output")" 1
   assert_equal "$(json_get 'sorted(j[0].keys())' <<<"$output")" \
-    '["autostart", "id", "name", "persistent", "reason", "state", "uuid"]'
+    '["autostart", "has_snapshot", "id", "managed_save", "name", "persistent", "reason", "state", "uuid"]'
   assert_equal "$(json_get 'j[1]["name"]' <<<"$output")" 'vkit-t5 odd "name" <x>'
 }
 

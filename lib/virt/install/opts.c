@@ -16,69 +16,6 @@
 #define GIB (1024ULL * 1024 * 1024)
 #define MAX_VCPUS 4096
 
-/* One "key=value" item of a sub-option list; value is NULL for "key". */
-typedef struct {
-  char *key;
-  char *value;
-} subopt;
-
-typedef struct {
-  subopt *items;
-  size_t n;
-  char *buf;           /* the items point into this copy */
-} subopts;
-
-static void
-subopts_free(subopts *so)
-{
-  free(so->items);
-  free(so->buf);
-}
-
-#define CLEANUP_SUBOPTS __attribute__((cleanup(subopts_free)))
-
-/* Split "a=1,b,c=x,,y" into items; ",," is a literal comma. */
-static bool
-subopts_parse(const char *opt, const char *s, subopts *so, vk_error **errp)
-{
-  size_t len = strlen(s), cap = 1;
-  char *w;
-
-  memset(so, 0, sizeof *so);
-  for (const char *p = s; *p; p++)
-    if (*p == ',')
-      cap++;
-  so->buf = malloc(len + 1);
-  so->items = calloc(cap, sizeof *so->items);
-  if (!so->buf || !so->items)
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  w = so->buf;
-  so->items[0].key = w;
-  so->n = 1;
-  for (const char *p = s; *p; p++) {
-    if (*p == ',' && p[1] == ',') {
-      *w++ = ',';
-      p++;
-    } else if (*p == ',') {
-      *w++ = '\0';
-      so->items[so->n++].key = w;
-    } else {
-      *w++ = *p;
-    }
-  }
-  *w = '\0';
-  for (size_t i = 0; i < so->n; i++) {
-    char *eq = strchr(so->items[i].key, '=');
-    if (eq) {
-      *eq = '\0';
-      so->items[i].value = eq + 1;
-    }
-    if (!*so->items[i].key)
-      return vk_error_set(errp, VK_EXIT_USAGE, "--%s: empty item in '%s'", opt, s);
-  }
-  return true;
-}
-
 static bool
 set_str(char **dst, const char *value, vk_error **errp)
 {
@@ -93,7 +30,7 @@ set_str(char **dst, const char *value, vk_error **errp)
 
 /* A value is required for key in option opt. */
 static bool
-need_value(const char *opt, const subopt *it, vk_error **errp)
+need_value(const char *opt, const vk_subopt *it, vk_error **errp)
 {
   if (!it->value || !*it->value)
     return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' needs a value (%s=...)",
@@ -133,7 +70,7 @@ parse_uint(const char *opt, const char *what, const char *s, unsigned long max,
 }
 
 static bool
-parse_bool(const char *opt, const subopt *it, bool *out, vk_error **errp)
+parse_bool(const char *opt, const vk_subopt *it, bool *out, vk_error **errp)
 {
   const char *v = it->value;
 
@@ -166,14 +103,14 @@ opt_memory(vk_install *in, const char *v, vk_error **errp)
 static bool
 opt_vcpus(vk_install *in, const char *v, vk_error **errp)
 {
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
   vk_domspec *s = &in->spec;
   unsigned vcpus = 0, maxv = 0, sockets = 0, cores = 0, threads = 0;
 
-  if (!subopts_parse("vcpus", v, &so, errp))
+  if (!vk_subopts_parse("vcpus", v, &so, errp))
     return false;
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
     unsigned *dst;
 
     if (i == 0 && !it->value) {
@@ -225,13 +162,13 @@ opt_vcpus(vk_install *in, const char *v, vk_error **errp)
 static bool
 opt_cpu(vk_install *in, const char *v, vk_error **errp)
 {
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
   vk_domspec *s = &in->spec;
 
-  if (!subopts_parse("cpu", v, &so, errp))
+  if (!vk_subopts_parse("cpu", v, &so, errp))
     return false;
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
     const char *feature = NULL;
     char **grown;
 
@@ -278,16 +215,16 @@ static bool
 opt_boot(vk_install *in, const char *v, vk_error **errp)
 {
   static const char *const onoff[] = { "on", "off", NULL };
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
   vk_domspec *s = &in->spec;
   size_t nboot = 0;
 
   while (nboot < 3 && in->boot_order[nboot])
     nboot++;
-  if (!subopts_parse("boot", v, &so, errp))
+  if (!vk_subopts_parse("boot", v, &so, errp))
     return false;
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
     const char *k = it->key;
 
     if (!it->value && (strcmp(k, "hd") == 0 || strcmp(k, "cdrom") == 0 ||
@@ -341,7 +278,7 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
   static const char *const devices[] = { "disk", "cdrom", NULL };
   static const char *const caches[] = { "default", "none", "writethrough", "writeback",
                                         "directsync", "unsafe", NULL };
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
   vk_disk_spec *d;
 
   if (strcmp(v, "none") == 0) {
@@ -353,13 +290,13 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
   }
   if (in->disk_none)
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk none cannot be combined with other disks");
-  if (!subopts_parse("disk", v, &so, errp))
+  if (!vk_subopts_parse("disk", v, &so, errp))
     return false;
   if (!grow((void **)&in->spec.disks, in->spec.ndisks, sizeof *d, errp))
     return false;
   d = &in->spec.disks[in->spec.ndisks++];
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
     const char *k = it->key;
 
     if (i == 0 && !it->value && strcmp(k, "readonly") != 0) {
@@ -433,7 +370,7 @@ valid_mac(const char *mac)
 static bool
 opt_network(vk_install *in, const char *v, vk_error **errp)
 {
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
   vk_net_spec *n;
 
   if (strcmp(v, "none") == 0) {
@@ -444,13 +381,13 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
   }
   if (in->network_none)
     return vk_error_set(errp, VK_EXIT_USAGE, "--network none cannot be combined with other networks");
-  if (!subopts_parse("network", v, &so, errp))
+  if (!vk_subopts_parse("network", v, &so, errp))
     return false;
   if (!grow((void **)&in->spec.nets, in->spec.nnets, sizeof *n, errp))
     return false;
   n = &in->spec.nets[in->spec.nnets++];
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
     const char *k = it->key;
 
     if (i == 0 && strcmp(k, "user") == 0 && !it->value) {
@@ -484,16 +421,16 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
 static bool
 opt_graphics(vk_install *in, const char *v, vk_error **errp)
 {
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
   vk_domspec *s = &in->spec;
 
-  if (!subopts_parse("graphics", v, &so, errp))
+  if (!vk_subopts_parse("graphics", v, &so, errp))
     return false;
   in->graphics_given = true;
   free(s->graphics);
   s->graphics = NULL;
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
     const char *k = it->key;
 
     if (i == 0 && !it->value) {
@@ -535,12 +472,12 @@ opt_graphics(vk_install *in, const char *v, vk_error **errp)
 static bool
 parse_chardev(const char *opt, const char *v, vk_chardev_spec *c, vk_error **errp)
 {
-  CLEANUP_SUBOPTS subopts so = { NULL, 0, NULL };
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
 
-  if (!subopts_parse(opt, v, &so, errp))
+  if (!vk_subopts_parse(opt, v, &so, errp))
     return false;
   for (size_t i = 0; i < so.n; i++) {
-    subopt *it = &so.items[i];
+    vk_subopt *it = &so.items[i];
 
     if (i == 0 && strcmp(it->key, "pty") == 0 && !it->value) {
       if (!set_str(&c->type, "pty", errp))
