@@ -15,11 +15,15 @@ static int opt_shrink;
 static int opt_quiet;
 
 const struct poptOption vimg_resize_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw or qcow2 (required)", "FMT" },
-  { "shrink", '\0', POPT_ARG_NONE, &opt_shrink, 0, "allow making the image smaller (data past the new end is lost)", NULL },
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0,
+    "image format: raw or qcow2 (detected if omitted)", "FMT" },
+  { "shrink", '\0', POPT_ARG_NONE, &opt_shrink, 0,
+    "allow making the image smaller (data past the new end is lost)", NULL },
   { "preallocation", '\0', POPT_ARG_STRING, &opt_prealloc, 0,
-    "allocate the new area: off (default), metadata (qcow2), falloc or full", "off|metadata|falloc|full" },
-  { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; vimg resize prints nothing", NULL },
+    "allocate the new area: off (default), metadata (qcow2), falloc or full",
+    "off|metadata|falloc|full" },
+  { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0,
+    "accepted for compatibility; vimg resize prints nothing", NULL },
   POPT_TABLEEND
 };
 
@@ -36,15 +40,12 @@ vimg_resize(vk_cmd_ctx *ctx)
 
   if (opt_prealloc && !vk_prealloc_parse(opt_prealloc, &prealloc, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
-  if (!opt_format) {
-    vk_image_format probed = VK_FMT_NONE;
-    if (!vk_image_format_resolve(path, &probed, &err))
-      return vk_cmd_fail(ctx, VK_STEAL(err));
-    return vk_cmd_usage(ctx, "give the format of '%s' with -f (it looks like %s); vimg does not guess the format of an image it writes",
-                        path, vk_image_format_name(probed));
-  }
-  if (!vk_image_format_parse(opt_format, &fmt, &err))
+  if (opt_format && !vk_image_format_parse(opt_format, &fmt, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
+  /* Like qemu-img: without -f the format is probed (a format vimg cannot
+   * write is refused by name); vk_image_open() takes no probe for writing. */
+  if (!opt_format && !vk_image_format_resolve(path, &fmt, &err))
+    return vk_cmd_fail(ctx, VK_STEAL(err));
   if (!vk_image_format_check_supported(fmt, NULL, &err))
     return vk_cmd_fail(ctx, VK_STEAL(err));
   if (arg[0] == '+' || arg[0] == '-')

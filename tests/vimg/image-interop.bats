@@ -360,9 +360,18 @@ assert any(e["start"] >= 1048576 and "offset" in e for e in m), "new area not ma
   run vimg resize -f raw --shrink r.raw 1M
   assert_success
   assert_equal "$(stat -c %s r.raw)" 1048576
-  run --separate-stderr vimg resize v.qcow2 +1M
-  assert_failure 2
-  [[ $stderr == *"-f"* ]] || fail "no hint about -f: $stderr"
+  # without -f the format is probed, as qemu-img does
+  run vimg resize v.qcow2 +1M
+  assert_success
+  run qemu-img info --output=json v.qcow2
+  assert_output --partial '"format": "qcow2"'
+  run vimg resize r.raw 2M
+  assert_success
+  assert_equal "$(stat -c %s r.raw)" 2097152
+  run vimg resize -f qcow2 r.raw 3M
+  assert_failure 1
+  assert_output "vimg: r.raw: not a qcow2 image"
+  assert_equal "$(stat -c %s r.raw)" 2097152
   run vimg resize -f qcow2 v.qcow2 +1Q
   assert_failure 2
   run vimg resize -f qcow2 v.qcow2 1000
