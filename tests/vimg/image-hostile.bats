@@ -180,3 +180,18 @@ PY
   run qemu-img info --output=json w.qcow2
   assert_equal "$(echo "$output" | json_get 'j["format-specific"]["data"]["corrupt"]')" true
 }
+
+@test "hostile: a compressed entry that points at an L2 table: writing over it is refused, the table keeps its refcount" {
+  # (found by tests/fuzz/run-mutate.sh: the old data's clusters were freed,
+  # and the L2 table's refcount went to 0 while it was still in use)
+  hostile cl2
+  put cl2.qcow2 262144 Q $((0x4000000000000000 | 262144))
+  before=$(qemu-img check cl2.qcow2 2>&1 | grep -c '^ERROR' || true)
+  [ "$before" -ge 1 ] || fail "the edit did not make the image inconsistent"
+  assert_corrupt vio -f qcow2 cl2.qcow2 write 0 65536 0x42
+  [[ $stderr == *"is also the active L2 table"* ]] || fail "message: $stderr"
+  after=$(qemu-img check cl2.qcow2 2>&1 | grep -c '^ERROR' || true)
+  [ "$after" -eq "$before" ] || fail "qemu-img check: $before errors before, $after after"
+  run qemu-img check cl2.qcow2
+  refute_output --partial "refcount=0"
+}

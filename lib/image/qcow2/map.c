@@ -267,20 +267,50 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
   return true;
 }
 
-/* Host clusters touched by a compressed entry. */
+/* The host clusters [*off, *off + *len) that entry e uses as guest data
+ * (none: *len 0). */
+static void
+entry_range(const qcow2 *q, const qcow2_l2e *e, uint64_t *off, uint64_t *len)
+{
+  uint64_t first, n;
+
+  *off = *len = 0;
+  if (e->compressed) {
+    qcow2_compressed_clusters(&q->g, e, &first, &n);
+    *off = first;
+    *len = n * q->g.cs;
+  } else if (e->host) {
+    *off = e->host;
+    *len = q->g.cs;
+  }
+}
+
+/* Before the data of entry e is replaced and freed: a hostile entry that
+ * points at metadata (an L2 table, a refcount block...) would take the
+ * refcount of that structure down with it; the image is marked corrupt
+ * instead, before anything changes. */
+static bool
+check_entry_free(vk_image *img, const qcow2_l2e *e, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t off, len, at;
+  unsigned hit;
+
+  entry_range(q, e, &off, &len);
+  if (!len || !(hit = qcow2_meta_overlap(q, off, len, 0, &at)))
+    return true;
+  return qcow2_mark_corrupt(img, errp, "data cluster at 0x%llx to be freed is also the %s there",
+                            (unsigned long long)at, qcow2_meta_role_name(hit));
+}
+
+/* Free the host clusters of entry e (after check_entry_free()). */
 static bool
 free_entry(vk_image *img, const qcow2_l2e *e, vk_error **errp)
 {
-  qcow2 *q = Q(img);
+  uint64_t off, len;
 
-  if (e->compressed) {
-    uint64_t first, n;
-    qcow2_compressed_clusters(&q->g, e, &first, &n);
-    return qcow2_free_later(img, first, n * q->g.cs, errp);
-  }
-  if (e->host)
-    return qcow2_free_later(img, e->host, q->g.cs, errp);
-  return true;
+  entry_range(Q(img), e, &off, &len);
+  return !len || (check_entry_free(img, e, errp) && qcow2_free_later(img, off, len, errp));
 }
 
 /* Write [in_c, in_c+n) of the cluster at guest offset `coff` with data
@@ -303,6 +333,8 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
       return false;
     shared = true;
   }
+  if ((e.compressed || shared) && !check_entry_free(img, &e, errp))
+    return false;
 
   if (!q->g.extl2 && !e.compressed && e.host && (e.word & QCOW2_OFLAG_ZERO) == 0 && !shared) {
     /* Normal cluster: in place. */
@@ -328,7 +360,7 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
       qcow2_l2e_put(&q->g, t, idx, host | QCOW2_OFLAG_COPIED, e.bitmap);
       qcow2_cache_mark_dirty(&q->l2c, t);
       q->meta_dirty = true;
-      if (!qcow2_free_later(img, e.host, q->g.cs, errp))
+      if (!free_entry(img, &e, errp))
         return false;
     }
     if (!host) {
