@@ -8,14 +8,17 @@
 #include "vimg.h"
 
 static const vk_subcmd cmds[] = {
-  VK_CMD("create", vimg_create, "FILE [SIZE]", "create a new image",
-         .options = vimg_create_options, .option = vimg_create_option),
+  VK_CMD("create", vimg_create, "FILE [SIZE]", "create a new image", .options = vimg_create_options,
+         .option = vimg_create_option),
   VK_CMD("info", vimg_info, "FILE", "show what an image is", .options = vimg_info_options),
   VK_CMD("resize", vimg_resize, "FILE [+|-]SIZE", "grow or shrink an image",
          .options = vimg_resize_options),
   VK_CMD("snapshot", vimg_snapshot, "FILE",
          "list, create, apply or delete the internal snapshots of a qcow2 image",
          .options = vimg_snapshot_options),
+  VK_CMD("rebase", vimg_rebase, "FILE",
+         "move a qcow2 image onto another backing file (or none), keeping what it reads",
+         .options = vimg_rebase_options),
   VK_CMD("convert", vimg_convert, "SRC... DST",
          "convert one or more images (concatenated) into a new image",
          .options = vimg_convert_options),

@@ -22,6 +22,10 @@ void vimg_print_snapshots(FILE *f, const vk_snapshot_info *list, size_t n);
 extern const struct poptOption vimg_snapshot_options[];
 int vimg_snapshot(vk_cmd_ctx *ctx);
 
+/* rebase.c */
+extern const struct poptOption vimg_rebase_options[];
+int vimg_rebase(vk_cmd_ctx *ctx);
+
 /* resize.c */
 extern const struct poptOption vimg_resize_options[];
 int vimg_resize(vk_cmd_ctx *ctx);

@@ -32,6 +32,9 @@ typedef struct vk_image_driver {
   bool (*write_compressed)(vk_image *img, uint64_t off, const void *data,
                            size_t len, vk_error **errp);
   bool (*info)(vk_image *img, vk_image_info *info, vk_error **errp);
+  /* Record `name` (NULL: none) of format `fmt` as the backing file, in the
+   * header only; NULL for formats without backing files. */
+  bool (*set_backing)(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp);
   /* Write back state (clean bit); free priv.  Must not close img->fd. */
   bool (*close)(vk_image *img, vk_error **errp);
 } vk_image_driver;

@@ -395,6 +395,17 @@ vk_image_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned f
 }
 
 bool
+vk_image_set_backing(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp)
+{
+  if (!img->writable)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: image opened read-only", img->filename);
+  if (!img->drv->set_backing)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: %s images have no backing file", img->filename,
+                        img->drv->name);
+  return img->drv->set_backing(img, name && *name ? name : NULL, fmt, errp);
+}
+
+bool
 vk_image_block_status_layer(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
                             vk_error **errp)
 {

@@ -19,6 +19,7 @@
 #ifndef VK_IMAGE_IMAGE_H
 #define VK_IMAGE_IMAGE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -370,6 +371,37 @@ void vk_snapshot_info_free(vk_snapshot_info *s, size_t n);
 bool vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp);
 bool vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp);
 bool vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp);
+
+/* Record `name` (NULL: none) of format `fmt` as the backing file of a
+ * qcow2 image opened read-write, in its header only: what the image reads
+ * is then what its clusters and the new backing file give
+ * (vk_image_rebase() keeps the content).  The name is stored as given
+ * and resolved against the image's directory when opened.  Raw images
+ * have no backing file: VK_EXIT_USAGE. */
+bool vk_image_set_backing(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp);
+
+enum {
+  VK_REBASE_UNSAFE = 1 << 0, /* header only (-u): no content compared */
+};
+
+typedef struct vk_rebase_opts {
+  unsigned flags;
+  const atomic_int *cancel; /* a signal stops it before the header changes */
+  void (*progress)(void *opaque, uint64_t done, uint64_t total);
+  void *opaque;
+} vk_rebase_opts;
+
+/* Give the qcow2 image `path` the backing file `backing` (NULL or "": none,
+ * the image stands alone) of format `bfmt` (VK_FMT_NONE: probed; with
+ * VK_REBASE_UNSAFE and a backing file that does not exist, it must be
+ * given).  Unless unsafe, what the image reads stays the same: every
+ * cluster the image does not have itself, where the old chain and the new
+ * backing file read differently, is written into the image with the old
+ * content first, and the header changes last, so that an interruption
+ * (a crash, a signal: VK_EXIT_FAILED "interrupted") leaves the image on
+ * its old backing file reading as before. */
+bool vk_image_rebase(const char *path, vk_image_format fmt, const char *backing,
+                     vk_image_format bfmt, const vk_rebase_opts *o, vk_error **errp);
 
 /* Notices: things the library did on its own that a user should hear of
  * (a dirty image repaired when opened for writing).  The function gets

@@ -357,6 +357,8 @@ write_path(int fd, const char *path)
   CALL("snapshot apply", vk_image_snapshot_apply(img, "fuzz", &err));
   IO();
   CALL("snapshot delete", vk_image_snapshot_delete(img, "fuzz", &err));
+  /* the header written anew from what was parsed (vimg rebase's last step) */
+  CALL("set backing", vk_image_set_backing(img, NULL, VK_FMT_NONE, &err));
 
   size = vk_image_size(img);
   if (rnd() % 4 == 0 && size > cs) {

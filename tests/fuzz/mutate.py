@@ -17,7 +17,8 @@ an extension, the backing file name.
 Every mutant is run through the tools of the build tree DIR under
 `timeout 20`: vimg info, info --backing-chain, check, check -r all, map,
 convert -O raw, convert -O qcow2, convert -n of a raw file into it,
-resize +1M, snapshot -l/-c/-a/-d, and test-image-io readall and write.
+resize +1M, rebase -b "" and rebase -u, snapshot -l/-c/-a/-d, and
+test-image-io readall and write.
 Each command works on a copy of the mutant in a directory that also holds
 base.raw, mid.qcow2 (qcow2 over base.raw), a FIFO named `fifo` and a
 directory named `dir`, so that backing names can point at them.
@@ -810,6 +811,11 @@ class Runner:
         self.into(ctx, vsize, before)
         f = self.copy(d, "z.qcow2")
         self.wcmd(ctx, "resize +1M", [v, "resize", "-f", "qcow2", f, "+1M"], f, before)
+        f = self.copy(d, "rb.qcow2")
+        self.wcmd(ctx, "rebase -b ''", [v, "rebase", "-f", "qcow2", "-b", "", f], f, before)
+        f = self.copy(d, "ru.qcow2")
+        self.wcmd(ctx, "rebase -u", [v, "rebase", "-u", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
+                                     f], f, before)
         self.cmd(ctx, "snapshot -l", [v, "snapshot", "-l", "m.qcow2"])
         self.snapshots(ctx, snap_ids, before)
         self.cmd(ctx, "readall", [self.vio, "-r", "-f", "qcow2", "m.qcow2", "readall"])
@@ -830,6 +836,11 @@ class Runner:
                             "raw", "m.qcow2", "qemu.raw"], cwd=d, stdin=subprocess.DEVNULL,
                            capture_output=True)
         if p.returncode != 0:
+            return
+        # A file named as its own backing file (opened as another format,
+        # qemu-img reads it) is a loop to vimg on purpose: vimg(1), BACKING
+        # CHAINS.
+        if rc == 7 and "backing chain loop" in err and "comes back as the backing file of" in err:
             return
         if rc != 0:
             self.fail(data, desc, "convert -O raw", "damage", "qemu-img calls the image "

@@ -497,6 +497,45 @@ qcow2_discard_drv(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
   return qcow2_zero(img, off, len, VK_ZERO_MAY_UNMAP, true, errp);
 }
 
+/* The whole first cluster written anew from the in-memory header with the
+ * new backing file name and format: what qemu-img does too.  Tables are
+ * flushed first, so the header written describes them. */
+static bool
+qcow2_set_backing(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  qcow2_header h = q->h; /* shallow: only the fields set here differ */
+  const char *fname = fmt == VK_FMT_NONE ? "" : vk_image_format_name(fmt);
+  CLEANUP_FREE unsigned char *buf = NULL;
+  char *copy = NULL;
+
+  if (name && strlen(name) > QCOW2_MAX_BACKING_NAME)
+    return vk_error_set(errp, VK_EXIT_USAGE, "backing file name too long (at most %d bytes)",
+                        QCOW2_MAX_BACKING_NAME);
+  if (name && !(copy = strdup(name)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  h.backing_file = copy;
+  memset(h.backing_fmt, 0, sizeof h.backing_fmt);
+  if (name)
+    snprintf(h.backing_fmt, sizeof h.backing_fmt, "%s", fname);
+  if (!(buf = malloc(q->g.cs))) {
+    free(copy);
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (!qcow2_header_write(&h, buf, q->g.cs, errp) || !qcow2_flush_meta(img, errp) ||
+      !qcow2_pwrite(img, QM_HEADER, buf, q->g.cs, 0, errp) || !vk_image_sync(img, errp)) {
+    free(copy);
+    return false;
+  }
+  free(q->h.backing_file);
+  q->h.backing_file = copy;
+  memcpy(q->h.backing_fmt, h.backing_fmt, sizeof h.backing_fmt);
+  q->h.backing_file_offset = h.backing_file_offset;
+  q->h.backing_file_size = h.backing_file_size;
+  q->h.header_length = h.header_length;
+  return true;
+}
+
 const vk_image_driver vk_qcow2_driver = {
   .name = "qcow2",
   .open = qcow2_open,
@@ -509,5 +548,6 @@ const vk_image_driver vk_qcow2_driver = {
   .block_status = qcow2_block_status,
   .write_compressed = qcow2_write_compressed,
   .info = qcow2_info,
+  .set_backing = qcow2_set_backing,
   .close = qcow2_close,
 };
