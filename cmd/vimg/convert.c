@@ -50,14 +50,6 @@ const struct poptOption vimg_convert_options[] = {
   POPT_TABLEEND
 };
 
-static void
-on_progress(void *opaque, uint64_t done, uint64_t total)
-{
-  vk_progress *p = opaque;
-  p->total = total;
-  vk_progress_update(p, done);
-}
-
 int
 vimg_convert(vk_cmd_ctx *ctx)
 {
@@ -94,7 +86,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   else if (opt_cache && strcmp(opt_cache, "unsafe") != 0)
     return vk_cmd_usage(ctx, "-t: unknown cache mode '%s' (unsafe or writeback)", opt_cache);
   o.cancel = vk_cancel_flag();
-  o.progress = on_progress;
+  o.progress = vk_progress_cb;
   o.opaque = &bar;
 
   if (!vk_cancel_start(&err))

@@ -26,14 +26,6 @@ const struct poptOption vimg_rebase_options[] = {
   POPT_TABLEEND
 };
 
-static void
-on_progress(void *opaque, uint64_t done, uint64_t total)
-{
-  vk_progress *p = opaque;
-  p->total = total;
-  vk_progress_update(p, done);
-}
-
 int
 vimg_rebase(vk_cmd_ctx *ctx)
 {
@@ -51,7 +43,7 @@ vimg_rebase(vk_cmd_ctx *ctx)
     return vk_cmd_usage(ctx, "%s", err->msg);
   o.flags = opt_unsafe ? VK_REBASE_UNSAFE : 0;
   o.cancel = vk_cancel_flag();
-  o.progress = on_progress;
+  o.progress = vk_progress_cb;
   o.opaque = &bar;
   if (!vk_cancel_start(&err))
     return vk_cmd_fail(ctx, VK_STEAL(err));

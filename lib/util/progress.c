@@ -72,3 +72,12 @@ vk_progress_finish(vk_progress *p, bool success)
     fputc('\n', stderr);
   p->enabled = false;
 }
+
+void
+vk_progress_cb(void *opaque, uint64_t done, uint64_t total)
+{
+  vk_progress *p = opaque;
+
+  p->total = total;
+  vk_progress_update(p, done);
+}

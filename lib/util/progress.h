@@ -23,6 +23,10 @@ typedef struct vk_progress {
  * a terminal. */
 void vk_progress_start(vk_progress *p, bool wanted, const char *label, uint64_t total);
 void vk_progress_update(vk_progress *p, uint64_t done);
+/* A progress callback for library calls that report (done, total): the
+ * opaque pointer is the vk_progress. */
+void vk_progress_cb(void *opaque, uint64_t done, uint64_t total);
+
 /* Draw 100% (when `success`) and end the line. */
 void vk_progress_finish(vk_progress *p, bool success);
 
