@@ -13,7 +13,7 @@
 #include "vctl.h"
 
 static int opt_bypass, opt_running, opt_paused, opt_secure, opt_memory_only, opt_completed;
-static int opt_json;
+static int opt_json, opt_idempotent;
 static const char *opt_xml;
 
 /* clang-format off */
@@ -34,6 +34,12 @@ const struct poptOption vctl_save_options[] = {
 };
 
 const struct poptOption vctl_managedsave_options[] = { STATE_OPTIONS, POPT_TABLEEND };
+
+const struct poptOption vctl_managedsave_remove_options[] = {
+  { "idempotent", '\0', POPT_ARG_NONE, &opt_idempotent, 0,
+    "succeed (exit 0) when the domain has no managed save image", NULL },
+  POPT_TABLEEND
+};
 
 const struct poptOption vctl_save_xml_options[] = {
   { "security-info", '\0', POPT_ARG_NONE, &opt_secure, 0, "include security-sensitive data", NULL },
@@ -143,8 +149,13 @@ int
 vctl_managedsave_remove(vk_cmd_ctx *ctx)
 {
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_managed_save_remove(dom, &err))
+  if (!vk_domain_managed_save_remove(dom, &err)) {
+    if (opt_idempotent && err->code == VK_EXIT_NOTFOUND) {
+      vk_error_free(err);
+      return 0;
+    }
     return vk_cmd_fail(ctx, err);
+  }
   fprintf(ctx->out, "Removed managedsave image for domain '%s'\n", virDomainGetName(dom));
   return 0;
 }

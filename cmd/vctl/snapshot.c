@@ -22,6 +22,7 @@ static int opt_halt, opt_redefine, opt_set_current;
 static int opt_tree, opt_parent, opt_roots, opt_leaves, opt_current, opt_descendants;
 static int opt_internal, opt_external, opt_name, opt_json, opt_secure;
 static int opt_running, opt_paused, opt_force, opt_children, opt_children_only, opt_metadata;
+static int opt_idempotent;
 
 enum { OPT_DISKSPEC = 1 };
 
@@ -111,6 +112,8 @@ const struct poptOption vctl_snapshot_delete_options[] = {
     "delete only its descendants, keep the snapshot", NULL },
   { "metadata", '\0', POPT_ARG_NONE, &opt_metadata, 0,
     "only libvirt's record: leave the images as they are", NULL },
+  { "idempotent", '\0', POPT_ARG_NONE, &opt_idempotent, 0,
+    "succeed (exit 0) when the snapshot does not exist", NULL },
   POPT_TABLEEND
 };
 
@@ -465,7 +468,12 @@ vctl_snapshot_delete(vk_cmd_ctx *ctx)
   flags |= opt_children ? VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0;
   flags |= opt_children_only ? VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY : 0;
   flags |= opt_metadata ? VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY : 0;
-  if (!(snap = named_or_current(ctx, dom, &err)) || !vk_snapshot_delete(snap, flags, &err))
+  if (!(snap = named_or_current(ctx, dom, &err)) && opt_idempotent &&
+      err->code == VK_EXIT_NOTFOUND) {
+    vk_error_free(err);
+    return 0;
+  }
+  if (!snap || !vk_snapshot_delete(snap, flags, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out,
           opt_children_only ? "Domain snapshot %s children deleted\n"

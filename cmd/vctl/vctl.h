@@ -145,7 +145,8 @@ int vctl_dump(vk_cmd_ctx *ctx);
 int vctl_domjobinfo(vk_cmd_ctx *ctx);
 int vctl_domjobabort(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_save_options[], vctl_managedsave_options[],
-    vctl_save_xml_options[], vctl_dump_options[], vctl_domjobinfo_options[];
+    vctl_managedsave_remove_options[], vctl_save_xml_options[], vctl_dump_options[],
+    vctl_domjobinfo_options[];
 
 int vctl_blockcommit(vk_cmd_ctx *ctx);
 int vctl_blockpull(vk_cmd_ctx *ctx);

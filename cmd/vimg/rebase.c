@@ -13,8 +13,8 @@ static int opt_unsafe, opt_progress, opt_quiet;
 const struct poptOption vimg_rebase_options[] = {
   { "backing", 'b', POPT_ARG_STRING, &opt_backing, 0,
     "the new backing file, stored as given (\"\": none, the image stands alone)", "BACKING" },
-  { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0,
-    "its format (detected if omitted)", "FMT" },
+  { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0, "its format (detected if omitted)",
+    "FMT" },
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "the image's format (detected if omitted)",
     "FMT" },
   { "unsafe", 'u', POPT_ARG_NONE, &opt_unsafe, 0,

@@ -50,7 +50,8 @@ keep_range(vk_image *img, vk_image *nb, uint64_t off, uint64_t len, unsigned cha
     if (!vk_image_pread(img, a, n, off, errp))
       return false;
     memset(b, 0, n);
-    if (off < nsize && !vk_image_pread(nb, b, (size_t)(off + n <= nsize ? n : nsize - off), off, errp))
+    if (off < nsize &&
+        !vk_image_pread(nb, b, (size_t)(off + n <= nsize ? n : nsize - off), off, errp))
       return false;
     for (uint64_t c = 0; c < n;) {
       uint64_t at = off + c, step = cs - at % cs;

@@ -189,6 +189,9 @@ PY
   run ! grep -q VKIT-COUNTER-BOOTED "$SERIAL"
   run -3 vctl managedsave-remove "$NAME"
   assert_output --partial "has no managed save image"
+  run vctl managedsave-remove "$NAME" --idempotent
+  assert_success
+  assert_output ""
 }
 
 @test "external snapshot that libvirt refuses (the name is taken): the overlay made for it is removed" {
@@ -252,6 +255,9 @@ PY
   assert_output ""
   assert_equal "$(virsh -q snapshot-list "$NAME" --internal --name | sed '/^$/d')" ""
   run -3 vctl snapshot-delete "$NAME" before
+  run vctl snapshot-delete "$NAME" before --idempotent
+  assert_success
+  assert_output ""
   # the external one's overlay was merged and removed: only its record goes
   run vctl snapshot-delete "$NAME" ext1 --metadata
   assert_success
