@@ -282,8 +282,8 @@ PY
   mkimage "$TMP/big.raw" 64 3
   for sig in INT TERM; do
     # Jobs started with & ignore SIGINT in a script: restore the default.
-    python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-      "$VK_BUILDDIR/vimg" convert -m 1 -c -O qcow2 "$TMP/big.raw" "$TMP/int.qcow2" 2>"$TMP/err" &
+    env --default-signal=INT "$VK_BUILDDIR/vimg" convert -m 1 -c -O qcow2 "$TMP/big.raw" \
+      "$TMP/int.qcow2" 2>"$TMP/err" &
     local pid=$!
     local i
     for i in $(seq 100); do
@@ -303,10 +303,17 @@ PY
 @test "convert -n interrupted: the target stays, and the message says it was written in part" {
   mkimage "$TMP/big.raw" 64 3
   vimg create -f qcow2 "$TMP/kept.qcow2" 64M
-  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-    "$VK_BUILDDIR/vimg" convert -n -m 1 -c -O qcow2 "$TMP/big.raw" "$TMP/kept.qcow2" 2>"$TMP/err" &
+  local size0 i
+  size0=$(stat -c %s "$TMP/kept.qcow2")
+  # (a shell starts background jobs with SIGINT ignored: restore it)
+  env --default-signal=INT "$VK_BUILDDIR/vimg" convert -n -m 1 -c -O qcow2 "$TMP/big.raw" \
+    "$TMP/kept.qcow2" 2>"$TMP/err" &
   local pid=$!
-  sleep 0.3
+  # the signal once the copy is under way (its handler is in place by then)
+  for i in $(seq 200); do
+    [ "$(stat -c %s "$TMP/kept.qcow2")" -gt "$size0" ] && break
+    sleep 0.02
+  done
   kill -INT $pid
   local rc=0
   wait $pid || rc=$?
