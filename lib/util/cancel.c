@@ -45,7 +45,10 @@ vk_cancel_start(vk_error **errp)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot watch for signals");
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESTART;
+  /* The first signal asks the work to stop and undo; the handler is then
+   * gone, so a second one ends the process at once (work that does not
+   * come to a stopping point can always be killed with the same key). */
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   active = true;
   for (size_t i = 0; i < NSIGS; i++) {

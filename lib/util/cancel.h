@@ -10,6 +10,8 @@
  *                                      restores the terminal and re-raises it
  *   (vk_cancel_end() when the work completed: a late signal is dropped)
  *
+ * A second signal, once the first was caught, ends the process at once
+ * (the default action: the handler resets itself).
  * A signal the caller ignores (nohup, a background job) stays ignored.
  * The flag is an atomic int, safe to read from any thread.  Process-wide:
  * one start/finish pair at a time.
