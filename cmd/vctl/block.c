@@ -303,9 +303,16 @@ int
 vctl_blockresize(vk_cmd_ctx *ctx)
 {
   uint64_t size;
-  VCTL_DOMAIN_OR_RETURN(false);
+  vk_error *perr = NULL;
 
-  if (!vk_parse_size(ctx->argv[2], &size, &err) || !vk_block_resize(dom, ctx->argv[1], size, &err))
+  /* a bad size is a usage error whether or not the daemon answers */
+  if (!vk_parse_size(ctx->argv[2], &size, &perr)) {
+    int urc = vk_cmd_usage(ctx, "%s", perr->msg);
+    vk_error_free(perr);
+    return urc;
+  }
+  VCTL_DOMAIN_OR_RETURN(false);
+  if (!vk_block_resize(dom, ctx->argv[1], size, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, "Block device '%s' is resized\n", ctx->argv[1]);
   return 0;

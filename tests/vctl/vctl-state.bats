@@ -285,6 +285,8 @@ PY
   run vimg info -U --json "$D/copy.qcow2"
   assert_output --partial '"virtual_size": 8388608'
   run -3 vctl blockresize "$NAME" vdz 8M
+  # a bad size is a usage error even before the daemon is asked
+  run -2 vctl -c qemu+unix:///system?socket=/nonexistent blockresize "$NAME" hda 8Q
 }
 
 @test "SIGINT during blockcopy --wait: the job is aborted, the copy removed, the disk stays" {

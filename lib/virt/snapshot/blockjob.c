@@ -63,23 +63,32 @@ no_disk(virDomainPtr dom, const char *disk, vk_error **errp)
                       disk);
 }
 
-char **
-vk_disk_chain(virDomainPtr dom, const char *disk, vk_error **errp)
+/* The target name (vda) of `disk` in *target and, if chain is non-NULL,
+ * the files of its chain, top first (NULL-terminated), from one read of
+ * the live XML. */
+static bool
+disk_lookup(virDomainPtr dom, const char *disk, char **target, char ***chain, vk_error **errp)
 {
   CLEANUP_XMLDOC xmlDocPtr doc = live_xml(dom, errp);
   xmlNode *n;
-  char **v;
+  char **v = NULL;
   size_t k = 0;
 
+  *target = NULL;
+  if (chain)
+    *chain = NULL;
   if (!doc)
-    return NULL;
-  if (!(n = find_disk(doc, disk))) {
-    no_disk(dom, disk, errp);
-    return NULL;
-  }
+    return false;
+  if (!(n = find_disk(doc, disk)))
+    return no_disk(dom, disk, errp);
+  if (!(*target = vk_xml_attr(vk_xml_child(n, "target"), "dev")))
+    return vk_error_set(errp, VK_EXIT_FAILED, "disk '%s' has no target", disk);
+  if (!chain)
+    return true;
   if (!(v = calloc(VK_IMAGE_MAX_BACKING + 2, sizeof *v))) {
-    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    return NULL;
+    free(*target);
+    *target = NULL;
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   }
   for (; n && k <= VK_IMAGE_MAX_BACKING; n = vk_xml_child(n, "backingStore")) {
     char *f = vk_xml_attr(vk_xml_child(n, "source"), "file");
@@ -89,26 +98,26 @@ vk_disk_chain(virDomainPtr dom, const char *disk, vk_error **errp)
       break;
     v[k++] = f;
   }
-  return v;
+  *chain = v;
+  return true;
+}
+
+char **
+vk_disk_chain(virDomainPtr dom, const char *disk, vk_error **errp)
+{
+  CLEANUP_FREE char *target = NULL;
+  char **chain;
+
+  return disk_lookup(dom, disk, &target, &chain, errp) ? chain : NULL;
 }
 
 /* The target name (vda) of `disk`, a new string. */
 static char *
 disk_target(virDomainPtr dom, const char *disk, vk_error **errp)
 {
-  CLEANUP_XMLDOC xmlDocPtr doc = live_xml(dom, errp);
-  xmlNode *n;
   char *t;
 
-  if (!doc)
-    return NULL;
-  if (!(n = find_disk(doc, disk))) {
-    no_disk(dom, disk, errp);
-    return NULL;
-  }
-  if (!(t = vk_xml_attr(vk_xml_child(n, "target"), "dev")))
-    vk_error_set(errp, VK_EXIT_FAILED, "disk '%s' has no target", disk);
-  return t;
+  return disk_lookup(dom, disk, &t, NULL, errp) ? t : NULL;
 }
 
 /* ------------------------------------------------------------ events */
@@ -341,8 +350,7 @@ vk_block_commit(virDomainPtr dom, const char *disk, const char *base, const char
   follow f;
   bool ok, pivoted, active = flags & VK_COMMIT_ACTIVE;
 
-  if (!vk_domain_require(dom, true, NULL, errp) || !(target = disk_target(dom, disk, errp)) ||
-      !(before = vk_disk_chain(dom, target, errp)))
+  if (!vk_domain_require(dom, true, NULL, errp) || !disk_lookup(dom, disk, &target, &before, errp))
     return false;
   if (!before[0] || !before[1])
     return vk_error_set(errp, VK_EXIT_FAILED,
@@ -446,8 +454,7 @@ vk_block_copy(virDomainPtr dom, const char *disk, const char *dest, const char *
     format = "qcow2";
   if (strcmp(format, "qcow2") && strcmp(format, "raw"))
     return vk_error_set(errp, VK_EXIT_USAGE, "--format %s: a copy is qcow2 or raw", format);
-  if (!vk_domain_require(dom, true, NULL, errp) || !(target = disk_target(dom, disk, errp)) ||
-      !(chain = vk_disk_chain(dom, target, errp)))
+  if (!vk_domain_require(dom, true, NULL, errp) || !disk_lookup(dom, disk, &target, &chain, errp))
     return false;
   if (!chain[0])
     return vk_error_set(errp, VK_EXIT_FAILED, "disk %s has no image to copy", target);
