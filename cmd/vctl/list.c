@@ -91,7 +91,7 @@ vctl_list(vk_cmd_ctx *ctx)
 
   if (!(conn = vctl_open(ctx, true, &rc)))
     return rc;
-  if (!vk_domain_list(conn, flags, &l, &err))
+  if (!vk_domain_list(conn, flags, opt_json || opt_managed_save, &l, &err))
     return vk_cmd_fail(ctx, err);
 
   if (opt_name || opt_uuid) {

@@ -92,7 +92,8 @@ mark(virConnectPtr conn, unsigned flag, vk_dom_list *l, enum mark_field field, v
 }
 
 bool
-vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out, vk_error **errp)
+vk_domain_list(virConnectPtr conn, unsigned flags, bool saved_state, vk_dom_list *out,
+               vk_error **errp)
 {
   virDomainPtr *doms = NULL;
   virDomainStatsRecordPtr *stats = NULL;
@@ -161,9 +162,10 @@ vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out, vk_error **
       !mark(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT, out, MARK_TRANSIENT, errp))
     goto out;
   /* best effort: a driver may know neither managed saves nor snapshots */
-  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, out, MARK_MANAGED_SAVE, NULL))
+  if (saved_state &&
+      !mark(conn, VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, out, MARK_MANAGED_SAVE, NULL))
     virResetLastError();
-  if (!mark(conn, VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, out, MARK_SNAPSHOT, NULL))
+  if (saved_state && !mark(conn, VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, out, MARK_SNAPSHOT, NULL))
     virResetLastError();
   qsort(out->doms, out->n, sizeof *out->doms, entry_cmp);
   ok = true;

@@ -40,8 +40,10 @@ typedef struct vk_dom_list {
 /* List the domains selected by `flags` (virConnectListAllDomainsFlags),
  * sorted like virsh: running ones by id, then the others by name.  The
  * states come from one bulk statistics call where the driver has it.
+ * With `saved_state`, managed_save and has_snapshot are filled in too
+ * (two more calls; otherwise they are false).
  * Returns false with *errp set on failure; free with vk_dom_list_free(). */
-bool vk_domain_list(virConnectPtr conn, unsigned flags, vk_dom_list *out,
+bool vk_domain_list(virConnectPtr conn, unsigned flags, bool saved_state, vk_dom_list *out,
                     vk_error **errp);
 void vk_dom_list_free(vk_dom_list *l);
 
