@@ -47,6 +47,8 @@ comp() {
   assert_output "$(printf 'check\ncompare\nconvert\ncreate')"
   run comp vimg convert --tar
   assert_output "--target-is-zero"
+  run comp vimg convert --out-o
+  assert_output "--out-of-order"
   run comp vimg convert -O ""
   assert_output "$(printf 'qcow2\nraw')"
   run comp vimg convert --output-format=q

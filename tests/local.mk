@@ -8,6 +8,7 @@ UNIT_TESTS = \
 	tests/unit/test-size tests/unit/test-json tests/unit/test-error \
 	tests/unit/test-table tests/unit/test-cmd \
 	tests/unit/test-image-probe tests/unit/test-image-diff tests/unit/test-convert \
+	tests/unit/test-qcow2-alloc \
 	tests/unit/test-virt-conn tests/unit/test-virt-xml tests/unit/test-virt-stats \
 	tests/unit/test-domxml tests/unit/test-install tests/unit/test-install-run \
 	tests/unit/test-clone
@@ -29,6 +30,8 @@ tests_unit_test_image_probe_SOURCES = tests/unit/test-image-probe.c tests/unit/t
 tests_unit_test_image_probe_LDADD = $(VK_LIBS)
 tests_unit_test_image_diff_SOURCES = tests/unit/test-image-diff.c tests/unit/tap.h
 tests_unit_test_image_diff_LDADD = $(VK_LIBS)
+tests_unit_test_qcow2_alloc_SOURCES = tests/unit/test-qcow2-alloc.c tests/unit/tap.h
+tests_unit_test_qcow2_alloc_LDADD = $(VK_LIBS)
 tests_unit_test_convert_SOURCES = tests/unit/test-convert.c tests/unit/tap.h
 tests_unit_test_convert_LDADD = $(VK_LIBS)
 tests_unit_test_virt_conn_SOURCES = tests/unit/test-virt-conn.c tests/unit/tap.h

@@ -11,10 +11,11 @@
 #include "util/size.h"
 #include "vimg.h"
 
+/* clang-format off */
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
   *opt_backing_fmt, *opt_snapshot, *opt_cache;
 static int opt_compress, opt_threads = INT_MIN, opt_no_create, opt_target_is_zero,
-  opt_progress, opt_force_share;
+  opt_progress, opt_force_share, opt_out_of_order;
 
 const struct poptOption vimg_convert_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
@@ -36,6 +37,8 @@ const struct poptOption vimg_convert_options[] = {
   { "cache", 't', POPT_ARG_STRING, &opt_cache, 0,
     "target cache mode: unsafe (default; no sync) or writeback (on disk at exit)",
     "unsafe|writeback" },
+  { "out-of-order", 'W', POPT_ARG_NONE, &opt_out_of_order, 0,
+    "allocate qcow2 target clusters as pieces are ready, not in guest order", NULL },
   { "no-create", 'n', POPT_ARG_NONE, &opt_no_create, 0,
     "write into an existing target instead of creating it", NULL },
   { "target-is-zero", '\0', POPT_ARG_NONE, &opt_target_is_zero, 0,
@@ -49,6 +52,7 @@ const struct poptOption vimg_convert_options[] = {
     "open the sources even if a VM uses them", NULL },
   POPT_TABLEEND
 };
+/* clang-format on */
 
 int
 vimg_convert(vk_cmd_ctx *ctx)
@@ -81,6 +85,7 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.target_is_zero = opt_target_is_zero;
   o.force_share = opt_force_share;
   o.snapshot = opt_snapshot;
+  o.out_of_order = opt_out_of_order;
   if (opt_cache && strcmp(opt_cache, "writeback") == 0)
     o.writeback = true;
   else if (opt_cache && strcmp(opt_cache, "unsafe") != 0)

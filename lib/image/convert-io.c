@@ -35,6 +35,7 @@ struct cv_dst {
   bool is_zero;
   bool backing;
   bool raw;
+  bool unsafe;            /* opened VK_IMAGE_UNSAFE (no -t writeback) */
   int nh;                 /* handles: 1, or one per worker (raw) */
   vk_image **img;
   uint32_t cs;
@@ -252,6 +253,7 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
   if (!d->img[0])
     goto fail;
   d->raw = vk_image_get_format(d->img[0]) == VK_FMT_RAW;
+  d->unsafe = !o->writeback;
   if (d->raw) {
     /* Workers write a raw target directly, each with its own handle. */
     for (; d->nh < workers; d->nh++) {
@@ -293,6 +295,25 @@ bool
 cv_dst_parallel(const cv_dst *d)
 {
   return d->raw;
+}
+
+bool
+cv_dst_reservable(const cv_dst *d)
+{
+  return !d->raw && d->unsafe;
+}
+
+bool
+cv_dst_reserve(cv_dst *d, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+               vk_error **errp)
+{
+  return vk_image_reserve(d->img[0], off, len, host, got, errp);
+}
+
+bool
+cv_dst_pwrite_reserved(cv_dst *d, const void *buf, size_t len, uint64_t host, vk_error **errp)
+{
+  return vk_image_pwrite_reserved(d->img[0], buf, len, host, errp);
 }
 
 bool

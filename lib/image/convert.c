@@ -21,6 +21,12 @@
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
+/* A run of a piece mapped to reserved target clusters: the bytes at
+ * buf + b, len long, go to host offset `host` of the target file. */
+typedef struct cv_plan {
+  uint64_t b, len, host;
+} cv_plan;
+
 typedef struct slot {
   int state;
   uint64_t seq;
@@ -31,6 +37,8 @@ typedef struct slot {
   uint8_t *cbuf;      /* compressed clusters, cluster i at i * cs */
   int64_t *clen;      /* per cluster: compressed length, 0 = write plain */
   uint8_t *zero;      /* per zero block: 1 if all zero */
+  cv_plan *plan;      /* reserved runs to write (parallel qcow2 writes) */
+  size_t nplan, cap_plan;
 } slot;
 
 typedef struct pipe {
@@ -46,6 +54,10 @@ typedef struct pipe {
   bool top_only;        /* -B: copy only what the top source layer has */
   bool dst_zero;        /* unwritten target ranges read as zeros */
   bool in_order;        /* one writer, in guest order */
+  bool reserve;         /* qcow2 target: metadata in order (or in the
+                           order pieces are read, with -W), data written
+                           by the workers into reserved clusters */
+  bool out_of_order;    /* -W */
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -210,12 +222,47 @@ write_zeroes(pipe_t *p, int id, uint64_t off, uint64_t len, vk_error **errp)
   return cv_dst_pwrite_zeroes(p->dst, id, len, off, errp);
 }
 
+typedef bool (*run_fn)(pipe_t *p, int id, slot *s, uint64_t b, uint64_t e, bool zero,
+                       vk_error **errp);
+
+/* Call fn for each run of data blocks and each run of zero blocks of a
+ * data piece ([b, e) relative to the piece), in order. */
+static bool
+each_run(pipe_t *p, int id, slot *s, run_fn fn, vk_error **errp)
+{
+  uint64_t n, run_start = 0;
+  bool run_zero = false;
+
+  if (!p->zblock)
+    return fn(p, id, s, 0, s->len, false, errp);
+  n = (s->len + p->zblock - 1) / p->zblock;
+  for (uint64_t i = 0; i <= n; i++) {
+    bool z = i < n && s->zero[i];
+    if (i > 0 && (i == n || z != run_zero)) {
+      uint64_t b = run_start * p->zblock;
+      uint64_t e = i * p->zblock < s->len ? i * p->zblock : s->len;
+      if (!fn(p, id, s, b, e, run_zero, errp))
+        return false;
+      run_start = i;
+    }
+    if (i == 0 || z != run_zero)
+      run_zero = z;
+  }
+  return true;
+}
+
+static bool
+write_run(pipe_t *p, int id, slot *s, uint64_t b, uint64_t e, bool zero, vk_error **errp)
+{
+  return zero ? write_zeroes(p, id, s->off + b, e - b, errp)
+              : cv_dst_pwrite(p->dst, id, s->buf + b, e - b, s->off + b, errp);
+}
+
 /* Write one prepared piece to the target. */
 static bool
 write_slot(pipe_t *p, int id, slot *s, vk_error **errp)
 {
-  uint64_t n, run_start = 0;
-  bool run_zero = false;
+  uint64_t n;
 
   if (s->kind == CV_UNALLOC)
     return true;          /* the target's backing file provides it */
@@ -241,25 +288,63 @@ write_slot(pipe_t *p, int id, slot *s, vk_error **errp)
     return true;
   }
 
-  if (!p->zblock)
-    return cv_dst_pwrite(p->dst, id, s->buf, s->len, s->off, errp);
+  return each_run(p, id, s, write_run, errp);
+}
 
-  /* Runs of data blocks become one write, runs of zero blocks one hole. */
-  n = (s->len + p->zblock - 1) / p->zblock;
-  for (uint64_t i = 0; i <= n; i++) {
-    bool z = i < n && s->zero[i];
-    if (i > 0 && (i == n || z != run_zero)) {
-      uint64_t b = run_start * p->zblock;
-      uint64_t e = i * p->zblock < s->len ? i * p->zblock : s->len;
-      bool ok = run_zero ? write_zeroes(p, id, s->off + b, e - b, errp)
-                         : cv_dst_pwrite(p->dst, id, s->buf + b, e - b, s->off + b, errp);
-      if (!ok)
-        return false;
-      run_start = i;
+/* Parallel qcow2 writes, in the piece's turn (pipeline lock held): zero
+ * runs and what cannot be reserved are written as usual; data runs get
+ * reserved clusters, written after the turn by plan_write(). */
+static bool
+plan_run(pipe_t *p, int id, slot *s, uint64_t b, uint64_t e, bool zero, vk_error **errp)
+{
+  (void)id;
+  if (zero)
+    return write_zeroes(p, 0, s->off + b, e - b, errp);
+  while (b < e) {
+    uint64_t host, got, n;
+    if (!cv_dst_reserve(p->dst, s->off + b, e - b, &host, &got, errp))
+      return false;
+    if (got) {
+      if (s->nplan == s->cap_plan) {
+        size_t cap = s->cap_plan ? 2 * s->cap_plan : 16;
+        cv_plan *np = realloc(s->plan, cap * sizeof *np);
+        if (!np)
+          return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
+        s->plan = np;
+        s->cap_plan = cap;
+      }
+      s->plan[s->nplan++] = (cv_plan){ b, got, host };
+      b += got;
+      continue;
     }
-    if (i == 0 || z != run_zero)
-      run_zero = z;
+    n = p->cs - (s->off + b) % p->cs;
+    if (n > e - b)
+      n = e - b;
+    if (!cv_dst_pwrite(p->dst, 0, s->buf + b, n, s->off + b, errp))
+      return false;
+    b += n;
   }
+  return true;
+}
+
+static bool
+plan_slot(pipe_t *p, slot *s, vk_error **errp)
+{
+  s->nplan = 0;
+  if (s->kind == CV_UNALLOC)
+    return true;
+  if (s->kind == CV_ZERO)
+    return write_zeroes(p, 0, s->off, s->len, errp);
+  return each_run(p, 0, s, plan_run, errp);
+}
+
+static bool
+plan_write(pipe_t *p, slot *s, vk_error **errp)
+{
+  for (size_t i = 0; i < s->nplan; i++)
+    if (!cv_dst_pwrite_reserved(p->dst, s->buf + s->plan[i].b, s->plan[i].len, s->plan[i].host,
+                                errp))
+      return false;
   return true;
 }
 
@@ -308,8 +393,23 @@ worker_main(void *arg)
     pthread_mutex_unlock(&p->lock);
 
     ok = s->kind != CV_DATA || fill_slot(p, w->id, s, &err);
-    if (ok && !p->in_order)
+    if (ok && p->reserve) {
+      /* The metadata in the piece's turn, then the data, in parallel. */
+      pthread_mutex_lock(&p->lock);
+      while (!p->failed && !p->out_of_order && p->write_seq != s->seq)
+        pthread_cond_wait(&p->cond, &p->lock);
+      if (p->failed) {
+        s->state = SLOT_FREE;
+        break;
+      }
+      ok = plan_slot(p, s, &err);
+      p->write_seq++;
+      pthread_cond_broadcast(&p->cond);
+      pthread_mutex_unlock(&p->lock);
+      ok = ok && plan_write(p, s, &err);
+    } else if (ok && !p->in_order) {
       ok = write_slot(p, w->id, s, &err);
+    }
 
     pthread_mutex_lock(&p->lock);
     if (!ok) {
@@ -340,7 +440,11 @@ writer_main(pipe_t *p)
 
     if (p->failed)
       break;
-    if (s->state != SLOT_READY || s->seq != p->write_seq) {
+    /* -W: whichever piece is ready first. */
+    for (int i = 0; p->out_of_order && s->state != SLOT_READY && i < p->nslots; i++)
+      if (p->slots[i].state == SLOT_READY)
+        s = &p->slots[i];
+    if (s->state != SLOT_READY || (s->seq != p->write_seq && !p->out_of_order)) {
       if (p->write_seq == p->next_seq && p->cursor >= p->total)
         break;          /* everything handed out has been written */
       pthread_cond_wait(&p->cond, &p->lock);
@@ -370,6 +474,7 @@ free_slots(pipe_t *p)
     free(p->slots[i].cbuf);
     free(p->slots[i].clen);
     free(p->slots[i].zero);
+    free(p->slots[i].plan);
   }
   free(p->slots);
   p->slots = NULL;
@@ -424,7 +529,9 @@ run(pipe_t *p, int nthreads, vk_error **errp)
   p->compress = o->compress;
   p->top_only = o->backing != NULL;
   p->dst_zero = cv_dst_is_zero(p->dst);
-  p->in_order = !cv_dst_parallel(p->dst);
+  p->reserve = !p->compress && !cv_dst_parallel(p->dst) && cv_dst_reservable(p->dst);
+  p->out_of_order = o->out_of_order;
+  p->in_order = !cv_dst_parallel(p->dst) && !p->reserve;
   p->gran = p->cs ? p->cs : CV_GRAN_RAW;
   if (p->compress)
     p->zblock = p->cs;    /* per cluster, whatever -S says */

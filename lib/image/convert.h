@@ -4,8 +4,12 @@
  * sources concatenated, walked through their allocation map so holes and
  * zero extents are never read), read it, find all-zero blocks, compress
  * clusters when asked, and hand it to the writer.  A raw target is written
- * by the workers themselves at their offsets; a qcow2 target is written by
- * one writer in guest order, so the image is laid out sequentially.  Memory
+ * by the workers themselves at their offsets.  A qcow2 target gets its
+ * clusters allocated in guest order (so the image is laid out
+ * sequentially; with out_of_order, in the order pieces are read), each
+ * piece's in its turn, and the workers then write their data into the
+ * clusters reserved for them in parallel; compressed, or with -t
+ * writeback, one writer writes data and tables in guest order.  Memory
  * is bounded: a small ring of fixed buffers, whatever the image size.
  *
  * A target created by vk_convert() is removed again when the conversion
@@ -43,6 +47,10 @@ typedef struct vk_convert_opts {
                                  disk when vk_convert() returns; the default
                                  (cache=unsafe) never syncs it, and the data
                                  may still be in the page cache */
+  bool out_of_order;          /* -W: a qcow2 target's clusters are allocated
+                                 in the order pieces are read, not in guest
+                                 order (the data is written in parallel
+                                 either way, unless -t writeback) */
   /* Checked between pieces of work; when it becomes non-zero the
    * conversion stops and fails with "interrupted".  May be NULL. */
   const atomic_int *cancel;       /* see util/cancel.h */

@@ -32,6 +32,9 @@ typedef struct vk_image_driver {
   bool (*write_compressed)(vk_image *img, uint64_t off, const void *data,
                            size_t len, vk_error **errp);
   bool (*info)(vk_image *img, vk_image_info *info, vk_error **errp);
+  /* vk_image_reserve() (off, len checked); NULL: nothing can be reserved. */
+  bool (*reserve)(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+                  vk_error **errp);
   /* Record `name` (NULL: none) of format `fmt` as the backing file, in the
    * header only; NULL for formats without backing files. */
   bool (*set_backing)(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp);
@@ -51,7 +54,19 @@ struct vk_image {
   uint64_t size;            /* virtual size */
   vk_image *backing;        /* owned */
   void *priv;               /* driver state */
+  /* [ua_off, ua_off + ua_len): unallocated in this layer, as block status
+   * last said; forgotten at every change (vk_image_changed()).  A chain's
+   * block status asks a layer again for each extent found below one of its
+   * unallocated runs: this answers those at once. */
+  uint64_t ua_off, ua_len;
 };
+
+/* Whatever block status remembered of img is stale. */
+static inline void
+vk_image_changed(vk_image *img)
+{
+  img->ua_len = 0;
+}
 
 /* Internal open flag: the image is a backing layer of another (the qcow2
  * driver gives it a small cache). */

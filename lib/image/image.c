@@ -351,6 +351,7 @@ bool
 vk_image_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off,
                 vk_error **errp)
 {
+  vk_image_changed(img);
   if (!check_write(img, off, len, errp))
     return false;
   return len == 0 || img->drv->pwrite(img, buf, len, off, errp);
@@ -360,6 +361,7 @@ bool
 vk_image_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
                        vk_error **errp)
 {
+  vk_image_changed(img);
   if (!check_write(img, off, len, errp))
     return false;
   return len == 0 || img->drv->pwrite_zeroes(img, off, len, flags, errp);
@@ -368,6 +370,7 @@ vk_image_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags
 bool
 vk_image_discard(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
 {
+  vk_image_changed(img);
   if (!check_write(img, off, len, errp))
     return false;
   return len == 0 || img->drv->discard(img, off, len, errp);
@@ -385,6 +388,7 @@ bool
 vk_image_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flags,
                   vk_error **errp)
 {
+  vk_image_changed(img);
   if (!img->writable)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: image opened read-only", img->filename);
   if (size < img->size && !(flags & VK_TRUNCATE_SHRINK))
@@ -432,8 +436,23 @@ vk_image_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
   int depth = 0;
 
   for (;;) {
-    if (!vk_image_block_status_layer(layer, off, len, out, errp))
-      return false;
+    if (layer->ua_len && off >= layer->ua_off && off - layer->ua_off < layer->ua_len) {
+      /* Inside the run this layer last said it does not have. */
+      uint64_t rest = layer->ua_off + layer->ua_len - off;
+      memset(out, 0, sizeof *out);
+      out->offset = off;
+      out->length = rest < len ? rest : len;
+      out->kind = VK_EXTENT_UNALLOCATED;
+      out->host_offset = -1;
+      out->file = layer->filename;
+    } else {
+      if (!vk_image_block_status_layer(layer, off, len, out, errp))
+        return false;
+      if (out->kind == VK_EXTENT_UNALLOCATED) {
+        layer->ua_off = off;
+        layer->ua_len = out->length;
+      }
+    }
     out->depth = depth;
     if (out->kind != VK_EXTENT_UNALLOCATED || !layer->backing)
       return true;
@@ -456,12 +475,33 @@ bool
 vk_image_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len,
                           vk_error **errp)
 {
+  vk_image_changed(img);
   if (!img->drv->write_compressed)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: %s images cannot hold compressed clusters",
                         img->filename, img->drv->name);
   if (!check_write(img, off, 1, errp))
     return false;
   return img->drv->write_compressed(img, off, data, len, errp);
+}
+
+bool
+vk_image_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+                 vk_error **errp)
+{
+  vk_image_changed(img);
+  *got = 0;
+  *host = 0;
+  if (!img->drv->reserve || !(img->flags & VK_IMAGE_UNSAFE) || len == 0)
+    return true;
+  if (!check_write(img, off, len, errp))
+    return false;
+  return img->drv->reserve(img, off, len, host, got, errp);
+}
+
+bool
+vk_image_pwrite_reserved(vk_image *img, const void *buf, size_t len, uint64_t host, vk_error **errp)
+{
+  return vk_host_pwrite(img->fd, buf, len, host, img->filename, errp);
 }
 
 uint64_t vk_image_size(const vk_image *img) { return img->size; }

@@ -297,6 +297,26 @@ bool vk_image_block_status_layer(vk_image *img, uint64_t off, uint64_t len,
 bool vk_image_write_compressed(vk_image *img, uint64_t off, const void *data,
                                size_t len, vk_error **errp);
 
+/* Map the guest clusters at cluster-aligned `off` (up to `len` bytes,
+ * whole clusters, or up to the virtual size for the last one) to newly
+ * allocated host clusters, for data the caller then writes itself with
+ * vk_image_pwrite_reserved(): the metadata is done here, in the caller's
+ * order; the data writes may then run in any order and in parallel, since
+ * they touch nothing but the clusters reserved.  Sets *got to the bytes
+ * mapped (a leading run of unallocated clusters in one L2 table, host
+ * contiguous from *host), or 0 when the first cluster cannot be reserved
+ * (allocated already, not qcow2, or the image not opened with
+ * VK_IMAGE_UNSAFE: the tables pointing at the clusters may reach the disk
+ * before their data, which only a throw-away target may allow).  The
+ * reserved clusters read as garbage until written: write all of them
+ * before the next read, flush or close. */
+bool vk_image_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+                      vk_error **errp);
+/* Write guest data into clusters vk_image_reserve() returned (host file
+ * offset `host`); safe from several threads at once. */
+bool vk_image_pwrite_reserved(vk_image *img, const void *buf, size_t len, uint64_t host,
+                              vk_error **errp);
+
 /* ---------------------------------------------------------------- accessors */
 
 uint64_t vk_image_size(const vk_image *img);            /* virtual size */

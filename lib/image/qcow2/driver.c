@@ -44,6 +44,8 @@ qcow2_pwrite(vk_image *img, unsigned self, const void *buf, size_t len, uint64_t
   /* Guest data: persistent bitmaps no longer follow it. */
   if (!self && !qcow2_data_changes(img, errp))
     return false;
+  if (off + len > q->written_end)
+    q->written_end = off + len;
   return vk_host_pwrite(img->fd, buf, len, off, img->filename, errp);
 }
 
@@ -245,6 +247,7 @@ read_header(vk_image *img, qcow2 *q, vk_error **errp)
   q->alloc_end = qcow2_file_end(&q->g, q->file_len);
   q->open_clusters = q->alloc_end >> q->g.cluster_bits;
   q->free_hint = 1;
+  q->written_end = q->file_len;
   return true;
 }
 
@@ -548,6 +551,7 @@ const vk_image_driver vk_qcow2_driver = {
   .block_status = qcow2_block_status,
   .write_compressed = qcow2_write_compressed,
   .info = qcow2_info,
+  .reserve = qcow2_reserve,
   .set_backing = qcow2_set_backing,
   .close = qcow2_close,
 };

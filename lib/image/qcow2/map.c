@@ -323,7 +323,8 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   unsigned char *t;
   uint64_t idx, newhost;
   qcow2_l2e e;
-  bool shared = false;
+  bool shared = false, below_zero = false;
+  uint64_t fresh = q->written_end;   /* before this call's allocations */
 
   if (!qcow2_bounce(img, errp) || !get_l2(img, coff, true, &t, &idx, errp) ||
       !qcow2_l2_entry(img, t, idx, &e, errp))
@@ -422,14 +423,13 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
       /* A normal cluster shared with a snapshot: copy on write. */
       if (!vk_host_pread(img->fd, q->bounce, q->g.cs, e.host, img->filename, errp))
         return false;
-    } else if (!read_below(img, q->bounce, q->g.cs, coff, errp)) {
-      return false;
+    } else if (img->backing && coff < img->backing->size) {
+      if (!read_below(img, q->bounce, q->g.cs, coff, errp))
+        return false;
+    } else {
+      below_zero = true;
     }
   }
-  if (src)
-    memcpy(q->bounce + in_c, src, n);
-  else
-    memset(q->bounce + in_c, 0, n);
   if (!e.compressed && e.host && !shared) {
     newhost = e.host;   /* zero-allocated and ours: reuse */
   } else {
@@ -437,8 +437,22 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
     if (!newhost)
       return false;
   }
-  if (!qcow2_pwrite(img, 0, q->bounce, q->g.cs, newhost, errp))
-    return false;
+  if (below_zero && newhost >= fresh) {
+    /* Nothing below, and the file was never written there: the rest of
+     * the cluster reads zeros already, only the part given goes to disk
+     * (what a convert to large clusters does at every cluster). */
+    if (src && !qcow2_pwrite(img, 0, src, n, newhost + in_c, errp))
+      return false;
+  } else {
+    if (below_zero)
+      memset(q->bounce, 0, q->g.cs);
+    if (src)
+      memcpy(q->bounce + in_c, src, n);
+    else
+      memset(q->bounce + in_c, 0, n);
+    if (!qcow2_pwrite(img, 0, q->bounce, q->g.cs, newhost, errp))
+      return false;
+  }
   if (!get_l2(img, coff, true, &t, &idx, errp))
     return false;
   qcow2_l2e_put(&q->g, t, idx, newhost | QCOW2_OFLAG_COPIED, 0);
@@ -449,44 +463,90 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   return true;
 }
 
+/* Map a leading run of plain unallocated clusters of the L2 table holding
+ * cluster-aligned guest `off` (at most `nclusters`) to a new host-contiguous
+ * run: *n clusters from *host (0 when the first is allocated already).
+ * With `src`, its *n clusters are written there before the L2 entries are
+ * set (in the cache); without, the data is the caller's to write. */
+static bool
+map_new_run(vk_image *img, uint64_t off, uint64_t nclusters, const unsigned char *src,
+            uint64_t *host, uint64_t *n, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  unsigned char *t;
+  uint64_t idx, k = 0;
+  qcow2_l2e e;
+
+  *n = 0;
+  if (!get_l2(img, off, true, &t, &idx, errp))
+    return false;
+  while (k < nclusters && idx + k < q->g.l2_entries) {
+    if (!qcow2_l2_entry(img, t, idx + k, &e, errp))
+      return false;
+    if (!qcow2_l2e_empty(&e))
+      break;
+    k++;
+  }
+  if (!k)
+    return true;
+  if (!qcow2_set_dirty(img, errp) || !qcow2_data_changes(img, errp))
+    return false;
+  *host = qcow2_alloc_clusters(img, k, errp);
+  if (!*host || (src && !qcow2_pwrite(img, 0, src, (size_t)(k * q->g.cs), *host, errp)))
+    return false;
+  /* The allocation may have moved the table in the cache. */
+  if (!get_l2(img, off, true, &t, &idx, errp))
+    return false;
+  for (uint64_t i = 0; i < k; i++)
+    qcow2_l2e_put(&q->g, t, idx + i, (*host + i * q->g.cs) | QCOW2_OFLAG_COPIED,
+                  q->g.extl2 ? QCOW2_SC_ALL_ALLOC : 0);
+  qcow2_cache_mark_dirty(&q->l2c, t);
+  q->meta_dirty = true;
+  *n = k;
+  return true;
+}
+
 /* Whole clusters written straight from the caller's buffer: allocate a
  * contiguous run for unallocated clusters and write it with one call. */
 static bool
 write_full_run(vk_image *img, uint64_t off, const unsigned char *src, uint64_t nclusters,
                uint64_t *done, vk_error **errp)
 {
-  qcow2 *q = Q(img);
-  unsigned char *t;
-  uint64_t idx, n = 0, host;
-  qcow2_l2e e;
+  uint64_t host = 0;
 
-  /* Count leading clusters of this L2 table that are plain unallocated. */
-  if (!get_l2(img, off, true, &t, &idx, errp))
+  return map_new_run(img, off, nclusters, src, &host, done, errp);
+}
+
+bool
+qcow2_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+              vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  uint64_t n = 0, tail;
+
+  if (q->corrupt)
+    return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
+                        img->filename);
+  if (off & (q->g.cs - 1) || ((off + len) & (q->g.cs - 1) && off + len != img->size))
+    return true;
+  if (!map_new_run(img, off, (len + q->g.cs - 1) / q->g.cs, NULL, host, &n, errp))
     return false;
-  while (n < nclusters && idx + n < q->g.l2_entries) {
-    if (!qcow2_l2_entry(img, t, idx + n, &e, errp))
-      return false;
-    if (!qcow2_l2e_empty(&e))
-      break;
-    n++;
-  }
-  *done = n;
   if (!n)
     return true;
-  if (!qcow2_set_dirty(img, errp))
-    return false;
-  host = qcow2_alloc_clusters(img, n, errp);
-  if (!host)
-    return false;
-  if (!qcow2_pwrite(img, 0, src, (size_t)(n * q->g.cs), host, errp))
-    return false;
-  if (!get_l2(img, off, true, &t, &idx, errp))
-    return false;
-  for (uint64_t i = 0; i < n; i++)
-    qcow2_l2e_put(&q->g, t, idx + i, (host + i * q->g.cs) | QCOW2_OFLAG_COPIED,
-           q->g.extl2 ? QCOW2_SC_ALL_ALLOC : 0);
-  qcow2_cache_mark_dirty(&q->l2c, t);
-  q->meta_dirty = true;
+  *got = n * q->g.cs < len ? n * q->g.cs : len;
+  /* A last cluster only partly covered by the virtual size: the rest of it
+   * must read zeros, which a cluster never written does already. */
+  tail = n * q->g.cs - *got;
+  if (tail && *host + *got < q->written_end) {
+    unsigned char *z = qcow2_bounce(img, errp);
+    if (!z)
+      return false;
+    memset(z, 0, (size_t)tail);
+    if (!qcow2_pwrite(img, 0, z, (size_t)tail, *host + *got, errp))
+      return false;
+  }
+  if (*host + n * q->g.cs > q->written_end)
+    q->written_end = *host + n * q->g.cs;
   return true;
 }
 
@@ -503,7 +563,7 @@ qcow2_write(vk_image *img, const void *vbuf, size_t len, uint64_t off, vk_error 
     uint64_t in_c = off & (q->g.cs - 1);
     size_t n = q->g.cs - in_c < len ? (size_t)(q->g.cs - in_c) : len;
 
-    if (in_c == 0 && len >= q->g.cs && (!buf || true)) {
+    if (in_c == 0 && len >= q->g.cs) {
       uint64_t done = 0;
       if (!write_full_run(img, off, buf, len / q->g.cs, &done, errp))
         return false;
@@ -628,66 +688,72 @@ qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
   int64_t host0 = -1;
   uint64_t got = 0;
 
+  /* One L2 table at a time, then its entries one after the other. */
   while (got < len) {
-    uint64_t pos = off + got, in_c = pos & (q->g.cs - 1), idx;
-    uint64_t n = q->g.cs - in_c < len - got ? q->g.cs - in_c : len - got;
+    uint64_t pos = off + got, idx;
     unsigned char *t;
-    qcow2_l2e e;
-    vk_extent_kind k;
-    bool a = false;
-    int64_t h = -1;
 
     if (!get_l2(img, pos, false, &t, &idx, errp))
       return false;
-    if (!t) {
-      /* A whole missing L2 table: skip to its end. */
-      uint64_t span = q->g.cs * q->g.l2_entries, rest = span - (pos & (span - 1));
-      n = rest < len - got ? rest : len - got;
-      k = VK_EXTENT_UNALLOCATED;
-    } else {
-      if (!qcow2_l2_entry(img, t, idx, &e, errp))
-        return false;
-      unsigned sc = (unsigned)(in_c / q->g.sc_size);
-      if (q->g.extl2 && !e.compressed) {
-        uint64_t m = (sc + 1) * q->g.sc_size - in_c;
-        if (m < n)
-          n = m;
+    for (; got < len && idx < q->g.l2_entries; idx++) {
+      uint64_t in_c = (off + got) & (q->g.cs - 1);
+      uint64_t n = q->g.cs - in_c < len - got ? q->g.cs - in_c : len - got;
+      vk_extent_kind k = VK_EXTENT_UNALLOCATED;
+      bool a = false;
+      int64_t h = -1;
+      qcow2_l2e e;
+
+      if (!t) {
+        /* A whole missing L2 table: skip to its end. */
+        uint64_t span = q->g.cs * q->g.l2_entries, rest = span - ((off + got) & (span - 1));
+        n = rest < len - got ? rest : len - got;
+        idx = q->g.l2_entries - 1;
+      } else {
+        unsigned sc = (unsigned)(in_c / q->g.sc_size);
+        if (!qcow2_l2_entry(img, t, idx, &e, errp))
+          return false;
+        if (q->g.extl2 && !e.compressed) {
+          uint64_t m = (sc + 1) * q->g.sc_size - in_c;
+          if (m < n)
+            n = m;
+          /* The rest of this cluster is another entry's turn: same idx. */
+          if (in_c + n < q->g.cs)
+            idx--;
+        }
+        switch (qcow2_l2e_kind(&q->g, &e, sc)) {
+        case QC_NORMAL:
+          k = VK_EXTENT_DATA;
+          a = true;
+          h = (int64_t)(e.host + in_c);
+          break;
+        case QC_COMPRESSED:
+          k = VK_EXTENT_DATA;
+          a = true;
+          break;
+        case QC_ZERO_ALLOC:
+          k = VK_EXTENT_ZERO;
+          a = true;
+          h = (int64_t)(e.host + in_c);
+          break;
+        case QC_ZERO_PLAIN: k = VK_EXTENT_ZERO; break;
+        default: break;
+        }
       }
-      switch (qcow2_l2e_kind(&q->g, &e, sc)) {
-      case QC_NORMAL:
-        k = VK_EXTENT_DATA;
-        a = true;
-        h = (int64_t)(e.host + in_c);
-        break;
-      case QC_COMPRESSED:
-        k = VK_EXTENT_DATA;
-        a = true;
-        break;
-      case QC_ZERO_ALLOC:
-        k = VK_EXTENT_ZERO;
-        a = true;
-        h = (int64_t)(e.host + in_c);
-        break;
-      case QC_ZERO_PLAIN:
-        k = VK_EXTENT_ZERO;
-        break;
-      default:
-        k = VK_EXTENT_UNALLOCATED;
+      if (first) {
+        kind = k;
+        allocated = a;
+        host0 = h;
+        first = false;
+      } else {
+        bool contiguous =
+            (host0 < 0 && h < 0) || (host0 >= 0 && h >= 0 && (uint64_t)h == (uint64_t)host0 + got);
+        if (k != kind || a != allocated || !contiguous)
+          goto done;
       }
+      got += n;
     }
-    if (first) {
-      kind = k;
-      allocated = a;
-      host0 = h;
-      first = false;
-    } else {
-      bool contiguous = (host0 < 0 && h < 0) ||
-                        (host0 >= 0 && h >= 0 && (uint64_t)h == (uint64_t)host0 + got);
-      if (k != kind || a != allocated || !contiguous)
-        break;
-    }
-    got += n;
   }
+done:
   out->length = got;
   out->kind = kind;
   out->allocated = allocated;

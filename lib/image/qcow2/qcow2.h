@@ -78,9 +78,16 @@ typedef struct qcow2 {
    * one of them: a refcount of 0 there must not hide data in use. */
   unsigned char *used;
   uint64_t open_clusters;
-  uint64_t free_hint;       /* cluster index where the free search starts */
+  uint64_t free_hint;        /* cluster index where the free search starts:
+                                every cluster below it is in use */
+  uint64_t used_lo, used_hi; /* clusters [used_lo, used_hi) are in use: the
+                                free search skips them */
+  uint64_t alloc_probes;     /* refcounts read by the allocator (tests) */
   uint64_t alloc_end;       /* bytes: highest allocated cluster end */
   uint64_t file_len;        /* host file length when opened / extended */
+  uint64_t written_end;     /* bytes: nothing was ever written at or past
+                               this (the file's length at open, then the
+                               end of the furthest write): reads zeros */
   /* Clusters to free once the pointers to them are gone on disk. */
   uint64_t *pending_free;
   size_t n_pending, cap_pending;
@@ -196,6 +203,8 @@ bool qcow2_read(vk_image *img, void *buf, size_t len, uint64_t off,
                 vk_error **errp);
 bool qcow2_write(vk_image *img, const void *buf, size_t len, uint64_t off,
                  vk_error **errp);
+bool qcow2_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+                   vk_error **errp);
 bool qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
                 bool discard, vk_error **errp);
 bool qcow2_block_status(vk_image *img, uint64_t off, uint64_t len,

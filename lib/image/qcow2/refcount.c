@@ -222,6 +222,21 @@ ensure_block(vk_image *img, uint64_t c, bool *created, vk_error **errp)
   return true;
 }
 
+/* Cluster c has a refcount of 0 now: the next search starts at it at the
+ * latest, and the run known to be in use keeps its longer side of c. */
+static void
+qcow2_alloc_freed(qcow2 *q, uint64_t c)
+{
+  if (c < q->free_hint)
+    q->free_hint = c;
+  if (c >= q->used_lo && c < q->used_hi) {
+    if (c - q->used_lo >= q->used_hi - c - 1)
+      q->used_hi = c;
+    else
+      q->used_lo = c + 1;
+  }
+}
+
 bool
 qcow2_update_refcount(vk_image *img, uint64_t host_off, uint64_t len, int delta,
                       vk_error **errp)
@@ -259,8 +274,8 @@ qcow2_update_refcount(vk_image *img, uint64_t host_off, uint64_t len, int delta,
     q->meta_dirty = true;
     if (v == 0)
       qcow2_used_forget(q, c);
-    if (v == 0 && c < q->free_hint)
-      q->free_hint = c;
+    if (v == 0)
+      qcow2_alloc_freed(q, c);
   }
   return true;
 }
@@ -271,15 +286,21 @@ qcow2_alloc_clusters(vk_image *img, uint64_t n, vk_error **errp)
   qcow2 *q = Q(img);
 
   for (;;) {
-    uint64_t c = q->free_hint ? q->free_hint : 1, run = 0, start = 0;
+    uint64_t h = q->free_hint ? q->free_hint : 1, c = h, run = 0, start = 0, first_free = 0;
     bool again = false;
 
     for (;;) {
-      uint64_t ri = c / q->g.rb_entries, v = 0;
+      uint64_t ri, v = 0;
+      if (c >= q->used_lo && c < q->used_hi) {
+        c = q->used_hi; /* known to be in use: not read again */
+        run = 0;
+      }
+      ri = c / q->g.rb_entries;
       if (c >= QCOW2_MAX_HOST_OFFSET / q->g.cs) {
         vk_error_set(errp, VK_EXIT_FAILED, "%s: image file full", img->filename);
         return 0;
       }
+      q->alloc_probes++;
       if (ri < q->rt_entries && q->rt[ri] && !qcow2_get_refcount(img, c, &v, errp))
         return 0;
       c++;
@@ -287,11 +308,27 @@ qcow2_alloc_clusters(vk_image *img, uint64_t n, vk_error **errp)
         run = 0;
         continue;
       }
+      if (!first_free)
+        first_free = c - 1;
       if (!run)
         start = c - 1;
       if (++run == n)
         break;
     }
+    /* Everything from the hint up to the first free cluster is in use:
+     * the next search starts there, and that run joins the one known to
+     * be in use (or replaces it when longer), so that filling a hole
+     * does not make the next search read the image again. */
+    if (h <= q->used_hi && first_free >= q->used_lo) {
+      if (h < q->used_lo)
+        q->used_lo = h;
+      if (first_free > q->used_hi)
+        q->used_hi = first_free;
+    } else if (first_free - h > q->used_hi - q->used_lo) {
+      q->used_lo = h;
+      q->used_hi = first_free;
+    }
+    q->free_hint = first_free;
     /* Every range of the run needs a refcount block.  A single cluster
      * may hold its own block (first cluster of its range); a longer run
      * gets blocks allocated one cluster at a time, elsewhere.  Then the
@@ -334,8 +371,10 @@ qcow2_alloc_clusters(vk_image *img, uint64_t n, vk_error **errp)
     if (!check_free(img, start * q->g.cs, n * q->g.cs, "an allocation", errp) ||
         !qcow2_update_refcount(img, start * q->g.cs, n * q->g.cs, 1, errp))
       return 0;
-    if (start == q->free_hint || !q->free_hint)
+    if (start == q->free_hint)
       q->free_hint = start + n;
+    if (start == q->used_hi)
+      q->used_hi = start + n;
     if ((start + n) * q->g.cs > q->alloc_end)
       q->alloc_end = (start + n) * q->g.cs;
     return start * q->g.cs;
@@ -441,6 +480,7 @@ qcow2_release_tail(vk_image *img, vk_error **errp)
   q->alloc_end = (last + 1) * q->g.cs;
   if (q->free_hint > last + 1)
     q->free_hint = last + 1;
+  q->used_lo = q->used_hi = 0;
   q->comp_next = q->comp_end = 0;
   return true;
 }
@@ -451,6 +491,7 @@ qcow2_refcount_trim(vk_image *img, vk_error **errp)
   qcow2 *q = Q(img);
   uint64_t rbe = q->g.rb_entries;
 
+  q->used_lo = q->used_hi = 0;
   for (uint64_t r = q->open_clusters / rbe; r < q->rt_entries; r++) {
     unsigned char *rb;
     bool dirty = false;

@@ -310,6 +310,7 @@ read_l1(vk_image *img, const qcow2_snapshot *sn, bool apply, vk_error **errp)
 bool
 vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp)
 {
+  vk_image_changed(img);
   qcow2 *q;
   qcow2_snapshot_table t;
   uint64_t idmax = 0, l1_off = 0, l1_clusters;
@@ -410,6 +411,7 @@ find(vk_image *img, const qcow2_snapshot_table *t, const char *spec, uint32_t *i
 bool
 vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp)
 {
+  vk_image_changed(img);
   qcow2_snapshot_table t;
   const qcow2_snapshot *sn;
   CLEANUP_FREE uint64_t *l1 = NULL;
@@ -444,6 +446,7 @@ out:
 bool
 vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp)
 {
+  vk_image_changed(img);
   qcow2 *q;
   qcow2_snapshot_table t;
   const qcow2_snapshot *sn;
