@@ -304,10 +304,10 @@ cv_dst_reservable(const cv_dst *d)
 }
 
 bool
-cv_dst_reserve(cv_dst *d, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
+cv_dst_reserve(cv_dst *d, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got, bool *zeroed,
                vk_error **errp)
 {
-  return vk_image_reserve(d->img[0], off, len, host, got, errp);
+  return vk_image_reserve(d->img[0], off, len, host, got, zeroed, errp);
 }
 
 bool

@@ -63,7 +63,7 @@ bool cv_dst_reservable(const cv_dst *d);
 /* vk_image_reserve() on the target; only worker 0's handle writes
  * metadata, so the caller serialises these calls with its other writes. */
 bool cv_dst_reserve(cv_dst *d, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
-                    vk_error **errp);
+                    bool *zeroed, vk_error **errp);
 /* vk_image_pwrite_reserved(): any thread, at any time before the close. */
 bool cv_dst_pwrite_reserved(cv_dst *d, const void *buf, size_t len, uint64_t host, vk_error **errp);
 /* True when unwritten ranges of the target read as zeros (a new image

@@ -18,6 +18,7 @@
 #define CV_CHUNK (1u << 20)       /* uncompressed piece size */
 #define CV_CHUNK_COMPRESSED (256u << 10)
 #define CV_ZERO_PIECE (1ull << 30) /* largest zero piece handed out at once */
+#define CV_HOLE_BLOCK 4096         /* zero blocks left out of new qcow2 clusters */
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -25,6 +26,7 @@ enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
  * buf + b, len long, go to host offset `host` of the target file. */
 typedef struct cv_plan {
   uint64_t b, len, host;
+  bool zeroed; /* the clusters read as zeros: skip zero blocks */
 } cv_plan;
 
 typedef struct slot {
@@ -302,7 +304,8 @@ plan_run(pipe_t *p, int id, slot *s, uint64_t b, uint64_t e, bool zero, vk_error
     return write_zeroes(p, 0, s->off + b, e - b, errp);
   while (b < e) {
     uint64_t host, got, n;
-    if (!cv_dst_reserve(p->dst, s->off + b, e - b, &host, &got, errp))
+    bool zeroed;
+    if (!cv_dst_reserve(p->dst, s->off + b, e - b, &host, &got, &zeroed, errp))
       return false;
     if (got) {
       if (s->nplan == s->cap_plan) {
@@ -313,7 +316,7 @@ plan_run(pipe_t *p, int id, slot *s, uint64_t b, uint64_t e, bool zero, vk_error
         s->plan = np;
         s->cap_plan = cap;
       }
-      s->plan[s->nplan++] = (cv_plan){ b, got, host };
+      s->plan[s->nplan++] = (cv_plan){ b, got, host, zeroed };
       b += got;
       continue;
     }
@@ -338,13 +341,37 @@ plan_slot(pipe_t *p, slot *s, vk_error **errp)
   return each_run(p, 0, s, plan_run, errp);
 }
 
+/* The block of a run of `len` bytes that starts at `at`. */
+static uint64_t
+hole_block(uint64_t len, uint64_t at)
+{
+  return len - at < CV_HOLE_BLOCK ? len - at : CV_HOLE_BLOCK;
+}
+
+/* Write the reserved runs of a piece.  Where the clusters read as zeros
+ * already, blocks of zeros inside them are left out (holes in the file):
+ * with large clusters that is most of what a sparse source has. */
 static bool
 plan_write(pipe_t *p, slot *s, vk_error **errp)
 {
-  for (size_t i = 0; i < s->nplan; i++)
-    if (!cv_dst_pwrite_reserved(p->dst, s->buf + s->plan[i].b, s->plan[i].len, s->plan[i].host,
-                                errp))
-      return false;
+  for (size_t i = 0; i < s->nplan; i++) {
+    const cv_plan *r = &s->plan[i];
+    uint64_t at = 0;
+    if (!r->zeroed) {
+      if (!cv_dst_pwrite_reserved(p->dst, s->buf + r->b, r->len, r->host, errp))
+        return false;
+      continue;
+    }
+    while (at < r->len) {
+      uint64_t from;
+      bool z = is_zero(s->buf + r->b + at, hole_block(r->len, at));
+      for (from = at; at < r->len && is_zero(s->buf + r->b + at, hole_block(r->len, at)) == z;)
+        at += hole_block(r->len, at);
+      if (!z &&
+          !cv_dst_pwrite_reserved(p->dst, s->buf + r->b + from, at - from, r->host + from, errp))
+        return false;
+    }
+  }
   return true;
 }
 

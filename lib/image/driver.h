@@ -34,7 +34,7 @@ typedef struct vk_image_driver {
   bool (*info)(vk_image *img, vk_image_info *info, vk_error **errp);
   /* vk_image_reserve() (off, len checked); NULL: nothing can be reserved. */
   bool (*reserve)(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
-                  vk_error **errp);
+                  bool *zeroed, vk_error **errp);
   /* Record `name` (NULL: none) of format `fmt` as the backing file, in the
    * header only; NULL for formats without backing files. */
   bool (*set_backing)(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp);

@@ -486,16 +486,17 @@ vk_image_write_compressed(vk_image *img, uint64_t off, const void *data, size_t 
 
 bool
 vk_image_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
-                 vk_error **errp)
+                 bool *zeroed, vk_error **errp)
 {
   vk_image_changed(img);
   *got = 0;
   *host = 0;
+  *zeroed = false;
   if (!img->drv->reserve || !(img->flags & VK_IMAGE_UNSAFE) || len == 0)
     return true;
   if (!check_write(img, off, len, errp))
     return false;
-  return img->drv->reserve(img, off, len, host, got, errp);
+  return img->drv->reserve(img, off, len, host, got, zeroed, errp);
 }
 
 bool

@@ -309,9 +309,11 @@ bool vk_image_write_compressed(vk_image *img, uint64_t off, const void *data,
  * VK_IMAGE_UNSAFE: the tables pointing at the clusters may reach the disk
  * before their data, which only a throw-away target may allow).  The
  * reserved clusters read as garbage until written: write all of them
- * before the next read, flush or close. */
+ * before the next read, flush or close, except that when *zeroed is set
+ * they read as zeros already (the file was never written there), and
+ * only their non-zero parts need writing. */
 bool vk_image_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
-                      vk_error **errp);
+                      bool *zeroed, vk_error **errp);
 /* Write guest data into clusters vk_image_reserve() returned (host file
  * offset `host`); safe from several threads at once. */
 bool vk_image_pwrite_reserved(vk_image *img, const void *buf, size_t len, uint64_t host,

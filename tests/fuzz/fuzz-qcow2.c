@@ -308,6 +308,7 @@ one_io(vk_image *img, uint64_t cs, uint64_t l2span)
   case 4: {
     /* What convert's parallel writers do: reserve, then write the data. */
     uint64_t host = 0, got = 0;
+    bool zeroed;
     off -= off % cs;
     len = (len + cs - 1) / cs * cs;
     if (len > MAX_IO)
@@ -317,7 +318,7 @@ one_io(vk_image *img, uint64_t cs, uint64_t l2span)
     if (len == 0)
       return true;
     memset(buf, (int)(rnd() % 255) + 1, len);
-    if (!step("reserve", vk_image_reserve(img, off, len, &host, &got, &err), &err))
+    if (!step("reserve", vk_image_reserve(img, off, len, &host, &got, &zeroed, &err), &err))
       return false;
     return !got ||
            step("reserved write", vk_image_pwrite_reserved(img, buf, got, host, &err), &err);

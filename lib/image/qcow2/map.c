@@ -519,10 +519,10 @@ write_full_run(vk_image *img, uint64_t off, const unsigned char *src, uint64_t n
 
 bool
 qcow2_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
-              vk_error **errp)
+              bool *zeroed, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  uint64_t n = 0, tail;
+  uint64_t n = 0, tail, fresh = q->written_end;
 
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
@@ -537,7 +537,8 @@ qcow2_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_
   /* A last cluster only partly covered by the virtual size: the rest of it
    * must read zeros, which a cluster never written does already. */
   tail = n * q->g.cs - *got;
-  if (tail && *host + *got < q->written_end) {
+  *zeroed = *host >= fresh;
+  if (tail && *host + *got < fresh) {
     unsigned char *z = qcow2_bounce(img, errp);
     if (!z)
       return false;
@@ -677,6 +678,17 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
   return true;
 }
 
+/* Whether entry idx of an L2 table is all zero bits: unallocated, with no
+ * flag or subcluster bit set (always valid). */
+static inline bool
+l2e_blank(const qcow2_geom *g, const unsigned char *t, uint64_t idx)
+{
+  uint64_t w[2] = { 0, 0 };
+
+  memcpy(w, t + idx * (g->extl2 ? 16 : 8), g->extl2 ? 16 : 8);
+  return (w[0] | w[1]) == 0;
+}
+
 bool
 qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
                    vk_error **errp)
@@ -708,6 +720,9 @@ qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
         uint64_t span = q->g.cs * q->g.l2_entries, rest = span - ((off + got) & (span - 1));
         n = rest < len - got ? rest : len - got;
         idx = q->g.l2_entries - 1;
+      } else if (l2e_blank(&q->g, t, idx)) {
+        /* Nothing in this cluster (the common case of a sparse table):
+         * no entry to decode. */
       } else {
         unsigned sc = (unsigned)(in_c / q->g.sc_size);
         if (!qcow2_l2_entry(img, t, idx, &e, errp))
