@@ -44,7 +44,7 @@ comp() {
 
 @test "completion: vimg commands, a command's options, enumerated values" {
   run comp vimg c
-  assert_output "$(printf 'check\ncompare\nconvert\ncreate')"
+  assert_output "$(printf 'check\ncommit\ncompare\nconvert\ncreate')"
   run comp vimg convert --tar
   assert_output "--target-is-zero"
   run comp vimg convert --out-o

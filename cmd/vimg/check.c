@@ -9,14 +9,16 @@
 #include "util/json.h"
 #include "vimg.h"
 
-static char *opt_fmt, *opt_repair;
+static char *opt_fmt, *opt_repair, *opt_output;
 static int opt_json, opt_force_share;
 
 const struct poptOption vimg_check_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
+    "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   { "repair", 'r', POPT_ARG_STRING, &opt_repair, 0,
     "repair leaks, or all inconsistencies (image must not be in use)", "leaks|all" },
   VK_OPT_JSON(opt_json, "print the result as JSON"),
+  VK_OPT_OUTPUT(opt_output),
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "check even if a VM uses the image (results may be inconsistent)", NULL },
   POPT_TABLEEND
@@ -91,7 +93,11 @@ vimg_check(vk_cmd_ctx *ctx)
   vk_check_result res;
   CLEANUP_ERROR vk_error *err = NULL;
   const char *file = ctx->argv[0];
+  bool json = opt_json;
+  int rc;
 
+  if ((rc = vk_cmd_output(ctx, opt_output, &json)))
+    return rc;
   if (opt_repair) {
     if (strcmp(opt_repair, "leaks") == 0)
       repair = VK_CHECK_REPAIR_LEAKS;
@@ -111,7 +117,7 @@ vimg_check(vk_cmd_ctx *ctx)
     again.corruptions_fixed = res.corruptions_fixed;
     res = again;
   }
-  if (opt_json)
+  if (json)
     print_json(ctx->out, file, &res);
   else
     print_text(ctx->out, &res);

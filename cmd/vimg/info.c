@@ -15,13 +15,17 @@
 static int opt_json;
 static int opt_chain;
 static int opt_share;
-static char *opt_format;
+static char *opt_format, *opt_output;
 
 const struct poptOption vimg_info_options[] = {
   VK_OPT_JSON(opt_json, "print JSON"),
-  { "backing-chain", '\0', POPT_ARG_NONE, &opt_chain, 0, "report every image of the backing chain", NULL },
-  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
-  { "force-share", 'U', POPT_ARG_NONE, &opt_share, 0, "open even if the image is in use for writing", NULL },
+  VK_OPT_OUTPUT(opt_output),
+  { "backing-chain", '\0', POPT_ARG_NONE, &opt_chain, 0, "report every image of the backing chain",
+    NULL },
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0,
+    "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_share, 0,
+    "open even if the image is in use for writing", NULL },
   POPT_TABLEEND
 };
 
@@ -152,7 +156,10 @@ vimg_info(vk_cmd_ctx *ctx)
   vk_error *err = NULL;
   unsigned flags = (opt_chain ? 0 : VK_IMAGE_NO_BACKING) | (opt_share ? VK_IMAGE_FORCE_SHARE : 0);
   int n = 0, rc = 0;
+  bool json = opt_json;
 
+  if ((rc = vk_cmd_output(ctx, opt_output, &json)))
+    return rc;
   if (opt_format && !vk_image_format_parse(opt_format, &fmt, &err)) {
     rc = vk_cmd_usage(ctx, "%s", err->msg);
     vk_error_free(err);
@@ -177,7 +184,7 @@ vimg_info(vk_cmd_ctx *ctx)
     }
   }
 
-  if (opt_json) {
+  if (json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     if (opt_chain)
       vk_json_begin_array(j);

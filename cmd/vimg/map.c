@@ -7,17 +7,22 @@
 #include "image/map.h"
 #include "util/cleanup.h"
 #include "util/json.h"
+#include "util/size.h"
 #include "vimg.h"
 
-static char *opt_fmt, *opt_output;
+static char *opt_fmt, *opt_output, *opt_start, *opt_max;
 static int opt_json, opt_force_share;
 
 const struct poptOption vimg_map_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
+    "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
   VK_OPT_JSON(opt_json, "print every extent as JSON"),
-  { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
-  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
-    "open the image even if a VM uses it", NULL },
+  VK_OPT_OUTPUT(opt_output),
+  { "start-offset", '\0', POPT_ARG_STRING, &opt_start, 0, "map from this guest offset on",
+    "OFFSET" },
+  { "max-length", '\0', POPT_ARG_STRING, &opt_max, 0, "map at most this many bytes", "LENGTH" },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0, "open the image even if a VM uses it",
+    NULL },
   POPT_TABLEEND
 };
 
@@ -67,13 +72,16 @@ vimg_map(vk_cmd_ctx *ctx)
   map_out m = { .out = ctx->out };
   vk_image *img;
   bool json = opt_json, ok;
+  int rc;
 
-  if (opt_output) {
-    if (strcmp(opt_output, "json") == 0)
-      json = true;
-    else if (strcmp(opt_output, "human") != 0)
-      return vk_cmd_usage(ctx, "--output takes 'human' or 'json', not '%s'", opt_output);
-  }
+  uint64_t start = 0, max = UINT64_MAX;
+
+  if ((rc = vk_cmd_output(ctx, opt_output, &json)))
+    return rc;
+  if (opt_start && !vk_parse_size(opt_start, &start, &err))
+    return vk_cmd_usage(ctx, "--start-offset: %s", err->msg);
+  if (opt_max && !vk_parse_size(opt_max, &max, &err))
+    return vk_cmd_usage(ctx, "--max-length: %s", err->msg);
   if (opt_fmt && !vk_image_format_parse(opt_fmt, &fmt, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
   img = vk_image_open(ctx->argv[0], fmt, opt_force_share ? VK_IMAGE_FORCE_SHARE : 0, &err);
@@ -84,11 +92,11 @@ vimg_map(vk_cmd_ctx *ctx)
     m.j = vk_json_init(&jw, ctx->out);
     vk_json_set_compact(m.j, false);
     vk_json_begin_array(m.j);
-    ok = vk_map(img, print_json, &m, &err);
+    ok = vk_map(img, start, max, print_json, &m, &err);
     vk_json_end_array(m.j);
   } else {
     fprintf(ctx->out, "%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
-    ok = vk_map(img, print_human, &m, &err);
+    ok = vk_map(img, start, max, print_human, &m, &err);
   }
   vk_image_close(img, NULL);
   if (!ok)

@@ -14,15 +14,17 @@ static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_size, *opt_output;
 static int opt_json, opt_force_share;
 
 const struct poptOption vimg_measure_options[] = {
-  { "size", '\0', POPT_ARG_STRING, &opt_size, 0, "virtual size of a new image (instead of SRC)", "SIZE" },
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "format of SRC: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
-  { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0, "format of the new image (default raw)", "FMT" },
+  { "size", '\0', POPT_ARG_STRING, &opt_size, 0, "virtual size of a new image (instead of SRC)",
+    "SIZE" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
+    "format of SRC: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+  { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0, "format of the new image (default raw)",
+    "FMT" },
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
     "creation options of the new image, as for create", "OPTS" },
   VK_OPT_JSON(opt_json, "print the sizes as JSON"),
-  { "output", '\0', POPT_ARG_STRING, &opt_output, 0, "human (default) or json", "FMT" },
-  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
-    "open SRC even if a VM uses it", NULL },
+  VK_OPT_OUTPUT(opt_output),
+  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0, "open SRC even if a VM uses it", NULL },
   POPT_TABLEEND
 };
 
@@ -35,14 +37,11 @@ vimg_measure(vk_cmd_ctx *ctx)
   vk_measure_result r;
   vk_image *src = NULL;
   bool json = opt_json, ok;
+  int rc;
   uint64_t size = 0;
 
-  if (opt_output) {
-    if (strcmp(opt_output, "json") == 0)
-      json = true;
-    else if (strcmp(opt_output, "human") != 0)
-      return vk_cmd_usage(ctx, "--output takes 'human' or 'json', not '%s'", opt_output);
-  }
+  if ((rc = vk_cmd_output(ctx, opt_output, &json)))
+    return rc;
   if ((opt_size != NULL) == (ctx->argc == 1))
     return vk_cmd_usage(ctx, "give either --size SIZE or a source image");
   if (opt_size && !vk_parse_size(opt_size, &size, &err))

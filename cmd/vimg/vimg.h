@@ -22,6 +22,14 @@ void vimg_print_snapshots(FILE *f, const vk_snapshot_info *list, size_t n);
 extern const struct poptOption vimg_snapshot_options[];
 int vimg_snapshot(vk_cmd_ctx *ctx);
 
+/* dd.c */
+extern const struct poptOption vimg_dd_options[];
+int vimg_dd(vk_cmd_ctx *ctx);
+
+/* commit.c */
+extern const struct poptOption vimg_commit_options[];
+int vimg_commit(vk_cmd_ctx *ctx);
+
 /* rebase.c */
 extern const struct poptOption vimg_rebase_options[];
 int vimg_rebase(vk_cmd_ctx *ctx);

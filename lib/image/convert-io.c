@@ -21,6 +21,7 @@
 #include "util/cleanup.h"
 
 struct cv_src {
+  uint64_t win;           /* offset of what is converted in the concatenation */
   int n;                  /* sources */
   int nh;                 /* handles per source: workers + 1 */
   vk_image **img;         /* img[i * nh + h] */
@@ -91,6 +92,11 @@ cv_src_open(const vk_convert_opts *o, int workers, vk_error **errp)
     s->size[i] = vk_image_size(s->img[i * s->nh]);
     s->total += s->size[i];
   }
+  /* A window (vimg dd): offsets below are relative to its start. */
+  s->win = o->src_offset < s->total ? o->src_offset : s->total;
+  s->total -= s->win;
+  if ((o->src_length && o->src_length < s->total) || o->empty_window)
+    s->total = o->empty_window ? 0 : o->src_length;
   return s;
 fail:
   cv_src_close(s);
@@ -130,13 +136,15 @@ bool
 cv_src_status(cv_src *s, uint64_t off, uint64_t max, bool top_only,
               cv_kind *kind, uint64_t *len, vk_error **errp)
 {
-  int i = src_index(s, off);
+  int i = src_index(s, off + s->win);
   vk_image *img = s->img[i * s->nh + s->nh - 1];
-  uint64_t rel = off - s->base[i];
+  uint64_t rel = off + s->win - s->base[i];
   uint64_t left = s->size[i] - rel;
   vk_extent e;
   bool ok;
 
+  if (max > s->total - off)
+    max = s->total - off;
   if (left > max)
     left = max;
   ok = top_only ? vk_image_block_status_layer(img, rel, left, &e, errp)
@@ -164,6 +172,13 @@ cv_src_pread(cv_src *s, int worker, void *buf, size_t len, uint64_t off,
 {
   uint8_t *b = buf;
 
+  if (off >= s->total || len > s->total - off) {
+    /* Past the end of what is converted (a zero-padded final cluster). */
+    size_t in = off >= s->total ? 0 : (size_t)(s->total - off);
+    memset(b + in, 0, len - in);
+    len = in;
+  }
+  off += s->win;
   while (len > 0) {
     int i = src_index(s, off);
     uint64_t rel = off - s->base[i];

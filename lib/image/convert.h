@@ -47,6 +47,9 @@ typedef struct vk_convert_opts {
                                  disk when vk_convert() returns; the default
                                  (cache=unsafe) never syncs it, and the data
                                  may still be in the page cache */
+  uint64_t src_offset;        /* dd skip=: the sources are read from here */
+  uint64_t src_length;        /* dd count=: at most this much of them; 0: all */
+  bool empty_window;          /* dd count=0: nothing of them (an empty target) */
   bool out_of_order;          /* -W: a qcow2 target's clusters are allocated
                                  in the order pieces are read, not in guest
                                  order (the data is written in parallel

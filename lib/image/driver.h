@@ -72,6 +72,10 @@ vk_image_changed(vk_image *img)
  * driver gives it a small cache). */
 #define VK_IMAGE_LAYER (1u << 17)
 
+/* Internal zero-write flag (vk_image_make_empty()): whole clusters become
+ * unallocated, reading from the backing file again. */
+#define VK_ZERO_UNALLOCATE (1u << 16)
+
 /* Internal truncate flag: the size is already `size`; only preallocate
  * [0, size) (image creation). */
 #define VK_TRUNCATE_PREALLOC_ONLY (1u << 16)

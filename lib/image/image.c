@@ -485,6 +485,17 @@ vk_image_write_compressed(vk_image *img, uint64_t off, const void *data, size_t 
 }
 
 bool
+vk_image_make_empty(vk_image *img, vk_error **errp)
+{
+  vk_image_changed(img);
+  if (img->format != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: only qcow2 images can be emptied", img->filename);
+  if (!check_write(img, 0, img->size, errp))
+    return false;
+  return img->size == 0 || img->drv->pwrite_zeroes(img, 0, img->size, VK_ZERO_UNALLOCATE, errp);
+}
+
+bool
 vk_image_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
                  bool *zeroed, vk_error **errp)
 {

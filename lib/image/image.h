@@ -425,6 +425,39 @@ typedef struct vk_rebase_opts {
 bool vk_image_rebase(const char *path, vk_image_format fmt, const char *backing,
                      vk_image_format bfmt, const vk_rebase_opts *o, vk_error **errp);
 
+typedef struct vk_commit_opts {
+  const char *base;         /* -b: commit into this file of the backing chain
+                               (as the shell or the chain names it); NULL:
+                               the image's own backing file.  Implies drop. */
+  bool drop;                /* -d: leave the image as it is afterwards */
+  uint64_t rate;            /* -r: at most this many bytes a second; 0: no limit */
+  const atomic_int *cancel; /* a signal stops it; the chain reads the same */
+  void (*progress)(void *opaque, uint64_t done, uint64_t total);
+  void *opaque;
+} vk_commit_opts;
+
+/* Write what the qcow2 image `path` (format `fmt`, VK_FMT_NONE: probed)
+ * and the layers between it and the base hold into the base (its backing
+ * file, or o->base further down): data as the image reads it, and zeros
+ * where an upper layer reads zeros over data of the base; a base smaller
+ * than the image grows to its size.  Then, unless o->drop or o->base, the
+ * image is emptied (every cluster unallocated: it reads what the base now
+ * holds).  The base is opened for writing with QEMU's locks first (in
+ * use by anyone else: VK_EXIT_BUSY), the image and the layers above the
+ * base locked as well.  The base is synced before the image changes, so
+ * an interruption (a signal: VK_EXIT_FAILED "interrupted", a crash)
+ * leaves a chain that reads as before, with at worst leaked clusters.
+ * After a commit into a base below an intermediate layer, that layer
+ * still holds its old data: whatever reads it alone sees the base's
+ * new content where it has none itself (as with qemu-img commit -b). */
+bool vk_image_commit(const char *path, vk_image_format fmt, const vk_commit_opts *o,
+                     vk_error **errp);
+
+/* Make every cluster of a qcow2 image unallocated (it reads its backing
+ * file, or zeros without one), its data clusters freed.  Raw images:
+ * VK_EXIT_USAGE. */
+bool vk_image_make_empty(vk_image *img, vk_error **errp);
+
 /* Notices: things the library did on its own that a user should hear of
  * (a dirty image repaired when opened for writing).  The function gets
  * one line without a newline; NULL (the default) drops them.  Process-wide. */

@@ -89,17 +89,18 @@ mergeable(const vk_map_entry *a, const vk_map_entry *b)
 }
 
 bool
-vk_map(vk_image *img, vk_map_fn *fn, void *opaque, vk_error **errp)
+vk_map(vk_image *img, uint64_t start, uint64_t length, vk_map_fn *fn, void *opaque, vk_error **errp)
 {
-  uint64_t size = vk_image_size(img), off = 0;
+  uint64_t size = vk_image_size(img), off = start < size ? start : size;
+  uint64_t end = length < size - off ? off + length : size;
   vk_map_entry cur = { 0 };
 
-  while (off < size) {
+  while (off < end) {
     vk_extent e;
     vk_map_entry n = { .start = off };
     vk_image *l;
 
-    if (!vk_image_block_status(img, off, size - off, &e, errp))
+    if (!vk_image_block_status(img, off, end - off, &e, errp))
       return false;
     n.length = e.length;
     /* Past the end of the layer that answered: nothing is there. */

@@ -29,8 +29,10 @@ typedef struct vk_map_entry {
  * set) stops the walk. */
 typedef bool vk_map_fn(void *opaque, const vk_map_entry *e, vk_error **errp);
 
-/* Walk the map of img from offset 0 to its end.  Returns false with
- * *errp set when the map cannot be read or fn failed. */
-bool vk_map(vk_image *img, vk_map_fn *fn, void *opaque, vk_error **errp);
+/* Walk the map of img over [start, start + length) (cut at its end;
+ * UINT64_MAX: to the end).  Returns false with *errp set when the map
+ * cannot be read or fn failed. */
+bool vk_map(vk_image *img, uint64_t start, uint64_t length, vk_map_fn *fn, void *opaque,
+            vk_error **errp);
 
 #endif

@@ -84,7 +84,7 @@ vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
   }
   if (src) {
     counter c = { .cs = cs };
-    if (!vk_map(src, count_extent, &c, errp))
+    if (!vk_map(src, 0, UINT64_MAX, count_extent, &c, errp))
       return false;
     data = c.data;
   }

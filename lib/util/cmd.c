@@ -306,6 +306,18 @@ vk_cmd_warn(const vk_cmd_ctx *ctx, const char *fmt, ...)
 }
 
 int
+vk_cmd_output(const vk_cmd_ctx *ctx, const char *output, bool *json)
+{
+  if (!output || strcmp(output, "human") == 0)
+    return 0;
+  if (strcmp(output, "json") == 0) {
+    *json = true;
+    return 0;
+  }
+  return vk_cmd_usage(ctx, "--output takes 'human' or 'json', not '%s'", output);
+}
+
+int
 vk_cmd_usage(const vk_cmd_ctx *ctx, const char *fmt, ...)
 {
   va_list ap;

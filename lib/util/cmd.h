@@ -60,6 +60,17 @@ typedef struct vk_subcmd {
  * its help, e.g. "print a JSON array"). */
 #define VK_OPT_JSON(var, what) { "json", '\0', POPT_ARG_NONE, &(var), 0, (what), NULL }
 
+/* --output=FMT, qemu-img's spelling of --json: "human" or "json". */
+#define VK_OPT_OUTPUT(var)                                                                         \
+  {                                                                                                \
+    "output", '\0', POPT_ARG_STRING, &(var), 0, "human (default) or json (as --json)",             \
+        "human|json"                                                                               \
+  }
+
+/* Apply --output (NULL: not given) to *json; returns 0, or the usage
+ * status after its message for another value. */
+int vk_cmd_output(const vk_cmd_ctx *ctx, const char *output, bool *json);
+
 /* Option descriptors the completion knows (argDescrip of a popt entry):
  * FMT (image formats), FILE, DIR, DOMAIN, NETWORK, URI; a|b|c lists the
  * values themselves.  Anything else completes nothing. */

@@ -391,6 +391,9 @@ write_path(int fd, const char *path)
     fprintf(stderr, "fuzz-qcow2: resize to %" PRIu64 "\n", new_size);
   CALL("resize", vk_image_truncate(img, new_size, VK_PREALLOC_OFF, flags, &err));
   IO();
+  /* what vimg commit does to the image at its end */
+  if (rnd() % 3 == 0)
+    CALL("make empty", vk_image_make_empty(img, &err));
   CALL("flush", vk_image_flush(img, &err));
   all &= step("close", vk_image_close(img, &err), &err);
 #undef CALL

@@ -134,3 +134,43 @@ images="src.raw plain.qcow2 z.qcow2 small.qcow2 top.qcow2 over-raw.qcow2 pre.qco
   run --separate-stderr vimg measure --size -1 -O qcow2
   assert_failure 2
 }
+
+@test "--output=json is --json for info, check, map and measure; --output=human the default; anything else exit 2" {
+  local c
+  for c in "info --backing-chain top.qcow2" "check plain.qcow2" "map top.qcow2" \
+    "measure -O qcow2 plain.qcow2"; do
+    # shellcheck disable=SC2086
+    a=$(vimg $c --json)
+    # shellcheck disable=SC2086
+    b=$(vimg $c --output=json)
+    assert_equal "$b" "$a"
+    python3 -c 'import json, sys; json.loads(sys.argv[1])' "$b"
+    # shellcheck disable=SC2086
+    assert_equal "$(vimg $c --output=human)" "$(vimg $c)"
+    # shellcheck disable=SC2086
+    run --separate-stderr vimg $c --output=xml
+    assert_failure 2
+    assert_equal "${#stderr_lines[@]}" 1
+    [[ "$stderr" == *"--output takes 'human' or 'json', not 'xml'"* ]]
+  done
+}
+
+@test "map --start-offset and --max-length: the part of the map qemu-img gives" {
+  local r
+  for r in "--start-offset=1M" "--start-offset=1M --max-length=2M" "--max-length=100000" \
+    "--start-offset=3100000 --max-length=1" "--start-offset=7M --max-length=10M"; do
+    # shellcheck disable=SC2086
+    ours=$(vimg map --json $r top.qcow2 | python3 -c 'import json, sys
+print([(e["start"], e["length"], e["depth"], e["zero"], e["data"]) for e in json.load(sys.stdin)])')
+    # shellcheck disable=SC2086
+    theirs=$(qemu-img map --output=json $r top.qcow2 | python3 -c 'import json, sys
+print([(e["start"], e["length"], e["depth"], e["zero"], e["data"]) for e in json.load(sys.stdin)])')
+    assert_equal "$ours" "$theirs"
+  done
+  # at or past the end: nothing (qemu-img 7.2 prints one extent of length 0)
+  run vimg map --json --start-offset=64M top.qcow2
+  assert_success
+  assert_output "[]"
+  run vimg map --start-offset=lots top.qcow2
+  assert_failure 2
+}

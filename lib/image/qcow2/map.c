@@ -324,7 +324,7 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   uint64_t idx, newhost;
   qcow2_l2e e;
   bool shared = false, below_zero = false;
-  uint64_t fresh = q->written_end;   /* before this call's allocations */
+  uint64_t fresh = q->written_end; /* before this call's allocations */
 
   if (!qcow2_bounce(img, errp) || !get_l2(img, coff, true, &t, &idx, errp) ||
       !qcow2_l2_entry(img, t, idx, &e, errp))
@@ -590,7 +590,8 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
            vk_error **errp)
 {
   qcow2 *q = Q(img);
-  bool unmap = discard || (flags & VK_ZERO_MAY_UNMAP);
+  bool unalloc = flags & VK_ZERO_UNALLOCATE;
+  bool unmap = discard || unalloc || (flags & VK_ZERO_MAY_UNMAP);
   bool has_backing = img->backing != NULL;
 
   if (q->corrupt)
@@ -605,7 +606,10 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
     /* The end of the image counts as the end of its last cluster. */
     bool whole = in_c == 0 && (n == q->g.cs || off + n == img->size);
 
-    if (!whole && q->g.extl2 && q->h.version >= 3) {
+    if (!whole && unalloc) {
+      return vk_error_set(errp, VK_EXIT_FAILED, "%s: cannot unallocate part of a cluster",
+                          img->filename);
+    } else if (!whole && q->g.extl2 && q->h.version >= 3) {
       /* Whole subclusters get zero bits; the rest is written. */
       uint64_t s0 = (in_c + q->g.sc_size - 1) / q->g.sc_size, s1 = (in_c + n) / q->g.sc_size;
       if (off + n == img->size)
@@ -630,15 +634,15 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
       } else if (!write_cluster(img, coff, in_c, (size_t)n, NULL, errp)) {
         return false;
       }
-    } else if (!whole || (q->h.version < 3 && has_backing)) {
+    } else if (!whole || (q->h.version < 3 && has_backing && !unalloc)) {
       if (!write_cluster(img, coff, in_c, (size_t)n, NULL, errp))
         return false;
     } else {
       uint64_t word, bitmap = 0;
       if (!get_l2(img, off, false, &t, &idx, errp))
         return false;
-      if (!t && !has_backing)
-        goto next;   /* nothing there: already zeros */
+      if (!t && (!has_backing || unalloc))
+        goto next; /* nothing there: already zeros (or unallocated) */
       if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
         return false;
       if (!qcow2_set_dirty(img, errp) || !qcow2_data_changes(img, errp))
@@ -653,9 +657,9 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
           return false;
         if (q->g.extl2) {
           word = 0;
-          bitmap = has_backing ? QCOW2_SC_ALL_ZERO : 0;
+          bitmap = has_backing && !unalloc ? QCOW2_SC_ALL_ZERO : 0;
         } else {
-          word = has_backing ? QCOW2_OFLAG_ZERO : 0;
+          word = has_backing && !unalloc ? QCOW2_OFLAG_ZERO : 0;
         }
       } else if (q->g.extl2) {
         /* Kept allocated; COPIED stays as it was (clear when a snapshot
