@@ -5,17 +5,22 @@
 
 #include "image/compare.h"
 #include "util/cleanup.h"
+#include "util/progress.h"
 #include "vimg.h"
 
 static char *opt_fmt1, *opt_fmt2;
-static int opt_strict, opt_quiet, opt_force_share;
+static int opt_strict, opt_quiet, opt_force_share, opt_progress;
 
 const struct poptOption vimg_compare_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_fmt1, 0, "format of the first image: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt1, 0,
+    "format of the first image: raw or qcow2 (detected if omitted; other formats are refused)",
+    "FMT" },
   { "second-format", 'F', POPT_ARG_STRING, &opt_fmt2, 0,
-    "format of the second image: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+    "format of the second image: raw or qcow2 (detected if omitted; other formats are refused)",
+    "FMT" },
   { "strict", 's', POPT_ARG_NONE, &opt_strict, 0,
     "different sizes or allocation also count as a difference", NULL },
+  { "progress", 'p', POPT_ARG_NONE, &opt_progress, 0, "show progress (on a terminal only)", NULL },
   { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "print nothing; only the exit status tells", NULL },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "open the images even if a VM uses them", NULL },
@@ -37,6 +42,7 @@ vimg_compare(vk_cmd_ctx *ctx)
 {
   CLEANUP_ERROR vk_error *err = NULL;
   vk_compare_result r;
+  vk_progress bar;
   CLEANUP_IMAGE vk_image *a = NULL;
   CLEANUP_IMAGE vk_image *b = NULL;
   bool ok;
@@ -46,7 +52,9 @@ vimg_compare(vk_cmd_ctx *ctx)
     b = open_one(ctx->argv[1], opt_fmt2, &err);
   if (!a || !b)
     return vk_cmd_fail(ctx, VK_STEAL(err));
-  ok = vk_compare(a, b, opt_strict, &r, &err);
+  vk_progress_start(&bar, opt_progress, "compare", 0);
+  ok = vk_compare(a, b, opt_strict, &r, vk_progress_cb, &bar, &err);
+  vk_progress_finish(&bar, ok);
   vk_image_close(VK_STEAL(a), NULL);
   vk_image_close(VK_STEAL(b), NULL);
   if (!ok)

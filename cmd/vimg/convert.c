@@ -13,9 +13,9 @@
 
 /* clang-format off */
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
-  *opt_backing_fmt, *opt_snapshot, *opt_cache;
+  *opt_backing_fmt, *opt_snapshot, *opt_cache, *opt_rate;
 static int opt_compress, opt_threads = INT_MIN, opt_no_create, opt_target_is_zero,
-  opt_progress, opt_force_share, opt_out_of_order;
+  opt_progress, opt_force_share, opt_out_of_order, opt_quiet;
 
 const struct poptOption vimg_convert_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
@@ -37,6 +37,10 @@ const struct poptOption vimg_convert_options[] = {
   { "cache", 't', POPT_ARG_STRING, &opt_cache, 0,
     "target cache mode: unsafe (default; no sync) or writeback (on disk at exit)",
     "unsafe|writeback" },
+  { "rate", 'r', POPT_ARG_STRING, &opt_rate, 0,
+    "read at most RATE bytes of data a second (10M, 1G ...)", "RATE" },
+  { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; convert prints nothing",
+    NULL },
   { "out-of-order", 'W', POPT_ARG_NONE, &opt_out_of_order, 0,
     "allocate qcow2 target clusters as pieces are ready, not in guest order", NULL },
   { "no-create", 'n', POPT_ARG_NONE, &opt_no_create, 0,
@@ -86,6 +90,8 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.force_share = opt_force_share;
   o.snapshot = opt_snapshot;
   o.out_of_order = opt_out_of_order;
+  if (opt_rate && (!vk_parse_size(opt_rate, &o.rate, &err) || o.rate == 0))
+    return vk_cmd_usage(ctx, "-r: %s", err ? err->msg : "the rate must be above 0");
   if (opt_cache && strcmp(opt_cache, "writeback") == 0)
     o.writeback = true;
   else if (opt_cache && strcmp(opt_cache, "unsafe") != 0)

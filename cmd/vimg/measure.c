@@ -10,7 +10,7 @@
 #include "util/size.h"
 #include "vimg.h"
 
-static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_size, *opt_output;
+static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_size, *opt_output, *opt_snapshot;
 static int opt_json, opt_force_share;
 
 const struct poptOption vimg_measure_options[] = {
@@ -22,6 +22,9 @@ const struct poptOption vimg_measure_options[] = {
     "FMT" },
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
     "creation options of the new image, as for create", "OPTS" },
+  { "snapshot", 'l', POPT_ARG_STRING, &opt_snapshot, 0,
+    "measure internal snapshot SNAPSHOT of SRC (snapshot.id=ID, snapshot.name=NAME, or ID or name)",
+    "SNAPSHOT" },
   VK_OPT_JSON(opt_json, "print the sizes as JSON"),
   VK_OPT_OUTPUT(opt_output),
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0, "open SRC even if a VM uses it", NULL },
@@ -61,8 +64,14 @@ vimg_measure(vk_cmd_ctx *ctx)
     vk_image_opts_clear(&io);
     return vk_cmd_usage(ctx, "%s", err->msg);
   }
+  if (opt_snapshot && ctx->argc != 1) {
+    vk_image_opts_clear(&io);
+    return vk_cmd_usage(ctx, "-l needs a source image");
+  }
   if (ctx->argc == 1) {
-    src = vk_image_open(ctx->argv[0], fmt, opt_force_share ? VK_IMAGE_FORCE_SHARE : 0, &err);
+    unsigned flags = opt_force_share ? VK_IMAGE_FORCE_SHARE : 0;
+    src = opt_snapshot ? vk_image_open_snapshot(ctx->argv[0], fmt, flags, opt_snapshot, &err)
+                       : vk_image_open(ctx->argv[0], fmt, flags, &err);
     if (!src) {
       vk_image_opts_clear(&io);
       return vk_cmd_fail(ctx, VK_STEAL(err));

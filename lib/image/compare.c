@@ -66,6 +66,7 @@ tail_is_zero(vk_image *img, uint64_t from, unsigned char *buf, vk_compare_result
 
 bool
 vk_compare(vk_image *a, vk_image *b, bool strict, vk_compare_result *r,
+           void (*progress)(void *opaque, uint64_t done, uint64_t total), void *opaque,
            vk_error **errp)
 {
   uint64_t sa = vk_image_size(a), sb = vk_image_size(b);
@@ -86,6 +87,8 @@ vk_compare(vk_image *a, vk_image *b, bool strict, vk_compare_result *r,
     uint64_t n, d;
     bool za, zb;
 
+    if (progress)
+      progress(opaque, off, common);
     if (!vk_image_block_status(a, off, common - off, &ea, errp) ||
         !vk_image_block_status(b, off, common - off, &eb, errp))
       return false;

@@ -30,8 +30,10 @@ typedef struct vk_compare_result {
 } vk_compare_result;
 
 /* Compare a and b.  Returns true and fills *r when the comparison ran;
- * false with *errp set on a read error. */
+ * false with *errp set on a read error.  progress (may be NULL) is called
+ * with the bytes compared so far and the total as the work goes on. */
 bool vk_compare(vk_image *a, vk_image *b, bool strict, vk_compare_result *r,
+                void (*progress)(void *opaque, uint64_t done, uint64_t total), void *opaque,
                 vk_error **errp);
 
 #endif

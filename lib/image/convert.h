@@ -50,6 +50,8 @@ typedef struct vk_convert_opts {
   uint64_t src_offset;        /* dd skip=: the sources are read from here */
   uint64_t src_length;        /* dd count=: at most this much of them; 0: all */
   bool empty_window;          /* dd count=0: nothing of them (an empty target) */
+  uint64_t rate;              /* -r: at most this many bytes of data a second
+                                 (holes and zeros do not count); 0: no limit */
   bool out_of_order;          /* -W: a qcow2 target's clusters are allocated
                                  in the order pieces are read, not in guest
                                  order (the data is written in parallel

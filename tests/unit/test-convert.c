@@ -70,7 +70,7 @@ convert_case(const char **src, int nsrc, const char *ref, const char *fmt,
   }
   a = vk_image_open(ref, VK_FMT_RAW, 0, NULL);
   b = vk_image_open(dst, strcmp(fmt, "raw") ? VK_FMT_QCOW2 : VK_FMT_RAW, 0, NULL);
-  ok(a && b && vk_compare(a, b, false, &r, NULL) && r.diff == VK_COMPARE_SAME,
+  ok(a && b && vk_compare(a, b, false, &r, NULL, NULL, NULL) && r.diff == VK_COMPARE_SAME,
      "%s: same contents", name);
   vk_image_close(a, NULL);
   vk_image_close(b, NULL);

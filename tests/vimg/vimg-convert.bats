@@ -391,3 +391,24 @@ PY
     assert_file_not_exists "$TMP/d.raw"
   done
 }
+
+@test "convert -r holds the rate of data read; -q is accepted; -r 0 and -r junk are usage errors" {
+  head -c 6M /dev/urandom >"$TMP/r.raw"
+  start=$(date +%s%N)
+  run vimg convert -q -r 3M -O qcow2 "$TMP/r.raw" "$TMP/r.qcow2"
+  end=$(date +%s%N)
+  assert_success
+  assert_output ""
+  # 6 MiB at 3 MiB/s: at least about 1.5 s (a lower bound, not a timing)
+  [ $(((end - start) / 1000000)) -ge 1500 ] || fail "took $(((end - start) / 1000000)) ms"
+  qemu-img compare -q -f raw "$TMP/r.raw" "$TMP/r.qcow2"
+  # holes do not count: a sparse 1 GiB image at 1 MiB/s is quick
+  truncate -s 1G "$TMP/sparse.raw"
+  run timeout 20 "$VK_BUILDDIR/vimg" convert -r 1M -O qcow2 "$TMP/sparse.raw" "$TMP/s.qcow2"
+  assert_success
+  for r in 0 junk; do
+    run vimg convert -r "$r" -O qcow2 "$TMP/r.raw" "$TMP/bad.qcow2"
+    assert_failure 2
+    [ ! -e "$TMP/bad.qcow2" ]
+  done
+}

@@ -126,6 +126,24 @@ images="src.raw plain.qcow2 z.qcow2 small.qcow2 top.qcow2 over-raw.qcow2 pre.qco
   assert_equal "$output" "$(qemu-img measure -O qcow2 plain.qcow2)"
 }
 
+@test "measure -l: an internal snapshot measured as qemu-img measures it" {
+  cp plain.qcow2 snap.qcow2
+  qemu-img snapshot -c before snap.qcow2
+  qemu-io -c "write -P 5 0 6M" snap.qcow2 >/dev/null
+  local l
+  for l in before snapshot.name=before 1 snapshot.id=1; do
+    run vimg measure -O qcow2 -l "$l" snap.qcow2
+    assert_success
+    assert_equal "$output" "$(qemu-img measure -O qcow2 -l "$l" snap.qcow2)"
+  done
+  # and not the current state, which is larger
+  [ "$(vimg measure -O qcow2 -l before snap.qcow2)" != "$(vimg measure -O qcow2 snap.qcow2)" ]
+  run vimg measure -O qcow2 -l nosuch snap.qcow2
+  assert_failure 3
+  run vimg measure --size 1G -l before
+  assert_failure 2
+}
+
 @test "measure usage errors" {
   run --separate-stderr vimg measure -O qcow2
   assert_failure 2
@@ -173,4 +191,17 @@ print([(e["start"], e["length"], e["depth"], e["zero"], e["data"]) for e in json
   assert_output "[]"
   run vimg map --start-offset=lots top.qcow2
   assert_failure 2
+}
+
+@test "compare -p draws progress on a terminal only; the verdict is the same" {
+  run --separate-stderr vimg compare -p src.raw plain.qcow2
+  assert_success
+  assert_output "Images are identical."
+  assert_equal "$stderr" ""
+  # on a terminal (script(1) gives it one): the bar ends at 100%
+  run script -qec "$VK_BUILDDIR/vimg compare -p src.raw plain.qcow2" /dev/null
+  assert_success
+  assert_output --partial "compare ["
+  assert_output --partial "100.0%"
+  assert_output --partial "Images are identical."
 }
