@@ -98,14 +98,21 @@ idem(void)
 int
 vctl_start(vk_cmd_ctx *ctx)
 {
+  vk_dom_outcome how;
+
   if (opt_console && opt_wait)
     return vk_cmd_usage(ctx, "--console and --wait-running exclude each other");
   if (!opt_console && (vctl_console_log || vctl_console_timeout_ms >= 0 || vctl_console_devname ||
                        vctl_console_force))
     return vk_cmd_usage(ctx, "console options need --console");
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_start(dom, idem() | (opt_console ? VK_DOM_PAUSED : 0), opt_wait, opt_wait_ms, &err))
+  if (!vk_domain_start(dom, idem() | (opt_console ? VK_DOM_PAUSED : 0), opt_wait, opt_wait_ms, &how,
+                       &err))
     return vk_cmd_fail(ctx, err);
+  if (how == VK_DOM_ALREADY && !opt_console) {
+    fprintf(ctx->out, "Domain '%s' is already running\n", virDomainGetName(dom));
+    return 0;
+  }
   if (opt_console) {
     fprintf(stderr, "Domain '%s' started\n", virDomainGetName(dom));
     return vctl_console_attach(ctx, dom, true);
@@ -117,21 +124,34 @@ vctl_start(vk_cmd_ctx *ctx)
 int
 vctl_shutdown(vk_cmd_ctx *ctx)
 {
+  vk_dom_outcome how;
+
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_shutdown(dom, idem(), opt_wait, opt_wait_ms, opt_force_ms, &err))
+  if (!vk_domain_shutdown(dom, idem(), opt_wait, opt_wait_ms, opt_force_ms, &how, &err))
     return vk_cmd_fail(ctx, err);
-  fprintf(ctx->out, opt_wait ? "Domain '%s' is shut off\n" : "Domain '%s' is being shutdown\n",
-          virDomainGetName(dom));
+  if (how == VK_DOM_ALREADY)
+    fprintf(ctx->out, "Domain '%s' is already shut off\n", virDomainGetName(dom));
+  else if (how == VK_DOM_FORCED)
+    fprintf(ctx->out,
+            "Domain '%s' is shut off: forced off after %g s (the guest did not shut down)\n",
+            virDomainGetName(dom), opt_force_ms / 1000.0);
+  else
+    fprintf(ctx->out, opt_wait ? "Domain '%s' is shut off\n" : "Domain '%s' is being shutdown\n",
+            virDomainGetName(dom));
   return 0;
 }
 
 int
 vctl_destroy(vk_cmd_ctx *ctx)
 {
+  vk_dom_outcome how;
+
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_destroy(dom, idem(), opt_graceful, &err))
+  if (!vk_domain_destroy(dom, idem(), opt_graceful, &how, &err))
     return vk_cmd_fail(ctx, err);
-  fprintf(ctx->out, "Domain '%s' destroyed\n", virDomainGetName(dom));
+  fprintf(ctx->out,
+          how == VK_DOM_ALREADY ? "Domain '%s' is already shut off\n" : "Domain '%s' destroyed\n",
+          virDomainGetName(dom));
   return 0;
 }
 
@@ -148,20 +168,29 @@ vctl_reboot(vk_cmd_ctx *ctx)
 int
 vctl_suspend(vk_cmd_ctx *ctx)
 {
+  vk_dom_outcome how;
+
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_suspend(dom, idem(), &err))
+  if (!vk_domain_suspend(dom, idem(), &how, &err))
     return vk_cmd_fail(ctx, err);
-  fprintf(ctx->out, "Domain '%s' suspended\n", virDomainGetName(dom));
+  fprintf(ctx->out,
+          how == VK_DOM_ALREADY ? "Domain '%s' is already paused\n" : "Domain '%s' suspended\n",
+          virDomainGetName(dom));
   return 0;
 }
 
 int
 vctl_resume(vk_cmd_ctx *ctx)
 {
+  vk_dom_outcome how;
+
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_resume(dom, idem(), &err))
+  if (!vk_domain_resume(dom, idem(), &how, &err))
     return vk_cmd_fail(ctx, err);
-  fprintf(ctx->out, "Domain '%s' resumed\n", virDomainGetName(dom));
+  fprintf(ctx->out,
+          how == VK_DOM_ALREADY ? "Domain '%s' is already running (not paused)\n"
+                                : "Domain '%s' resumed\n",
+          virDomainGetName(dom));
   return 0;
 }
 

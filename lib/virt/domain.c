@@ -200,6 +200,15 @@ get_state(virDomainPtr dom, int *state, vk_error **errp)
   return true;
 }
 
+/* Record what a lifecycle call did; true, for `return set_outcome(...)`. */
+static bool
+set_outcome(vk_dom_outcome *out, vk_dom_outcome what)
+{
+  if (out)
+    *out = what;
+  return true;
+}
+
 static bool
 is_active_state(int s)
 {
@@ -240,16 +249,18 @@ vk_domain_require(virDomainPtr dom, bool running, int *state, vk_error **errp)
 }
 
 bool
-vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_error **errp)
+vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_dom_outcome *out,
+                vk_error **errp)
 {
   const char *name = virDomainGetName(dom);
   int state;
 
+  set_outcome(out, VK_DOM_DONE);
   if (!get_state(dom, &state, errp))
     return false;
   if (is_active_state(state)) {
     if (flags & VK_DOM_IDEMPOTENT)
-      return true;
+      return set_outcome(out, VK_DOM_ALREADY);
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already running", name);
   }
   if (virDomainCreateWithFlags(dom, (flags & VK_DOM_PAUSED) ? VIR_DOMAIN_START_PAUSED : 0) < 0)
@@ -262,15 +273,17 @@ vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_err
 }
 
 bool
-vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
-                   int force_after_ms, vk_error **errp)
+vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, int force_after_ms,
+                   vk_dom_outcome *out, vk_error **errp)
 {
   unsigned off = VK_STATE_BIT(VIR_DOMAIN_SHUTOFF);
   vk_error *err = NULL;
-  int state, go = need_running(dom, flags, &state, errp);
+  int state, go;
 
+  set_outcome(out, VK_DOM_DONE);
+  go = need_running(dom, flags, &state, errp);
   if (go <= 0)
-    return go == 0;
+    return go == 0 && set_outcome(out, VK_DOM_ALREADY);
   if (virDomainShutdown(dom) < 0) {
     vk_error *e2 = NULL;
 
@@ -304,6 +317,7 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
       vk_error_free(err);
     }
     virResetLastError();
+    set_outcome(out, VK_DOM_FORCED);
     if (!wait)
       return true;
     /* The remaining time of the wait, if it had a limit. */
@@ -318,12 +332,15 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
 }
 
 bool
-vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **errp)
+vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_dom_outcome *out,
+                  vk_error **errp)
 {
-  int state, go = need_running(dom, flags, &state, errp);
+  int state, go;
 
+  set_outcome(out, VK_DOM_DONE);
+  go = need_running(dom, flags, &state, errp);
   if (go <= 0)
-    return go == 0;
+    return go == 0 && set_outcome(out, VK_DOM_ALREADY);
   if (virDomainDestroyFlags(dom, graceful ? VIR_DOMAIN_DESTROY_GRACEFUL : 0) < 0)
     return vk_virt_dom_error(errp, dom, "cannot destroy");
   return true;
@@ -342,15 +359,16 @@ vk_domain_reboot(virDomainPtr dom, vk_error **errp)
 }
 
 bool
-vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp)
+vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp)
 {
   int state;
 
+  set_outcome(out, VK_DOM_DONE);
   if (need_running(dom, 0, &state, errp) < 0)
     return false;
   if (state == VIR_DOMAIN_PAUSED) {
     if (flags & VK_DOM_IDEMPOTENT)
-      return true;
+      return set_outcome(out, VK_DOM_ALREADY);
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is already paused", virDomainGetName(dom));
   }
   if (virDomainSuspend(dom) < 0)
@@ -359,15 +377,16 @@ vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp)
 }
 
 bool
-vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp)
+vk_domain_resume(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp)
 {
   int state;
 
+  set_outcome(out, VK_DOM_DONE);
   if (need_running(dom, 0, &state, errp) < 0)
     return false;
   if (state != VIR_DOMAIN_PAUSED) {
     if (flags & VK_DOM_IDEMPOTENT)
-      return true;
+      return set_outcome(out, VK_DOM_ALREADY);
     return vk_error_set(errp, VK_EXIT_BUSY, "domain '%s' is not paused", virDomainGetName(dom));
   }
   if (virDomainResume(dom) < 0)

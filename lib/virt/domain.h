@@ -47,6 +47,14 @@ bool vk_domain_list(virConnectPtr conn, unsigned flags, bool saved_state, vk_dom
                     vk_error **errp);
 void vk_dom_list_free(vk_dom_list *l);
 
+/* What a lifecycle call did (its last argument; NULL: not wanted). */
+typedef enum vk_dom_outcome {
+  VK_DOM_DONE,    /* the action was taken */
+  VK_DOM_ALREADY, /* VK_DOM_IDEMPOTENT: the domain was in that state */
+  VK_DOM_FORCED,  /* shutdown: the guest did not go within force_after_ms
+                     and was powered off */
+} vk_dom_outcome;
+
 /* Precondition of an operation that needs a running (or paused) domain,
  * or, with running false, a shut-off one: false with *errp set
  * (VK_EXIT_BUSY, "domain 'x' is not running" / "is running") when the
@@ -56,7 +64,7 @@ bool vk_domain_require(virDomainPtr dom, bool running, int *state, vk_error **er
 /* Start a defined domain (VK_DOM_IDEMPOTENT: a running one is fine).
  * With wait_ms >= 0 or -1 (no limit), and `wait` true, return only once
  * it is running.  Returns false with *errp set. */
-bool vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
+bool vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_dom_outcome *out,
                      vk_error **errp);
 
 /* Ask the guest to shut down (ACPI).  With `wait`, return once it is off
@@ -64,17 +72,18 @@ bool vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
  * force_after_ms >= 0, a guest still up after that long is destroyed
  * (and the wait continues until it is off). */
 bool vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
-                        int force_after_ms, vk_error **errp);
+                        int force_after_ms, vk_dom_outcome *out, vk_error **errp);
 
 /* Power off now (graceful: SIGTERM to the hypervisor process only). */
-bool vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_error **errp);
+bool vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_dom_outcome *out,
+                       vk_error **errp);
 
 /* Reboot a running domain. */
 bool vk_domain_reboot(virDomainPtr dom, vk_error **errp);
 
 /* Pause / unpause a running domain. */
-bool vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_error **errp);
-bool vk_domain_resume(virDomainPtr dom, unsigned flags, vk_error **errp);
+bool vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp);
+bool vk_domain_resume(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp);
 
 /* Turn autostart on or off (persistent domains only). */
 bool vk_domain_set_autostart(virDomainPtr dom, bool on, vk_error **errp);

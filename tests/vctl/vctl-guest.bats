@@ -156,7 +156,7 @@ vstate() { virsh -q domstate "$NAME" | sed '/^$/d'; }
 @test "shutdown --force-after destroys a guest that ignores the request" {
   run vctl shutdown --wait=60 --force-after=1 "$NAME"
   assert_success
-  assert_output "Domain '$NAME' is shut off"
+  assert_output "Domain '$NAME' is shut off: forced off after 1 s (the guest did not shut down)"
   assert_equal "$(vstate)" "shut off"
 }
 

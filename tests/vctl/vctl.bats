@@ -100,6 +100,7 @@ setup() {
   [ "$stderr" = "vctl: domain 'vkit-t5-run' is already running" ]
   run vctl start --idempotent vkit-t5-run
   assert_success
+  assert_output "Domain 'vkit-t5-run' is already running"
 }
 
 @test "start --wait-running returns once running" {
@@ -116,6 +117,7 @@ setup() {
   [ "$stderr" = "vctl: domain 'vkit-t5-off' is not running" ]
   run vctl shutdown --idempotent vkit-t5-off
   assert_success
+  assert_output "Domain 'vkit-t5-off' is already shut off"
 }
 
 @test "shutdown: bad --wait and --force-after values are usage errors" {
@@ -136,6 +138,7 @@ setup() {
   assert_failure 5
   run vctl destroy --idempotent vkit-t5-off
   assert_success
+  assert_output "Domain 'vkit-t5-off' is already shut off"
 }
 
 @test "suspend and resume, with their wrong-state errors" {
@@ -146,6 +149,10 @@ setup() {
   assert_failure 5
   run vctl resume --idempotent vkit-t5-run
   assert_success
+  assert_output "Domain 'vkit-t5-run' is already running (not paused)"
+  run vctl suspend --idempotent 'vkit-t5 odd "name" <x>'
+  assert_success
+  assert_output "Domain 'vkit-t5 odd \"name\" <x>' is already paused"
   run vctl resume 'vkit-t5 odd "name" <x>'
   assert_success
   assert_output "Domain 'vkit-t5 odd \"name\" <x>' resumed"
