@@ -65,6 +65,8 @@ static const vk_subcmd cmds[] = {
          .options = vctl_net_idem_options),
   VK_CMD("net-destroy", vctl_net_destroy, "NETWORK", "Stop a network",
          .options = vctl_net_idem_options),
+  VK_CMD("net-stop", vctl_net_destroy, "NETWORK", "Stop a network (the same as net-destroy)",
+         .options = vctl_net_idem_options),
   VK_CMD("net-undefine", vctl_net_undefine, "NETWORK", "Remove a network's definition"),
   VK_CMD("net-autostart", vctl_net_autostart, "NETWORK",
          "Start a network when the host boots (or not)", .options = vctl_net_autostart_options),

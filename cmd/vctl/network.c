@@ -186,20 +186,26 @@ vctl_net_create(vk_cmd_ctx *ctx)
 int
 vctl_net_start(vk_cmd_ctx *ctx)
 {
+  bool was;
+
   NETWORK_OR_RETURN(false);
-  if (!vk_network_start(net, opt_idempotent ? VK_NET_IDEMPOTENT : 0, &err))
+  if (!vk_network_start(net, opt_idempotent ? VK_NET_IDEMPOTENT : 0, &was, &err))
     return vk_cmd_fail(ctx, err);
-  fprintf(ctx->out, "Network %s started\n", virNetworkGetName(net));
+  fprintf(ctx->out, was ? "Network %s is already active\n" : "Network %s started\n",
+          virNetworkGetName(net));
   return 0;
 }
 
 int
 vctl_net_destroy(vk_cmd_ctx *ctx)
 {
+  bool was;
+
   NETWORK_OR_RETURN(false);
-  if (!vk_network_destroy(net, opt_idempotent ? VK_NET_IDEMPOTENT : 0, &err))
+  if (!vk_network_destroy(net, opt_idempotent ? VK_NET_IDEMPOTENT : 0, &was, &err))
     return vk_cmd_fail(ctx, err);
-  fprintf(ctx->out, "Network %s destroyed\n", virNetworkGetName(net));
+  fprintf(ctx->out, was ? "Network %s is not active\n" : "Network %s destroyed\n",
+          virNetworkGetName(net));
   return 0;
 }
 

@@ -224,10 +224,12 @@ already(virNetworkPtr net, bool want, unsigned flags, const char *state, vk_erro
 }
 
 bool
-vk_network_start(virNetworkPtr net, unsigned flags, vk_error **errp)
+vk_network_start(virNetworkPtr net, unsigned flags, bool *was, vk_error **errp)
 {
   int r = already(net, true, flags, "already active", errp);
 
+  if (was)
+    *was = r > 0;
   if (r != 0)
     return r > 0;
   if (virNetworkCreate(net) < 0)
@@ -236,10 +238,12 @@ vk_network_start(virNetworkPtr net, unsigned flags, vk_error **errp)
 }
 
 bool
-vk_network_destroy(virNetworkPtr net, unsigned flags, vk_error **errp)
+vk_network_destroy(virNetworkPtr net, unsigned flags, bool *was, vk_error **errp)
 {
   int r = already(net, false, flags, "not active", errp);
 
+  if (was)
+    *was = r > 0;
   if (r != 0)
     return r > 0;
   if (virNetworkDestroy(net) < 0)

@@ -49,8 +49,10 @@ virNetworkPtr vk_network_define(virConnectPtr conn, const char *xml, bool create
 
 /* Start / stop net.  Already in that state: BUSY, or success with
  * VK_NET_IDEMPOTENT.  Return false with *errp set. */
-bool vk_network_start(virNetworkPtr net, unsigned flags, vk_error **errp);
-bool vk_network_destroy(virNetworkPtr net, unsigned flags, vk_error **errp);
+/* *was (may be NULL) tells, with VK_NET_IDEMPOTENT, that the network was
+ * in the state asked for already and nothing was done. */
+bool vk_network_start(virNetworkPtr net, unsigned flags, bool *was, vk_error **errp);
+bool vk_network_destroy(virNetworkPtr net, unsigned flags, bool *was, vk_error **errp);
 
 /* Remove net's persistent definition (a running network goes on as a
  * transient one, as libvirt does it).  A transient network: BUSY.

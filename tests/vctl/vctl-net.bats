@@ -100,6 +100,7 @@ setup() {
   assert_equal "$stderr" "vctl: network '$NET' is already active"
   run vctl net-start --idempotent "$NET"
   assert_success
+  assert_output "Network $NET is already active"
 }
 
 @test "net-info, net-dumpxml and net-dhcp-leases agree with virsh" {
@@ -167,6 +168,13 @@ setup() {
   assert_equal "$stderr" "vctl: network '$NET' is not active"
   run vctl net-destroy --idempotent "$NET"
   assert_success
+  assert_output "Network $NET is not active"
+  # net-stop, the same command under the seeds' name
+  run --separate-stderr vctl net-stop "$NET"
+  assert_failure 5
+  run vctl net-stop --idempotent "$NET"
+  assert_success
+  assert_output "Network $NET is not active"
 }
 
 @test "net-undefine: gone; nothing left behind (bridge, rules, definition)" {

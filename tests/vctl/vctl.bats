@@ -532,10 +532,17 @@ while True:
   assert_equal "$stderr" "vctl: network 'vkit-t9-a' is already active"
   run vctl net-start --idempotent vkit-t9-a
   assert_success
-  assert_output "Network vkit-t9-a started"
+  assert_output "Network vkit-t9-a is already active"
   run vctl net-destroy vkit-t9-a
   assert_success
   assert_output "Network vkit-t9-a destroyed"
+  # net-stop is net-destroy (the name the seeds use)
+  run vctl net-stop vkit-t9-a
+  assert_success
+  assert_output "Network vkit-t9-a destroyed"
+  run vctl net-stop --idempotent vkit-t9-b
+  assert_success
+  assert_output "Network vkit-t9-b destroyed"
   run vctl net-autostart vkit-t9-b
   assert_output "Network vkit-t9-b marked as autostarted"
   run vctl net-autostart --disable vkit-t9-b
