@@ -52,3 +52,15 @@ v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))
 ' "$1"
 }
+
+# enter_tmpdir / leave_tmpdir: a fresh directory as $TMP and the working
+# directory for one test, removed after it.
+enter_tmpdir() {
+  TMP=$(mktemp -d)
+  cd "$TMP" || return 1
+}
+
+leave_tmpdir() {
+  cd /
+  rm -rf "$TMP"
+}

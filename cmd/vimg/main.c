@@ -19,6 +19,8 @@ static const vk_subcmd cmds[] = {
   VK_CMD("rebase", vimg_rebase, "FILE",
          "move a qcow2 image onto another backing file (or none), keeping what it reads",
          .options = vimg_rebase_options),
+  VK_CMD("amend", vimg_amend, "FILE", "change the compat level or lazy refcounts of a qcow2 image",
+         .options = vimg_amend_options),
   VK_CMD("commit", vimg_commit, "FILE",
          "write a qcow2 image's changes into its backing file (or a base further down)",
          .options = vimg_commit_options),

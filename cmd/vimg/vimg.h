@@ -22,6 +22,10 @@ void vimg_print_snapshots(FILE *f, const vk_snapshot_info *list, size_t n);
 extern const struct poptOption vimg_snapshot_options[];
 int vimg_snapshot(vk_cmd_ctx *ctx);
 
+/* amend.c */
+extern const struct poptOption vimg_amend_options[];
+int vimg_amend(vk_cmd_ctx *ctx);
+
 /* dd.c */
 extern const struct poptOption vimg_dd_options[];
 int vimg_dd(vk_cmd_ctx *ctx);

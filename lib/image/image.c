@@ -485,6 +485,59 @@ vk_image_write_compressed(vk_image *img, uint64_t off, const void *data, size_t 
 }
 
 bool
+vk_image_amend(const char *path, vk_image_format fmt, const char *options, vk_error **errp)
+{
+  vk_image_opts o;
+  vk_image *img;
+  const char *no = NULL;
+  bool ok;
+
+  vk_image_opts_init(&o);
+  if (!options || !*options)
+    return vk_error_set(errp, VK_EXIT_USAGE, "give the options to change with -o");
+  if (!vk_image_opts_parse(&o, options, errp)) {
+    vk_image_opts_clear(&o);
+    return false;
+  }
+  if (o.has_cluster_size)
+    no = "the cluster size cannot be changed (vimg convert -o cluster_size= makes a copy)";
+  else if (o.has_extended_l2)
+    no = "extended_l2 cannot be changed (vimg convert -o extended_l2= makes a copy)";
+  else if (o.has_compression)
+    no = "the compression type cannot be changed (vimg convert makes a copy)";
+  else if (o.has_refcount_bits)
+    no = "vimg amend cannot change refcount_bits yet (vimg convert -o refcount_bits= makes a copy)";
+  else if (o.has_prealloc)
+    no = "preallocation is an option of create and convert";
+  else if (o.backing_file || o.has_backing_fmt)
+    no = "the backing file is changed with vimg rebase (-u for the header only)";
+  else if (o.size)
+    no = "the size is changed with vimg resize";
+  vk_image_opts_clear(&o);
+  if (no)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s", no);
+  if (!vk_image_opts_parse(&o, options, errp))
+    return false;
+  if (fmt == VK_FMT_NONE && !vk_image_format_resolve(path, &fmt, errp))
+    return false;
+  if (fmt != VK_FMT_QCOW2) {
+    vk_image_opts_clear(&o);
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: %s images have no options to amend", path,
+                        vk_image_format_name(fmt));
+  }
+  if (!(img = vk_image_open(path, fmt, VK_IMAGE_RDWR | VK_IMAGE_NO_BACKING, errp))) {
+    vk_image_opts_clear(&o);
+    return false;
+  }
+  vk_image_changed(img);
+  ok = img->drv->amend && img->drv->amend(img, &o, errp);
+  vk_image_opts_clear(&o);
+  if (!vk_image_close(img, ok ? errp : NULL))
+    ok = false;
+  return ok;
+}
+
+bool
 vk_image_make_empty(vk_image *img, vk_error **errp)
 {
   vk_image_changed(img);

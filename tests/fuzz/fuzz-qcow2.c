@@ -396,6 +396,12 @@ write_path(int fd, const char *path)
     CALL("make empty", vk_image_make_empty(img, &err));
   CALL("flush", vk_image_flush(img, &err));
   all &= step("close", vk_image_close(img, &err), &err);
+  /* vimg amend on what is left: a header rewritten for the other compat
+   * level, or lazy refcounts switched */
+  all &= step(
+      "amend",
+      vk_image_amend(path, VK_FMT_QCOW2, rnd() % 2 ? "compat=0.10" : "lazy_refcounts=on", &err),
+      &err);
 #undef CALL
 #undef IO
   return all;

@@ -9,13 +9,11 @@ bats_require_minimum_version 1.5.0
 
 setup() {
   requires qemu-img qemu-io
-  TMP=$(mktemp -d)
-  cd "$TMP" || return 1
+  enter_tmpdir
 }
 
 teardown() {
-  cd /
-  rm -rf "$TMP"
+  leave_tmpdir
 }
 
 # chain OPTS [TOP_SIZE]: base (8M) <- mid <- top (TOP_SIZE, default 8M) in

@@ -552,6 +552,7 @@ const vk_image_driver vk_qcow2_driver = {
   .write_compressed = qcow2_write_compressed,
   .info = qcow2_info,
   .reserve = qcow2_reserve,
+  .amend = qcow2_amend,
   .set_backing = qcow2_set_backing,
   .close = qcow2_close,
 };

@@ -203,6 +203,9 @@ bool qcow2_read(vk_image *img, void *buf, size_t len, uint64_t off,
                 vk_error **errp);
 bool qcow2_write(vk_image *img, const void *buf, size_t len, uint64_t off,
                  vk_error **errp);
+/* amend.c */
+bool qcow2_amend(vk_image *img, const vk_image_opts *o, vk_error **errp);
+
 bool qcow2_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_t *got,
                    bool *zeroed, vk_error **errp);
 bool qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
