@@ -19,6 +19,7 @@
 typedef struct commit {
   const vk_commit_opts *o;
   vk_image *top, *base; /* base: the writable handle */
+  vk_image *guard;      /* the top alone, locked before it is opened to write */
   int depth;            /* of the base in the top's chain */
   unsigned char *buf;
   uint64_t chunk;
@@ -151,10 +152,12 @@ out:
 }
 
 /* Open the top and the layers down to the base: the base writable and
- * locked first (nobody else may use it while it changes), then the top's
- * chain without locks of its own, the top and the layers above the base
- * then locked by hand (the base's claim already covers it and what lies
- * below). */
+ * locked first (nobody else may use it while it changes); the top alone,
+ * read-only and locked (no writer may have it), before the top's chain is
+ * opened without locks of its own (the top writable, when it is to be
+ * emptied: a read-write open may repair a dirty image, which must not
+ * happen under another writer); the layers between them then locked by
+ * hand (the base's claim already covers it and what lies below). */
 static bool
 open_chain(commit *c, const char *path, vk_image_format fmt, bool drop, vk_error **errp)
 {
@@ -166,12 +169,13 @@ open_chain(commit *c, const char *path, vk_image_format fmt, bool drop, vk_error
     return false;
   if (!(c->base = vk_image_open(base_path, base_fmt, VK_IMAGE_RDWR, errp)))
     return false;
+  if (!(c->guard = vk_image_open(path, fmt, VK_IMAGE_NO_BACKING, errp)))
+    return false;
   if (!(c->top = vk_image_open(path, fmt, (drop ? 0 : VK_IMAGE_RDWR) | VK_IMAGE_NO_LOCK, errp)))
     return false;
-  for (int d = 0; d < c->depth; d++) {
+  for (int d = 1; d < c->depth; d++) {
     vk_image *l = layer_at(c->top, d);
-    if (!vk_image_lock(vk_image_fd(l), vk_image_filename(l),
-                       d == 0 && !drop ? VK_LOCK_WRITE : VK_LOCK_READ, errp))
+    if (!vk_image_lock(vk_image_fd(l), vk_image_filename(l), VK_LOCK_READ, errp))
       return false;
   }
   if (fstat(vk_image_fd(c->base), &st) < 0 || !layer_at(c->top, c->depth) ||
@@ -246,6 +250,8 @@ out:
   free(c.buf);
   if (c.top && !vk_image_close(c.top, ok ? errp : NULL))
     ok = false;
+  if (c.guard)
+    vk_image_close(c.guard, NULL);
   if (c.base && !vk_image_close(c.base, ok ? errp : NULL))
     ok = false;
   return ok;

@@ -168,6 +168,11 @@ same_base() {
   # a writer of the image (as a running guest's QEMU is)
   commit_while_open ours/top.qcow2
   assert_failure 5
+  # a writer of the image alone, without its backing chain: the image's
+  # own lock refuses it before anything is opened for writing
+  commit_while_open 'json:{"driver":"qcow2","file":{"driver":"file","filename":"ours/top.qcow2"},"backing":null}'
+  assert_failure 5
+  assert_output --partial "top.qcow2: image is in use"
   # a second overlay on the same middle, open for writing: the middle is
   # its backing file, which QEMU does not let anyone change
   qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 ours/other.qcow2
