@@ -33,6 +33,7 @@ vimg_commit(vk_cmd_ctx *ctx)
   vk_commit_opts o = { 0 };
   vk_progress bar;
   bool ok;
+  int rc;
 
   if (opt_format && !vk_image_format_parse(opt_format, &fmt, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
@@ -48,14 +49,10 @@ vimg_commit(vk_cmd_ctx *ctx)
   vk_progress_start(&bar, opt_progress, "commit", 0);
   ok = vk_image_commit(ctx->argv[0], fmt, &o, &err);
   vk_progress_finish(&bar, ok);
-  if (!ok && vk_cancelled()) {
-    vk_cmd_warn(ctx, "commit interrupted; '%s' still reads as before", ctx->argv[0]);
-    vk_cancel_finish();
-  }
-  vk_cancel_end();
-  if (!ok)
-    return vk_cmd_fail(ctx, VK_STEAL(err));
+  if ((rc = vk_cmd_cancel_done(ctx, ok, VK_STEAL(err),
+                               "commit interrupted; '%s' still reads as before", ctx->argv[0])))
+    return rc;
   if (!opt_quiet)
-    printf("Image committed.\n");
+    fprintf(ctx->out, "Image committed.\n");
   return 0;
 }

@@ -105,14 +105,8 @@ vimg_convert(vk_cmd_ctx *ctx)
   vk_progress_start(&bar, opt_progress, "convert", 0);
   ok = vk_convert(&o, &err);
   vk_progress_finish(&bar, ok);
-  if (!ok && vk_cancelled()) {
-    vk_cmd_warn(ctx, o.no_create ? "convert interrupted; '%s' was written in part"
-                                 : "convert interrupted; '%s' removed", o.dst);
-    /* Dies of the signal, as the shell expects, once the target is gone. */
-    vk_cancel_finish();
-  }
-  vk_cancel_end();
-  if (!ok)
-    return vk_cmd_fail(ctx, VK_STEAL(err));
-  return 0;
+  return vk_cmd_cancel_done(ctx, ok, VK_STEAL(err),
+                            o.no_create ? "convert interrupted; '%s' was written in part"
+                                        : "convert interrupted; '%s' removed",
+                            o.dst);
 }

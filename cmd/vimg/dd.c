@@ -81,12 +81,5 @@ vimg_dd(vk_cmd_ctx *ctx)
   if (!vk_cancel_start(&err))
     return vk_cmd_fail(ctx, VK_STEAL(err));
   ok = vk_convert(&o, &err);
-  if (!ok && vk_cancelled()) {
-    vk_cmd_warn(ctx, "dd interrupted; '%s' removed", out);
-    vk_cancel_finish();
-  }
-  vk_cancel_end();
-  if (!ok)
-    return vk_cmd_fail(ctx, VK_STEAL(err));
-  return 0;
+  return vk_cmd_cancel_done(ctx, ok, VK_STEAL(err), "dd interrupted; '%s' removed", out);
 }

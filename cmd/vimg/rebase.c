@@ -50,12 +50,7 @@ vimg_rebase(vk_cmd_ctx *ctx)
   vk_progress_start(&bar, opt_progress, "rebase", 0);
   ok = vk_image_rebase(ctx->argv[0], fmt, opt_backing, bfmt, &o, &err);
   vk_progress_finish(&bar, ok);
-  if (!ok && vk_cancelled()) {
-    vk_cmd_warn(ctx, "rebase interrupted; '%s' is still on its old backing file", ctx->argv[0]);
-    vk_cancel_finish();
-  }
-  vk_cancel_end();
-  if (!ok)
-    return vk_cmd_fail(ctx, VK_STEAL(err));
-  return 0;
+  return vk_cmd_cancel_done(ctx, ok, VK_STEAL(err),
+                            "rebase interrupted; '%s' is still on its old backing file",
+                            ctx->argv[0]);
 }

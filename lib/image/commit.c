@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "image/driver.h"
 #include "image/image.h"
 #include "image/lock.h"
 #include "util/cleanup.h"
+#include "util/progress.h"
 
 /* Bytes copied at a time: 1 MiB, or one cluster of the base if larger. */
 #define CHUNK (1024 * 1024)
@@ -24,7 +24,8 @@ typedef struct commit {
   unsigned char *buf;
   uint64_t chunk;
   uint64_t done, total;
-  struct timespec start;
+  uint64_t copied; /* data bytes copied (what -r counts) */
+  vk_rate rate;
 } commit;
 
 static bool
@@ -35,26 +36,6 @@ interrupted(const commit *c, vk_error **errp)
   return !vk_error_set(errp, VK_EXIT_FAILED,
                        "%s: interrupted; '%s' was written in part (the image still reads the same)",
                        vk_image_filename(c->top), vk_image_filename(c->base));
-}
-
-/* Hold the copy to o->rate bytes a second. */
-static void
-throttle(const commit *c)
-{
-  struct timespec now, d;
-  double want, spent;
-
-  if (!c->o || !c->o->rate)
-    return;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  spent = (double)(now.tv_sec - c->start.tv_sec) + (double)(now.tv_nsec - c->start.tv_nsec) / 1e9;
-  want = (double)c->done / (double)c->o->rate;
-  if (want <= spent)
-    return;
-  d.tv_sec = (time_t)(want - spent);
-  d.tv_nsec = (long)((want - spent - (double)d.tv_sec) * 1e9);
-  while (nanosleep(&d, &d) < 0 && errno == EINTR && !interrupted(c, NULL))
-    ;
 }
 
 static void
@@ -79,7 +60,8 @@ copy_range(commit *c, uint64_t off, uint64_t len, vk_error **errp)
     off += n;
     len -= n;
     progress(c, n);
-    throttle(c);
+    c->copied += n;
+    vk_rate_wait(&c->rate, c->copied, c->o ? c->o->cancel : NULL);
   }
   return true;
 }
@@ -207,7 +189,7 @@ vk_image_commit(const char *path, vk_image_format fmt, const vk_commit_opts *o, 
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     goto out;
   }
-  clock_gettime(CLOCK_MONOTONIC, &c.start);
+  vk_rate_start(&c.rate, o ? o->rate : 0);
   /* A base smaller than the top grows to its size (reading zeros there,
    * as the top did, not what a larger file below the base holds). */
   if (bsize < size) {

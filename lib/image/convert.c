@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "convert-io.h"
 #include "convert.h"
 #include "util/cleanup.h"
+#include "util/progress.h"
 #include "util/size.h"
 
 #define CV_ALIGN 4096
@@ -76,7 +76,7 @@ typedef struct pipe {
   vk_error *err;
   uint64_t done;
   uint64_t copied;    /* data bytes read so far (-r) */
-  struct timespec t0; /* when the work started (-r) */
+  vk_rate rate;       /* -r */
 } pipe_t;
 
 typedef struct worker {
@@ -378,29 +378,6 @@ plan_write(pipe_t *p, slot *s, vk_error **errp)
   return true;
 }
 
-/* -r: a worker that has just copied data waits while the work is ahead
- * of the rate (in steps, so that a signal is seen soon). */
-static void
-throttle(pipe_t *p)
-{
-  for (;;) {
-    struct timespec now, d = { 0, 50 * 1000 * 1000 };
-    double ahead;
-    bool failed;
-    pthread_mutex_lock(&p->lock);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ahead = (double)p->copied / (double)p->o->rate -
-            ((double)(now.tv_sec - p->t0.tv_sec) + (double)(now.tv_nsec - p->t0.tv_nsec) / 1e9);
-    failed = p->failed;
-    pthread_mutex_unlock(&p->lock);
-    if (ahead <= 0 || cancelled(p) || failed)
-      return;
-    if (ahead < 0.05)
-      d.tv_nsec = (long)(ahead * 1e9);
-    nanosleep(&d, NULL);
-  }
-}
-
 static void
 report_locked(pipe_t *p, uint64_t len)
 {
@@ -447,10 +424,12 @@ worker_main(void *arg)
 
     ok = s->kind != CV_DATA || fill_slot(p, w->id, s, &err);
     if (ok && p->o->rate && s->kind == CV_DATA) {
+      /* -r: wait while the data read is ahead of the rate */
+      uint64_t copied;
       pthread_mutex_lock(&p->lock);
-      p->copied += s->len;
+      copied = p->copied += s->len;
       pthread_mutex_unlock(&p->lock);
-      throttle(p);
+      vk_rate_wait(&p->rate, copied, p->o->cancel);
     }
     if (ok && p->reserve) {
       /* The metadata in the piece's turn, then the data, in parallel. */
@@ -613,7 +592,7 @@ run(pipe_t *p, int nthreads, vk_error **errp)
     return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "convert");
   if (o->progress)
     o->progress(o->opaque, 0, p->total);
-  clock_gettime(CLOCK_MONOTONIC, &p->t0);
+  vk_rate_start(&p->rate, o->rate);
   for (int i = 0; i < nthreads; i++) {
     int e;
     ws[i] = (worker){ .p = p, .id = i };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "cleanup.h"
 #include "cmd.h"
 
@@ -303,6 +304,24 @@ vk_cmd_warn(const vk_cmd_ctx *ctx, const char *fmt, ...)
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
+}
+
+int
+vk_cmd_cancel_done(const vk_cmd_ctx *ctx, bool ok, vk_error *err, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (!ok && vk_cancelled()) {
+    fprintf(stderr, "%s: ", ctx->tool);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    vk_cancel_finish(); /* dies of the signal, as the shell expects */
+    return vk_cmd_fail(ctx, err);
+  }
+  vk_cancel_end();
+  return ok ? 0 : vk_cmd_fail(ctx, err);
 }
 
 int

@@ -93,6 +93,13 @@ int vk_cmd_fail(const vk_cmd_ctx *ctx, vk_error *err);
 void vk_cmd_warn(const vk_cmd_ctx *ctx, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
 
+/* The end of work run between vk_cancel_start() and here: when it failed
+ * because a signal came, say so with the message `fmt` (what was undone or
+ * is left) and die of the signal (vk_cancel_finish()); otherwise put the
+ * signals back and return 0, or vk_cmd_fail(ctx, err) when it failed. */
+int vk_cmd_cancel_done(const vk_cmd_ctx *ctx, bool ok, vk_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* At most one of the options named may be given: the arguments are pairs
  * (const char *name, int given) ending with NULL.  Returns 0, or prints
  * "A cannot be used with B" as a usage error and returns VK_EXIT_USAGE. */

@@ -81,3 +81,26 @@ vk_progress_cb(void *opaque, uint64_t done, uint64_t total)
   p->total = total;
   vk_progress_update(p, done);
 }
+
+void
+vk_rate_start(vk_rate *r, uint64_t bytes_per_s)
+{
+  r->bytes_per_s = bytes_per_s;
+  r->start = now();
+}
+
+void
+vk_rate_wait(const vk_rate *r, uint64_t done, const atomic_int *cancel)
+{
+  if (!r->bytes_per_s)
+    return;
+  for (;;) {
+    double ahead = (double)done / (double)r->bytes_per_s - (now() - r->start);
+    struct timespec d = { 0, 50 * 1000 * 1000 };
+    if (ahead <= 0 || (cancel && atomic_load(cancel)))
+      return;
+    if (ahead < 0.05)
+      d.tv_nsec = (long)(ahead * 1e9);
+    nanosleep(&d, NULL);
+  }
+}

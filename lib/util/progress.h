@@ -7,6 +7,7 @@
 #ifndef VK_UTIL_PROGRESS_H
 #define VK_UTIL_PROGRESS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,5 +30,17 @@ void vk_progress_cb(void *opaque, uint64_t done, uint64_t total);
 
 /* Draw 100% (when `success`) and end the line. */
 void vk_progress_finish(vk_progress *p, bool success);
+
+/* A rate limit (-r of commit and convert): at most `bytes_per_s` bytes a
+ * second (0: none), counted from vk_rate_start(). */
+typedef struct vk_rate {
+  uint64_t bytes_per_s;
+  double start; /* monotonic seconds */
+} vk_rate;
+
+void vk_rate_start(vk_rate *r, uint64_t bytes_per_s);
+/* Sleep while `done` bytes are ahead of the rate, in steps of at most
+ * 50 ms, returning at once when *cancel (may be NULL) becomes non-zero. */
+void vk_rate_wait(const vk_rate *r, uint64_t done, const atomic_int *cancel);
 
 #endif
