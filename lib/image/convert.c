@@ -75,8 +75,8 @@ typedef struct pipe {
   bool failed;
   vk_error *err;
   uint64_t done;
-  uint64_t copied;    /* data bytes read so far (-r) */
-  vk_rate rate;       /* -r */
+  uint64_t copied; /* data bytes read so far (-r) */
+  vk_rate rate;    /* -r */
 } pipe_t;
 
 typedef struct worker {
