@@ -197,8 +197,11 @@ case_ref() {
 }
 
 # time_one NAME TOOL: run one case, print "seconds kib"; a failure aborts.
+# The previous output is removed and everything flushed first, so no run
+# pays for the writeback of the one before it (the disk-bound cases).
 time_one() {
   rm -f "$dir/out" ${shm:+"$shm/out"}
+  sync
   if ! /usr/bin/time -o "$dir/t1" -f "%e %M" bash -c 'case_cmd "$@"' _ "$@" \
       >"$dir/cmd.out" 2>&1; then
     echo "convert.sh: failed: $*" >&2
