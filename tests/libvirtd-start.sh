@@ -26,6 +26,12 @@ getent group kvm >/dev/null || groupadd -r kvm
 getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
 getent group libvirt >/dev/null || groupadd -r libvirt
 id libvirt-qemu >/dev/null 2>&1 || useradd -r -g kvm -s /usr/sbin/nologin libvirt-qemu
+# running NAME: this host's daemon NAME runs (by its pid file: a second
+# host's daemons, tests/second-host.sh, have the same process names)
+running() {
+  local p
+  p=$(cat "/run/$1.pid" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null
+}
 conf=/etc/libvirt/qemu.conf
 want='user = "root"
 group = "root"
@@ -33,7 +39,7 @@ security_driver = "none"'
 if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
   printf '%s\n' "$want" > "$conf"
   # a daemon started with another configuration must be restarted
-  pkill -x libvirtd 2>/dev/null && sleep 1
+  running libvirtd && kill "$(cat /run/libvirtd.pid)" && sleep 1
 fi
 
 # A daemon must not keep any descriptor of its starter open: bats, make and
@@ -48,8 +54,8 @@ daemon() {
     exec "$@" </dev/null >/dev/null 2>&1
   )
 }
-pgrep -x virtlogd >/dev/null || daemon virtlogd -d
-pgrep -x libvirtd >/dev/null || daemon libvirtd -d
+running virtlogd || daemon virtlogd -d
+running libvirtd || daemon libvirtd -d
 
 for _ in $(seq 1 100); do
   answer && exit 0

@@ -61,6 +61,7 @@ BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats tests/forma
 	tests/vimg/image-interop.bats tests/vimg/image-lock.bats tests/vimg/image-crash.bats \
 	tests/vimg/image-hostile.bats tests/vimg/image-integrity.bats tests/vimg/image-probe.bats \
 	tests/vctl/vctl.bats tests/vctl/vctl-guest.bats tests/vctl/vctl-net.bats tests/vctl/vctl-state.bats \
+	tests/vctl/vctl-migrate.bats \
 	tests/vinstall/vinstall.bats tests/vinstall/vinstall-guest.bats \
 	tests/vclone/vclone.bats tests/vclone/vclone-guest.bats
 # Peak memory against qemu-img's: in the plain build only (a sanitizer's
@@ -70,7 +71,7 @@ BATS_TESTS += tests/vimg/image-memory.bats
 endif
 
 EXTRA_DIST += $(BATS_TESTS) tests/vimg/image-memory.bats \
-	tests/helpers.bash tests/run-bats tests/libvirtd-start.sh \
+	tests/helpers.bash tests/run-bats tests/libvirtd-start.sh tests/second-host.sh \
 	tests/image-helpers.bash tests/convert-helpers.bash tests/snapshot-helpers.bash \
 	tests/virt-helpers.bash tests/install-helpers.bash tests/clone-helpers.bash \
 	tests/qcow2-edit.py tests/format-base \

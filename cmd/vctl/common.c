@@ -39,6 +39,20 @@ vctl_parse_secs(const char *opt, const char *arg, int *ms, vk_error **errp)
   return true;
 }
 
+bool
+vctl_parse_uint(const char *what, const char *arg, uint64_t *out, vk_error **errp)
+{
+  char *end;
+  unsigned long long v;
+
+  errno = 0;
+  v = strtoull(arg, &end, 10);
+  if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: '%s' is not a whole number", what, arg);
+  *out = v;
+  return true;
+}
+
 virDomainPtr
 vctl_domain(const vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc)
 {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/cmd.h"
 #include "util/table.h"
@@ -62,6 +63,10 @@ char *vctl_read_xml(const vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc);
  * (no limit); else a non-negative number of seconds, in milliseconds.
  * Returns false with *errp set (usage error) for anything else. */
 bool vctl_parse_secs(const char *opt, const char *arg, int *ms, vk_error **errp);
+
+/* Parse a whole number (digits only) into *out; a usage error naming
+ * `what` otherwise. */
+bool vctl_parse_uint(const char *what, const char *arg, uint64_t *out, vk_error **errp);
 
 /* Handlers, by file. */
 int vctl_list(vk_cmd_ctx *ctx);
@@ -134,6 +139,15 @@ extern const struct poptOption vctl_snapshot_create_as_options[], vctl_snapshot_
     vctl_snapshot_list_options[], vctl_snapshot_info_options[], vctl_snapshot_current_options[],
     vctl_snapshot_dumpxml_options[], vctl_snapshot_revert_options[], vctl_snapshot_delete_options[];
 bool vctl_snapshot_option(int val, const char *arg, vk_error **errp);
+
+int vctl_migrate(vk_cmd_ctx *ctx);
+int vctl_migrate_setspeed(vk_cmd_ctx *ctx);
+int vctl_migrate_getspeed(vk_cmd_ctx *ctx);
+int vctl_migrate_setmaxdowntime(vk_cmd_ctx *ctx);
+int vctl_migrate_getmaxdowntime(vk_cmd_ctx *ctx);
+int vctl_migrate_postcopy(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_migrate_options[], vctl_migrate_speed_options[],
+    vctl_migrate_getspeed_options[], vctl_migrate_getmaxdowntime_options[];
 
 int vctl_save(vk_cmd_ctx *ctx);
 int vctl_restore(vk_cmd_ctx *ctx);

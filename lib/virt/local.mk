@@ -4,6 +4,7 @@
 lib_libvkit_a_SOURCES += \
 	lib/virt/conn.c lib/virt/conn.h \
 	lib/virt/event.c lib/virt/event.h \
+	lib/virt/job.c lib/virt/job.h \
 	lib/virt/domstate.c lib/virt/domstate.h \
 	lib/virt/domain.c lib/virt/domain.h \
 	lib/virt/domparse.c lib/virt/domparse.h \
@@ -16,5 +17,6 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/stats.c lib/virt/stats.h lib/virt/stats-json.c \
 	lib/virt/console.c lib/virt/console.h \
 	lib/virt/network.c lib/virt/network.h \
+	lib/virt/migrate.c lib/virt/migrate.h \
 	lib/virt/osinfo.c lib/virt/osinfo.h \
 	lib/virt/firmware.c lib/virt/firmware.h

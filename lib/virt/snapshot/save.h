@@ -18,6 +18,7 @@
 #include <libvirt/libvirt.h>
 
 #include "util/error.h"
+#include "virt/job.h"
 
 enum {
   VK_SAVE_BYPASS_CACHE = 1 << 0, /* O_DIRECT: keep the host's page cache clean */
@@ -52,27 +53,5 @@ char *vk_save_image_xml(virConnectPtr conn, const char *file, bool secure, vk_er
  * for the dump) unless it crashed. */
 bool vk_domain_dump(virDomainPtr dom, const char *file, unsigned flags, const atomic_int *cancel,
                     vk_error **errp);
-
-/* What a running job reports: all in bytes and milliseconds. */
-typedef struct vk_job_info {
-  int type;              /* virDomainJobType: none, bounded, unbounded */
-  const char *type_word; /* "none", "bounded", "unbounded", "completed", "failed", "cancelled" */
-  char *operation;       /* "save", "dump", "migration out", ... or NULL */
-  bool has_time_elapsed_ms, has_time_remaining_ms, has_data_total, has_data_processed,
-      has_data_remaining, has_memory_total, has_memory_processed, has_memory_remaining,
-      has_disk_total, has_disk_processed, has_disk_remaining;
-  uint64_t time_elapsed_ms, time_remaining_ms;
-  uint64_t data_total, data_processed, data_remaining;
-  uint64_t memory_total, memory_processed, memory_remaining;
-  uint64_t disk_total, disk_processed, disk_remaining;
-} vk_job_info;
-
-/* The domain's current job (type "none" when it has none); with
- * `completed`, the last one that finished. */
-bool vk_domain_job_info(virDomainPtr dom, bool completed, vk_job_info *out, vk_error **errp);
-void vk_job_info_clear(vk_job_info *j);
-
-/* Abort the domain's current job (VK_EXIT_BUSY when there is none). */
-bool vk_domain_job_abort(virDomainPtr dom, vk_error **errp);
 
 #endif
