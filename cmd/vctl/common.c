@@ -5,20 +5,191 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/json.h"
 #include "virt/domain.h"
 #include "vctl.h"
 
+static vk_hosts hosts;  /* the hosts file */
+static vk_hosts chosen; /* what the command works on */
+static bool hosts_done, hosts_ok;
+static vk_error *hosts_err;
+
+static void
+hosts_init(void)
+{
+  const char *file = vctl_hosts_file ? vctl_hosts_file : getenv("VKIT_HOSTS");
+
+  hosts_done = true;
+  hosts_ok = true;
+  if (file && *file && !vk_hosts_load(&hosts, file, &hosts_err)) {
+    hosts_ok = false;
+    return;
+  }
+  if (vctl_uris) {
+    for (size_t i = 0; vctl_uris[i]; i++) {
+      const char *uri = vk_hosts_lookup(&hosts, vctl_uris[i]);
+      if (!vk_hosts_add(&chosen, NULL, uri ? uri : vctl_uris[i], &hosts_err)) {
+        hosts_ok = false;
+        return;
+      }
+    }
+  } else {
+    for (size_t i = 0; i < hosts.n; i++)
+      if (!vk_hosts_add(&chosen, hosts.v[i].name, hosts.v[i].uri, &hosts_err)) {
+        hosts_ok = false;
+        return;
+      }
+  }
+}
+
+bool
+vctl_host_list(const vk_cmd_ctx *ctx, const vk_hosts **h, int *rc)
+{
+  if (!hosts_done)
+    hosts_init();
+  if (!hosts_ok) {
+    *rc = vk_cmd_fail(ctx, hosts_err);
+    hosts_err = NULL;
+    return false;
+  }
+  *h = &chosen;
+  return true;
+}
+
+const char *
+vctl_host_uri(const char *name_or_uri)
+{
+  const char *uri;
+
+  if (!hosts_done)
+    hosts_init();
+  uri = vk_hosts_lookup(&hosts, name_or_uri);
+  return uri ? uri : name_or_uri;
+}
+
 virConnectPtr
 vctl_open(const vk_cmd_ctx *ctx, bool readonly, int *rc)
 {
   vk_error *err = NULL;
-  virConnectPtr c = vk_conn_open(vctl_uri, readonly ? VK_CONN_READONLY : 0, &err);
+  const vk_hosts *h;
+  virConnectPtr c;
 
-  if (!c)
+  if (!vctl_host_list(ctx, &h, rc))
+    return NULL;
+  if (h->n > 1) {
+    *rc = vk_cmd_usage(ctx,
+                       "works on one host, and %zu are given (-c, --hosts, $VKIT_HOSTS): "
+                       "give one -c",
+                       h->n);
+    return NULL;
+  }
+  if (!(c = vk_conn_open(h->n ? h->v[0].uri : NULL, readonly ? VK_CONN_READONLY : 0, &err)))
     *rc = vk_cmd_fail(ctx, err);
   return c;
+}
+
+int
+vctl_open_all(const vk_cmd_ctx *ctx, bool readonly, vctl_conns *out)
+{
+  vk_error **errs;
+  const vk_hosts *h;
+  int rc = 0;
+
+  memset(out, 0, sizeof *out);
+  if (!vctl_host_list(ctx, &h, &rc))
+    return rc;
+  out->n = h->n ? h->n : 1;
+  out->hosts = h->n ? h : NULL;
+  out->many = h->n > 1;
+  out->conns = calloc(out->n, sizeof *out->conns);
+  out->errors = calloc(out->n, sizeof *out->errors);
+  errs = calloc(out->n, sizeof *errs);
+  if (!out->conns || !out->errors || !errs) {
+    free(errs);
+    vk_error *err = NULL;
+    vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
+    out->n = 0;
+    return vk_cmd_fail(ctx, err);
+  }
+  if (h->n)
+    vk_hosts_open(h, readonly ? VK_CONN_READONLY : 0, out->conns, errs);
+  else
+    out->conns[0] = vk_conn_open(NULL, readonly ? VK_CONN_READONLY : 0, &errs[0]);
+  for (size_t i = 0; i < out->n; i++) {
+    if (out->conns[i])
+      continue;
+    out->errors[i] = strdup(errs[i] ? errs[i]->msg : "cannot connect");
+    if (!rc)
+      rc = errs[i] ? errs[i]->code : VK_EXIT_CONNECT;
+    vk_cmd_fail(ctx, errs[i]);
+  }
+  free(errs);
+  return rc;
+}
+
+void
+vctl_conns_close(vctl_conns *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    if (c->conns && c->conns[i])
+      virConnectClose(c->conns[i]);
+    if (c->errors)
+      free(c->errors[i]);
+  }
+  free(c->conns);
+  free(c->errors);
+  memset(c, 0, sizeof *c);
+}
+
+size_t
+vctl_fetch_all(const vk_cmd_ctx *ctx, vctl_conns *cs,
+               bool (*fetch)(virConnectPtr conn, size_t i, void *opaque, vk_error **errp),
+               void *opaque, int *rc)
+{
+  size_t fetched = 0;
+
+  for (size_t i = 0; i < cs->n; i++) {
+    vk_error *err = NULL;
+    if (!cs->conns[i])
+      continue;
+    if (fetch(cs->conns[i], i, opaque, &err)) {
+      fetched++;
+      continue;
+    }
+    cs->errors[i] = strdup(err->msg);
+    if (!*rc)
+      *rc = err->code;
+    if (cs->many)
+      vk_error_prefix(&err, "%s", vctl_conns_uri(cs, i));
+    vk_cmd_fail(ctx, err);
+  }
+  return fetched;
+}
+
+bool
+vctl_json_host_error(vk_json *j, const vctl_conns *cs, size_t i)
+{
+  if (!cs->many || !cs->errors[i])
+    return false;
+  vk_json_begin_object(j);
+  vk_json_kv_string(j, "host", vctl_conns_uri(cs, i));
+  vk_json_kv_string(j, "error", cs->errors[i]);
+  vk_json_end_object(j);
+  return true;
+}
+
+const char *
+vctl_conns_name(const vctl_conns *c, size_t i)
+{
+  return c->hosts ? c->hosts->v[i].name : "";
+}
+
+const char *
+vctl_conns_uri(const vctl_conns *c, size_t i)
+{
+  return c->hosts ? c->hosts->v[i].uri : "";
 }
 
 bool
@@ -58,11 +229,38 @@ vctl_domain(const vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc)
 {
   vk_error *err = NULL;
   virDomainPtr dom;
+  const vk_hosts *h;
+  vctl_conns cs;
+  size_t which = 0, missing = 0;
 
-  if (!(*conn = vctl_open(ctx, readonly, rc)))
+  if (!vctl_host_list(ctx, &h, rc))
     return NULL;
-  if (!(dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
+  if (h->n <= 1) {
+    if (!(*conn = vctl_open(ctx, readonly, rc)))
+      return NULL;
+    if (!(dom = vk_domain_lookup(*conn, ctx->argv[0], &err)))
+      *rc = vk_cmd_fail(ctx, err);
+    return dom;
+  }
+  /* several hosts: the one that has the domain */
+  vctl_open_all(ctx, readonly, &cs);
+  for (size_t i = 0; i < cs.n; i++)
+    missing += !cs.conns[i];
+  dom = vk_hosts_find_domain(h, cs.conns, ctx->argv[0], &which, &err);
+  if (!dom && err->code == VK_EXIT_NOTFOUND && missing) {
+    vk_error_free(err);
+    err = NULL;
+    vk_error_set(&err, VK_EXIT_CONNECT, "no domain '%s' on the hosts that answered (%zu did not)",
+                 ctx->argv[0], missing);
+  }
+  if (!dom) {
     *rc = vk_cmd_fail(ctx, err);
+    *conn = NULL;
+  } else {
+    *conn = cs.conns[which];
+    cs.conns[which] = NULL;
+  }
+  vctl_conns_close(&cs);
   return dom;
 }
 

@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/json.h"
 #include "virt/domain.h"
@@ -42,13 +44,28 @@ const struct poptOption vctl_list_options[] = {
   POPT_TABLEEND
 };
 
+typedef struct {
+  unsigned flags;
+  vk_dom_list *lists;
+} fetch_arg;
+
+static bool
+fetch(virConnectPtr conn, size_t i, void *opaque, vk_error **errp)
+{
+  fetch_arg *fa = opaque;
+
+  return vk_domain_list(conn, fa->flags, opt_json || opt_managed_save, &fa->lists[i], errp);
+}
+
 int
 vctl_list(vk_cmd_ctx *ctx)
 {
-  CLEANUP_CONN virConnectPtr conn = NULL;
+  fetch_arg fa;
   vk_error *err = NULL;
-  vk_dom_list l;
+  vk_dom_list *lists;
+  vctl_conns cs;
   unsigned flags = 0;
+  size_t answered = 0;
   int rc = 0;
 
   if (opt_name + opt_uuid + opt_json > 1)
@@ -89,50 +106,80 @@ vctl_list(vk_cmd_ctx *ctx)
   if (opt_without_ms)
     flags |= VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE;
 
-  if (!(conn = vctl_open(ctx, true, &rc)))
+  rc = vctl_open_all(ctx, true, &cs);
+  if (!cs.n)
     return rc;
-  if (!vk_domain_list(conn, flags, opt_json || opt_managed_save, &l, &err))
+  if (!(lists = calloc(cs.n, sizeof *lists))) {
+    vctl_conns_close(&cs);
+    vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
     return vk_cmd_fail(ctx, err);
+  }
+  fa.flags = flags;
+  fa.lists = lists;
+  answered = vctl_fetch_all(ctx, &cs, fetch, &fa, &rc);
+  if (!answered) {
+    free(lists);
+    vctl_conns_close(&cs);
+    return rc;
+  }
 
   if (opt_name || opt_uuid) {
-    for (size_t i = 0; i < l.n; i++)
-      fprintf(ctx->out, "%s\n", opt_name ? l.doms[i].name : l.doms[i].uuid);
+    for (size_t h = 0; h < cs.n; h++)
+      for (size_t i = 0; i < lists[h].n; i++)
+        fprintf(ctx->out, "%s\n", opt_name ? lists[h].doms[i].name : lists[h].doms[i].uuid);
   } else if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
-    for (size_t i = 0; i < l.n; i++) {
-      vk_dom_entry *e = &l.doms[i];
-      vk_json_begin_object(j);
-      if (e->id >= 0)
-        vk_json_kv_int(j, "id", e->id);
-      else
-        vk_json_kv_null(j, "id");
-      vk_json_kv_string(j, "name", e->name);
-      vk_json_kv_string(j, "uuid", e->uuid);
-      vk_json_kv_string(j, "state", vk_state_word(e->state));
-      vk_json_kv_string(j, "reason", vk_state_reason_word(e->state, e->reason));
-      vk_json_kv_bool(j, "persistent", e->persistent);
-      vk_json_kv_bool(j, "autostart", e->autostart);
-      vk_json_kv_bool(j, "managed_save", e->managed_save);
-      vk_json_kv_bool(j, "has_snapshot", e->has_snapshot);
-      vk_json_end_object(j);
+    for (size_t h = 0; h < cs.n; h++) {
+      if (vctl_json_host_error(j, &cs, h))
+        continue;
+      for (size_t i = 0; i < lists[h].n; i++) {
+        vk_dom_entry *e = &lists[h].doms[i];
+        vk_json_begin_object(j);
+        if (cs.many)
+          vk_json_kv_string(j, "host", vctl_conns_uri(&cs, h));
+        if (e->id >= 0)
+          vk_json_kv_int(j, "id", e->id);
+        else
+          vk_json_kv_null(j, "id");
+        vk_json_kv_string(j, "name", e->name);
+        vk_json_kv_string(j, "uuid", e->uuid);
+        vk_json_kv_string(j, "state", vk_state_word(e->state));
+        vk_json_kv_string(j, "reason", vk_state_reason_word(e->state, e->reason));
+        vk_json_kv_bool(j, "persistent", e->persistent);
+        vk_json_kv_bool(j, "autostart", e->autostart);
+        vk_json_kv_bool(j, "managed_save", e->managed_save);
+        vk_json_kv_bool(j, "has_snapshot", e->has_snapshot);
+        vk_json_end_object(j);
+      }
     }
     vk_json_end_array(j);
   } else {
-    static const char *const head[] = { "Id", "Name", "State" };
-    vk_table *t = vk_table_new(3, head);
-    for (size_t i = 0; i < l.n; i++) {
-      char id[16];
-      const char *row[3] = { id, l.doms[i].name, vk_state_text(l.doms[i].state) };
-      if (opt_managed_save && l.doms[i].managed_save && l.doms[i].state == VIR_DOMAIN_SHUTOFF)
-        row[2] = "saved";
-      snprintf(id, sizeof id, "%d", l.doms[i].id);
-      if (l.doms[i].id < 0)
-        row[0] = "-";
-      vk_table_add(t, row);
+    static const char *const head[] = { "Host", "Id", "Name", "State" };
+    size_t skip = cs.many ? 0 : 1;
+    vk_table *t = vk_table_new(4 - skip, head + skip);
+    for (size_t h = 0; h < cs.n; h++) {
+      for (size_t i = 0; i < lists[h].n; i++) {
+        vk_dom_entry *e = &lists[h].doms[i];
+        char id[16];
+        const char *row[4] = { vctl_conns_name(&cs, h), id, e->name, vk_state_text(e->state) };
+        if (opt_managed_save && e->managed_save && e->state == VIR_DOMAIN_SHUTOFF)
+          row[3] = "saved";
+        snprintf(id, sizeof id, "%d", e->id);
+        if (e->id < 0)
+          row[1] = "-";
+        vk_table_add(t, row + skip);
+      }
     }
-    rc = vctl_print_table(ctx, t);
+    int prc = vctl_print_table(ctx, t);
+    if (prc)
+      rc = prc;
   }
-  vk_dom_list_free(&l);
+  for (size_t h = 0; h < cs.n; h++)
+    vk_dom_list_free(&lists[h]);
+  free(lists);
+  vctl_conns_close(&cs);
+  /* some hosts did not answer: the others are printed, the status says it */
+  ctx->partial = rc != 0;
   return rc;
 }

@@ -5,11 +5,16 @@
 
 #include "vctl.h"
 
-const char *vctl_uri;
+const char **vctl_uris;
+const char *vctl_hosts_file;
 
 static const struct poptOption common_options[] = {
-  { "connect", 'c', POPT_ARG_STRING, &vctl_uri, 0,
-    "hypervisor connection URI (default: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "URI" },
+  { "connect", 'c', POPT_ARG_ARGV, &vctl_uris, 0,
+    "hypervisor connection URI (default: $LIBVIRT_DEFAULT_URI, else libvirt's default); "
+    "again for more hosts",
+    "URI" },
+  { "hosts", '\0', POPT_ARG_STRING, &vctl_hosts_file, 0,
+    "the hosts to work on, one URI (or NAME URI) a line (default: $VKIT_HOSTS)", "FILE" },
   POPT_TABLEEND
 };
 

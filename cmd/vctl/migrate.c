@@ -243,7 +243,7 @@ vctl_migrate(vk_cmd_ctx *ctx)
 {
   CLEANUP_CONN virConnectPtr dconn = NULL;
   CLEANUP_FREE char *xml = NULL;
-  const char *dest = ctx->argv[1];
+  const char *dest = vctl_host_uri(ctx->argv[1]);
   vk_migrate_opts o;
   vk_migrate_result res;
   vk_progress bar;

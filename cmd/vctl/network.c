@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "util/cleanup.h"
@@ -77,47 +78,80 @@ yes_no(bool v)
   return v ? "yes" : "no";
 }
 
+static bool
+fetch_nets(virConnectPtr conn, size_t i, void *opaque, vk_error **errp)
+{
+  return vk_network_list(conn, opt_all, &((vk_net_list *)opaque)[i], errp);
+}
+
 int
 vctl_net_list(vk_cmd_ctx *ctx)
 {
-  CLEANUP_CONN virConnectPtr conn = NULL;
   vk_error *err = NULL;
-  vk_net_list l;
+  vk_net_list *lists;
+  vctl_conns cs;
   int rc = 0;
 
   if (opt_name && opt_json)
     return vk_cmd_usage(ctx, "--name and --json exclude each other");
-  if (!(conn = vctl_open(ctx, true, &rc)))
+  rc = vctl_open_all(ctx, true, &cs);
+  if (!cs.n)
     return rc;
-  if (!vk_network_list(conn, opt_all, &l, &err))
+  if (!(lists = calloc(cs.n, sizeof *lists))) {
+    vctl_conns_close(&cs);
+    vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
     return vk_cmd_fail(ctx, err);
+  }
+  if (!vctl_fetch_all(ctx, &cs, fetch_nets, lists, &rc)) {
+    free(lists);
+    vctl_conns_close(&cs);
+    return rc;
+  }
   if (opt_name) {
-    for (size_t i = 0; i < l.n; i++)
-      fprintf(ctx->out, "%s\n", l.nets[i].name);
+    for (size_t h = 0; h < cs.n; h++)
+      for (size_t i = 0; i < lists[h].n; i++)
+        fprintf(ctx->out, "%s\n", lists[h].nets[i].name);
   } else if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
-    for (size_t i = 0; i < l.n; i++) {
-      vk_json_begin_object(j);
-      vk_json_kv_string(j, "name", l.nets[i].name);
-      vk_json_kv_string(j, "uuid", l.nets[i].uuid);
-      vk_json_kv_bool(j, "active", l.nets[i].active);
-      vk_json_kv_bool(j, "persistent", l.nets[i].persistent);
-      vk_json_kv_bool(j, "autostart", l.nets[i].autostart);
-      vk_json_end_object(j);
+    for (size_t h = 0; h < cs.n; h++) {
+      if (vctl_json_host_error(j, &cs, h))
+        continue;
+      for (size_t i = 0; i < lists[h].n; i++) {
+        vk_net_entry *e = &lists[h].nets[i];
+        vk_json_begin_object(j);
+        if (cs.many)
+          vk_json_kv_string(j, "host", vctl_conns_uri(&cs, h));
+        vk_json_kv_string(j, "name", e->name);
+        vk_json_kv_string(j, "uuid", e->uuid);
+        vk_json_kv_bool(j, "active", e->active);
+        vk_json_kv_bool(j, "persistent", e->persistent);
+        vk_json_kv_bool(j, "autostart", e->autostart);
+        vk_json_end_object(j);
+      }
     }
     vk_json_end_array(j);
   } else {
-    static const char *const head[] = { "Name", "State", "Autostart", "Persistent" };
-    vk_table *t = vk_table_new(4, head);
-    for (size_t i = 0; i < l.n; i++) {
-      const char *row[] = { l.nets[i].name, l.nets[i].active ? "active" : "inactive",
-                            yes_no(l.nets[i].autostart), yes_no(l.nets[i].persistent) };
-      vk_table_add(t, row);
+    static const char *const head[] = { "Host", "Name", "State", "Autostart", "Persistent" };
+    size_t skip = cs.many ? 0 : 1;
+    vk_table *t = vk_table_new(5 - skip, head + skip);
+    int prc;
+    for (size_t h = 0; h < cs.n; h++) {
+      for (size_t i = 0; i < lists[h].n; i++) {
+        vk_net_entry *e = &lists[h].nets[i];
+        const char *row[] = { vctl_conns_name(&cs, h), e->name, e->active ? "active" : "inactive",
+                              yes_no(e->autostart), yes_no(e->persistent) };
+        vk_table_add(t, row + skip);
+      }
     }
-    rc = vctl_print_table(ctx, t);
+    if ((prc = vctl_print_table(ctx, t)))
+      rc = prc;
   }
-  vk_net_list_free(&l);
+  for (size_t h = 0; h < cs.n; h++)
+    vk_net_list_free(&lists[h]);
+  free(lists);
+  vctl_conns_close(&cs);
+  ctx->partial = rc != 0;
   return rc;
 }
 

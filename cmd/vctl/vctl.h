@@ -7,15 +7,60 @@
 #include <stdint.h>
 
 #include "util/cmd.h"
+#include "util/json.h"
 #include "util/table.h"
 #include "virt/conn.h"
+#include "virt/hosts.h"
 
-/* -c/--connect URI, shared by every subcommand (NULL: default). */
-extern const char *vctl_uri;
+/* -c/--connect URI (repeatable: popt's NULL-terminated array, NULL when
+ * not given) and --hosts FILE, shared by every subcommand. */
+extern const char **vctl_uris;
+extern const char *vctl_hosts_file;
+
+/* The hosts the command works on: the -c URIs (a -c that is a short name
+ * of the hosts file is that host's URI), else the hosts file (--hosts,
+ * else $VKIT_HOSTS), else none (h->n == 0: the default connection).
+ * Returns false after printing the error, exit status in *rc. */
+bool vctl_host_list(const vk_cmd_ctx *ctx, const vk_hosts **h, int *rc);
+
+/* The URI of a host named on the command line (migrate's DEST-URI): a
+ * short name of the hosts file, else the text itself. */
+const char *vctl_host_uri(const char *name_or_uri);
 
 /* Open the connection (read-only for inspection commands).  On failure
- * prints the message and stores the exit status in *rc. */
+ * prints the message and stores the exit status in *rc.  More than one
+ * host is a usage error: the command works on one. */
 virConnectPtr vctl_open(const vk_cmd_ctx *ctx, bool readonly, int *rc);
+
+/* Every host's connection, opened at once (one: the default). */
+typedef struct vctl_conns {
+  const vk_hosts *hosts; /* NULL for the default connection */
+  size_t n;              /* connections, hosts->n or 1 */
+  virConnectPtr *conns;  /* NULL where the host did not answer ... */
+  char **errors;         /* ... and its message */
+  bool many;             /* more than one host: print a HOST column */
+} vctl_conns;
+
+/* Open them; the message of each host that does not answer goes to
+ * stderr.  Returns 0 when all answered, else the exit status of the
+ * first failure (the others may still be used). */
+int vctl_open_all(const vk_cmd_ctx *ctx, bool readonly, vctl_conns *out);
+void vctl_conns_close(vctl_conns *c);
+/* The host's URI and short name for output ("" for the default). */
+const char *vctl_conns_uri(const vctl_conns *c, size_t i);
+const char *vctl_conns_name(const vctl_conns *c, size_t i);
+
+/* Call fetch for every host that answered.  A failure's message goes to
+ * stderr (after the host's URI when there are several), is kept in
+ * c->errors[i], and its status in *rc if that is still 0.  Returns how
+ * many hosts were fetched. */
+size_t vctl_fetch_all(const vk_cmd_ctx *ctx, vctl_conns *c,
+                      bool (*fetch)(virConnectPtr conn, size_t i, void *opaque, vk_error **errp),
+                      void *opaque, int *rc);
+
+/* With several hosts, the JSON record of host i that failed
+ * ({"host": URI, "error": MESSAGE}); false (nothing written) otherwise. */
+bool vctl_json_host_error(vk_json *j, const vctl_conns *c, size_t i);
 
 /* Open the connection (read-only if asked) and find the domain named by
  * the first argument (id, UUID or name).  Returns a new reference with

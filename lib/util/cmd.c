@@ -465,10 +465,11 @@ run_cmd(const vk_tool *tool, const vk_subcmd *c, int argc, const char **argv)
       fprintf(stderr, "%s: out of memory\n", tool->name);
       rc = VK_EXIT_FAILED;
     }
-    if (rc == 0 && len > 0) {
+    if ((rc == 0 || ctx.partial) && len > 0) {
       if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
         fprintf(stderr, "%s: write error: %s\n", tool->name, strerror(errno));
-        rc = VK_EXIT_FAILED;
+        if (rc == 0)
+          rc = VK_EXIT_FAILED;
       }
     }
   }

@@ -10,7 +10,7 @@
  * and argument kinds.  vk_tool_main() parses options, prints help and
  * version, checks the argument count, runs the handler, and copies what the
  * handler wrote to ctx->out onto stdout only when the handler succeeded, so
- * a failed command prints nothing on stdout.
+ * a failed command prints nothing on stdout (unless it set ctx->partial).
  *
  * Option variables are plain statics in the front end (popt stores into
  * them); options whose table entry has a non-zero `val` and no `arg` are
@@ -31,6 +31,9 @@ typedef struct vk_cmd_ctx {
   FILE *out;               /* where results go (see above) */
   int argc;                /* positional arguments */
   const char **argv;
+  /* Set by a handler that failed for part of its work only (one host of
+   * several did not answer): what it wrote to `out` is printed anyway. */
+  bool partial;
 } vk_cmd_ctx;
 
 enum {

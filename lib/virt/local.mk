@@ -18,5 +18,6 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/console.c lib/virt/console.h \
 	lib/virt/network.c lib/virt/network.h \
 	lib/virt/migrate.c lib/virt/migrate.h \
+	lib/virt/hosts.c lib/virt/hosts.h \
 	lib/virt/osinfo.c lib/virt/osinfo.h \
 	lib/virt/firmware.c lib/virt/firmware.h

@@ -2,7 +2,10 @@
  * on libvirt's test:///default driver (no daemon). */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 
@@ -11,6 +14,7 @@
 #include "virt/conn.h"
 #include "virt/domstate.h"
 #include "virt/event.h"
+#include "virt/hosts.h"
 
 static void
 test_error_codes(void)
@@ -103,6 +107,98 @@ test_lookup_and_wait(void)
      state == VIR_DOMAIN_SHUTOFF, "wait for shut off");
 }
 
+static void
+short_name(const char *uri, const char *want)
+{
+  char *n = vk_uri_short_name(uri);
+
+  is_str(n, want, uri);
+  free(n);
+}
+
+/* Hosts files and short names (lib/virt/hosts.c). */
+static void
+test_hosts(void)
+{
+  char dir[] = "/tmp/vkit-hosts-XXXXXX", file[64];
+  vk_hosts h = { 0 };
+  vk_error *err = NULL;
+  FILE *f;
+
+  short_name("qemu+ssh://root@host2/system", "host2");
+  short_name("qemu+tcp://host3:16509/system", "host3");
+  short_name("qemu+ssh://[2001:db8::1]:22/system", "2001:db8::1");
+  short_name("qemu:///system", "qemu:///system");
+  short_name("qemu+unix:///system?socket=/x", "qemu+unix:///system?socket=/x");
+  ok(mkdtemp(dir) != NULL, "temporary directory");
+  snprintf(file, sizeof file, "%s/hosts", dir);
+  f = fopen(file, "w");
+  fputs("# the rack\n\nqemu+ssh://root@a.example/system\n  b   qemu+tcp://10.0.0.2/system  \n"
+        "\t# indented comment\n",
+        f);
+  fclose(f);
+  ok(vk_hosts_load(&h, file, &err), "a hosts file loads");
+  ok(h.n == 2, "two hosts");
+  is_str(h.v[0].name, "a.example", "a bare URI is named by its host");
+  is_str(h.v[1].name, "b", "NAME URI");
+  is_str(vk_hosts_lookup(&h, "b"), "qemu+tcp://10.0.0.2/system", "lookup by short name");
+  ok(vk_hosts_lookup(&h, "c") == NULL, "an unknown name");
+  vk_hosts_free(&h);
+  f = fopen(file, "w");
+  fputs("a qemu:///system\nb qemu:///system extra\n", f);
+  fclose(f);
+  ok(!vk_hosts_load(&h, file, &err) && err->code == VK_EXIT_USAGE, "three words: usage error");
+  ok(err && strstr(err->msg, "hosts:2:"), "the message names the line");
+  vk_error_free(err);
+  err = NULL;
+  vk_hosts_free(&h);
+  f = fopen(file, "w");
+  fputs("a qemu:///system\na test:///default\n", f);
+  fclose(f);
+  ok(!vk_hosts_load(&h, file, &err) && err->code == VK_EXIT_USAGE, "a name twice: usage error");
+  vk_error_free(err);
+  err = NULL;
+  vk_hosts_free(&h);
+  unlink(file);
+  ok(!vk_hosts_load(&h, file, &err) && err->code == VK_EXIT_NOTFOUND, "a missing file: 3");
+  vk_error_free(err);
+  vk_hosts_free(&h);
+  rmdir(dir);
+}
+
+/* A domain found on the one host of several that has it. */
+static void
+test_hosts_find(void)
+{
+  vk_hosts h = { 0 };
+  virConnectPtr c[2];
+  vk_error *errs[2] = { NULL, NULL }, *err = NULL;
+  virDomainPtr d;
+  size_t which = 9;
+
+  vk_hosts_add(&h, "x", "test:///default", &err);
+  vk_hosts_add(&h, "y", "qemu+unix:///system?socket=/nonexistent-vkit", &err);
+  vk_hosts_open(&h, VK_CONN_READONLY, c, errs);
+  ok(c[0] != NULL && c[1] == NULL && errs[1] && errs[1]->code == VK_EXIT_CONNECT,
+     "opened at once: one answers, one does not (6)");
+  d = vk_hosts_find_domain(&h, c, "test", &which, &err);
+  ok(d && which == 0, "the domain is found on the host that has it");
+  if (d)
+    virDomainFree(d);
+  d = vk_hosts_find_domain(&h, c, "nosuch", &which, &err);
+  ok(!d && err && err->code == VK_EXIT_NOTFOUND, "nowhere: 3");
+  vk_error_free(err);
+  err = NULL;
+  c[1] = c[0];
+  d = vk_hosts_find_domain(&h, c, "test", &which, &err);
+  ok(!d && err && err->code == VK_EXIT_USAGE && strstr(err->msg, "two hosts"),
+     "on two hosts: an error naming both");
+  vk_error_free(err);
+  vk_error_free(errs[1]);
+  virConnectClose(c[0]);
+  vk_hosts_free(&h);
+}
+
 int
 main(void)
 {
@@ -110,5 +206,7 @@ main(void)
   test_states();
   test_open_errors();
   test_lookup_and_wait();
+  test_hosts();
+  test_hosts_find();
   return tap_done();
 }

@@ -30,13 +30,16 @@ setup_file() {
   make_counter_disk "$DISK"
   guest_xml "$NAME" "$DISK" "/var/log/libvirt/qemu/$NAME-serial.log" "$UUID" |
     sed "s|<on_poweroff>|<on_reboot>destroy</on_reboot><on_poweroff>|" > "$BATS_FILE_TMPDIR/guest.xml"
+  # another domain of the same name (another UUID)
+  sed -e "s|<uuid>$UUID</uuid>|<uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>|" \
+    "$BATS_FILE_TMPDIR/guest.xml" > "$BATS_FILE_TMPDIR/other.xml"
 }
 
 teardown_file() {
   virsh -q -c "${HOST2_UNIX:-test:///default}" destroy "$NAME" >/dev/null 2>&1
   virsh -q -c "${HOST2_UNIX:-test:///default}" undefine "$NAME" >/dev/null 2>&1
   remove_guest "$NAME" || true
-  rm -f "$LOG1"
+  rm -f "$LOG1" /var/log/libvirt/qemu/"$NAME"*
   "$VK_SRCDIR/tests/second-host.sh" stop
 }
 
@@ -117,8 +120,6 @@ moved() {
   run vctl migrate --live nosuch-$NAME "$HOST2_UNIX"
   assert_failure 3
   # a different domain with the same name on the destination
-  sed -e "s|<uuid>$UUID</uuid>|<uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>|" \
-    "$BATS_FILE_TMPDIR/guest.xml" > "$BATS_FILE_TMPDIR/other.xml"
   v2 define "$BATS_FILE_TMPDIR/other.xml" >/dev/null
   run vctl migrate --live --unsafe --dry-run "$NAME" "$HOST2_UNIX"
   v2 undefine "$NAME" >/dev/null
@@ -320,6 +321,55 @@ moved() {
   assert_equal "$(virsh -q domstate "$n" | sed '/^$/d')" running
   remove_guest "$n" || true
   rm -f "$d1" "$log1"
+}
+
+@test "many hosts: -c twice lists both hosts' domains, HOST column and JSON host keys" {
+  start_guest
+  sed -e "s|<uuid>$UUID</uuid>|<uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>|" \
+    -e "s|<name>$NAME</name>|<name>$NAME-b</name>|" "$BATS_FILE_TMPDIR/guest.xml" > "$BATS_FILE_TMPDIR/b.xml"
+  v2 define "$BATS_FILE_TMPDIR/b.xml" >/dev/null
+  run vctl -c qemu:///system -c "$HOST2_UNIX" list --all --json
+  assert_success
+  assert_equal "$(json_get "[d['host'] for d in j if d['name'] == '$NAME'][0]" <<<"$output")" qemu:///system
+  assert_equal "$(json_get "[d['host'] for d in j if d['name'] == '$NAME-b'][0]" <<<"$output")" "$HOST2_UNIX"
+  # the hosts file: short names in the table, a domain found where it is
+  printf '# test hosts\none qemu:///system\ntwo %s\n' "$HOST2_UNIX" > "$BATS_FILE_TMPDIR/hosts"
+  run vctl --hosts "$BATS_FILE_TMPDIR/hosts" list --all
+  assert_success
+  assert_line --regexp "^ one +[0-9]+ +$NAME +running"
+  assert_line --regexp "^ two +- +$NAME-b +shut off"
+  VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl domstate "$NAME-b"
+  assert_success
+  assert_output "shut off"
+  run vctl --hosts "$BATS_FILE_TMPDIR/hosts" net-list --all --json
+  assert_success
+  # a name on two hosts is an error naming both
+  v2 define "$BATS_FILE_TMPDIR/other.xml" >/dev/null
+  VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl dominfo "$NAME"
+  assert_failure 2
+  assert_output --partial "is on two hosts, qemu:///system and $HOST2_UNIX"
+  v2 undefine "$NAME" >/dev/null
+  # migrate to a short name of the hosts file
+  VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl migrate --live --unsafe --migrateuri "tcp://$HOST2_ADDR" "$NAME" two
+  assert_success
+  assert_equal "$(state2)" running
+  VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl migrate --live --unsafe --migrateuri "tcp://$HOST1_ADDR" "$NAME" one
+  assert_success
+  assert_equal "$(state1)" running
+}
+
+@test "many hosts: one host down -> the other still listed, exit 6, the error in the JSON" {
+  run --separate-stderr vctl -c qemu:///system -c "qemu+tcp://$HOST2_ADDR:1/system" list --all --json
+  assert_failure 6
+  [[ "$stderr" == "vctl: cannot connect to 'qemu+tcp://$HOST2_ADDR:1/system'"* ]]
+  assert_equal "$(json_get "[d['host'] for d in j if d.get('name') == '$NAME'][0]" <<<"$output")" qemu:///system
+  json_get "[d['error'] for d in j if 'error' in d][0]" <<<"$output" | grep -q "cannot connect"
+  run vctl -c qemu:///system -c "qemu+tcp://$HOST2_ADDR:1/system" list --all
+  assert_failure 6
+  assert_line --regexp "$NAME +running"
+  run vctl -c qemu:///system -c "$HOST2_UNIX" define "$BATS_FILE_TMPDIR/guest.xml"
+  assert_failure 2
+  v2 undefine "$NAME-b" >/dev/null
 }
 
 @test "migrate-setspeed / getspeed / setmaxdowntime / getmaxdowntime" {
