@@ -161,6 +161,10 @@ vctl_fetch_all(const vk_cmd_ctx *ctx, vctl_conns *cs,
     cs->errors[i] = strdup(err->msg);
     if (!*rc)
       *rc = err->code;
+    if (cs->quiet) {
+      vk_error_free(err);
+      continue;
+    }
     if (cs->many)
       vk_error_prefix(&err, "%s", vctl_conns_uri(cs, i));
     vk_cmd_fail(ctx, err);

@@ -114,12 +114,30 @@ vctl_setvcpus(vk_cmd_ctx *ctx)
   return 0;
 }
 
+typedef struct {
+  unsigned groups;
+  vk_stat_list *lists;
+  const char ***names; /* per host: the names asked of it */
+  size_t *nnames;
+  bool by_name, borrowed;
+} stats_arg;
+
+static bool
+fetch_stats(virConnectPtr conn, size_t i, void *opaque, vk_error **errp)
+{
+  stats_arg *fa = opaque;
+
+  if (fa->by_name && !fa->nnames[i])
+    return true; /* none of the named domains is on this host */
+  return vk_domstats(conn, fa->names[i], fa->nnames[i], fa->groups, &fa->lists[i], errp);
+}
+
 int
 vctl_domstats(vk_cmd_ctx *ctx)
 {
-  CLEANUP_CONN virConnectPtr conn = NULL;
   vk_error *err = NULL;
-  vk_stat_list l;
+  stats_arg fa = { 0 };
+  vctl_conns cs;
   unsigned groups = 0;
   int rc = 0;
 
@@ -135,41 +153,93 @@ vctl_domstats(vk_cmd_ctx *ctx)
     groups |= VIR_DOMAIN_STATS_INTERFACE;
   if (opt_g_block)
     groups |= VIR_DOMAIN_STATS_BLOCK;
-  if (!(conn = vctl_open(ctx, true, &rc)))
+  rc = vctl_open_all(ctx, true, &cs);
+  if (!cs.n)
     return rc;
-  if (!vk_domstats(conn, ctx->argv, (size_t)ctx->argc, groups, &l, &err))
-    return vk_cmd_fail(ctx, err);
+  fa.groups = groups;
+  fa.lists = calloc(cs.n, sizeof *fa.lists);
+  fa.names = calloc(cs.n, sizeof *fa.names);
+  fa.nnames = calloc(cs.n, sizeof *fa.nnames);
+  if (!fa.lists || !fa.names || !fa.nnames) {
+    rc = vk_cmd_fail(ctx, NULL);
+    goto out;
+  }
+  if (ctx->argc && cs.many) {
+    /* each named domain from the host that has it */
+    for (int k = 0; k < ctx->argc; k++) {
+      size_t h = 0;
+      virDomainPtr d = vk_hosts_find_domain(cs.hosts, cs.conns, ctx->argv[k], &h, &err);
+      if (!d) {
+        rc = vk_cmd_fail(ctx, err);
+        goto out;
+      }
+      virDomainFree(d);
+      if (!fa.names[h] && !(fa.names[h] = calloc((size_t)ctx->argc, sizeof *fa.names[h]))) {
+        rc = vk_cmd_fail(ctx, NULL);
+        goto out;
+      }
+      fa.names[h][fa.nnames[h]++] = ctx->argv[k];
+    }
+    fa.by_name = true;
+  } else if (ctx->argc) {
+    fa.names[0] = ctx->argv;
+    fa.nnames[0] = (size_t)ctx->argc;
+    fa.by_name = true;
+    fa.borrowed = true;
+  }
+  if (!vctl_fetch_all(ctx, &cs, fetch_stats, &fa, &rc))
+    goto out;
   if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
-    for (size_t i = 0; i < l.n; i++) {
-      vk_json_begin_object(j);
-      vk_json_kv_string(j, "name", l.r[i].name);
-      vk_json_key(j, "stats");
-      if (!vk_stat_record_json(&l.r[i], j, &err)) {
-        vk_stat_list_free(&l);
-        return vk_cmd_fail(ctx, err);
+    for (size_t h = 0; h < cs.n; h++) {
+      if (vctl_json_host_error(j, &cs, h))
+        continue;
+      for (size_t i = 0; i < fa.lists[h].n; i++) {
+        vk_json_begin_object(j);
+        if (cs.many)
+          vk_json_kv_string(j, "host", vctl_conns_uri(&cs, h));
+        vk_json_kv_string(j, "name", fa.lists[h].r[i].name);
+        vk_json_key(j, "stats");
+        if (!vk_stat_record_json(&fa.lists[h].r[i], j, &err)) {
+          rc = vk_cmd_fail(ctx, err);
+          goto out;
+        }
+        vk_json_end_object(j);
       }
-      vk_json_end_object(j);
     }
     vk_json_end_array(j);
   } else {
-    for (size_t i = 0; i < l.n; i++) {
-      fprintf(ctx->out, "Domain: '%s'\n", l.r[i].name);
-      for (size_t k = 0; k < l.r[i].n; k++) {
-        vk_stat_field *f = &l.r[i].f[k];
-        fprintf(ctx->out, "  %s=", f->key);
-        switch (f->kind) {
-        case VK_STAT_INT: fprintf(ctx->out, "%" PRId64 "\n", f->v.i); break;
-        case VK_STAT_UINT: fprintf(ctx->out, "%" PRIu64 "\n", f->v.u); break;
-        case VK_STAT_DOUBLE: fprintf(ctx->out, "%f\n", f->v.d); break;
-        case VK_STAT_BOOL: fprintf(ctx->out, "%s\n", f->v.b ? "yes" : "no"); break;
-        case VK_STAT_STRING: fprintf(ctx->out, "%s\n", f->v.s); break;
+    for (size_t h = 0; h < cs.n; h++) {
+      for (size_t i = 0; i < fa.lists[h].n; i++) {
+        const vk_stat_record *r = &fa.lists[h].r[i];
+        fprintf(ctx->out, "Domain: '%s'\n", r->name);
+        if (cs.many)
+          fprintf(ctx->out, "  host=%s\n", vctl_conns_uri(&cs, h));
+        for (size_t k = 0; k < r->n; k++) {
+          const vk_stat_field *f = &r->f[k];
+          fprintf(ctx->out, "  %s=", f->key);
+          switch (f->kind) {
+          case VK_STAT_INT: fprintf(ctx->out, "%" PRId64 "\n", f->v.i); break;
+          case VK_STAT_UINT: fprintf(ctx->out, "%" PRIu64 "\n", f->v.u); break;
+          case VK_STAT_DOUBLE: fprintf(ctx->out, "%f\n", f->v.d); break;
+          case VK_STAT_BOOL: fprintf(ctx->out, "%s\n", f->v.b ? "yes" : "no"); break;
+          case VK_STAT_STRING: fprintf(ctx->out, "%s\n", f->v.s); break;
+          }
         }
+        fputc('\n', ctx->out);
       }
-      fputc('\n', ctx->out);
     }
   }
-  vk_stat_list_free(&l);
-  return 0;
+  ctx->partial = rc != 0;
+out:
+  for (size_t h = 0; fa.lists && h < cs.n; h++)
+    vk_stat_list_free(&fa.lists[h]);
+  for (size_t h = 0; fa.names && !fa.borrowed && h < cs.n; h++)
+    free(fa.names[h]);
+  free(fa.lists);
+  free(fa.names);
+  free(fa.nnames);
+  vctl_conns_close(&cs);
+  return rc;
 }

@@ -39,6 +39,7 @@ typedef struct vctl_conns {
   virConnectPtr *conns;  /* NULL where the host did not answer ... */
   char **errors;         /* ... and its message */
   bool many;             /* more than one host: print a HOST column */
+  bool quiet;            /* vctl_fetch_all() keeps the messages, prints none */
 } vctl_conns;
 
 /* Open them; the message of each host that does not answer goes to
@@ -51,7 +52,8 @@ const char *vctl_conns_uri(const vctl_conns *c, size_t i);
 const char *vctl_conns_name(const vctl_conns *c, size_t i);
 
 /* Call fetch for every host that answered.  A failure's message goes to
- * stderr (after the host's URI when there are several), is kept in
+ * stderr (after the host's URI when there are several; not when c->quiet),
+ * is kept in
  * c->errors[i], and its status in *rc if that is still 0.  Returns how
  * many hosts were fetched. */
 size_t vctl_fetch_all(const vk_cmd_ctx *ctx, vctl_conns *c,

@@ -200,6 +200,67 @@ moved() {
   assert_success
 }
 
+@test "migrate --p2p --tunnelled, --dname, --compressed --auto-converge, --parallel: each moves the guest" {
+  start_guest
+  run vctl migrate --live --p2p --tunnelled --unsafe "$NAME" "$HOST2_TCP"
+  assert_success
+  assert_equal "$(state2)" running
+  moved "$LOG1" "$LOG2"
+  run vctl -c "$HOST2_UNIX" migrate --live --unsafe --compressed --auto-converge \
+    --migrateuri "tcp://$HOST1_ADDR" "$NAME" qemu:///system
+  assert_success
+  assert_equal "$(state1)" running
+  run vctl migrate --live --unsafe --parallel --parallel-connections 2 --dname "$NAME-moved" \
+    --migrateuri "tcp://$HOST2_ADDR" "$NAME" "$HOST2_UNIX"
+  assert_success
+  assert_output --regexp "^Domain '$NAME-moved' migrated to "
+  assert_equal "$(v2 domstate "$NAME-moved" | sed '/^$/d')" running
+  run vctl -c "$HOST2_UNIX" migrate --live --unsafe --dname "$NAME" --listen-address "$HOST1_ADDR" \
+    --migrateuri "tcp://$HOST1_ADDR" "$NAME-moved" qemu:///system
+  assert_success
+  assert_equal "$(state1)" running
+  wait_for_count "$LOG1" "$(( $(last_count "$LOG1") + 2 ))" 60
+}
+
+@test "migrate --postcopy: after the first pass, or at the timeout; the guest counts on" {
+  start_guest
+  run vctl migrate --live --unsafe --postcopy --postcopy-after-precopy \
+    --migrateuri "tcp://$HOST2_ADDR" "$NAME" "$HOST2_UNIX"
+  assert_success
+  assert_equal "$(state2)" running
+  moved "$LOG1" "$LOG2"
+  run vctl -c "$HOST2_UNIX" migrate --live --unsafe --postcopy --bandwidth 1 --timeout 1 \
+    --timeout-postcopy --migrateuri "tcp://$HOST1_ADDR" "$NAME" qemu:///system
+  assert_success
+  assert_output --partial "post-copy after the 1 s timeout"
+  assert_equal "$(state1)" running
+  moved "$LOG2" "$LOG1"
+  run vctl migrate --live --timeout 1 --timeout-postcopy "$NAME" "$HOST2_UNIX"
+  assert_failure 2
+  assert_output "vctl: --timeout-postcopy needs --postcopy"
+}
+
+@test "migrate --offline --persistent moves a shut-off definition, and back" {
+  local n=$NAME-off
+  sed -e "s|<uuid>$UUID</uuid>|<uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>|" \
+    -e "s|<name>$NAME</name>|<name>$n</name>|" "$BATS_FILE_TMPDIR/guest.xml" > "$BATS_FILE_TMPDIR/off.xml"
+  virsh -q define "$BATS_FILE_TMPDIR/off.xml" >/dev/null
+  run vctl migrate --offline "$n" "$HOST2_UNIX"
+  assert_failure 2
+  assert_output "vctl: --offline moves only the definition: it needs --persistent"
+  run vctl migrate --live "$n" "$HOST2_UNIX"
+  assert_failure 5
+  assert_output --partial "is not running (--offline --persistent moves its definition)"
+  run vctl migrate --offline --persistent --undefinesource "$n" "$HOST2_UNIX"
+  assert_success
+  absent1 "$n"
+  assert_equal "$(v2 domstate "$n" | sed '/^$/d')" "shut off"
+  run vctl -c "$HOST2_UNIX" migrate --offline --persistent --undefinesource "$n" qemu:///system
+  assert_success
+  absent2 "$n"
+  virsh -q undefine "$n" >/dev/null
+}
+
 @test "migrate --timeout 1 --timeout-abort: exit 4, the guest runs on the source" {
   start_guest
   run vctl migrate --live --unsafe --bandwidth 1 --timeout 1 --timeout-abort \
@@ -343,6 +404,14 @@ moved() {
   assert_output "shut off"
   run vctl --hosts "$BATS_FILE_TMPDIR/hosts" net-list --all --json
   assert_success
+  run vctl --hosts "$BATS_FILE_TMPDIR/hosts" domstats --state --json "$NAME" "$NAME-b"
+  assert_success
+  assert_equal "$(json_get "[d['host'] for d in j if d['name'] == '$NAME-b'][0]" <<<"$output")" "$HOST2_UNIX"
+  assert_equal "$(json_get "[d['stats']['state']['state'] for d in j if d['name'] == '$NAME'][0]" <<<"$output")" 1
+  run vctl --hosts "$BATS_FILE_TMPDIR/hosts" top --json --delay 0.2
+  assert_success
+  assert_equal "$(json_get "[d['host'] for d in j['domains'] if d['name'] == '$NAME'][0]" <<<"$output")" qemu:///system
+  assert_equal "$(json_get 'j["errors"]' <<<"$output")" "[]"
   # a name on two hosts is an error naming both
   v2 define "$BATS_FILE_TMPDIR/other.xml" >/dev/null
   VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl dominfo "$NAME"
@@ -359,6 +428,7 @@ moved() {
 }
 
 @test "many hosts: one host down -> the other still listed, exit 6, the error in the JSON" {
+  [ "$(state1)" = running ] || start_guest
   run --separate-stderr vctl -c qemu:///system -c "qemu+tcp://$HOST2_ADDR:1/system" list --all --json
   assert_failure 6
   [[ "$stderr" == "vctl: cannot connect to 'qemu+tcp://$HOST2_ADDR:1/system'"* ]]
@@ -367,9 +437,16 @@ moved() {
   run vctl -c qemu:///system -c "qemu+tcp://$HOST2_ADDR:1/system" list --all
   assert_failure 6
   assert_line --regexp "$NAME +running"
+  run --separate-stderr vctl -c qemu:///system -c "qemu+tcp://$HOST2_ADDR:1/system" top --json --delay 0.2
+  assert_failure 6
+  assert_equal "$(json_get "[d['name'] for d in j['domains'] if d['name'] == '$NAME'][0]" <<<"$output")" "$NAME"
+  json_get 'j["errors"][0]["host"]' <<<"$output" | grep -q ":1/system"
+  run --separate-stderr vctl -c qemu:///system -c "qemu+tcp://$HOST2_ADDR:1/system" domstats --state
+  assert_failure 6
+  assert_line "Domain: '$NAME'"
   run vctl -c qemu:///system -c "$HOST2_UNIX" define "$BATS_FILE_TMPDIR/guest.xml"
   assert_failure 2
-  v2 undefine "$NAME-b" >/dev/null
+  v2 undefine "$NAME-b" >/dev/null 2>&1 || true
 }
 
 @test "migrate-setspeed / getspeed / setmaxdowntime / getmaxdowntime" {
