@@ -15,6 +15,7 @@ static vk_hosts hosts;  /* the hosts file */
 static vk_hosts chosen; /* what the command works on */
 static bool hosts_done, hosts_ok;
 static vk_error *hosts_err;
+static const char *picked; /* the host vctl_domain() found the domain on */
 
 static void
 hosts_init(void)
@@ -56,6 +57,12 @@ vctl_host_list(const vk_cmd_ctx *ctx, const vk_hosts **h, int *rc)
   }
   *h = &chosen;
   return true;
+}
+
+const char *
+vctl_domain_host(void)
+{
+  return picked;
 }
 
 const char *
@@ -263,6 +270,7 @@ vctl_domain(const vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc)
   } else {
     *conn = cs.conns[which];
     cs.conns[which] = NULL;
+    picked = h->v[which].uri;
   }
   vctl_conns_close(&cs);
   return dom;

@@ -68,6 +68,8 @@ vctl_dominfo(vk_cmd_ctx *ctx)
   if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_object(j);
+    if (vctl_domain_host())
+      vk_json_kv_string(j, "host", vctl_domain_host());
     if (i.id >= 0)
       vk_json_kv_int(j, "id", i.id);
     else
@@ -95,6 +97,8 @@ vctl_dominfo(vk_cmd_ctx *ctx)
     vk_json_end_object(j);
   } else {
     FILE *o = ctx->out;
+    if (vctl_domain_host())
+      fprintf(o, "%-15s %s\n", "Host:", vctl_domain_host());
     if (i.id >= 0)
       fprintf(o, "%-15s %d\n", "Id:", i.id);
     else
@@ -140,6 +144,8 @@ vctl_domstate(vk_cmd_ctx *ctx)
   if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_object(j);
+    if (vctl_domain_host())
+      vk_json_kv_string(j, "host", vctl_domain_host());
     vk_json_kv_string(j, "name", virDomainGetName(dom));
     vk_json_kv_string(j, "state", vk_state_word(state));
     vk_json_kv_string(j, "reason", vk_state_reason_word(state, reason));

@@ -114,8 +114,15 @@ show_progress(void *opaque, const vk_job_info *ji)
 {
   vk_progress *p = opaque;
 
+  char left[VK_SIZE_BUFLEN];
+
   if (ji->has_data_total && ji->data_total) {
     p->total = ji->data_total;
+    if (ji->has_data_remaining && ji->has_memory_dirty_rate)
+      vk_progress_note(p, "%s left, %" PRIu64 " pages/s dirtied",
+                       vk_format_size(ji->data_remaining, left), ji->memory_dirty_rate);
+    else if (ji->has_data_remaining)
+      vk_progress_note(p, "%s left", vk_format_size(ji->data_remaining, left));
     vk_progress_update(p, ji->has_data_processed ? ji->data_processed : 0);
   }
 }

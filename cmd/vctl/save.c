@@ -231,6 +231,10 @@ vctl_domjobinfo(vk_cmd_ctx *ctx)
     KV("disk_total", disk_total);
     KV("disk_processed", disk_processed);
     KV("disk_remaining", disk_remaining);
+    KV("downtime_ms", downtime_ms);
+    KV("memory_dirty_rate", memory_dirty_rate);
+    KV("memory_iteration", memory_iteration);
+    KV("memory_bps", memory_bps);
 #undef KV
     vk_json_end_object(j);
   } else {
@@ -252,6 +256,10 @@ vctl_domjobinfo(vk_cmd_ctx *ctx)
     LINE("File processed:", disk_processed, "bytes")
     LINE("File remaining:", disk_remaining, "bytes")
     LINE("File total:", disk_total, "bytes")
+    LINE("Downtime:", downtime_ms, "ms")
+    LINE("Dirty rate:", memory_dirty_rate, "pages/s")
+    LINE("Iteration:", memory_iteration, "passes")
+    LINE("Memory bandwidth:", memory_bps, "bytes/s")
 #undef LINE
   }
   vk_job_info_clear(&ji);

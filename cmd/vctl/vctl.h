@@ -70,6 +70,10 @@ bool vctl_json_host_error(vk_json *j, const vctl_conns *c, size_t i);
  * with the exit status in *rc. */
 virDomainPtr vctl_domain(const vk_cmd_ctx *ctx, bool readonly, virConnectPtr *conn, int *rc);
 
+/* With several hosts, the URI of the host vctl_domain() found the
+ * domain on; NULL with one host. */
+const char *vctl_domain_host(void);
+
 /* Start of a handler that works on the domain named by its first
  * argument: declares conn, dom, err and rc, and returns the exit status
  * when the connection or the domain cannot be had. */
@@ -195,6 +199,25 @@ int vctl_migrate_getmaxdowntime(vk_cmd_ctx *ctx);
 int vctl_migrate_postcopy(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_migrate_options[], vctl_migrate_speed_options[],
     vctl_migrate_getspeed_options[], vctl_migrate_getmaxdowntime_options[];
+
+int vctl_host_validate(vk_cmd_ctx *ctx);
+int vctl_nodeinfo(vk_cmd_ctx *ctx);
+int vctl_version(vk_cmd_ctx *ctx);
+int vctl_hostname(vk_cmd_ctx *ctx);
+int vctl_uri(vk_cmd_ctx *ctx);
+int vctl_maxvcpus(vk_cmd_ctx *ctx);
+int vctl_freecell(vk_cmd_ctx *ctx);
+int vctl_nodememstats(vk_cmd_ctx *ctx);
+int vctl_nodecpustats(vk_cmd_ctx *ctx);
+int vctl_cpu_models(vk_cmd_ctx *ctx);
+int vctl_capabilities(vk_cmd_ctx *ctx);
+int vctl_domcapabilities(vk_cmd_ctx *ctx);
+int vctl_sysinfo(vk_cmd_ctx *ctx);
+int vctl_node_memory_tune(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_host_validate_options[], vctl_host_json_options[],
+    vctl_maxvcpus_options[], vctl_freecell_options[], vctl_nodememstats_options[],
+    vctl_nodecpustats_options[], vctl_cpu_models_options[], vctl_domcapabilities_options[],
+    vctl_node_memory_tune_options[];
 
 int vctl_save(vk_cmd_ctx *ctx);
 int vctl_restore(vk_cmd_ctx *ctx);

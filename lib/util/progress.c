@@ -1,6 +1,7 @@
 /* vkit — terminal-only progress bar. */
 #include <config.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ draw(vk_progress *p)
   for (int i = 0; i < width; i++)
     fputc(i < fill ? '#' : ' ', stderr);
   fprintf(stderr, "] %5.1f%%", frac * 100.0);
+  if (p->note[0])
+    fprintf(stderr, " %s\033[K", p->note);
   fflush(stderr);
   p->drawn = true;
 }
@@ -57,6 +60,16 @@ vk_progress_update(vk_progress *p, uint64_t done)
     return;
   p->last = t;
   draw(p);
+}
+
+void
+vk_progress_note(vk_progress *p, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(p->note, sizeof p->note, fmt, ap);
+  va_end(ap);
 }
 
 void

@@ -18,6 +18,7 @@ typedef struct vk_progress {
   uint64_t done;
   double last;        /* monotonic seconds of the last redraw */
   const char *label;
+  char note[80]; /* drawn after the percentage (vk_progress_note) */
 } vk_progress;
 
 /* Start a bar; `wanted` is the user's -p.  Draws nothing unless stderr is
@@ -27,6 +28,10 @@ void vk_progress_update(vk_progress *p, uint64_t done);
 /* A progress callback for library calls that report (done, total): the
  * opaque pointer is the vk_progress. */
 void vk_progress_cb(void *opaque, uint64_t done, uint64_t total);
+
+/* Text shown after the percentage from the next redraw on ("" for none),
+ * e.g. what a migration still has to send. */
+void vk_progress_note(vk_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Draw 100% (when `success`) and end the line. */
 void vk_progress_finish(vk_progress *p, bool success);

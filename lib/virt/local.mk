@@ -19,5 +19,6 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/network.c lib/virt/network.h \
 	lib/virt/migrate.c lib/virt/migrate.h \
 	lib/virt/hosts.c lib/virt/hosts.h \
+	lib/virt/host.c lib/virt/host.h \
 	lib/virt/osinfo.c lib/virt/osinfo.h \
 	lib/virt/firmware.c lib/virt/firmware.h

@@ -13,7 +13,7 @@ bats_require_minimum_version 1.5.0
 load ../virt-helpers
 
 setup_file() {
-  requires virsh qemu-img qemu-system-x86_64 as ld unshare nsenter ip ssh /usr/sbin/sshd
+  requires virsh qemu-img qemu-system-x86_64 as ld unshare nsenter ip ssh /usr/sbin/sshd script
   "$VK_SRCDIR/tests/libvirtd-start.sh"
   export VKIT_HOST2_DIR=/var/tmp/vkit-host2-$$
   "$VK_SRCDIR/tests/second-host.sh" start > "$BATS_FILE_TMPDIR/host2.env"
@@ -180,8 +180,13 @@ moved() {
   assert_success
   assert_equal "$(state2)" running
   moved "$LOG1" "$LOG2"
-  run vctl -c "$HOST2_UNIX" migrate --live --unsafe --migrateuri "tcp://$HOST1_ADDR" "$NAME" qemu:///system
+  # back with -p on a terminal (script(1) gives it one): the bar and what is left
+  run script -qec "'$VK_BUILDDIR/vctl' -c '$HOST2_UNIX' migrate -p --live --unsafe --bandwidth 2 \
+    --migrateuri 'tcp://$HOST1_ADDR' '$NAME' qemu:///system" /dev/null
   assert_success
+  assert_output --regexp "Migration \[#+ *\] +[0-9.]+%"
+  assert_output --partial "left"
+  assert_equal "$(state1)" running
 }
 
 @test "migrate over qemu+ssh://, client-managed and --p2p" {
@@ -320,12 +325,16 @@ moved() {
   start_guest
   env --default-signal=INT "$VK_BUILDDIR/vctl" migrate --live --unsafe --persistent --bandwidth 1 \
     --migrateuri "tcp://$HOST2_ADDR" "$NAME" "$HOST2_UNIX" 2> "$BATS_FILE_TMPDIR/int.err" &
-  local pid=$! rc=0
+  local pid=$! rc=0 job=
   for _ in $(seq 1 100); do
-    virsh -q domjobinfo "$NAME" 2>/dev/null | grep -q "Unbounded" && break
+    job=$(vctl domjobinfo --json "$NAME" 2>/dev/null) && grep -q '"type": "unbounded"' <<<"$job" && break
     sleep 0.1
   done
   kill -INT "$pid"
+  # the job vctl domjobinfo saw was the migration, with its memory counts
+  assert_equal "$(json_get 'j["operation"]' <<<"$job")" "migration out"
+  json_get 'j["memory_total"]' <<<"$job" | grep -Eq '^[0-9]+$'
+  
   wait "$pid" || rc=$?
   [ "$rc" -eq 130 ] || fail "vctl ended with $rc: $(cat "$BATS_FILE_TMPDIR/int.err")"
   grep -q "migration of '$NAME' aborted; it runs on the source" "$BATS_FILE_TMPDIR/int.err"
@@ -402,6 +411,10 @@ moved() {
   VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl domstate "$NAME-b"
   assert_success
   assert_output "shut off"
+  VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl domstate --json "$NAME-b"
+  assert_equal "$(json_get 'j["host"]' <<<"$output")" "$HOST2_UNIX"
+  VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl dominfo "$NAME"
+  assert_line --regexp "^Host: +qemu:///system$"
   run vctl --hosts "$BATS_FILE_TMPDIR/hosts" net-list --all --json
   assert_success
   run vctl --hosts "$BATS_FILE_TMPDIR/hosts" domstats --state --json "$NAME" "$NAME-b"
@@ -412,6 +425,17 @@ moved() {
   assert_success
   assert_equal "$(json_get "[d['host'] for d in j['domains'] if d['name'] == '$NAME'][0]" <<<"$output")" qemu:///system
   assert_equal "$(json_get 'j["errors"]' <<<"$output")" "[]"
+  # host-validate and nodeinfo of both: the second host checked through libvirt (remote)
+  run --separate-stderr vctl -c qemu:///system -c "$HOST2_TCP" host-validate --json
+  assert_success
+  assert_equal "$(json_get "[c['result'] for c in j if c['host'] == '$HOST2_TCP' and c['id'] == 'kvm_device'][0]" <<<"$output")" PASS
+  assert_equal "$(json_get "[c['detail'] for c in j if c['host'] == '$HOST2_TCP' and c['id'] == 'kvm_device'][0]" <<<"$output")" "libvirt offers the kvm domain type"
+  assert_equal "$(json_get "len([c for c in j if c['host'] == 'qemu:///system' and c['id'] == 'iommu'])" <<<"$output")" 1
+  run vctl --hosts "$BATS_FILE_TMPDIR/hosts" host-validate
+  assert_line --regexp "^PASS  two: libvirt daemon: answers"
+  run vctl --hosts "$BATS_FILE_TMPDIR/hosts" nodeinfo --json
+  assert_success
+  assert_equal "$(json_get "sorted(d['host'] for d in j)" <<<"$output")" "[\"$HOST2_UNIX\", \"qemu:///system\"]"
   # a name on two hosts is an error naming both
   v2 define "$BATS_FILE_TMPDIR/other.xml" >/dev/null
   VKIT_HOSTS=$BATS_FILE_TMPDIR/hosts run vctl dominfo "$NAME"
