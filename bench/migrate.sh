@@ -36,10 +36,11 @@ export VKIT_HOST2_DIR=/var/tmp/vkit-bench-host2-$$
 dir=$(mktemp -d /var/tmp/vkit-bench-migrate.XXXXXX)
 name=vkit-bench12-$$
 cleanup() {
-  virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1 || true
+  set +e
+  virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1
   [ -n "${HOST2_UNIX:-}" ] && virsh -q -c "$HOST2_UNIX" destroy "$name" >/dev/null 2>&1
   "$src_dir/tests/second-host.sh" stop
-  rm -rf "$dir" "/var/log/libvirt/qemu/$name-serial.log"
+  rm -rf "$dir" "/var/log/libvirt/qemu/$name"*
 }
 trap cleanup EXIT
 "$src_dir/tests/second-host.sh" start >"$dir/env"

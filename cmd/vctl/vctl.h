@@ -219,6 +219,44 @@ extern const struct poptOption vctl_host_validate_options[], vctl_host_json_opti
     vctl_nodecpustats_options[], vctl_cpu_models_options[], vctl_domcapabilities_options[],
     vctl_node_memory_tune_options[];
 
+int vctl_pool_list(vk_cmd_ctx *ctx);
+int vctl_pool_info(vk_cmd_ctx *ctx);
+int vctl_pool_define_as(vk_cmd_ctx *ctx);
+int vctl_pool_create_as(vk_cmd_ctx *ctx);
+int vctl_pool_define(vk_cmd_ctx *ctx);
+int vctl_pool_create(vk_cmd_ctx *ctx);
+int vctl_pool_build(vk_cmd_ctx *ctx);
+int vctl_pool_start(vk_cmd_ctx *ctx);
+int vctl_pool_destroy(vk_cmd_ctx *ctx);
+int vctl_pool_delete(vk_cmd_ctx *ctx);
+int vctl_pool_undefine(vk_cmd_ctx *ctx);
+int vctl_pool_autostart(vk_cmd_ctx *ctx);
+int vctl_pool_refresh(vk_cmd_ctx *ctx);
+int vctl_pool_dumpxml(vk_cmd_ctx *ctx);
+int vctl_pool_capabilities(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_pool_list_options[], vctl_pool_info_options[],
+    vctl_pool_define_as_options[], vctl_pool_create_as_options[], vctl_pool_start_options[],
+    vctl_pool_destroy_options[], vctl_pool_autostart_options[], vctl_pool_dumpxml_options[];
+
+int vctl_vol_list(vk_cmd_ctx *ctx);
+int vctl_vol_info(vk_cmd_ctx *ctx);
+int vctl_vol_create_as(vk_cmd_ctx *ctx);
+int vctl_vol_create(vk_cmd_ctx *ctx);
+int vctl_vol_create_from(vk_cmd_ctx *ctx);
+int vctl_vol_clone(vk_cmd_ctx *ctx);
+int vctl_vol_delete(vk_cmd_ctx *ctx);
+int vctl_vol_wipe(vk_cmd_ctx *ctx);
+int vctl_vol_resize(vk_cmd_ctx *ctx);
+int vctl_vol_upload(vk_cmd_ctx *ctx);
+int vctl_vol_download(vk_cmd_ctx *ctx);
+int vctl_vol_path(vk_cmd_ctx *ctx);
+int vctl_vol_key(vk_cmd_ctx *ctx);
+int vctl_vol_name(vk_cmd_ctx *ctx);
+int vctl_vol_dumpxml(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_vol_list_options[], vctl_vol_info_options[],
+    vctl_vol_pool_options[], vctl_vol_create_as_options[], vctl_vol_create_from_options[],
+    vctl_vol_clone_options[], vctl_vol_resize_options[], vctl_vol_transfer_options[];
+
 int vctl_save(vk_cmd_ctx *ctx);
 int vctl_restore(vk_cmd_ctx *ctx);
 int vctl_managedsave(vk_cmd_ctx *ctx);

@@ -34,8 +34,7 @@ vimg_resize(vk_cmd_ctx *ctx)
   const char *path = ctx->argv[0], *arg = ctx->argv[1];
   vk_image_format fmt = VK_FMT_NONE;
   vk_prealloc prealloc = VK_PREALLOC_OFF;
-  uint64_t delta, size, cur;
-  CLEANUP_IMAGE vk_image *img = NULL;
+  uint64_t delta;
   int sign = 0;
 
   if (opt_prealloc && !vk_prealloc_parse(opt_prealloc, &prealloc, &err))
@@ -53,29 +52,10 @@ vimg_resize(vk_cmd_ctx *ctx)
   if (!vk_parse_size(arg, &delta, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
 
-  img = vk_image_open(path, fmt, VK_IMAGE_RDWR | VK_IMAGE_NO_BACKING, &err);
-  if (!img)
-    return vk_cmd_fail(ctx, VK_STEAL(err));
-  cur = vk_image_size(img);
-  if (sign > 0) {
-    size = cur + delta;
-    if (size < cur)
-      return vk_cmd_usage(ctx, "size overflows");
-  } else if (sign < 0) {
-    if (delta > cur)
-      return vk_cmd_usage(ctx, "cannot shrink '%s' below zero", path);
-    size = cur - delta;
-  } else {
-    size = delta;
-  }
-  if (size < cur && !opt_shrink)
-    return vk_cmd_usage(ctx, "shrinking '%s' loses data past the new end: use --shrink", path);
-  if (!vk_image_truncate(img, size, prealloc, opt_shrink ? VK_TRUNCATE_SHRINK : 0, &err)) {
+  if (!vk_image_resize_path(path, fmt, sign, delta, prealloc, opt_shrink, &err)) {
     if (err->code == VK_EXIT_USAGE)
       return vk_cmd_usage(ctx, "%s", err->msg);
     return vk_cmd_fail(ctx, VK_STEAL(err));
   }
-  if (!vk_image_close(VK_STEAL(img), &err))
-    return vk_cmd_fail(ctx, VK_STEAL(err));
   return 0;
 }

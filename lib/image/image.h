@@ -258,6 +258,13 @@ enum {
 bool vk_image_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc,
                        unsigned flags, vk_error **errp);
 
+/* Resize the image file at `path` (format `fmt`, VK_FMT_NONE: probed):
+ * to `amount` bytes (sign 0), or by it (sign +1 grows, -1 shrinks).  A
+ * smaller size needs `shrink`; VK_EXIT_USAGE errors for that, for a size
+ * below zero or past 2^64.  The image is locked while it changes. */
+bool vk_image_resize_path(const char *path, vk_image_format fmt, int sign, uint64_t amount,
+                          vk_prealloc prealloc, bool shrink, vk_error **errp);
+
 /* Block status of a range. */
 typedef enum vk_extent_kind {
   VK_EXTENT_DATA = 0,       /* data stored in some layer */

@@ -11,4 +11,4 @@ lib_libvkit_a_SOURCES += \
 	lib/image/map.c lib/image/map.h \
 	lib/image/compare.c lib/image/compare.h \
 	lib/image/measure.c lib/image/measure.h \
-	lib/image/rebase.c lib/image/commit.c
+	lib/image/rebase.c lib/image/commit.c lib/image/resize.c

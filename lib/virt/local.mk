@@ -20,5 +20,7 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/migrate.c lib/virt/migrate.h \
 	lib/virt/hosts.c lib/virt/hosts.h \
 	lib/virt/host.c lib/virt/host.h \
+	lib/virt/pool.c lib/virt/pool.h \
+	lib/virt/volume.c lib/virt/volume.h \
 	lib/virt/osinfo.c lib/virt/osinfo.h \
 	lib/virt/firmware.c lib/virt/firmware.h
