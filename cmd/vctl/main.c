@@ -232,6 +232,8 @@ static const vk_subcmd cmds[] = {
          .options = vctl_vol_pool_options),
   VK_CMD("vol-dumpxml", vctl_vol_dumpxml, "VOL", "Print a volume's XML",
          .options = vctl_vol_pool_options),
+  VK_CMD("event", vctl_event, "", "Print domain events as they come (lifecycle, devices, jobs...)",
+         .options = vctl_event_options, .flags = VK_CMD_DIRECT),
   VK_CMD("console", vctl_console, "DOMAIN", "Attach to a domain's serial console",
          .options = vctl_console_options, .flags = VK_CMD_DIRECT, .option = vctl_console_option),
   { 0 }

@@ -257,6 +257,9 @@ extern const struct poptOption vctl_vol_list_options[], vctl_vol_info_options[],
     vctl_vol_pool_options[], vctl_vol_create_as_options[], vctl_vol_create_from_options[],
     vctl_vol_clone_options[], vctl_vol_resize_options[], vctl_vol_transfer_options[];
 
+int vctl_event(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_event_options[];
+
 int vctl_save(vk_cmd_ctx *ctx);
 int vctl_restore(vk_cmd_ctx *ctx);
 int vctl_managedsave(vk_cmd_ctx *ctx);

@@ -63,7 +63,6 @@ struct waiter {
   bool persistent;        /* a persistent domain survives stopping */
   unsigned events;        /* lifecycle events seen */
   bool gone;              /* undefined, or a transient domain stopped */
-  bool closed;            /* connection closed */
 };
 
 void
@@ -78,6 +77,7 @@ vk_waiter_init(vk_waiter *w, int refs, void (*release)(void *object))
   pthread_condattr_destroy(&ca);
   w->refs = refs;
   w->release = release;
+  w->closed = false;
 }
 
 void
@@ -114,17 +114,17 @@ lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
   pthread_mutex_unlock(&w->base.lock);
 }
 
-static void
-close_cb(virConnectPtr conn, int reason, void *opaque)
+void
+vk_waiter_on_close(virConnectPtr conn, int reason, void *opaque)
 {
-  struct waiter *w = opaque;
+  vk_waiter *w = opaque;
 
   (void)conn;
   (void)reason;
-  pthread_mutex_lock(&w->base.lock);
+  pthread_mutex_lock(&w->lock);
   w->closed = true;
-  pthread_cond_signal(&w->base.cond);
-  pthread_mutex_unlock(&w->base.lock);
+  pthread_cond_signal(&w->cond);
+  pthread_mutex_unlock(&w->lock);
 }
 
 int64_t
@@ -184,7 +184,7 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
   }
   /* No free callback here: drivers without close callbacks accept the
    * registration and never call it; unregistering is synchronous. */
-  if (virConnectRegisterCloseCallback(conn, close_cb, w, NULL) == 0)
+  if (virConnectRegisterCloseCallback(conn, vk_waiter_on_close, w, NULL) == 0)
     close_registered = true;
   else
     virResetLastError();
@@ -192,7 +192,7 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
   pthread_mutex_lock(&w->base.lock);
   for (;;) {
     unsigned seen = w->events;
-    bool gone = w->gone, closed = w->closed;
+    bool gone = w->gone, closed = w->base.closed;
     int64_t wake;
     struct timespec ts;
 
@@ -221,7 +221,7 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
     ts.tv_sec = wake / 1000;
     ts.tv_nsec = (wake % 1000) * 1000000;
     pthread_mutex_lock(&w->base.lock);
-    while (w->events == seen && !w->closed) {
+    while (w->events == seen && !w->base.closed) {
       int rc = pthread_cond_timedwait(&w->base.cond, &w->base.lock, &ts);
       if (rc == ETIMEDOUT)
         break;
@@ -230,7 +230,7 @@ vk_domain_wait_state(virDomainPtr dom, unsigned state_mask, int timeout_ms,
 out:
   if (cb_id >= 0 && virConnectDomainEventDeregisterAny(conn, cb_id) < 0)
     virResetLastError();
-  if (close_registered && virConnectUnregisterCloseCallback(conn, close_cb) < 0)
+  if (close_registered && virConnectUnregisterCloseCallback(conn, vk_waiter_on_close) < 0)
     virResetLastError();
   vk_waiter_unref(w);
   if (ok && statep)

@@ -29,10 +29,15 @@ typedef struct vk_waiter {
   pthread_cond_t cond;
   int refs;
   void (*release)(void *object);
+  bool closed; /* the connection closed (vk_waiter_on_close) */
 } vk_waiter;
 
 void vk_waiter_init(vk_waiter *w, int refs, void (*release)(void *object));
 void vk_waiter_unref(void *w);
+
+/* A connection close callback (virConnectRegisterCloseCallback) for a
+ * vk_waiter: sets `closed` and wakes the waiting thread. */
+void vk_waiter_on_close(virConnectPtr conn, int reason, void *w);
 
 /* Milliseconds on the monotonic clock (for deadlines of waits). */
 int64_t vk_now_ms(void);

@@ -22,5 +22,6 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/host.c lib/virt/host.h \
 	lib/virt/pool.c lib/virt/pool.h \
 	lib/virt/volume.c lib/virt/volume.h \
+	lib/virt/domevent.c lib/virt/domevent.h \
 	lib/virt/osinfo.c lib/virt/osinfo.h \
 	lib/virt/firmware.c lib/virt/firmware.h
