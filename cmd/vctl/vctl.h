@@ -257,6 +257,20 @@ extern const struct poptOption vctl_vol_list_options[], vctl_vol_info_options[],
     vctl_vol_pool_options[], vctl_vol_create_as_options[], vctl_vol_create_from_options[],
     vctl_vol_clone_options[], vctl_vol_resize_options[], vctl_vol_transfer_options[];
 
+int vctl_attach_disk(vk_cmd_ctx *ctx);
+int vctl_detach_disk(vk_cmd_ctx *ctx);
+int vctl_attach_interface(vk_cmd_ctx *ctx);
+int vctl_detach_interface(vk_cmd_ctx *ctx);
+int vctl_attach_device(vk_cmd_ctx *ctx);
+int vctl_detach_device(vk_cmd_ctx *ctx);
+int vctl_detach_device_alias(vk_cmd_ctx *ctx);
+int vctl_update_device(vk_cmd_ctx *ctx);
+int vctl_change_media(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_attach_disk_options[], vctl_detach_disk_options[],
+    vctl_attach_interface_options[], vctl_detach_interface_options[], vctl_attach_device_options[],
+    vctl_detach_device_options[], vctl_change_media_options[];
+bool vctl_attach_option(int val, const char *arg, vk_error **errp);
+
 int vctl_event(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_event_options[];
 

@@ -121,6 +121,78 @@ add_disk(vk_xml_builder *b, xmlNodePtr devs, const vk_disk_spec *d)
   }
   if (d->readonly || (d->device && strcmp(d->device, "cdrom") == 0))
     vk_xml_add(b, disk, "readonly", NULL);
+  if (d->shareable)
+    vk_xml_add(b, disk, "shareable", NULL);
+}
+
+static void
+add_iface(vk_xml_builder *b, xmlNodePtr devs, const vk_net_spec *n)
+{
+  xmlNodePtr iface = vk_xml_add(b, devs, "interface", NULL);
+  const char *t = n->type ? n->type : "network";
+
+  vk_xml_set(b, iface, "type", t);
+  if (n->source)
+    vk_xml_set(b, vk_xml_add(b, iface, "source", NULL),
+               strcmp(t, "bridge") == 0   ? "bridge"
+               : strcmp(t, "direct") == 0 ? "dev"
+                                          : "network",
+               n->source);
+  if (n->mac)
+    vk_xml_set(b, vk_xml_add(b, iface, "mac", NULL), "address", n->mac);
+  if (n->target)
+    vk_xml_set(b, vk_xml_add(b, iface, "target", NULL), "dev", n->target);
+  if (n->model)
+    vk_xml_set(b, vk_xml_add(b, iface, "model", NULL), "type", n->model);
+}
+
+/* One device element alone, as a document (attach-disk, attach-interface). */
+static char *
+device_xml(void (*add)(vk_xml_builder *, xmlNodePtr, const void *), const void *spec,
+           vk_error **errp)
+{
+  vk_xml_builder b = { 0 };
+  CLEANUP_XMLDOC xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr holder = xmlNewNode(NULL, BAD_CAST "devices"), dev;
+  char *xml = NULL;
+
+  if (doc && holder) {
+    add(&b, holder, spec);
+    if ((dev = holder->children)) {
+      xmlUnlinkNode(dev);
+      xmlDocSetRootElement(doc, dev);
+      xml = vk_xml_serialize(&b, doc);
+    }
+  }
+  if (holder)
+    xmlFreeNode(holder);
+  if (!xml)
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  return xml;
+}
+
+static void
+add_disk_any(vk_xml_builder *b, xmlNodePtr devs, const void *d)
+{
+  add_disk(b, devs, d);
+}
+
+static void
+add_iface_any(vk_xml_builder *b, xmlNodePtr devs, const void *n)
+{
+  add_iface(b, devs, n);
+}
+
+char *
+vk_disk_xml(const vk_disk_spec *d, vk_error **errp)
+{
+  return device_xml(add_disk_any, d, errp);
+}
+
+char *
+vk_iface_xml(const vk_net_spec *n, vk_error **errp)
+{
+  return device_xml(add_iface_any, n, errp);
 }
 
 static void
@@ -156,19 +228,8 @@ add_devices(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
     vk_xml_set(b, ctl, "index", "0");
     vk_xml_set(b, ctl, "model", "virtio-scsi");
   }
-  for (size_t i = 0; i < s->nnets; i++) {
-    const vk_net_spec *n = &s->nets[i];
-    xmlNodePtr iface = vk_xml_add(b, devs, "interface", NULL);
-
-    vk_xml_set(b, iface, "type", n->type);
-    if (n->source)
-      vk_xml_set(b, vk_xml_add(b, iface, "source", NULL),
-                 strcmp(n->type, "bridge") == 0 ? "bridge" : "network", n->source);
-    if (n->mac)
-      vk_xml_set(b, vk_xml_add(b, iface, "mac", NULL), "address", n->mac);
-    if (n->model)
-      vk_xml_set(b, vk_xml_add(b, iface, "model", NULL), "type", n->model);
-  }
+  for (size_t i = 0; i < s->nnets; i++)
+    add_iface(b, devs, &s->nets[i]);
   add_chardev(b, devs, "serial", &s->console, 0, false);
   add_chardev(b, devs, "console", &s->console, 0, true);
   for (size_t i = 0; i < s->nserials; i++)
@@ -324,6 +385,7 @@ vk_domspec_clear(vk_domspec *s)
     free(s->nets[i].source);
     free(s->nets[i].model);
     free(s->nets[i].mac);
+    free(s->nets[i].target);
   }
   free(s->nets);
   free(s->graphics);

@@ -28,6 +28,7 @@ typedef struct vk_disk_spec {
   char *target;          /* "vda", "sdb", ...: set before building */
   uint64_t size;         /* bytes to create; 0: an existing image */
   bool readonly;
+  bool shareable;        /* <shareable/>: other guests may use it too */
   bool create;           /* the image is created by the install */
   bool created;          /* ... and was created (for rollback) */
 } vk_disk_spec;
@@ -50,6 +51,7 @@ typedef struct vk_net_spec {
   char *source;          /* network or bridge name; NULL for user */
   char *model;           /* "virtio", "e1000", ... */
   char *mac;             /* "52:54:00:..." or NULL: libvirt picks one */
+  char *target;          /* the host-side device name, or NULL */
 } vk_net_spec;
 
 typedef struct vk_chardev_spec {
@@ -100,6 +102,11 @@ typedef struct vk_domspec {
  * caller frees, or NULL with *errp set (an unusable spec is
  * VK_EXIT_USAGE, out of memory VK_EXIT_FAILED). */
 char *vk_domxml_build(const vk_domspec *spec, vk_error **errp);
+
+/* The <disk> or <interface> element alone (attach-disk, attach-interface,
+ * change-media), built the same way. */
+char *vk_disk_xml(const vk_disk_spec *d, vk_error **errp);
+char *vk_iface_xml(const vk_net_spec *n, vk_error **errp);
 
 /* Release everything a spec owns (the strings, arrays) and zero it; the
  * struct itself belongs to the caller. */
