@@ -254,11 +254,11 @@ live_alias(virDomainPtr dom, const char *xml)
     return alias;
   if (vk_xml_is(root, "disk")) {
     CLEANUP_FREE char *dev = vk_xml_attr(vk_xml_child(root, "target"), "dev");
-    CLEANUP_FREE char *x = dev ? vk_domain_find_disk(dom, dev, false, &alias, &e) : NULL;
+    free(dev ? vk_domain_find_disk(dom, dev, false, &alias, &e) : NULL);
   } else if (vk_xml_is(root, "interface")) {
     CLEANUP_FREE char *mac = vk_xml_attr(vk_xml_child(root, "mac"), "address");
     CLEANUP_FREE char *type = vk_xml_attr(root, "type");
-    CLEANUP_FREE char *x = mac ? vk_domain_find_iface(dom, type, mac, false, &alias, &e) : NULL;
+    free(mac ? vk_domain_find_iface(dom, type, mac, false, &alias, &e) : NULL);
   }
   vk_error_free(e);
   return alias;

@@ -393,6 +393,41 @@ moved() {
   rm -f "$d1" "$log1"
 }
 
+@test "migrate --xml: the destination's definition with other host paths (its own serial log)" {
+  start_guest
+  virsh -q dumpxml --migratable "$NAME" | sed "s|$NAME-serial.log|$NAME-other.log|" > "$BATS_FILE_TMPDIR/mig.xml"
+  run vctl migrate --live --unsafe --xml "$BATS_FILE_TMPDIR/mig.xml" --migrateuri "tcp://$HOST2_ADDR" "$NAME" "$HOST2_UNIX"
+  assert_success
+  assert_equal "$(state2)" running
+  moved "$LOG1" "$HOST2_LOGS/$NAME-other.log"
+  run vctl -c "$HOST2_UNIX" migrate --live --unsafe --migrateuri "tcp://$HOST1_ADDR" "$NAME" qemu:///system
+  assert_success
+  run vctl migrate --live --unsafe --xml "$BATS_FILE_TMPDIR/none.xml" "$NAME" "$HOST2_UNIX"
+  assert_failure 3
+}
+
+@test "migrate --copy-storage-inc: the top image copied onto the destination's, over a shared backing file" {
+  local n=$NAME-inc base=$BATS_FILE_TMPDIR/inc-base.qcow2 top=/var/lib/libvirt/images/$NAME-inc.qcow2
+  local log1=/var/log/libvirt/qemu/$NAME-inc-serial.log log2=$HOST2_LOGS/$NAME-inc-serial.log
+  make_counter_disk "$base" 8M
+  qemu-img create -q -f qcow2 -b "$base" -F qcow2 "$top"
+  guest_xml "$n" "$top" "$log1" "$(cat /proc/sys/kernel/random/uuid)" > "$BATS_FILE_TMPDIR/inc.xml"
+  vctl create "$BATS_FILE_TMPDIR/inc.xml" >/dev/null
+  wait_for_count "$log1" 2 60
+  run vctl migrate --live --copy-storage-inc --dry-run "$n" "$HOST2_UNIX"
+  assert_failure 3
+  assert_output --partial "does not exist on the destination"
+  # the destination's top image over the same backing file (both hosts see it)
+  qemu-img create -q -f qcow2 -b "$base" -F qcow2 "$HOST2_IMAGES/$NAME-inc.qcow2"
+  run vctl migrate --live --copy-storage-inc --migrateuri "tcp://$HOST2_ADDR" "$n" "$HOST2_UNIX"
+  assert_success
+  assert_equal "$(v2 domstate "$n" | sed '/^$/d')" running
+  moved "$log1" "$log2"
+  v2 destroy "$n" >/dev/null
+  qemu-img check -q "$HOST2_IMAGES/$NAME-inc.qcow2"
+  rm -f "$top" "$HOST2_IMAGES/$NAME-inc.qcow2" "$log1"
+}
+
 @test "many hosts: -c twice lists both hosts' domains, HOST column and JSON host keys" {
   start_guest
   sed -e "s|<uuid>$UUID</uuid>|<uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>|" \
