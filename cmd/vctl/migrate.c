@@ -108,21 +108,27 @@ migrate_flags(void)
   return f;
 }
 
-/* The progress bar: data processed of data total. */
+/* The progress bar: data processed of data total, drawn from the first
+ * report that has a total (before it, nothing is known). */
 static void
 show_progress(void *opaque, const vk_job_info *ji)
 {
   vk_progress *p = opaque;
-
   char left[VK_SIZE_BUFLEN];
 
   if (ji->has_data_total && ji->data_total) {
+    uint64_t done = ji->has_data_processed ? ji->data_processed : 0;
+    uint64_t rest = ji->has_data_remaining  ? ji->data_remaining
+                    : done < ji->data_total ? ji->data_total - done
+                                            : 0;
+    if (!p->total)
+      vk_progress_start(p, opt_progress, "Migration", ji->data_total);
     p->total = ji->data_total;
-    if (ji->has_data_remaining && ji->has_memory_dirty_rate)
-      vk_progress_note(p, "%s left, %" PRIu64 " pages/s dirtied",
-                       vk_format_size(ji->data_remaining, left), ji->memory_dirty_rate);
-    else if (ji->has_data_remaining)
-      vk_progress_note(p, "%s left", vk_format_size(ji->data_remaining, left));
+    if (ji->has_memory_dirty_rate)
+      vk_progress_note(p, "%s left, %" PRIu64 " pages/s dirtied", vk_format_size(rest, left),
+                       ji->memory_dirty_rate);
+    else
+      vk_progress_note(p, "%s left", vk_format_size(rest, left));
     vk_progress_update(p, ji->has_data_processed ? ji->data_processed : 0);
   }
 }
@@ -266,7 +272,7 @@ vctl_migrate(vk_cmd_ctx *ctx)
   }
   if (opt_dry_run)
     return dry_run(ctx, dom, dconn, dest, &o);
-  vk_progress_start(&bar, opt_progress, "Migration", 0);
+  bar = (vk_progress){ .total = 0 }; /* started by the first report */
   o.progress = show_progress;
   o.progress_opaque = &bar;
   if (!vk_cancel_start(&err))

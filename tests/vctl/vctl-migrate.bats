@@ -181,7 +181,7 @@ moved() {
   assert_equal "$(state2)" running
   moved "$LOG1" "$LOG2"
   # back with -p on a terminal (script(1) gives it one): the bar and what is left
-  run script -qec "'$VK_BUILDDIR/vctl' -c '$HOST2_UNIX' migrate -p --live --unsafe --bandwidth 2 \
+  run script -qec "'$VK_BUILDDIR/vctl' -c '$HOST2_UNIX' migrate -p --live --unsafe --bandwidth 1 \
     --migrateuri 'tcp://$HOST1_ADDR' '$NAME' qemu:///system" /dev/null
   assert_success
   assert_output --regexp "Migration \[#+ *\] +[0-9.]+%"
