@@ -199,23 +199,13 @@ detach(vk_cmd_ctx *ctx, virDomainPtr dom, const char *xml, unsigned flags, const
   return 0;
 }
 
-/* Which XML to look devices up in: the definition unless the change
- * touches the running guest. */
-static bool
-look_inactive(virDomainPtr dom, unsigned flags)
-{
-  return !(vk_dev_libvirt_flags(dom, flags) & VIR_DOMAIN_AFFECT_LIVE) &&
-         !(vk_dev_libvirt_flags(dom, flags) == VIR_DOMAIN_AFFECT_CURRENT &&
-           virDomainIsActive(dom) == 1);
-}
-
 int
 vctl_detach_disk(vk_cmd_ctx *ctx)
 {
   CLEANUP_FREE char *xml = NULL;
   char what[256];
   DEVICE_OR_RETURN();
-  if (!(xml = vk_domain_find_disk(dom, ctx->argv[1], look_inactive(dom, flags), NULL, &err)))
+  if (!(xml = vk_domain_find_disk(dom, ctx->argv[1], !vk_dev_affects_live(dom, flags), NULL, &err)))
     return vk_cmd_fail(ctx, err);
   snprintf(what, sizeof what, "Disk %s", ctx->argv[1]);
   return detach(ctx, dom, xml, flags, what);
@@ -226,8 +216,8 @@ vctl_detach_interface(vk_cmd_ctx *ctx)
 {
   CLEANUP_FREE char *xml = NULL;
   DEVICE_OR_RETURN();
-  if (!(xml = vk_domain_find_iface(dom, ctx->argv[1], opt_mac, look_inactive(dom, flags), NULL,
-                                   &err)))
+  if (!(xml = vk_domain_find_iface(dom, ctx->argv[1], opt_mac, !vk_dev_affects_live(dom, flags),
+                                   NULL, &err)))
     return vk_cmd_fail(ctx, err);
   return detach(ctx, dom, xml, flags, "Interface");
 }

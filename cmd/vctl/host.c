@@ -79,18 +79,6 @@ const struct poptOption vctl_node_memory_tune_options[] = {
 
 /* ------------------------------------------------------------ validate */
 
-/* Is the URI (NULL: the default) this host's daemon? */
-static bool
-local_uri(const char *uri)
-{
-  const char *p;
-
-  if (!uri || !*uri)
-    return true;
-  p = strstr(uri, "://");
-  return p && p[3] == '/';
-}
-
 int
 vctl_host_validate(vk_cmd_ctx *ctx)
 {
@@ -107,7 +95,7 @@ vctl_host_validate(vk_cmd_ctx *ctx)
   }
   for (size_t h = 0; h < cs.n; h++) {
     const char *uri = cs.hosts ? cs.hosts->v[h].uri : getenv("LIBVIRT_DEFAULT_URI");
-    vk_host_validate(cs.conns[h], cs.errors[h], local_uri(uri), &checks[h]);
+    vk_host_validate(cs.conns[h], cs.errors[h], vk_uri_is_local(uri), &checks[h]);
   }
   if (opt_json) {
     j = vk_json_init(&j_w, ctx->out);

@@ -15,7 +15,6 @@
 #include "util/text.h"
 #include "virt/pool.h"
 #include "virt/volume.h"
-#include "virt/xml.h"
 #include "vctl.h"
 
 static int opt_details, opt_name, opt_json, opt_prealloc, opt_shrink, opt_delta, opt_progress;
@@ -245,9 +244,10 @@ vctl_vol_create(vk_cmd_ctx *ctx)
   return 0;
 }
 
-/* Copy with Ctrl-C stopping it (the partial copy goes). */
+/* Copy `src` as `name` (or as `xml` describes), Ctrl-C stopping it (the
+ * partial copy goes). */
 static int
-copy(vk_cmd_ctx *ctx, virStoragePoolPtr pool, const char *name, const char *format,
+copy(vk_cmd_ctx *ctx, virStoragePoolPtr pool, const char *name, const char *xml,
      virStorageVolPtr src, const char *verb)
 {
   CLEANUP_VOL virStorageVolPtr vol = NULL;
@@ -255,7 +255,8 @@ copy(vk_cmd_ctx *ctx, virStoragePoolPtr pool, const char *name, const char *form
 
   if (!vk_cancel_start(&err))
     return vk_cmd_fail(ctx, err);
-  vol = vk_vol_copy(pool, name, format, src, vk_cancel_flag(), &err);
+  vol = xml ? vk_vol_copy_xml(pool, xml, src, vk_cancel_flag(), &err)
+            : vk_vol_copy(pool, name, opt_format, src, vk_cancel_flag(), &err);
   if (vol)
     fprintf(ctx->out, "Vol %s %s %s\n", virStorageVolGetName(vol), verb, virStorageVolGetName(src));
   return vk_cmd_cancel_done(ctx, vol != NULL, err, "copy of volume '%s' stopped, nothing made",
@@ -267,24 +268,16 @@ vctl_vol_create_from(vk_cmd_ctx *ctx)
 {
   CLEANUP_POOL virStoragePoolPtr inpool = NULL;
   CLEANUP_VOL virStorageVolPtr src = NULL;
-  CLEANUP_FREE char *xml = NULL, *name = NULL, *fmt = NULL;
-  CLEANUP_XMLDOC xmlDocPtr doc = NULL;
-  xmlNode *root;
+  CLEANUP_FREE char *xml = NULL;
   POOLARG_OR_RETURN(false);
 
   if (!(xml = vk_read_file(ctx->argv[1], &err)))
     return vk_cmd_fail(ctx, err);
-  if (!(doc = vk_xml_read(xml, strlen(xml), "volume XML")) ||
-      !(name = vk_xml_text(vk_xml_child(root = xmlDocGetRootElement(doc), "name")))) {
-    vk_error_set(&err, VK_EXIT_USAGE, "%s: volume XML with a <name>, please", ctx->argv[1]);
-    return vk_cmd_fail(ctx, err);
-  }
-  fmt = vk_xml_attr(vk_xml_child(vk_xml_child(root, "target"), "format"), "type");
   if (opt_inputpool && !(inpool = pool_of(ctx, conn, opt_inputpool, &rc)))
     return rc;
   if (!(src = vk_vol_lookup(conn, inpool ? inpool : pool, ctx->argv[2], &err)))
     return vk_cmd_fail(ctx, err);
-  return copy(ctx, pool, name, fmt, src, "created from");
+  return copy(ctx, pool, NULL, xml, src, "created from");
 }
 
 int
@@ -297,7 +290,7 @@ vctl_vol_clone(vk_cmd_ctx *ctx)
     vk_vol_error(&err, vol, "cannot find the pool of");
     return vk_cmd_fail(ctx, err);
   }
-  return copy(ctx, pool, ctx->argv[1], opt_format, vol, "cloned from");
+  return copy(ctx, pool, ctx->argv[1], NULL, vol, "cloned from");
 }
 
 int

@@ -360,12 +360,21 @@ bool
 vk_conn_is_local(virConnectPtr conn)
 {
   CLEANUP_FREE char *uri = virConnectGetURI(conn);
-  const char *p;
 
   if (!uri) {
     virResetLastError();
     return false;
   }
+  return vk_uri_is_local(uri);
+}
+
+bool
+vk_uri_is_local(const char *uri)
+{
+  const char *p;
+
+  if (!uri || !*uri)
+    return true;
   p = strstr(uri, "://");
   return p && (p[3] == '/' || p[3] == '\0');
 }

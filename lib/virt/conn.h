@@ -36,6 +36,8 @@ virConnectPtr vk_conn_open(const char *uri, unsigned flags, vk_error **errp);
  * no host part ("qemu:///system", "qemu+unix:///system", "test:///default"),
  * so the files its daemon sees are the files we see. */
 bool vk_conn_is_local(virConnectPtr conn);
+/* The same for a URI (NULL or empty: the default, this host's). */
+bool vk_uri_is_local(const char *uri);
 
 /* Turn libvirt's last error (of this thread) into *errp, with the message
  * "<what>: <libvirt's message>", where <what> is formatted from fmt.  The

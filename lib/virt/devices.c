@@ -13,6 +13,8 @@
 #include "virt/event.h"
 #include "virt/xml.h"
 
+static bool affects_live(virDomainPtr dom, unsigned vflags);
+
 unsigned
 vk_dev_libvirt_flags(virDomainPtr dom, unsigned flags)
 {
@@ -28,6 +30,12 @@ vk_dev_libvirt_flags(virDomainPtr dom, unsigned flags)
   if (flags & VK_DEV_CONFIG)
     f |= VIR_DOMAIN_AFFECT_CONFIG;
   return f ? f : VIR_DOMAIN_AFFECT_CURRENT;
+}
+
+bool
+vk_dev_affects_live(virDomainPtr dom, unsigned flags)
+{
+  return affects_live(dom, vk_dev_libvirt_flags(dom, flags));
 }
 
 static bool

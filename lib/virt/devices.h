@@ -22,6 +22,10 @@ enum {
  * state: live when running, else config). */
 unsigned vk_dev_libvirt_flags(virDomainPtr dom, unsigned flags);
 
+/* Does a change with these VK_DEV_* flags touch the running guest? (A
+ * device is then looked up in the live XML, else in the definition.) */
+bool vk_dev_affects_live(virDomainPtr dom, unsigned flags);
+
 bool vk_device_attach(virDomainPtr dom, const char *xml, unsigned flags, vk_error **errp);
 bool vk_device_update(virDomainPtr dom, const char *xml, unsigned flags, vk_error **errp);
 

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cancel.h"
 #include "virt/conn.h"
+#include "virt/event.h"
 #include "virt/job.h"
 
 /* ------------------------------------------------------------ runner */
@@ -53,15 +53,6 @@ abort_job(vk_job *j)
   }
 }
 
-static int64_t
-now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 vk_job_run(vk_job *j, const atomic_int *cancel)
 {
@@ -82,14 +73,14 @@ vk_job_run(vk_job *j, const atomic_int *cancel)
     return j->rc;
   }
   if (j->tick && j->tick_ms > 0)
-    next_tick = now_ms() + j->tick_ms;
+    next_tick = vk_now_ms() + j->tick_ms;
   for (;;) {
     struct pollfd p[2] = { { j->done[0], POLLIN, 0 }, { cancel ? vk_cancel_fd() : -1, POLLIN, 0 } };
     int timeout = cancel && !aborted ? 1000 : -1;
     int n;
 
     if (next_tick) {
-      int64_t left = next_tick - now_ms();
+      int64_t left = next_tick - vk_now_ms();
       if (left < 0)
         left = 0;
       if (timeout < 0 || left < timeout)
@@ -105,9 +96,9 @@ vk_job_run(vk_job *j, const atomic_int *cancel)
       aborted = true;
       abort_job(j);
     }
-    if (next_tick && now_ms() >= next_tick && !aborted) {
+    if (next_tick && vk_now_ms() >= next_tick && !aborted) {
       j->tick(j);
-      next_tick = now_ms() + j->tick_ms;
+      next_tick = vk_now_ms() + j->tick_ms;
     }
   }
   pthread_join(t, NULL);

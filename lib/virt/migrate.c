@@ -17,6 +17,8 @@
 #include "virt/conn.h"
 #include "virt/domparse.h"
 #include "virt/migrate.h"
+#include "virt/pool.h"
+#include "virt/volume.h"
 #include "virt/xml.h"
 
 /* ------------------------------------------------------------ storage */
@@ -37,8 +39,10 @@ typedef struct dest_dir {
 static bool
 dest_dir_open(virConnectPtr dconn, const char *dir, dest_dir *dd, vk_error **errp)
 {
-  char xml[4096 + 256], name[64];
+  CLEANUP_FREE char *xml = NULL;
+  char name[64];
   static unsigned seq;
+  vk_pool_spec ps = { .name = name, .type = "dir", .target = dir };
 
   memset(dd, 0, sizeof *dd);
   if ((dd->pool = virStoragePoolLookupByTargetPath(dconn, dir))) {
@@ -49,12 +53,10 @@ dest_dir_open(virConnectPtr dconn, const char *dir, dest_dir *dd, vk_error **err
     virStoragePoolFree(dd->pool);
     dd->pool = NULL;
   }
-  if (strlen(dir) > 4096 || strpbrk(dir, "<>&'\""))
-    return vk_error_set(errp, VK_EXIT_USAGE, "cannot use the directory '%s' on the destination",
-                        dir);
+  virResetLastError();
   snprintf(name, sizeof name, "vkit-migrate-%ld-%u", (long)getpid(), seq++);
-  snprintf(xml, sizeof xml,
-           "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, dir);
+  if (!(xml = vk_pool_xml_build(&ps, errp)))
+    return false;
   if (!(dd->pool = virStoragePoolCreateXML(dconn, xml, 0)))
     return vk_virt_error(errp, dconn, "the destination cannot use the directory '%s'", dir);
   dd->transient = true;
@@ -94,33 +96,18 @@ dest_has(virConnectPtr dconn, const char *path, bool *exists, vk_error **errp)
   return true;
 }
 
-static int
-upload_source(virStreamPtr st, char *data, size_t n, void *opaque)
-{
-  int fd = *(int *)opaque;
-  ssize_t r;
-
-  (void)st;
-  do
-    r = read(fd, data, n);
-  while (r < 0 && errno == EINTR);
-  return (int)r;
-}
-
 /* Create `path` on the destination: virtual size `size`, format `fmt`. */
 static bool
 dest_create(virConnectPtr dconn, const char *path, const char *fmt, uint64_t size, vk_error **errp)
 {
   CLEANUP_FREE char *dir = strdup(path);
-  char xml[1024], tmpl[] = "/tmp/vkit-migrate-XXXXXX", local[64];
+  char tmpl[] = "/tmp/vkit-migrate-XXXXXX", local[64] = "";
   bool qcow2 = fmt && strcmp(fmt, "qcow2") == 0;
+  vk_vol_spec vs = { .format = "raw", .capacity = size, .sparse = true };
   virStorageVolPtr v = NULL;
-  virStreamPtr st = NULL;
-  uint64_t bytes = size;
   dest_dir dd = { 0 };
   bool ok = false;
   char *slash;
-  int fd = -1;
 
   if (fmt && !qcow2 && strcmp(fmt, "raw") != 0)
     return vk_error_set(errp, VK_EXIT_USAGE,
@@ -130,10 +117,9 @@ dest_create(virConnectPtr dconn, const char *path, const char *fmt, uint64_t siz
   if (!dir || !(slash = strrchr(dir, '/')))
     return vk_error_set(errp, VK_EXIT_USAGE, "disk '%s': not an absolute path", path);
   *slash = '\0';
-  if (strpbrk(slash + 1, "<>&'\""))
-    return vk_error_set(errp, VK_EXIT_USAGE, "cannot create '%s' on the destination", path);
-  local[0] = '\0';
+  vs.name = slash + 1;
   if (qcow2) {
+    /* the empty image made here by the engine, its bytes uploaded */
     vk_image_opts io;
     struct stat sb;
     if (!mkdtemp(tmpl))
@@ -147,44 +133,25 @@ dest_create(virConnectPtr dconn, const char *path, const char *fmt, uint64_t siz
     if (!ok)
       goto out;
     ok = false;
-    if ((fd = open(local, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
+    if (stat(local, &sb) < 0) {
       vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot read '%s'", local);
       goto out;
     }
-    bytes = (uint64_t)sb.st_size;
+    vs.capacity = (uint64_t)sb.st_size;
   }
-  if (!dest_dir_open(dconn, *dir ? dir : "/", &dd, errp))
+  /* a raw volume of the full size, sparse; a qcow2 one of the empty image's */
+  if (!dest_dir_open(dconn, *dir ? dir : "/", &dd, errp) ||
+      !(v = vk_vol_create_libvirt(dd.pool, &vs, errp)))
     goto out;
-  /* a raw volume of the full size is sparse; a qcow2 one gets the bytes
-   * of the empty image */
-  snprintf(xml, sizeof xml,
-           "<volume><name>%s</name><capacity unit='bytes'>%" PRIu64 "</capacity>"
-           "<allocation unit='bytes'>0</allocation><target><format type='raw'/></target>"
-           "</volume>",
-           slash + 1, bytes);
-  if (!(v = virStorageVolCreateXML(dd.pool, xml, 0))) {
-    vk_virt_error(errp, dconn, "cannot create '%s' on the destination", path);
+  if (qcow2 && !vk_vol_upload(v, local, NULL, NULL, errp)) {
+    virStorageVolDelete(v, 0);
     goto out;
-  }
-  if (qcow2) {
-    if (!(st = virStreamNew(dconn, 0)) || virStorageVolUpload(v, st, 0, bytes, 0) < 0 ||
-        virStreamSendAll(st, upload_source, &fd) < 0 || virStreamFinish(st) < 0) {
-      vk_virt_error(errp, dconn, "cannot write '%s' on the destination", path);
-      if (st)
-        virStreamAbort(st);
-      virStorageVolDelete(v, 0);
-      goto out;
-    }
   }
   ok = true;
 out:
-  if (st)
-    virStreamFree(st);
   if (v)
     virStorageVolFree(v);
   dest_dir_close(&dd);
-  if (fd >= 0)
-    close(fd);
   if (local[0]) {
     unlink(local);
     rmdir(tmpl);

@@ -40,20 +40,19 @@ vk_pool_state_word(int state)
   }
 }
 
-/* type and target path from the pool's XML */
-static void
-pool_xml_facts(virStoragePoolPtr pool, vk_pool_entry *e)
+void
+vk_pool_type_target(virStoragePoolPtr pool, char **type, char **target)
 {
   CLEANUP_FREE char *xml = virStoragePoolGetXMLDesc(pool, 0);
   CLEANUP_XMLDOC xmlDocPtr doc = NULL;
-  xmlNode *root, *target;
+  xmlNode *root;
 
+  *type = *target = NULL;
   if (!xml || !(doc = vk_xml_read(xml, strlen(xml), "pool XML")))
     return;
   root = xmlDocGetRootElement(doc);
-  e->type = vk_xml_attr(root, "type");
-  if ((target = vk_xml_child(root, "target")))
-    e->target = vk_xml_text(vk_xml_child(target, "path"));
+  *type = vk_xml_attr(root, "type");
+  *target = vk_xml_text(vk_xml_child(vk_xml_child(root, "target"), "path"));
 }
 
 bool
@@ -78,7 +77,7 @@ vk_pool_info(virStoragePoolPtr pool, vk_pool_entry *e, vk_error **errp)
   e->available = info.available;
   e->persistent = virStoragePoolIsPersistent(pool) == 1;
   e->autostart = virStoragePoolGetAutostart(pool, &a) == 0 && a;
-  pool_xml_facts(pool, e);
+  vk_pool_type_target(pool, &e->type, &e->target);
   return true;
 }
 

@@ -40,6 +40,9 @@ void vk_pool_list_free(vk_pool_list *l);
 bool vk_pool_info(virStoragePoolPtr pool, vk_pool_entry *out, vk_error **errp);
 void vk_pool_entry_clear(vk_pool_entry *e);
 
+/* The pool's type and target path, as its XML says (NULL when absent). */
+void vk_pool_type_target(virStoragePoolPtr pool, char **type, char **target);
+
 /* "inactive", "building", "running", "degraded", "inaccessible" */
 const char *vk_pool_state_word(int state);
 

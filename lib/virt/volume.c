@@ -14,6 +14,7 @@
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "virt/conn.h"
+#include "virt/pool.h"
 #include "virt/volume.h"
 #include "virt/xml.h"
 
@@ -188,18 +189,15 @@ dir_pool_target(virStoragePoolPtr pool)
 static char *
 pool_dir(virStoragePoolPtr pool)
 {
-  CLEANUP_FREE char *xml = virStoragePoolGetXMLDesc(pool, 0);
-  CLEANUP_XMLDOC xmlDocPtr doc = NULL;
   CLEANUP_FREE char *type = NULL;
-  xmlNode *root;
+  char *target;
 
-  if (!xml || !(doc = vk_xml_read(xml, strlen(xml), "pool XML")))
+  vk_pool_type_target(pool, &type, &target);
+  if (!type || strcmp(type, "dir") != 0) {
+    free(target);
     return NULL;
-  root = xmlDocGetRootElement(doc);
-  type = vk_xml_attr(root, "type");
-  if (!type || strcmp(type, "dir") != 0)
-    return NULL;
-  return vk_xml_text(vk_xml_child(vk_xml_child(root, "target"), "path"));
+  }
+  return target;
 }
 
 static bool
@@ -270,8 +268,8 @@ refreshed(virStoragePoolPtr pool, const char *path, const char *name, vk_error *
   return v;
 }
 
-static virStorageVolPtr
-create_libvirt(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
+virStorageVolPtr
+vk_vol_create_libvirt(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
 {
   vk_xml_builder b = { 0 };
   CLEANUP_XMLDOC xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
@@ -288,6 +286,8 @@ create_libvirt(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
   vk_xml_add(&b, root, "name", s->name);
   snprintf(cap, sizeof cap, "%" PRIu64, s->capacity);
   vk_xml_set(&b, vk_xml_add(&b, root, "capacity", cap), "unit", "bytes");
+  if (s->sparse)
+    vk_xml_set(&b, vk_xml_add(&b, root, "allocation", "0"), "unit", "bytes");
   if (s->format) {
     t = vk_xml_add(&b, root, "target", NULL);
     vk_xml_set(&b, vk_xml_add(&b, t, "format", NULL), "type", s->format);
@@ -327,7 +327,7 @@ vk_vol_create(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
   if (!(dir = dir_pool_target(pool))) {
     vk_vol_spec t = *s;
     t.backing = backing_path;
-    return create_libvirt(pool, &t, errp);
+    return vk_vol_create_libvirt(pool, &t, errp);
   }
   /* a directory pool: the engine makes the file */
   vk_image_opts_init(&io);
@@ -452,6 +452,22 @@ vk_vol_create_xml(virStoragePoolPtr pool, const char *xml, vk_error **errp)
   s.backing = bpath;
   s.backing_format = bfmt;
   return vk_vol_create(pool, &s, errp);
+}
+
+virStorageVolPtr
+vk_vol_copy_xml(virStoragePoolPtr pool, const char *xml, virStorageVolPtr src,
+                const atomic_int *cancel, vk_error **errp)
+{
+  CLEANUP_XMLDOC xmlDocPtr doc = vk_xml_read(xml, strlen(xml), "volume XML");
+  CLEANUP_FREE char *name = NULL, *fmt = NULL;
+  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+  if (!root || !(name = vk_xml_text(vk_xml_child(root, "name")))) {
+    vk_error_set(errp, VK_EXIT_USAGE, "volume XML with a <name>, please");
+    return NULL;
+  }
+  fmt = vk_xml_attr(vk_xml_child(vk_xml_child(root, "target"), "format"), "type");
+  return vk_vol_copy(pool, name, fmt, src, cancel, errp);
 }
 
 virStorageVolPtr

@@ -48,11 +48,17 @@ typedef struct vk_vol_spec {
   const char *backing_format; /* its format (NULL: probed) */
   bool prealloc_metadata;     /* qcow2: preallocation=metadata */
   const char *options;        /* qcow2 creation options (k=v,...) for the engine */
+  bool sparse;                /* through libvirt: allocation 0 (else libvirt's default) */
 } vk_vol_spec;
 
 /* Create a volume: a directory pool's by the engine, another's through
  * libvirt.  A name taken is VK_EXIT_BUSY.  Returns the new volume. */
 virStorageVolPtr vk_vol_create(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp);
+
+/* The same through libvirt's storage backend, whatever the pool (for a
+ * pool on another host, whose files the engine cannot reach). */
+virStorageVolPtr vk_vol_create_libvirt(virStoragePoolPtr pool, const vk_vol_spec *s,
+                                       vk_error **errp);
 
 /* Create a volume from libvirt volume XML (name, capacity, target format,
  * backingStore); in a directory pool with the engine. */
@@ -63,6 +69,10 @@ virStorageVolPtr vk_vol_create_xml(virStoragePoolPtr pool, const char *xml, vk_e
  * `src` a file.  `cancel` (may be NULL) stops it; the partial copy goes. */
 virStorageVolPtr vk_vol_copy(virStoragePoolPtr pool, const char *name, const char *format,
                              virStorageVolPtr src, const atomic_int *cancel, vk_error **errp);
+
+/* The copy `xml` describes (its name and target format), as vk_vol_copy(). */
+virStorageVolPtr vk_vol_copy_xml(virStoragePoolPtr pool, const char *xml, virStorageVolPtr src,
+                                 const atomic_int *cancel, vk_error **errp);
 
 /* Resize to `amount` bytes (sign 0) or by it (+1 grows, -1 shrinks); a
  * smaller size needs `shrink` (VK_EXIT_USAGE otherwise). */
