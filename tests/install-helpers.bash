@@ -60,7 +60,7 @@ fake_apt() {
     >"$d/deb/DEBIAN/control"
   echo VKIT-FAKE-KERNEL >"$d/deb/boot/vmlinuz-6.1.0-99-amd64"
   for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
-           failover net_failover virtio_net; do
+           failover net_failover virtio_net scsi_common scsi_mod libata ata_piix cdrom sr_mod isofs; do
     echo "$m" >"$d/deb/lib/modules/6.1.0-99-amd64/$m.ko"
   done
   dpkg-deb -b "$d/deb" "$d/pkg.deb" >/dev/null

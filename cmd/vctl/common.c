@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/json.h"
+#include "util/size.h"
 #include "virt/domain.h"
 #include "vctl.h"
 
@@ -206,19 +207,11 @@ vctl_conns_uri(const vctl_conns *c, size_t i)
 bool
 vctl_parse_secs(const char *opt, const char *arg, int *ms, vk_error **errp)
 {
-  char *end;
-  double v;
-
   if (!arg) {
     *ms = -1;
     return true;
   }
-  errno = 0;
-  v = strtod(arg, &end);
-  if (errno || end == arg || *end || !(v >= 0) || v > INT_MAX / 1000)
-    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' is not a number of seconds", opt, arg);
-  *ms = (int)(v * 1000);
-  return true;
+  return vk_parse_duration(opt, arg, ms, errp);
 }
 
 bool

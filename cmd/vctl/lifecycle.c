@@ -58,7 +58,8 @@ const struct poptOption vctl_autostart_options[] = {
 
 const struct poptOption vctl_undefine_options[] = {
   { "remove-all-storage", '\0', POPT_ARG_NONE, &opt_remove_storage, 0,
-    "also delete the domain's disk images (not CD-ROMs, read-only or shared disks)", NULL },
+    "also delete the domain's disk images and vinstall's cloud-init seed (not other CD-ROMs, read-only or shared disks)",
+    NULL },
   { "nvram", '\0', POPT_ARG_NONE, &opt_nvram, 0, "remove the UEFI variable store (the default)",
     NULL },
   { "keep-nvram", '\0', POPT_ARG_NONE, &opt_keep_nvram, 0, "keep the UEFI variable store", NULL },

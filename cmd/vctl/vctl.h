@@ -111,7 +111,7 @@ int vctl_print_table(const vk_cmd_ctx *ctx, vk_table *t);
 char *vctl_read_xml(const vk_cmd_ctx *ctx, virConnectPtr *conn, int *rc);
 
 /* Parse "SECS" of --wait[=SECS]-style options: NULL (no value) gives -1
- * (no limit); else a non-negative number of seconds, in milliseconds.
+ * (no limit); else a duration (vk_parse_duration: seconds, or 90s, 10m, 1h), in milliseconds.
  * Returns false with *errp set (usage error) for anything else. */
 bool vctl_parse_secs(const char *opt, const char *arg, int *ms, vk_error **errp);
 

@@ -1,15 +1,18 @@
 /* vinstall — define and boot a new virtual machine. */
 #include <config.h>
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util/cancel.h"
 #include "util/cleanup.h"
 #include "util/cmd.h"
 #include "util/progress.h"
+#include "util/size.h"
 #include "virt/conn.h"
 #include "virt/console.h"
 #include "virt/event.h"
@@ -28,36 +31,67 @@ enum {
 static vk_install install;
 static const char *opt_uri;
 static bool opt_print_xml, opt_dry_run, opt_noautoconsole, opt_progress, opt_wait, opt_json;
-static int opt_wait_secs = -1;
+static int opt_wait_ms = -1;
+static const char *opt_wait_ms_given; /* as typed, for the message */
 
 static const struct poptOption options[] = {
   { "name", 'n', POPT_ARG_STRING, NULL, VK_IOPT_NAME, "name of the new domain", "NAME" },
-  { "memory", 0, POPT_ARG_STRING, NULL, VK_IOPT_MEMORY, "memory (MiB unless a unit is given; default 1 GiB or the OS variant's)", "SIZE" },
-  { "vcpus", 0, POPT_ARG_STRING, NULL, VK_IOPT_VCPUS, "virtual CPUs", "N[,maxvcpus=M,sockets=S,cores=C,threads=T]" },
-  { "cpu", 0, POPT_ARG_STRING, NULL, VK_IOPT_CPU, "CPU model", "host-passthrough|host-model|MODEL[,-FEATURE...]" },
+  { "memory", 0, POPT_ARG_STRING, NULL, VK_IOPT_MEMORY,
+    "memory (MiB unless a unit is given; default 1 GiB or the OS variant's)", "SIZE" },
+  { "vcpus", 0, POPT_ARG_STRING, NULL, VK_IOPT_VCPUS, "virtual CPUs",
+    "N[,maxvcpus=M,sockets=S,cores=C,threads=T]" },
+  { "cpu", 0, POPT_ARG_STRING, NULL, VK_IOPT_CPU, "CPU model",
+    "host-passthrough|host-model|MODEL[,-FEATURE...]" },
   { "machine", 0, POPT_ARG_STRING, NULL, VK_IOPT_MACHINE, "machine type (q35, pc, ...)", "TYPE" },
   { "arch", 0, POPT_ARG_STRING, NULL, VK_IOPT_ARCH, "guest architecture", "ARCH" },
-  { "virt-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_VIRT_TYPE, "accelerator (default kvm when /dev/kvm is usable, else qemu)", "kvm|qemu" },
+  { "virt-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_VIRT_TYPE,
+    "accelerator (default kvm when /dev/kvm is usable, else qemu)", "kvm|qemu" },
   { "cdrom", 0, POPT_ARG_STRING, NULL, VK_IOPT_CDROM, "install from this ISO image", "PATH" },
   { "import", 0, POPT_ARG_NONE, NULL, VK_IOPT_IMPORT, "boot the first --disk as it is", NULL },
   { "pxe", 0, POPT_ARG_NONE, NULL, VK_IOPT_PXE, "install from the network (PXE)", NULL },
-  { "boot", 0, POPT_ARG_STRING, NULL, VK_IOPT_BOOT, "boot order, direct kernel boot or UEFI", "hd,cdrom,network|kernel=PATH,initrd=PATH,cmdline=ARGS|uefi[,secure-boot=on|off]" },
-  { "disk", 0, POPT_ARG_STRING, NULL, VK_IOPT_DISK, "a disk (repeatable); none for no disk; an existing image without format= must be raw (a qcow2, vmdk, vdi... image is refused)", "path=PATH,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly" },
-  { "network", 'w', POPT_ARG_STRING, NULL, VK_IOPT_NETWORK, "a network card (repeatable)", "network=NAME|bridge=BR|user|none[,model=,mac=]" },
-  { "graphics", 0, POPT_ARG_STRING, NULL, VK_IOPT_GRAPHICS, "graphical console", "vnc[,listen=,port=]|spice|none" },
-  { "console", 0, POPT_ARG_STRING, NULL, VK_IOPT_CONSOLE, "the serial console (default pty)", "pty|file=PATH" },
-  { "serial", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_SERIAL, "one more serial port (repeatable)", "pty|file=PATH" },
-  { "os-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_TYPE, "OS family (linux, windows, ...; informational)", "TYPE" },
-  { "os-variant", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT, "OS variant from osinfo-db (debian12, win10, ...)", "NAME|generic|detect" },
-  { "print-xml", 0, POPT_ARG_NONE, NULL, OPT_PRINT_XML, "print the domain XML and create nothing", NULL },
-  { "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN, "run every check, print the XML, create nothing", NULL },
-  { "noautoconsole", 0, POPT_ARG_NONE, NULL, OPT_NOAUTOCONSOLE, "do not attach to the console (never attached without a terminal)", NULL },
-  { "wait", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT, "wait until the guest powers off (at most SECS seconds)", "SECS" },
-  { "autostart", 0, POPT_ARG_NONE, NULL, VK_IOPT_AUTOSTART, "start the domain when the host boots", NULL },
-  { "transient", 0, POPT_ARG_NONE, NULL, VK_IOPT_TRANSIENT, "do not keep the domain defined after it stops", NULL },
-  { "noreboot", 0, POPT_ARG_NONE, NULL, VK_IOPT_NOREBOOT, "do not boot the guest again after the install", NULL },
-  { "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, "on success print one JSON object: the domain, its disks, its console (no console is attached)", NULL },
-  { "progress", 'p', POPT_ARG_NONE, NULL, OPT_PROGRESS, "show progress while disks are created", NULL },
+  { "boot", 0, POPT_ARG_STRING, NULL, VK_IOPT_BOOT, "boot order, direct kernel boot or UEFI",
+    "hd,cdrom,network|kernel=PATH,initrd=PATH,cmdline=ARGS|uefi[,secure-boot=on|off]" },
+  { "disk", 0, POPT_ARG_STRING, NULL, VK_IOPT_DISK,
+    "a disk (repeatable); none for no disk; an existing image without format= gets the format it has, raw or qcow2 (a vmdk, vdi... image is refused)",
+    "path=PATH,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly" },
+  { "network", 'w', POPT_ARG_STRING, NULL, VK_IOPT_NETWORK, "a network card (repeatable)",
+    "network=NAME|bridge=BR|user|none[,model=,mac=]" },
+  { "graphics", 0, POPT_ARG_STRING, NULL, VK_IOPT_GRAPHICS, "graphical console",
+    "vnc[,listen=,port=]|spice|none" },
+  { "console", 0, POPT_ARG_STRING, NULL, VK_IOPT_CONSOLE, "the serial console (default pty)",
+    "pty|file=PATH" },
+  { "serial", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_SERIAL,
+    "one more serial port (repeatable)", "pty|file=PATH" },
+  { "os-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_TYPE,
+    "OS family (linux, windows, ...; informational)", "TYPE" },
+  { "os-variant", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT,
+    "OS variant from osinfo-db (debian12, win10, ...)", "NAME|generic|detect" },
+  { "cloud-init", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_CLOUD_INIT,
+    "give the guest a cloud-init NoCloud seed (alone: root-password-generate=on,disable=on)",
+    "user-data=FILE,meta-data=FILE,network-config=FILE,vendor-data=FILE,root-password-generate=on,root-password-file=FILE,root-ssh-key=FILE,clouduser-ssh-key=FILE,disable=on" },
+  { "ssh-key", 0, POPT_ARG_STRING, NULL, VK_IOPT_SSH_KEY,
+    "cloud-init: authorize this public key for the image's default user", "FILE" },
+  { "hostname", 0, POPT_ARG_STRING, NULL, VK_IOPT_HOSTNAME,
+    "cloud-init: the guest's host name (default: made of --name)", "NAME" },
+  { "print-xml", 0, POPT_ARG_NONE, NULL, OPT_PRINT_XML, "print the domain XML and create nothing",
+    NULL },
+  { "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN,
+    "run every check, print the XML, create nothing", NULL },
+  { "noautoconsole", 0, POPT_ARG_NONE, NULL, OPT_NOAUTOCONSOLE,
+    "do not attach to the console (never attached without a terminal)", NULL },
+  { "wait", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT,
+    "wait until the guest powers off (at most TIME: seconds, or 90s, 10m, 1h)", "TIME" },
+  { "autostart", 0, POPT_ARG_NONE, NULL, VK_IOPT_AUTOSTART, "start the domain when the host boots",
+    NULL },
+  { "transient", 0, POPT_ARG_NONE, NULL, VK_IOPT_TRANSIENT,
+    "do not keep the domain defined after it stops", NULL },
+  { "noreboot", 0, POPT_ARG_NONE, NULL, VK_IOPT_NOREBOOT,
+    "do not boot the guest again after the install", NULL },
+  { "json", 0, POPT_ARG_NONE, NULL, OPT_JSON,
+    "on success print one JSON object: the domain, its disks, its console (no console is attached)",
+    NULL },
+  { "progress", 'p', POPT_ARG_NONE, NULL, OPT_PROGRESS, "show progress while disks are created",
+    NULL },
   { "connect", 'c', POPT_ARG_STRING, &opt_uri, 0, "hypervisor connection URI", "URI" },
   POPT_TABLEEND
 };
@@ -65,9 +99,6 @@ static const struct poptOption options[] = {
 static bool
 option(int val, const char *arg, vk_error **errp)
 {
-  char *end;
-  long secs;
-
   switch (val) {
   case OPT_PRINT_XML: opt_print_xml = true; return true;
   case OPT_DRY_RUN: opt_dry_run = true; return true;
@@ -78,11 +109,8 @@ option(int val, const char *arg, vk_error **errp)
     opt_wait = true;
     if (!arg || !*arg || strcmp(arg, "-1") == 0)
       return true;
-    secs = strtol(arg, &end, 10);
-    if (*end || secs < 0 || secs > INT_MAX / 1000)
-      return vk_error_set(errp, VK_EXIT_USAGE, "--wait: '%s' is not a number of seconds", arg);
-    opt_wait_secs = (int)secs;
-    return true;
+    opt_wait_ms_given = arg;
+    return vk_parse_duration("wait", arg, &opt_wait_ms, errp);
   default:
     return vk_install_option(&install, val, arg, errp);
   }
@@ -172,8 +200,18 @@ run(vk_cmd_ctx *ctx)
     return finish(ctx, NULL, err, 0);
   install.cancel = vk_cancel_flag();
   conn = vk_conn_open(opt_uri, 0, &err);
-  if (!conn)
+  if (!conn) {
+    size_t n = opt_uri ? strlen(opt_uri) : 0;
+    /* virt-install's -c is --cdrom; vinstall's, as every vkit tool's, is --connect */
+    if (n > 4 && (strcasecmp(opt_uri + n - 4, ".iso") == 0 || access(opt_uri, F_OK) == 0)) {
+      vk_error_free(err);
+      return finish(
+          ctx, NULL, NULL,
+          vk_cmd_usage(ctx, "-c is --connect (a hypervisor URI); for an install ISO say --cdrom %s",
+                       opt_uri));
+    }
     return finish(ctx, NULL, err, 0);
+  }
   if (!vk_install_prepare(&install, conn, &err)) {
     if (err->code == VK_EXIT_USAGE) {
       rc = vk_cmd_usage(ctx, "%s", err->msg);
@@ -219,6 +257,11 @@ run(vk_cmd_ctx *ctx)
   for (size_t i = 0; !opt_json && i < install.spec.ndisks; i++)
     if (install.spec.disks[i].created)
       vk_cmd_warn(ctx, "created %s", install.spec.disks[i].path);
+  if (install.ci.seed_created && !opt_json)
+    vk_cmd_warn(ctx, "created the cloud-init seed %s", install.ci.seed_path);
+  if (install.ci.root_password_generate)
+    vk_cmd_warn(ctx, "the root password of %s is %s (it must be changed at the first login)", name,
+                install.ci.root_password);
   if (!want_console()) {
     if (!opt_json)
       vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
@@ -228,14 +271,19 @@ run(vk_cmd_ctx *ctx)
 
   if (opt_wait) {
     int state;
-    if (!vk_domain_wait_state(install.dom, VK_STATE_BIT(VIR_DOMAIN_SHUTOFF),
-                              opt_wait_secs < 0 ? -1 : opt_wait_secs * 1000, &state, &err)) {
+    if (!vk_domain_wait_state(install.dom, VK_STATE_BIT(VIR_DOMAIN_SHUTOFF), opt_wait_ms, &state,
+                              &err)) {
       if (err->code == VK_EXIT_TIMEOUT)
-        vk_error_prefix(&err, "domain %s is still running after %d s", name, opt_wait_secs);
+        vk_error_prefix(
+            &err, "domain %s is still running after %s%s", name, opt_wait_ms_given,
+            isdigit((unsigned char)opt_wait_ms_given[strlen(opt_wait_ms_given) - 1]) ? " s" : "");
       return finish(ctx, conn, err, 0);
     }
     if (!vk_install_finish(&install, conn, &err))
       return finish(ctx, conn, err, 0);
+  } else if (install.ci.seed_created && (install.ci.disable || install.transient) && !opt_json) {
+    vk_cmd_warn(ctx, "the seed is in no definition: remove %s once %s has booted",
+                install.ci.seed_path, name);
   }
   if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);

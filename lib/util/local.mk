@@ -1,5 +1,5 @@
 # lib/util: errors and exit codes, cleanup attributes, sizes, JSON, tables,
-# progress, command dispatch, signals (cancel), small text and path helpers.
+# progress, command dispatch, signals (cancel), small text and path helpers, ISO 9660 images.
 lib_libvkit_a_SOURCES += \
 	lib/util/error.c lib/util/error.h \
 	lib/util/cleanup.c lib/util/cleanup.h \
@@ -10,4 +10,5 @@ lib_libvkit_a_SOURCES += \
 	lib/util/table.c lib/util/table.h \
 	lib/util/bytes.h lib/util/u64map.c lib/util/u64map.h \
 	lib/util/cancel.c lib/util/cancel.h \
-	lib/util/text.c lib/util/text.h lib/util/path.c lib/util/path.h
+	lib/util/text.c lib/util/text.h lib/util/path.c lib/util/path.h \
+	lib/util/iso.c lib/util/iso.h

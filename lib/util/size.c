@@ -2,7 +2,10 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -124,4 +127,35 @@ vk_format_size(uint64_t bytes, char *buf)
   else
     snprintf(buf, VK_SIZE_BUFLEN, "%" PRIu64 ".%02" PRIu64 " %s", scaled, cents, names[i]);
   return buf;
+}
+
+bool
+vk_parse_duration(const char *opt, const char *s, int *ms, vk_error **errp)
+{
+  static const struct {
+    const char *unit;
+    double ms;
+  } per_unit[] = { { "", 1000 },   { "s", 1000 },    { "ms", 1 },
+                   { "m", 60000 }, { "min", 60000 }, { "h", 3600000 } };
+  char *end;
+  double v;
+
+  errno = 0;
+  if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' is not a duration (90, 90s, 10m, 1h)", opt,
+                        s ? s : "");
+  v = strtod(s, &end);
+  if (errno || end == s || !(v >= 0))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' is not a duration (90, 90s, 10m, 1h)", opt,
+                        s);
+  for (size_t i = 0; i < sizeof per_unit / sizeof per_unit[0]; i++)
+    if (strcmp(end, per_unit[i].unit) == 0) {
+      v *= per_unit[i].ms;
+      if (v > INT_MAX)
+        return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' is too long", opt, s);
+      *ms = (int)v;
+      return true;
+    }
+  return vk_error_set(errp, VK_EXIT_USAGE, "--%s: '%s' is not a duration (90, 90s, 10m, 1h)", opt,
+                      s);
 }

@@ -23,6 +23,13 @@ bool vk_parse_size_unit(const char *s, uint64_t default_unit, uint64_t *out,
 /* Same with bytes as the default unit. */
 bool vk_parse_size(const char *s, uint64_t *out, vk_error **errp);
 
+/* A duration as the --wait options take it: a non-negative number of
+ * seconds, a fraction allowed, optionally with a unit: ms, s, m (or min),
+ * h ("90", "1.5", "90s", "10m", "1h").  *ms receives milliseconds (at
+ * most INT_MAX).  Anything else is VK_EXIT_USAGE, the message naming
+ * --opt. */
+bool vk_parse_duration(const char *opt, const char *s, int *ms, vk_error **errp);
+
 /* v rounded up to a multiple of a (a > 0), and the quotient rounded up. */
 static inline uint64_t
 vk_round_up(uint64_t v, uint64_t a)

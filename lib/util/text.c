@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,12 @@ vk_cleanup_strv(char ***v)
 char *
 vk_read_file(const char *path, vk_error **errp)
 {
+  return vk_read_file_max(path, SIZE_MAX, NULL, errp);
+}
+
+char *
+vk_read_file_max(const char *path, size_t max, size_t *lenp, vk_error **errp)
+{
   bool is_stdin = strcmp(path, "-") == 0;
   FILE *f = is_stdin ? stdin : fopen(path, "re");
   char *buf = NULL;
@@ -72,6 +79,13 @@ vk_read_file(const char *path, vk_error **errp)
     len += n;
     if (n == 0)
       break;
+    if (len > max) {
+      free(buf);
+      if (!is_stdin)
+        fclose(f);
+      vk_error_set(errp, VK_EXIT_USAGE, "'%s' is larger than %zu bytes", path, max);
+      return NULL;
+    }
   }
   if (ferror(f)) {
     int e = errno;
@@ -84,6 +98,8 @@ vk_read_file(const char *path, vk_error **errp)
   if (!is_stdin)
     fclose(f);
   buf[len] = '\0';
+  if (lenp)
+    *lenp = len;
   return buf;
 }
 

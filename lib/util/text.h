@@ -20,6 +20,10 @@ void vk_cleanup_strv(char ***v);
  * frees; NULL with *errp set (NOTFOUND for a missing file). */
 char *vk_read_file(const char *path, vk_error **errp);
 
+/* The same, refusing a file of more than `max` bytes (VK_EXIT_USAGE); the
+ * length (the file may hold NUL bytes) goes to *len when len is non-NULL. */
+char *vk_read_file_max(const char *path, size_t max, size_t *len, vk_error **errp);
+
 /* One "key=value" item of a sub-option list; value is NULL for "key". */
 typedef struct vk_subopt {
   char *key;

@@ -16,8 +16,10 @@
 #include "virt/conn.h"
 #include "virt/domain.h"
 #include "virt/domparse.h"
+#include "virt/domxml.h"
 #include "virt/event.h"
 #include "virt/snapshot/snapshot.h"
+#include "virt/xml.h"
 
 /* ------------------------------------------------------------ listing */
 
@@ -469,6 +471,43 @@ add_snapshot_chain(virDomainPtr dom, char **v, size_t n)
   return v;
 }
 
+/* vinstall's cloud-init seed of `dom`: the path its metadata names, when
+ * a CD-ROM of the definition uses it and it is called NAME-cidata.iso
+ * after this domain (a clone shares the seed and the metadata of its
+ * origin, and must not remove it).  NULL when there is none. */
+static char *
+seed_of(virDomainPtr dom, const vk_domxml *d)
+{
+  CLEANUP_FREE char *meta =
+      virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VK_SEED_NS, VIR_DOMAIN_AFFECT_CONFIG);
+  CLEANUP_XMLDOC xmlDocPtr doc = NULL;
+  CLEANUP_FREE char *want = NULL;
+  xmlNodePtr root;
+  xmlChar *path;
+  const char *base;
+  char *seed = NULL;
+
+  if (!meta) {
+    virResetLastError();
+    return NULL;
+  }
+  if (!(doc = vk_xml_read(meta, strlen(meta), "metadata")) || !(root = xmlDocGetRootElement(doc)) ||
+      !(path = xmlGetProp(root, BAD_CAST "path")))
+    return NULL;
+  base = strrchr((const char *)path, '/');
+  base = base ? base + 1 : (const char *)path;
+  if (asprintf(&want, "%s-cidata.iso", virDomainGetName(dom)) < 0)
+    want = NULL;
+  for (size_t i = 0; want && !strcmp(base, want) && i < d->ndisks; i++)
+    if (!strcmp(d->disks[i].device, "cdrom") && d->disks[i].source &&
+        !strcmp(d->disks[i].source, (const char *)path)) {
+      seed = strdup((const char *)path);
+      break;
+    }
+  xmlFree(path);
+  return seed;
+}
+
 /* Disk images of the persistent definition that undefine may delete. */
 static char **
 removable_disks(virDomainPtr dom, vk_error **errp)
@@ -484,7 +523,9 @@ removable_disks(virDomainPtr dom, vk_error **errp)
   }
   if (!vk_domxml_parse(xml, &d, errp))
     return NULL;
-  v = calloc(d.ndisks + 1, sizeof *v);
+  v = calloc(d.ndisks + 2, sizeof *v);
+  if (v && (v[n] = seed_of(dom, &d)))
+    n++;
   for (size_t i = 0; v && i < d.ndisks; i++) {
     vk_disk_info *k = &d.disks[i];
     if (strcmp(k->device, "disk") != 0 || k->readonly || k->shareable || !k->source || !k->type ||

@@ -97,7 +97,8 @@ enum {
 
 /* Remove the definition of `dom` (and, with VK_UNDEF_REMOVE_STORAGE, its
  * disk images: device 'disk' only, never CD-ROMs, floppies, read-only or
- * shareable disks; refused for a running domain; with the images an
+ * shareable disks, but vinstall's cloud-init seed NAME-cidata.iso that the
+ * domain's metadata names; refused for a running domain; with the images an
  * external snapshot left below a disk, down its chain, but no backing
  * file that no snapshot of the domain put an overlay on).  The UEFI variable
  * store is removed with the domain unless VK_UNDEF_KEEP_NVRAM.  A running

@@ -265,7 +265,8 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
 {
   vk_xml_builder b = { false };
   xmlDocPtr doc;
-  xmlNodePtr dom, n;
+  xmlNodePtr dom, n, meta = NULL;
+  const char *seed = NULL;
   char *out = NULL;
 
   if (!s->name || !*s->name) {
@@ -292,8 +293,22 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
   vk_xml_add(&b, dom, "name", s->name);
   if (s->uuid)
     vk_xml_add(&b, dom, "uuid", s->uuid);
+  for (size_t i = 0; i < s->ndisks && !seed; i++)
+    if (s->disks[i].seed && s->disks[i].path)
+      seed = s->disks[i].path;
+  if (s->os_url || seed)
+    meta = vk_xml_add(&b, dom, "metadata", NULL);
+  if (seed) {
+    /* names the cloud-init seed, for undefine --remove-all-storage */
+    xmlNodePtr el = vk_xml_add(&b, meta, "seed", NULL);
+    xmlNsPtr ns = el ? xmlNewNs(el, BAD_CAST VK_SEED_NS, BAD_CAST "vkit") : NULL;
+
+    if (el && !ns)
+      b.oom = true;
+    xmlSetNs(el, ns);
+    vk_xml_set(&b, el, "path", seed);
+  }
   if (s->os_url) {
-    xmlNodePtr meta = vk_xml_add(&b, dom, "metadata", NULL);
     xmlNodePtr li = vk_xml_add(&b, meta, "libosinfo", NULL);
     xmlNsPtr ns = li ? xmlNewNs(li, BAD_CAST "http://libosinfo.org/xmlns/libvirt/domain/1.0",
                                 BAD_CAST "libosinfo") : NULL;

@@ -17,6 +17,11 @@
 
 #include "util/error.h"
 
+/* The namespace of the domain metadata element <vkit:seed path='...'/>
+ * that names vinstall's cloud-init seed, so that undefine
+ * --remove-all-storage removes it with the disks. */
+#define VK_SEED_NS "http://vkit.invalid/xmlns/seed/1"
+
 typedef struct vk_disk_spec {
   char *path;            /* image, ISO or device; NULL: empty cdrom drive */
   char *format;          /* "raw" or "qcow2"; NULL: let libvirt decide */
@@ -29,6 +34,8 @@ typedef struct vk_disk_spec {
   uint64_t size;         /* bytes to create; 0: an existing image */
   bool readonly;
   bool shareable;        /* <shareable/>: other guests may use it too */
+  bool seed;             /* vinstall's cloud-init seed (a cdrom) */
+  bool media;            /* the install medium (--cdrom): emptied after */
   bool create;           /* the image is created by the install */
   bool created;          /* ... and was created (for rollback) */
 } vk_disk_spec;

@@ -1,7 +1,8 @@
 /* Unit tests for vinstall's run and its rollback, on libvirt's test
  * driver: the seam is vk_install.before_define (no hook in the shipped
- * tools).  A domain of the same name defined in between, and a SIGTERM
- * caught by util/cancel, must both leave nothing behind. */
+ * tools).  A domain of the same name defined in between (with and
+ * without a cloud-init seed), and a SIGTERM caught by util/cancel, must
+ * all leave nothing behind. */
 #include <config.h>
 
 #include <signal.h>
@@ -16,6 +17,8 @@
 #include "virt/install/install.h"
 
 static char dir[] = "/tmp/vkit-install-run.XXXXXX";
+static char seed[600]; /* a seed define_rival looks for */
+static bool seed_seen;
 
 static bool
 define_rival(void *opaque, vk_error **errp)
@@ -25,6 +28,8 @@ define_rival(void *opaque, vk_error **errp)
                                             "<memory unit='MiB'>64</memory>"
                                             "<os><type>hvm</type></os></domain>");
   (void)errp;
+  if (seed[0])
+    seed_seen = access(seed, R_OK) == 0;
   if (d)
     virDomainFree(d);
   return d != NULL;
@@ -97,6 +102,28 @@ main(void)
   vk_error_free(err);
   err = NULL;
   vk_install_clear(&in);
+
+  /* With cloud-init: the seed written before the define goes too. */
+  {
+    setup(&in, "rival", disk, sizeof disk);
+    vk_install_option(&in, VK_IOPT_CLOUD_INIT, NULL, &err);
+    ok(vk_install_prepare(&in, conn, &err), "a cloud-init install prepares");
+    snprintf(seed, sizeof seed, "%s/rival-cidata.iso", dir);
+    in.before_define = define_rival;
+    in.before_define_opaque = conn;
+    ok(!vk_install_run(&in, conn, &err) && err, "the define fails: the name is taken");
+    ok(seed_seen, "the seed was written before the define");
+    ok(access(seed, F_OK) != 0 && access(disk, F_OK) != 0, "the seed and the disk are removed");
+    seed[0] = '\0';
+    d = virDomainLookupByName(conn, "rival");
+    if (d) {
+      virDomainUndefine(d);
+      virDomainFree(d);
+    }
+    vk_error_free(err);
+    err = NULL;
+    vk_install_clear(&in);
+  }
 
   /* SIGTERM during the install: it stops and is undone. */
   ok(vk_cancel_start(&err), "signals are caught");

@@ -169,5 +169,66 @@ main(void)
     free(final);
   }
   vk_install_clear(&in);
+
+  /* A cdrom install: the installer ISO is gone from the definition kept
+   * afterwards (an empty drive), unless --noreboot. */
+  for (int noreboot = 0; noreboot < 2; noreboot++) {
+    char *first, *final;
+    vk_install_init(&in);
+    one(&in, VK_IOPT_NAME, "t");
+    one(&in, VK_IOPT_VIRT_TYPE, "qemu");
+    one(&in, VK_IOPT_CDROM, "/srv/inst.iso");
+    one(&in, VK_IOPT_DISK, "size=1,path=/nonexistent-dir/t.qcow2");
+    if (noreboot)
+      one(&in, VK_IOPT_NOREBOOT, NULL);
+    ok(vk_install_prepare(&in, NULL, &err), "a cdrom install prepares");
+    first = vk_install_xml(&in, false, &err);
+    final = vk_install_xml(&in, true, &err);
+    ok(first && strstr(first, "/srv/inst.iso"), "the first boot has the ISO");
+    if (noreboot)
+      ok(final && strstr(final, "/srv/inst.iso"), "--noreboot: the ISO stays in the definition");
+    else
+      ok(final && !strstr(final, "/srv/inst.iso") && strstr(final, "device=\"cdrom\""),
+         "the final definition has an empty cdrom drive");
+    free(first);
+    free(final);
+    vk_install_clear(&in);
+  }
+
+  /* cloud-init: the seed is a cdrom beside the first disk, named in the
+   * metadata; with disable=on it stays out of the final definition. */
+  for (int disable = 0; disable < 2; disable++) {
+    char *first, *final;
+    vk_install_init(&in);
+    one(&in, VK_IOPT_NAME, "c1");
+    one(&in, VK_IOPT_VIRT_TYPE, "qemu");
+    one(&in, VK_IOPT_IMPORT, NULL);
+    one(&in, VK_IOPT_DISK, "path=/nonexistent-dir/c1.qcow2,format=qcow2,size=1");
+    ok(one(&in, VK_IOPT_CLOUD_INIT, disable ? "disable=on" : "root-password-generate=on") == 0,
+       "--cloud-init accepted");
+    ok(vk_install_prepare(&in, NULL, &err), "a cloud-init install prepares");
+    is_str(in.ci.seed_path, "/nonexistent-dir/c1-cidata.iso",
+           "the seed goes beside the first disk");
+    ok(in.spec.ndisks == 2 && in.spec.disks[1].seed && vk_disk_is_cdrom(&in.spec.disks[1]),
+       "the seed is a cdrom drive");
+    ok(disable || (in.ci.root_password && strlen(in.ci.root_password) == 16),
+       "a 16-letter root password is generated");
+    ok(in.ci.nfiles == 2 && !strcmp(in.ci.files[0].name, "user-data") &&
+           !strcmp(in.ci.files[1].name, "meta-data"),
+       "user-data and meta-data are composed");
+    ok(vk_install_redefines(&in) == (disable == 1), "disable=on redefines, else not");
+    first = vk_install_xml(&in, false, &err);
+    final = vk_install_xml(&in, true, &err);
+    ok(first && strstr(first, "c1-cidata.iso") && strstr(first, VK_SEED_NS),
+       "the first boot has the seed, named in the metadata");
+    if (disable)
+      ok(final && !strstr(final, "c1-cidata.iso") && !strstr(final, VK_SEED_NS),
+         "disable=on: the kept definition has no seed");
+    else
+      ok(final && strstr(final, "c1-cidata.iso"), "the kept definition has the seed");
+    free(first);
+    free(final);
+    vk_install_clear(&in);
+  }
   return tap_done();
 }

@@ -123,7 +123,7 @@ setup() {
 @test "shutdown: bad --wait and --force-after values are usage errors" {
   run --separate-stderr vctl shutdown --wait=soon vkit-t5-run
   assert_failure 2
-  [[ "$stderr" == *"--wait: 'soon' is not a number of seconds"* ]]
+  [[ "$stderr" == *"--wait: 'soon' is not a duration"* ]]
   run --separate-stderr vctl shutdown --force-after=-3 vkit-t5-run
   assert_failure 2
 }

@@ -46,6 +46,11 @@ state() {
   virsh -c "$URI" domstate "$1" 2>/dev/null | head -n 1
 }
 
+# serial_lines LOG: the guest's VKIT- lines, without the serial line's CRs.
+serial_lines() {
+  tr -d '\r' <"$1" | grep VKIT-
+}
+
 @test "import the boot-sector guest; marker on the serial log; --wait returns at power-off" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/d.qcow2"
   log=$BATS_TEST_TMPDIR/serial.log
@@ -117,6 +122,63 @@ state() {
   assert_output 2
   run virsh -c "$URI" dumpxml --inactive ${P}cd2
   refute_output --partial "<boot dev='cdrom'/>"
+  # the installed system's CD-ROM drive is empty: the ISO can go
+  refute_output --partial "blank.iso"
+  assert_output --partial "device='cdrom'"
+  virsh -c "$URI" destroy ${P}cd2 >/dev/null
+  rm "$BATS_TEST_TMPDIR/blank.iso"
+  run virsh -c "$URI" start ${P}cd2
+  assert_success
+}
+
+@test "--cloud-init: the guest finds the seed labelled cidata, again at the next start; undefine removes it" {
+  printf '#cloud-config\n# VKIT-USERDATA-marker7\n' >"$BATS_TEST_TMPDIR/user-data"
+  printf 'instance-id: iid-vkit-guest-1\nlocal-hostname: g1\n' >"$BATS_TEST_TMPDIR/meta-data"
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/root.qcow2"
+  log=$BATS_TEST_TMPDIR/ci.log
+  run --separate-stderr vinstall -c "$URI" --name ${P}ci --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet vkit.cidata" \
+    --disk "$BATS_TEST_TMPDIR/root.qcow2" --network none --console "file=$log" \
+    --cloud-init "user-data=$BATS_TEST_TMPDIR/user-data,meta-data=$BATS_TEST_TMPDIR/meta-data" --wait=3m
+  assert_success
+  seed=$BATS_TEST_TMPDIR/${P}ci-cidata.iso
+  [[ "$stderr" == *"created the cloud-init seed $seed"* ]]
+  run serial_lines "$log"
+  assert_line "VKIT-CIDATA: meta-data user-data"
+  assert_line "VKIT-INSTANCE-ID: iid-vkit-guest-1"
+  assert_line "VKIT-USERDATA: VKIT-USERDATA-marker7"
+  # the seed stays in the definition: a second start finds it again
+  run virsh -c "$URI" dumpxml --inactive ${P}ci
+  assert_output --partial "$seed"
+  : >"$log"
+  vctl -c "$URI" start ${P}ci
+  for _ in $(seq 180); do
+    [ "$(state ${P}ci)" = "shut off" ] && break
+    sleep 1
+  done
+  run serial_lines "$log"
+  assert_line "VKIT-INSTANCE-ID: iid-vkit-guest-1"
+  [ "$(state ${P}ci)" = "shut off" ]
+  # undefine --remove-all-storage removes the seed with the disk
+  run vctl -c "$URI" undefine --remove-all-storage ${P}ci
+  assert_success
+  [ ! -e "$seed" ]
+  [ ! -e "$BATS_TEST_TMPDIR/root.qcow2" ]
+}
+
+@test "--cloud-init disable=on: the seed serves the first boot, then leaves the definition and the disk" {
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/root.qcow2"
+  log=$BATS_TEST_TMPDIR/ci2.log
+  run --separate-stderr vinstall -c "$URI" --name ${P}ci2 --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet vkit.cidata" \
+    --disk "$BATS_TEST_TMPDIR/root.qcow2" --network none --console "file=$log" \
+    --cloud-init disable=on --hostname guest-two --wait=180
+  assert_success
+  run grep VKIT-INSTANCE-ID "$log"
+  assert_output --partial "VKIT-INSTANCE-ID: iid-guest-two-"
+  run virsh -c "$URI" dumpxml --inactive ${P}ci2
+  refute_output --partial "cidata.iso"
+  [ ! -e "$BATS_TEST_TMPDIR/${P}ci2-cidata.iso" ]
 }
 
 @test "--graphics vnc on the real daemon: a VNC display on 127.0.0.1" {

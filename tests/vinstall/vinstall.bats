@@ -25,7 +25,7 @@ setup() {
   assert_line --partial "Usage: vinstall"
   for o in name memory vcpus cpu machine arch virt-type cdrom import pxe boot disk network \
            graphics console serial os-type os-variant print-xml dry-run noautoconsole wait \
-           autostart transient noreboot json progress connect; do
+           autostart transient noreboot json progress connect cloud-init ssh-key hostname; do
     assert_output --partial -- "--$o"
   done
 }
@@ -260,13 +260,48 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
   done
 }
 
-@test "a qcow2 image without format= is refused, not booted as raw" {
+@test "an image without format= gets the format it has; a vmdk is refused with its name" {
   qemu-img create -q -f qcow2 "$BATS_TEST_TMPDIR/q.qcow2" 1M
-  run vinstall -c test:///default --print-xml --name x --import --disk "$BATS_TEST_TMPDIR/q.qcow2"
-  assert_failure 2
-  assert_output --partial "format=qcow2"
-  print_xml --name x --import --disk "$BATS_TEST_TMPDIR/q.qcow2,format=qcow2"
+  print_xml --name x --import --disk "$BATS_TEST_TMPDIR/q.qcow2"
   assert_xq /domain/devices/disk/driver/@type qcow2
+  print_xml --name x --import --disk "$IMG"
+  assert_xq /domain/devices/disk/driver/@type raw
+  qemu-img create -q -f vmdk "$BATS_TEST_TMPDIR/v.vmdk" 1M
+  run --separate-stderr vinstall -c test:///default --print-xml --name x --import --disk "$BATS_TEST_TMPDIR/v.vmdk"
+  assert_failure 2
+  assert_output ""
+  [[ "$stderr" == *"v.vmdk is a vmdk image"* ]]
+  # said explicitly, the bytes are attached as they are
+  print_xml --name x --import --disk "$BATS_TEST_TMPDIR/v.vmdk,format=raw"
+  assert_xq /domain/devices/disk/driver/@type raw
+}
+
+@test "relative paths of disks, kernel and console files are made absolute" {
+  cd "$BATS_TEST_TMPDIR"
+  touch k i
+  print_xml --name x --boot kernel=k,initrd=i --disk disk.img --console file=c.log
+  assert_xq /domain/devices/disk/source/@file "$BATS_TEST_TMPDIR/disk.img"
+  assert_xq /domain/os/kernel "$BATS_TEST_TMPDIR/k"
+  assert_xq /domain/os/initrd "$BATS_TEST_TMPDIR/i"
+  assert_xq /domain/devices/serial/source/@path "$BATS_TEST_TMPDIR/c.log"
+}
+
+@test "-c with an ISO gets a hint: it is --connect here, --cdrom there" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/x.iso"
+  run --separate-stderr vinstall -c "$BATS_TEST_TMPDIR/x.iso" --name x --import --disk "$IMG"
+  assert_failure 2
+  assert_equal "$stderr" "vinstall: -c is --connect (a hypervisor URI); for an install ISO say --cdrom $BATS_TEST_TMPDIR/x.iso (try 'vinstall --help')"
+}
+
+@test "--wait takes a unit; garbage is a usage error" {
+  for w in 90 1.5 90s 10m 1h 500ms; do
+    print_xml --name x --import --disk "$IMG" "--wait=$w"
+  done
+  for w in soon 10x -5 1e; do
+    run --separate-stderr vinstall -c test:///default --print-xml --name x --import --disk "$IMG" "--wait=$w"
+    assert_failure 2
+    [[ "$stderr" == *"--wait: '$w' is not a duration"* ]]
+  done
 }
 
 @test "bad input: a missing disk image exits 3" {
@@ -347,7 +382,7 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
     --disk "$IMG" --disk "path=$BATS_TEST_TMPDIR/new.qcow2,size=2M,format=qcow2" --network none --json
   assert_success
   assert_equal "$(json_get 'sorted(j)' <<<"$output")" \
-    '["autostart", "console", "disks", "name", "state", "transient", "uuid", "virt_type"]'
+    '["autostart", "cloud_init", "console", "disks", "name", "state", "transient", "uuid", "virt_type"]'
   assert_equal "$(json_get '[j["name"], j["state"], j["virt_type"], j["autostart"], j["transient"]]' <<<"$output")" \
     '["vkit-t9-json", "running", "qemu", false, false]'
   [[ "$(json_get 'j["uuid"]' <<<"$output")" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]

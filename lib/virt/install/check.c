@@ -78,6 +78,15 @@ check_each_disk(vk_install *in, virConnectPtr conn, vk_in_use *u, bool *have_u,
     for (size_t j = 0; j < i; j++)
       if (s->disks[j].path && strcmp(s->disks[j].path, d->path) == 0)
         return vk_error_set(errp, VK_EXIT_USAGE, "%s is given twice", d->path);
+    if (d->seed) {
+      if (access(d->path, F_OK) == 0)
+        return vk_error_set(
+            errp, VK_EXIT_BUSY,
+            "the cloud-init seed %s already exists (remove it, or choose another --name)", d->path);
+      if (!check_creatable(d->path, errp))
+        return false;
+      continue;
+    }
     if (d->create) {
       if (!check_creatable(d->path, errp))
         return false;

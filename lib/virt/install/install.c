@@ -14,6 +14,7 @@
 
 #include "image/image.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/size.h"
 #include "virt/conn.h"
 #include "virt/firmware.h"
@@ -39,6 +40,7 @@ vk_install_clear(vk_install *in)
   free(in->os_type);
   free(in->os_variant);
   free(in->image_dir);
+  vk_cloudinit_clear(&in->ci);
   for (size_t i = 0; i < in->nnotes; i++)
     free(in->notes[i]);
   free(in->notes);
@@ -141,10 +143,9 @@ default_image_path(vk_install *in, vk_disk_spec *d, vk_error **errp)
   return vk_error_set(errp, VK_EXIT_BUSY, "no free image name for %s in %s", in->spec.name, dir);
 }
 
-/* Formats are never guessed for an image handed to a guest: an existing
- * image without format= is raw only when it is no container at all.  One
- * that looks like qcow2 is refused rather than silently booted as raw, and
- * so is one of a format vkit does not handle (vmdk, vdi, ...). */
+/* An existing image given without format= gets the format it has: qcow2
+ * or raw.  One of a format vkit does not hand to a guest (vmdk, vdi, ...)
+ * is refused with its name rather than attached as raw bytes. */
 static bool
 existing_format(vk_disk_spec *d, vk_error **errp)
 {
@@ -160,12 +161,44 @@ existing_format(vk_disk_spec *d, vk_error **errp)
     return false;
   }
   if (fmt == VK_FMT_QCOW2)
-    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: %s looks like a qcow2 image: say format=qcow2 (or format=raw)",
-                        d->path);
+    return dup_into(&d->format, "qcow2", errp);
   if (!vk_image_format_check_supported(fmt, d->path, NULL))
-    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: %s is a %s image; vinstall attaches only raw and qcow2 images (format=raw attaches its bytes as they are)",
-                        d->path, vk_image_format_name(fmt));
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "--disk: %s is a %s image; vinstall attaches only raw and qcow2 images (convert it with vimg convert, or say format=raw to attach its bytes as they are)",
+        d->path, vk_image_format_name(fmt));
   return dup_into(&d->format, "raw", errp);
+}
+
+/* The hypervisor does not run in our directory: relative names are made
+ * absolute, as virt-install does. */
+static bool
+make_absolute(char **path, vk_error **errp)
+{
+  char *abs;
+
+  if (!*path || (*path)[0] == '/')
+    return true;
+  if (!(abs = vk_path_absolute(*path)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  free(*path);
+  *path = abs;
+  return true;
+}
+
+static bool
+absolute_paths(vk_install *in, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+
+  for (size_t i = 0; i < s->ndisks; i++)
+    if (!make_absolute(&s->disks[i].path, errp) || !make_absolute(&s->disks[i].backing, errp))
+      return false;
+  for (size_t i = 0; i < s->nserials; i++)
+    if (!make_absolute(&s->serials[i].path, errp))
+      return false;
+  return make_absolute(&s->kernel, errp) && make_absolute(&s->initrd, errp) &&
+         make_absolute(&s->console.path, errp);
 }
 
 static bool
@@ -302,6 +335,59 @@ prepare_firmware(vk_install *in, vk_error **errp)
   return dup_into(&s->loader_type, "pflash", errp);
 }
 
+/* The cloud-init seed is a CD-ROM drive of its own, at the end. */
+static bool
+add_seed_disk(vk_install *in, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+  vk_disk_spec *grown, *d;
+
+  if (!in->ci.enabled)
+    return true;
+  if (!(grown = realloc(s->disks, (s->ndisks + 1) * sizeof *grown)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  s->disks = grown;
+  d = memset(&s->disks[s->ndisks++], 0, sizeof *d);
+  d->seed = true;
+  d->readonly = true;
+  return dup_into(&d->device, "cdrom", errp) && dup_into(&d->format, "raw", errp);
+}
+
+/* The seed goes beside the first disk, NAME-cidata.iso, so that the guest
+ * starts again after its first boot (and it is found by people). */
+static bool
+prepare_seed(vk_install *in, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+  const char *first = NULL;
+  CLEANUP_FREE char *dir = NULL;
+  vk_disk_spec *seed = NULL;
+  char *path;
+
+  if (!in->ci.enabled)
+    return true;
+  for (size_t i = 0; i < s->ndisks; i++) {
+    if (s->disks[i].seed)
+      seed = &s->disks[i];
+    else if (!first && !vk_disk_is_cdrom(&s->disks[i]) && s->disks[i].path)
+      first = s->disks[i].path;
+  }
+  if (first) {
+    CLEANUP_FREE char *abs = vk_path_absolute(first);
+    const char *slash = abs ? strrchr(abs, '/') : NULL;
+    dir = slash ? strndup(abs, slash == abs ? 1 : (size_t)(slash - abs)) : NULL;
+  } else {
+    dir = strdup(in->image_dir ? in->image_dir : VK_INSTALL_DEFAULT_IMAGE_DIR);
+  }
+  if (!dir || asprintf(&path, "%s%s%s-cidata.iso", dir, strcmp(dir, "/") ? "/" : "", s->name) < 0)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!dup_into(&seed->path, path, errp)) {
+    free(path);
+    return false;
+  }
+  return vk_cloudinit_prepare(&in->ci, s->name, path, errp);
+}
+
 bool
 vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
 {
@@ -369,7 +455,8 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   {
     bool net_virtio = have_os ? os.virtio_net || os.virtio_block : true;
     vk_osinfo_clear(&os);
-    if (!prepare_firmware(in, errp) || !prepare_disks(in, virtio, errp) ||
+    if (!absolute_paths(in, errp) || !prepare_firmware(in, errp) || !add_seed_disk(in, errp) ||
+        !prepare_disks(in, virtio, errp) || !prepare_seed(in, errp) ||
         !prepare_network(in, conn, net_virtio, errp))
       return false;
   }
@@ -388,15 +475,41 @@ vk_install_two_phase(const vk_install *in)
   return in->method == VK_INSTALL_CDROM || in->method == VK_INSTALL_NETWORK;
 }
 
+bool
+vk_install_redefines(const vk_install *in)
+{
+  return vk_install_two_phase(in) || (in->ci.enabled && in->ci.disable);
+}
+
 char *
 vk_install_xml(const vk_install *in, bool final, vk_error **errp)
 {
-  vk_domspec s = in->spec;   /* shallow copy: only boot and reboot differ */
+  vk_domspec s = in->spec; /* shallow copy: only boot, reboot and media differ */
+  CLEANUP_FREE vk_disk_spec *disks = NULL;
   size_t n = 0;
 
   if (!in->prepared) {
     vk_error_set(errp, VK_EXIT_FAILED, "the install is not prepared");
     return NULL;
+  }
+  if (final && s.ndisks) {
+    /* After the install the installer's CD-ROM drive is empty (the ISO may
+     * go away), and a seed with disable=on is not kept. */
+    if (!(disks = calloc(s.ndisks, sizeof *disks))) {
+      vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      return NULL;
+    }
+    s.ndisks = 0;
+    for (size_t i = 0; i < in->spec.ndisks; i++) {
+      const vk_disk_spec *d = &in->spec.disks[i];
+      if (d->seed && in->ci.disable)
+        continue;
+      disks[s.ndisks] = *d;
+      if (d->media && !in->noreboot)
+        disks[s.ndisks].path = NULL;
+      s.ndisks++;
+    }
+    s.disks = disks;
   }
   memset(s.boot_dev, 0, sizeof s.boot_dev);
   if (in->boot_order[0]) {

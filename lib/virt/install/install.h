@@ -24,6 +24,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "virt/domxml.h"
+#include "virt/install/cloudinit.h"
 
 /* Option keys, also used as popt `val`s by the front end. */
 enum vk_install_opt {
@@ -48,6 +49,9 @@ enum vk_install_opt {
   VK_IOPT_AUTOSTART,
   VK_IOPT_TRANSIENT,
   VK_IOPT_NOREBOOT,
+  VK_IOPT_CLOUD_INIT,
+  VK_IOPT_SSH_KEY,
+  VK_IOPT_HOSTNAME,
 };
 
 /* How the guest's operating system gets onto its disk. */
@@ -68,6 +72,7 @@ typedef struct vk_install {
   char *os_variant;      /* as given, or NULL */
   char *image_dir;       /* where images without a path go */
   bool autostart, transient, noreboot;
+  vk_cloudinit ci; /* --cloud-init, --ssh-key, --hostname */
   bool prepared;
   bool defined, started; /* progress of vk_install_run, for rollback */
   virDomainPtr dom;      /* the domain made by vk_install_run, or NULL */
@@ -110,8 +115,13 @@ bool vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp);
 char *vk_install_xml(const vk_install *in, bool final, vk_error **errp);
 
 /* True when the first boot differs from the final definition (a cdrom or
- * network install). */
+ * network install: the guest is started again from the final one). */
 bool vk_install_two_phase(const vk_install *in);
+
+/* True when the definition kept after the first boot differs from the
+ * first boot's (two-phase, or a cloud-init seed with disable=on, which
+ * stays out of the definition). */
+bool vk_install_redefines(const vk_install *in);
 
 /* Check, before anything is created, that the install can succeed: name
  * free, networks present and active, images writable and not in use,

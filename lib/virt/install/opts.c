@@ -537,6 +537,7 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
       if (!grow((void **)&s->disks, s->ndisks, sizeof *d, errp))
         return false;
       d = &s->disks[s->ndisks++];
+      d->media = true;
       return set_str(&d->path, value, errp) && set_str(&d->device, "cdrom", errp) &&
              set_str(&d->format, "raw", errp);
     }
@@ -579,6 +580,13 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
   case VK_IOPT_NOREBOOT:
     in->noreboot = true;
     return true;
+  case VK_IOPT_CLOUD_INIT: return vk_cloudinit_option(&in->ci, value, errp);
+  case VK_IOPT_SSH_KEY:
+    if (!*value)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--ssh-key: the file name is empty");
+    in->ci.enabled = true;
+    return set_str(&in->ci.clouduser_ssh_key, value, errp);
+  case VK_IOPT_HOSTNAME: in->ci.enabled = true; return set_str(&in->ci.hostname, value, errp);
   default:
     return vk_error_set(errp, VK_EXIT_USAGE, "unknown option");
   }

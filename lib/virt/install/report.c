@@ -88,7 +88,7 @@ vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp)
     const vk_disk_spec *d = &in->spec.disks[i];
 
     vk_disk_json_begin(j, d->target, d->device, d->path, d->format);
-    vk_json_kv_bool(j, "created", d->created);
+    vk_json_kv_bool(j, "created", d->seed ? in->ci.seed_created : d->created);
     vk_json_kv_uint_or_null(j, "size", d->created, d->size);
     vk_json_end_object(j);
   }
@@ -113,6 +113,18 @@ vk_install_report_json(const vk_install *in, vk_json *j, vk_error **errp)
     vk_json_kv_null(j, "attach");
   }
   vk_json_end_object(j);
+  vk_json_key(j, "cloud_init");
+  if (in->ci.enabled) {
+    vk_json_begin_object(j);
+    /* null once removed (disable=on, after the first boot) */
+    vk_json_kv_string(j, "seed", in->ci.seed_created ? in->ci.seed_path : NULL);
+    vk_json_kv_bool(j, "in_definition", !in->ci.disable && !in->transient);
+    vk_json_kv_string(j, "instance_id", in->ci.instance_id);
+    vk_json_kv_string(j, "root_password", in->ci.root_password);
+    vk_json_end_object(j);
+  } else {
+    vk_json_null(j);
+  }
   vk_json_end_object(j);
   return true;
 }

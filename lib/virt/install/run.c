@@ -59,6 +59,9 @@ vk_install_rollback(vk_install *in, virConnectPtr conn)
     in->dom = NULL;
   }
   in->started = in->defined = false;
+  if (in->ci.seed_created)
+    unlink(in->ci.seed_path);
+  in->ci.seed_created = false;
   for (size_t i = 0; i < in->spec.ndisks; i++) {
     vk_disk_spec *d = &in->spec.disks[i];
     if (d->created && d->path)
@@ -76,8 +79,8 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (!first)
     return false;
   if (!vk_install_preflight(in, conn, errp) || !create_disks(in, errp) ||
-      (in->before_define && !in->before_define(in->before_define_opaque, errp)) ||
-      !go_on(in, errp))
+      (in->ci.enabled && (!go_on(in, errp) || !vk_cloudinit_write(&in->ci, errp))) ||
+      (in->before_define && !in->before_define(in->before_define_opaque, errp)) || !go_on(in, errp))
     return false;
 
   if (in->transient) {
@@ -98,7 +101,7 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
   in->started = true;
   /* The persistent definition becomes the final one; the running guest
    * keeps its install configuration until it stops. */
-  if (vk_install_two_phase(in)) {
+  if (vk_install_redefines(in)) {
     char uuid[VIR_UUID_STRING_BUFLEN];
     virDomainPtr again;
 
@@ -131,6 +134,14 @@ vk_install_run(vk_install *in, virConnectPtr conn, vk_error **errp)
 bool
 vk_install_finish(vk_install *in, virConnectPtr conn, vk_error **errp)
 {
+  /* A seed with disable=on (or of a transient guest) served its one boot
+   * and is in no definition. */
+  if (in->ci.seed_created && (in->ci.disable || in->transient)) {
+    if (unlink(in->ci.seed_path) < 0 && errno != ENOENT)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot remove the cloud-init seed %s",
+                                in->ci.seed_path);
+    in->ci.seed_created = false;
+  }
   if (!vk_install_two_phase(in) || in->noreboot || in->transient || !in->dom)
     return true;
   if (virDomainCreate(in->dom) < 0)
