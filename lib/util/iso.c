@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/iso.h"
+#include "util/text.h"
 
 #define ISO_SECTOR 2048
 #define ISO_PVD_LBA 16   /* the primary volume descriptor's sector */
@@ -300,20 +302,83 @@ vk_iso_read(const char *iso, const char *name, const char *dest, size_t max, cha
   return ok;
 }
 
-bool
-vk_iso_has(const char *iso, const char *name)
+int
+vk_iso_find(const char *iso, const char *const *names, size_t n)
 {
   struct archive *a = archive_read_new();
   struct archive_entry *e;
-  bool found = false;
+  size_t best = n;
   int r;
 
   if (!a)
-    return false;
+    return -1;
+  /* one pass over the directory records: the earliest name in `names`
+   * that the image has wins */
   if (archive_read_support_format_iso9660(a) == ARCHIVE_OK &&
       archive_read_open_filename(a, iso, 64 * 1024) == ARCHIVE_OK)
-    while (!found && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
-      found = same_name(archive_entry_pathname(e), name);
+    while (best > 0 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
+      for (size_t i = 0; i < best; i++)
+        if (archive_entry_filetype(e) == AE_IFREG &&
+            same_name(archive_entry_pathname(e), names[i])) {
+          best = i;
+          break;
+        }
   archive_read_free(a);
-  return found;
+  return best < n ? (int)best : -1;
+}
+
+static bool
+append_one(struct archive *a, const char *path, const char *file, vk_error **errp)
+{
+  size_t len;
+  char *data = vk_read_file_max(file, SIZE_MAX, &len, errp);
+  const char *base = strrchr(file, '/');
+  struct archive_entry *e;
+  bool ok;
+
+  if (!data)
+    return false;
+  if (!(e = archive_entry_new())) {
+    free(data);
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  archive_entry_set_pathname(e, base ? base + 1 : file);
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, (la_int64_t)len);
+  archive_entry_set_mtime(e, time(NULL), 0);
+  ok = archive_write_header(a, e) == ARCHIVE_OK &&
+       (len == 0 || archive_write_data(a, data, len) == (la_ssize_t)len);
+  archive_entry_free(e);
+  free(data);
+  return ok || archive_fail(errp, a, "cannot write", path);
+}
+
+bool
+vk_cpio_append(const char *path, char *const *files, size_t n, vk_error **errp)
+{
+  int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  struct archive *a;
+  bool ok;
+
+  if (fd < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot open %s", path);
+  if (!(a = archive_write_new())) {
+    close(fd);
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  ok = (archive_write_set_format_cpio_newc(a) == ARCHIVE_OK &&
+        archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+        /* no padding to a 10 KiB block: the archive ends where it ends */
+        archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
+        archive_write_open_fd(a, fd) == ARCHIVE_OK) ||
+       archive_fail(errp, a, "cannot write", path);
+  for (size_t i = 0; ok && i < n; i++)
+    ok = append_one(a, path, files[i], errp);
+  if (ok && archive_write_close(a) != ARCHIVE_OK)
+    ok = archive_fail(errp, a, "cannot write", path);
+  archive_write_free(a);
+  if (close(fd) < 0 && ok)
+    ok = vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot write %s", path);
+  return ok;
 }

@@ -46,8 +46,15 @@ bool vk_iso_is_iso(const char *path);
 bool vk_iso_read(const char *iso, const char *name, const char *dest, size_t max, char **data,
                  size_t *len, vk_error **errp);
 
-/* Does the ISO image `iso` have a member `name`?  (false also when the
- * image cannot be read.) */
-bool vk_iso_has(const char *iso, const char *name);
+/* The index of the first of `names` (regular files, named as for
+ * vk_iso_read) that the ISO image `iso` has, or -1 (also when the image
+ * cannot be read).  One pass over the image's directories. */
+int vk_iso_find(const char *iso, const char *const *names, size_t n);
+
+/* Append to the file `path` a gzip-compressed newc cpio archive holding
+ * the files `files` (each stored at the root under its base name), as
+ * the kernel reads concatenated initramfs archives.  Returns false with
+ * *errp set; the file may then have a partial tail (callers use a copy). */
+bool vk_cpio_append(const char *path, char *const *files, size_t n, vk_error **errp);
 
 #endif

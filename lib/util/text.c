@@ -150,3 +150,15 @@ vk_subopts_parse(const char *opt, const char *s, vk_subopts *so, vk_error **errp
   }
   return true;
 }
+
+bool
+vk_strset(char **dst, const char *s, vk_error **errp)
+{
+  char *c = strdup(s);
+
+  if (!c)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  free(*dst);
+  *dst = c;
+  return true;
+}

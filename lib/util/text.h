@@ -11,6 +11,10 @@
  * false for any other word (*out untouched); the caller says why. */
 bool vk_parse_bool(const char *s, bool *out);
 
+/* Replace *dst (freed) with a copy of s; false with *errp set (out of
+ * memory). */
+bool vk_strset(char **dst, const char *s, vk_error **errp);
+
 /* Free a NULL-terminated list of strings (NULL is a no-op). */
 void vk_strv_free(char **v);
 void vk_cleanup_strv(char ***v);

@@ -166,6 +166,36 @@ serial_lines() {
   [ ! -e "$BATS_TEST_TMPDIR/root.qcow2" ]
 }
 
+@test "--location ISO: the installer kernel boots once with --extra-args and injected files; then the disk" {
+  requires xorriso
+  mkdir -p "$BATS_TEST_TMPDIR/media/install.amd"
+  cp "$T6_KDIR/vmlinuz" "$BATS_TEST_TMPDIR/media/install.amd/vmlinuz"
+  cp "$T6_KDIR/initramfs.gz" "$BATS_TEST_TMPDIR/media/install.amd/initrd.gz"
+  xorriso -as mkisofs -quiet -R -J -V "Debian 12 amd64 n" -o "$BATS_TEST_TMPDIR/inst.iso" "$BATS_TEST_TMPDIR/media" 2>/dev/null
+  echo "preseed-marker" >"$BATS_TEST_TMPDIR/vkit-inject-preseed.cfg"
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/root.qcow2"
+  log=$BATS_TEST_TMPDIR/loc.log
+  run --separate-stderr vinstall -c "$URI" --name ${P}loc --virt-type qemu --memory 256 \
+    --location "$BATS_TEST_TMPDIR/inst.iso" --extra-args "console=ttyS0 quiet vkit.cidata vkit.x=1" \
+    --initrd-inject "$BATS_TEST_TMPDIR/vkit-inject-preseed.cfg" --cloud-init --hostname loc \
+    --disk "$BATS_TEST_TMPDIR/root.qcow2" --network none --console "file=$log" --wait=3m --noreboot
+  assert_success
+  run serial_lines "$log"
+  assert_line "VKIT-CMDLINE: console=ttyS0 quiet vkit.cidata vkit.x=1"
+  assert_line "VKIT-INJECTED: vkit-inject-preseed.cfg: preseed-marker"
+  # --cloud-init works with --location
+  assert_line --partial "VKIT-INSTANCE-ID: iid-loc-"
+  # the extracted kernel and initrd are gone, the installed system boots its disk
+  [ ! -e "/var/lib/libvirt/boot/vinstall-${P}loc" ]
+  run virsh -c "$URI" dumpxml --inactive ${P}loc
+  refute_output --partial "<kernel>"
+  refute_output --partial "<cmdline>"
+  assert_output --partial "<boot dev='hd'/>"
+  assert_output --partial "<on_reboot>restart</on_reboot>"
+  # --noreboot: the ISO stays in the drive; without it, it would be emptied
+  assert_output --partial "inst.iso"
+}
+
 @test "--cloud-init disable=on: the seed serves the first boot, then leaves the definition and the disk" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/root.qcow2"
   log=$BATS_TEST_TMPDIR/ci2.log

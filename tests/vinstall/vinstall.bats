@@ -25,7 +25,8 @@ setup() {
   assert_line --partial "Usage: vinstall"
   for o in name memory vcpus cpu machine arch virt-type cdrom import pxe boot disk network \
            graphics console serial os-type os-variant print-xml dry-run noautoconsole wait \
-           autostart transient noreboot json progress connect cloud-init ssh-key hostname; do
+           autostart transient noreboot json progress connect cloud-init ssh-key hostname location \
+           extra-args initrd-inject; do
     assert_output --partial -- "--$o"
   done
 }
@@ -442,4 +443,71 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
 @test "bad input: an unreachable hypervisor exits 6" {
   run vinstall -c 'qemu+unix:///system?socket=/nonexistent/sock' --print-xml --name x --import --disk "$IMG"
   assert_failure 6
+}
+
+# make_media DIR: an install tree in DIR with a kernel and an initrd at
+# Debian's paths (install.amd/), and DIR.iso made of it by xorriso.
+make_media() {
+  mkdir -p "$1/install.amd"
+  echo kernel >"$1/install.amd/vmlinuz"
+  echo initrd >"$1/install.amd/initrd.gz"
+  xorriso -as mkisofs -quiet -R -J -V "Debian 12 amd64 1" -o "$1.iso" "$1" 2>/dev/null
+}
+
+@test "--location ISO: kernel and initrd from Debian's paths, booted once; the ISO is a CD-ROM" {
+  requires xorriso
+  make_media "$BATS_TEST_TMPDIR/m"
+  print_xml --name loc1 --location "$BATS_TEST_TMPDIR/m.iso" --disk "$IMG" -x "console=ttyS0 priority=low"
+  assert_xq /domain/os/kernel /var/lib/libvirt/boot/vinstall-loc1/vmlinuz
+  assert_xq /domain/os/initrd /var/lib/libvirt/boot/vinstall-loc1/initrd
+  assert_xq /domain/os/cmdline "console=ttyS0 priority=low"
+  assert_xq /domain/on_reboot destroy
+  assert_xq "/domain/devices/disk[@device='cdrom']/source/@file" "$BATS_TEST_TMPDIR/m.iso"
+  # --print-xml extracts nothing
+  [ ! -e /var/lib/libvirt/boot/vinstall-loc1 ]
+}
+
+@test "--location DIR: .treeinfo names the kernel; kernel=,initrd= name it explicitly" {
+  mkdir -p "$BATS_TEST_TMPDIR/t/images/pxeboot" "$BATS_TEST_TMPDIR/t/alt"
+  echo k >"$BATS_TEST_TMPDIR/t/images/pxeboot/vmlinuz"
+  echo i >"$BATS_TEST_TMPDIR/t/images/pxeboot/initrd.img"
+  echo k >"$BATS_TEST_TMPDIR/t/alt/k"
+  echo i >"$BATS_TEST_TMPDIR/t/alt/i"
+  printf '[general]\narch = x86_64\n[images-x86_64]\nkernel = alt/k\ninitrd = alt/i\n' >"$BATS_TEST_TMPDIR/t/.treeinfo"
+  print_xml --name loc2 --location "$BATS_TEST_TMPDIR/t" --disk "$IMG"
+  assert_xq /domain/os/kernel "$BATS_TEST_TMPDIR/t/alt/k"
+  assert_xq /domain/os/initrd "$BATS_TEST_TMPDIR/t/alt/i"
+  # a tree is not a CD-ROM
+  [ "$(xcount "/domain/devices/disk[@device='cdrom']")" = 0 ]
+  rm "$BATS_TEST_TMPDIR/t/.treeinfo"
+  print_xml --name loc2 --location "$BATS_TEST_TMPDIR/t" --disk "$IMG"
+  assert_xq /domain/os/kernel "$BATS_TEST_TMPDIR/t/images/pxeboot/vmlinuz"
+  print_xml --name loc2 --location "$BATS_TEST_TMPDIR/t,kernel=alt/k,initrd=alt/i" --disk "$IMG"
+  assert_xq /domain/os/initrd "$BATS_TEST_TMPDIR/t/alt/i"
+}
+
+@test "--location bad input: no kernel exits 3; not media, half a pair, stray options exit 2" {
+  requires xorriso
+  make_media "$BATS_TEST_TMPDIR/m"
+  mkdir "$BATS_TEST_TMPDIR/empty"
+  run --separate-stderr vinstall -c test:///default --print-xml --name x --location "$BATS_TEST_TMPDIR/empty" --disk "$IMG"
+  assert_failure 3
+  [[ "$stderr" == *"no installer kernel found"* ]]
+  run --separate-stderr vinstall -c test:///default --print-xml --name x --location "$BATS_TEST_TMPDIR/m.iso,kernel=nope,initrd=nope2" --disk "$IMG"
+  assert_failure 3
+  [[ "$stderr" == *"has no nope"* ]]
+  run --separate-stderr vinstall -c test:///default --print-xml --name x --location "$BATS_TEST_TMPDIR/m.iso" \
+    --initrd-inject "$BATS_TEST_TMPDIR/nope" --disk "$IMG"
+  assert_failure 3
+  for args in "--location $IMG" \
+              "--location $BATS_TEST_TMPDIR/m.iso,kernel=install.amd/vmlinuz" \
+              "--location $BATS_TEST_TMPDIR/m.iso,kernel=../etc/passwd,initrd=x" \
+              "--import -x quiet" \
+              "--import --initrd-inject $IMG" \
+              "--location $BATS_TEST_TMPDIR/m.iso --import"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr vinstall -c test:///default --print-xml --name x --disk "$IMG" $args
+    [ "$status" -eq 2 ] || { echo "args: $args -> $status: $stderr" >&2; return 1; }
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "args: $args: $stderr" >&2; return 1; }
+  done
 }

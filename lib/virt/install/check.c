@@ -231,9 +231,16 @@ vk_install_preflight(vk_install *in, virConnectPtr conn, vk_error **errp)
     }
     vk_error_free(e);
   }
-  if (s->kernel && !check_readable("kernel", s->kernel, errp))
+  if (in->loc.boot_dir) {
+    /* --location: the files go there; a previous install's must not */
+    if (access(in->loc.boot_dir, F_OK) == 0)
+      return vk_error_set(errp, VK_EXIT_BUSY,
+                          "%s already exists (left by an install of the same name? remove it)",
+                          in->loc.boot_dir);
+  }
+  if (s->kernel && !(in->loc.boot_dir && in->loc.iso) && !check_readable("kernel", s->kernel, errp))
     return false;
-  if (s->initrd && !check_readable("initrd", s->initrd, errp))
+  if (s->initrd && !in->loc.boot_dir && !check_readable("initrd", s->initrd, errp))
     return false;
   if (s->loader && !check_readable("firmware", s->loader, errp))
     return false;

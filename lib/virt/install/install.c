@@ -14,6 +14,7 @@
 
 #include "image/image.h"
 #include "util/cleanup.h"
+#include "util/text.h"
 #include "util/path.h"
 #include "util/size.h"
 #include "virt/conn.h"
@@ -41,6 +42,15 @@ vk_install_clear(vk_install *in)
   free(in->os_variant);
   free(in->image_dir);
   vk_cloudinit_clear(&in->ci);
+  free(in->loc.where);
+  free(in->loc.kernel);
+  free(in->loc.initrd);
+  free(in->loc.extra_args);
+  for (size_t i = 0; i < in->loc.ninjects; i++)
+    free(in->loc.injects[i]);
+  free(in->loc.injects);
+  free(in->loc.boot_base);
+  free(in->loc.boot_dir);
   for (size_t i = 0; i < in->nnotes; i++)
     free(in->notes[i]);
   free(in->notes);
@@ -68,18 +78,6 @@ note(vk_install *in, const char *fmt, ...)
   }
   in->notes = grown;
   in->notes[in->nnotes++] = msg;
-}
-
-static bool
-dup_into(char **dst, const char *s, vk_error **errp)
-{
-  char *c = strdup(s);
-
-  if (!c)
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  free(*dst);
-  *dst = c;
-  return true;
 }
 
 /* /dev/kvm is the KVM device (not, say, a file some script left there)
@@ -161,13 +159,13 @@ existing_format(vk_disk_spec *d, vk_error **errp)
     return false;
   }
   if (fmt == VK_FMT_QCOW2)
-    return dup_into(&d->format, "qcow2", errp);
+    return vk_strset(&d->format, "qcow2", errp);
   if (!vk_image_format_check_supported(fmt, d->path, NULL))
     return vk_error_set(
         errp, VK_EXIT_USAGE,
         "--disk: %s is a %s image; vinstall attaches only raw and qcow2 images (convert it with vimg convert, or say format=raw to attach its bytes as they are)",
         d->path, vk_image_format_name(fmt));
-  return dup_into(&d->format, "raw", errp);
+  return vk_strset(&d->format, "raw", errp);
 }
 
 /* The hypervisor does not run in our directory: relative names are made
@@ -222,7 +220,7 @@ prepare_disks(vk_install *in, bool virtio, vk_error **errp)
           return false;
       } else if (d->size || d->backing) {
         d->create = true;
-        if (!d->format && !dup_into(&d->format, "qcow2", errp))
+        if (!d->format && !vk_strset(&d->format, "qcow2", errp))
           return false;
         if (d->backing && strcmp(d->format, "qcow2") != 0)
           return vk_error_set(errp, VK_EXIT_USAGE, "--disk: only a qcow2 image can have a backing file");
@@ -236,7 +234,7 @@ prepare_disks(vk_install *in, bool virtio, vk_error **errp)
     if (!d->bus) {
       const char *bus = vk_disk_is_cdrom(d) ? (is_q35(s->machine) ? "sata" : "ide")
                         : virtio ? "virtio" : is_q35(s->machine) ? "sata" : "ide";
-      if (!dup_into(&d->bus, bus, errp))
+      if (!vk_strset(&d->bus, bus, errp))
         return false;
     }
     if (strcmp(d->bus, "virtio") == 0) {
@@ -281,17 +279,17 @@ prepare_network(vk_install *in, virConnectPtr conn, bool virtio, vk_error **errp
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     s->nnets = 1;
     if (active) {
-      if (!dup_into(&s->nets[0].type, "network", errp) ||
-          !dup_into(&s->nets[0].source, "default", errp))
+      if (!vk_strset(&s->nets[0].type, "network", errp) ||
+          !vk_strset(&s->nets[0].source, "default", errp))
         return false;
     } else {
       note(in, "no active network named 'default': using user-mode networking (--network user)");
-      if (!dup_into(&s->nets[0].type, "user", errp))
+      if (!vk_strset(&s->nets[0].type, "user", errp))
         return false;
     }
   }
   for (size_t i = 0; i < s->nnets; i++)
-    if (!s->nets[i].model && !dup_into(&s->nets[i].model, virtio ? "virtio" : "e1000", errp))
+    if (!s->nets[i].model && !vk_strset(&s->nets[i].model, virtio ? "virtio" : "e1000", errp))
       return false;
   return true;
 }
@@ -315,7 +313,7 @@ prepare_firmware(vk_install *in, vk_error **errp)
     arch = u.machine;
   }
   /* Secure boot needs SMM, which needs q35; q35 suits UEFI in general. */
-  if (!s->machine && !dup_into(&s->machine, "q35", errp))
+  if (!s->machine && !vk_strset(&s->machine, "q35", errp))
     return false;
   if (!vk_firmware_choose(NULL, arch, s->machine, s->secure_boot, &fw, errp))
     return false;
@@ -332,7 +330,7 @@ prepare_firmware(vk_install *in, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_USAGE, "--boot uefi: secure boot firmware needs the q35 machine");
   }
   vk_firmware_clear(&fw);
-  return dup_into(&s->loader_type, "pflash", errp);
+  return vk_strset(&s->loader_type, "pflash", errp);
 }
 
 /* The cloud-init seed is a CD-ROM drive of its own, at the end. */
@@ -350,7 +348,7 @@ add_seed_disk(vk_install *in, vk_error **errp)
   d = memset(&s->disks[s->ndisks++], 0, sizeof *d);
   d->seed = true;
   d->readonly = true;
-  return dup_into(&d->device, "cdrom", errp) && dup_into(&d->format, "raw", errp);
+  return vk_strset(&d->device, "cdrom", errp) && vk_strset(&d->format, "raw", errp);
 }
 
 /* The seed goes beside the first disk, NAME-cidata.iso, so that the guest
@@ -381,7 +379,7 @@ prepare_seed(vk_install *in, vk_error **errp)
   }
   if (!dir || asprintf(&path, "%s%s%s-cidata.iso", dir, strcmp(dir, "/") ? "/" : "", s->name) < 0)
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  if (!dup_into(&seed->path, path, errp)) {
+  if (!vk_strset(&seed->path, path, errp)) {
     free(path);
     return false;
   }
@@ -406,7 +404,9 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (in->method == VK_INSTALL_NONE && in->boot_order[0])
     in->method = VK_INSTALL_IMPORT;
   if (in->method == VK_INSTALL_NONE)
-    return vk_error_set(errp, VK_EXIT_USAGE, "say how to install: --cdrom ISO, --import, --pxe or --boot kernel=PATH");
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "say how to install: --cdrom ISO, --location ISO|DIR, --import, --pxe or --boot kernel=PATH");
   if (in->method == VK_INSTALL_IMPORT && !nhd)
     return vk_error_set(errp, VK_EXIT_USAGE, "--import needs a --disk to boot from");
   if (s->initrd && !s->kernel)
@@ -419,11 +419,11 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   /* Accelerator. */
   if (!s->virt_type) {
     if (kvm_usable()) {
-      if (!dup_into(&s->virt_type, "kvm", errp))
+      if (!vk_strset(&s->virt_type, "kvm", errp))
         return false;
     } else {
       note(in, "/dev/kvm is not usable: the guest runs under plain QEMU emulation (--virt-type qemu), which is much slower");
-      if (!dup_into(&s->virt_type, "qemu", errp))
+      if (!vk_strset(&s->virt_type, "qemu", errp))
         return false;
     }
   }
@@ -443,7 +443,7 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (have_os) {
     if (!os.virtio_block)
       virtio = false;
-    if (!dup_into(&s->os_url, os.id, errp)) {
+    if (!vk_strset(&s->os_url, os.id, errp)) {
       vk_osinfo_clear(&os);
       return false;
     }
@@ -455,15 +455,16 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   {
     bool net_virtio = have_os ? os.virtio_net || os.virtio_block : true;
     vk_osinfo_clear(&os);
-    if (!absolute_paths(in, errp) || !prepare_firmware(in, errp) || !add_seed_disk(in, errp) ||
+    if (!absolute_paths(in, errp) || !vk_location_prepare(in, errp) ||
+        !prepare_firmware(in, errp) || !add_seed_disk(in, errp) ||
         !prepare_disks(in, virtio, errp) || !prepare_seed(in, errp) ||
         !prepare_network(in, conn, net_virtio, errp))
       return false;
   }
-  if (!s->console.type && !dup_into(&s->console.type, "pty", errp))
+  if (!s->console.type && !vk_strset(&s->console.type, "pty", errp))
     return false;
   if (!in->graphics_given && getenv("DISPLAY") && *getenv("DISPLAY") &&
-      !dup_into(&s->graphics, "vnc", errp))
+      !vk_strset(&s->graphics, "vnc", errp))
     return false;
   in->prepared = true;
   return true;
@@ -472,7 +473,8 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
 bool
 vk_install_two_phase(const vk_install *in)
 {
-  return in->method == VK_INSTALL_CDROM || in->method == VK_INSTALL_NETWORK;
+  return in->method == VK_INSTALL_CDROM || in->method == VK_INSTALL_NETWORK ||
+         in->method == VK_INSTALL_LOCATION;
 }
 
 bool
@@ -511,6 +513,8 @@ vk_install_xml(const vk_install *in, bool final, vk_error **errp)
     }
     s.disks = disks;
   }
+  if (final && in->method == VK_INSTALL_LOCATION)
+    s.kernel = s.initrd = s.cmdline = NULL; /* the installed system boots its disk */
   memset(s.boot_dev, 0, sizeof s.boot_dev);
   if (in->boot_order[0]) {
     for (size_t i = 0; i < 3 && in->boot_order[i]; i++)

@@ -52,15 +52,19 @@ enum vk_install_opt {
   VK_IOPT_CLOUD_INIT,
   VK_IOPT_SSH_KEY,
   VK_IOPT_HOSTNAME,
+  VK_IOPT_LOCATION,
+  VK_IOPT_EXTRA_ARGS,
+  VK_IOPT_INITRD_INJECT,
 };
 
 /* How the guest's operating system gets onto its disk. */
 enum vk_install_method {
-  VK_INSTALL_NONE = 0,   /* not said yet */
-  VK_INSTALL_IMPORT,     /* boot the given disk */
-  VK_INSTALL_CDROM,      /* boot an installer ISO, then the disk */
-  VK_INSTALL_NETWORK,    /* PXE, then the disk */
-  VK_INSTALL_KERNEL,     /* direct kernel boot */
+  VK_INSTALL_NONE = 0, /* not said yet */
+  VK_INSTALL_IMPORT,   /* boot the given disk */
+  VK_INSTALL_CDROM,    /* boot an installer ISO, then the disk */
+  VK_INSTALL_NETWORK,  /* PXE, then the disk */
+  VK_INSTALL_KERNEL,   /* direct kernel boot */
+  VK_INSTALL_LOCATION, /* the kernel and initrd of an ISO or tree, then the disk */
 };
 
 typedef struct vk_install {
@@ -72,7 +76,18 @@ typedef struct vk_install {
   char *os_variant;      /* as given, or NULL */
   char *image_dir;       /* where images without a path go */
   bool autostart, transient, noreboot;
-  vk_cloudinit ci; /* --cloud-init, --ssh-key, --hostname */
+  vk_cloudinit ci;         /* --cloud-init, --ssh-key, --hostname */
+  struct vk_location {     /* --location (location.c) */
+    char *where;           /* the ISO or directory */
+    char *kernel, *initrd; /* their names in it, given or found */
+    char *extra_args;      /* --extra-args */
+    char **injects;        /* --initrd-inject files */
+    size_t ninjects;
+    bool iso;        /* where is an ISO image */
+    char *boot_base; /* NULL: VK_INSTALL_BOOT_DIR */
+    char *boot_dir;  /* the files copied for the first boot, or NULL */
+    bool boot_dir_made;
+  } loc;
   bool prepared;
   bool defined, started; /* progress of vk_install_run, for rollback */
   virDomainPtr dom;      /* the domain made by vk_install_run, or NULL */
@@ -91,6 +106,22 @@ typedef struct vk_install {
 } vk_install;
 
 #define VK_INSTALL_DEFAULT_IMAGE_DIR "/var/lib/libvirt/images"
+/* Where the kernel and initrd of --location are put for the first boot
+ * (a directory vinstall-NAME, removed once the guest started). */
+#define VK_INSTALL_BOOT_DIR "/var/lib/libvirt/boot"
+
+/* location.c: --location's kernel and initrd.  _option applies
+ * --location, --extra-args and --initrd-inject; _prepare finds the kernel
+ * and initrd (the tree's .treeinfo, else the well-known paths of Debian,
+ * Ubuntu, Fedora/RHEL/CentOS, openSUSE and Arch media) and fills in the
+ * domain's kernel, initrd, cmdline and the ISO's CD-ROM drive; _fetch puts
+ * the files in place (extracted from the ISO, injected files appended);
+ * _cleanup removes what _fetch made. */
+struct vk_install;
+bool vk_location_option(struct vk_install *in, int key, const char *value, vk_error **errp);
+bool vk_location_prepare(struct vk_install *in, vk_error **errp);
+bool vk_location_fetch(struct vk_install *in, vk_error **errp);
+void vk_location_cleanup(struct vk_install *in);
 
 void vk_install_init(vk_install *in);
 

@@ -16,18 +16,6 @@
 #define GIB (1024ULL * 1024 * 1024)
 #define MAX_VCPUS 4096
 
-static bool
-set_str(char **dst, const char *value, vk_error **errp)
-{
-  char *copy = strdup(value);
-
-  if (!copy)
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  free(*dst);
-  *dst = copy;
-  return true;
-}
-
 /* A value is required for key in option opt. */
 static bool
 need_value(const char *opt, const vk_subopt *it, vk_error **errp)
@@ -175,10 +163,10 @@ opt_cpu(vk_install *in, const char *v, vk_error **errp)
     if (i == 0 && !it->value && it->key[0] != '-') {
       const char *mode = it->key;
       if (strcmp(mode, "host-passthrough") == 0 || strcmp(mode, "host-model") == 0) {
-        if (!set_str(&s->cpu_mode, mode, errp))
+        if (!vk_strset(&s->cpu_mode, mode, errp))
           return false;
       } else {
-        if (!set_str(&s->cpu_mode, "custom", errp) || !set_str(&s->cpu_model, mode, errp))
+        if (!vk_strset(&s->cpu_mode, "custom", errp) || !vk_strset(&s->cpu_model, mode, errp))
           return false;
       }
       continue;
@@ -205,8 +193,10 @@ static bool
 set_method(vk_install *in, enum vk_install_method m, const char *how, vk_error **errp)
 {
   if (in->method != VK_INSTALL_NONE && in->method != m)
-    return vk_error_set(errp, VK_EXIT_USAGE, "%s: only one install method may be given (--cdrom, --import, --pxe or --boot kernel=)",
-                        how);
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "%s: only one install method may be given (--cdrom, --location, --import, --pxe or --boot kernel=)",
+        how);
   in->method = m;
   return true;
 }
@@ -232,17 +222,17 @@ opt_boot(vk_install *in, const char *v, vk_error **errp)
       for (size_t j = 0; j < nboot; j++)
         if (strcmp(in->boot_order[j], k) == 0)
           return vk_error_set(errp, VK_EXIT_USAGE, "--boot: '%s' given twice", k);
-      if (!set_str(&in->boot_order[nboot++], k, errp))
+      if (!vk_strset(&in->boot_order[nboot++], k, errp))
         return false;
     } else if (strcmp(k, "kernel") == 0) {
-      if (!need_value("boot", it, errp) || !set_str(&s->kernel, it->value, errp) ||
+      if (!need_value("boot", it, errp) || !vk_strset(&s->kernel, it->value, errp) ||
           !set_method(in, VK_INSTALL_KERNEL, "--boot kernel=", errp))
         return false;
     } else if (strcmp(k, "initrd") == 0) {
-      if (!need_value("boot", it, errp) || !set_str(&s->initrd, it->value, errp))
+      if (!need_value("boot", it, errp) || !vk_strset(&s->initrd, it->value, errp))
         return false;
     } else if (strcmp(k, "cmdline") == 0 || strcmp(k, "kernel_args") == 0) {
-      if (!set_str(&s->cmdline, it->value ? it->value : "", errp))
+      if (!vk_strset(&s->cmdline, it->value ? it->value : "", errp))
         return false;
     } else if (strcmp(k, "uefi") == 0 && !it->value) {
       s->uefi = true;
@@ -300,7 +290,7 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
     const char *k = it->key;
 
     if (i == 0 && !it->value && strcmp(k, "readonly") != 0) {
-      if (!set_str(&d->path, k, errp))
+      if (!vk_strset(&d->path, k, errp))
         return false;
     } else if (strcmp(k, "readonly") == 0) {
       if (!parse_bool("disk", it, &d->readonly, errp))
@@ -308,7 +298,7 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
     } else if (!need_value("disk", it, errp)) {
       return false;
     } else if (strcmp(k, "path") == 0) {
-      if (!set_str(&d->path, it->value, errp))
+      if (!vk_strset(&d->path, it->value, errp))
         return false;
     } else if (strcmp(k, "size") == 0) {
       if (!vk_parse_size_unit(it->value, GIB, &d->size, errp)) {
@@ -319,31 +309,31 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
         return vk_error_set(errp, VK_EXIT_USAGE, "--disk: size must be more than 0");
     } else if (strcmp(k, "format") == 0) {
       if (!one_of("disk", "format", it->value, formats, errp) ||
-          !set_str(&d->format, it->value, errp))
+          !vk_strset(&d->format, it->value, errp))
         return false;
     } else if (strcmp(k, "bus") == 0) {
-      if (!one_of("disk", "bus", it->value, buses, errp) || !set_str(&d->bus, it->value, errp))
+      if (!one_of("disk", "bus", it->value, buses, errp) || !vk_strset(&d->bus, it->value, errp))
         return false;
     } else if (strcmp(k, "cache") == 0) {
       if (!one_of("disk", "cache mode", it->value, caches, errp) ||
-          !set_str(&d->cache, it->value, errp))
+          !vk_strset(&d->cache, it->value, errp))
         return false;
     } else if (strcmp(k, "backing") == 0 || strcmp(k, "backing_store") == 0) {
-      if (!set_str(&d->backing, it->value, errp))
+      if (!vk_strset(&d->backing, it->value, errp))
         return false;
     } else if (strcmp(k, "backing_format") == 0) {
       if (!one_of("disk", "backing format", it->value, formats, errp) ||
-          !set_str(&d->backing_format, it->value, errp))
+          !vk_strset(&d->backing_format, it->value, errp))
         return false;
     } else if (strcmp(k, "device") == 0) {
       if (!one_of("disk", "device", it->value, devices, errp) ||
-          !set_str(&d->device, it->value, errp))
+          !vk_strset(&d->device, it->value, errp))
         return false;
     } else {
       return vk_error_set(errp, VK_EXIT_USAGE, "--disk: unknown sub-option '%s'", k);
     }
   }
-  if (!d->device && !set_str(&d->device, "disk", errp))
+  if (!d->device && !vk_strset(&d->device, "disk", errp))
     return false;
   if (strcmp(d->device, "cdrom") == 0 && (d->size || d->backing))
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk: a cdrom cannot be created (no size= or backing=)");
@@ -391,11 +381,11 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
     const char *k = it->key;
 
     if (i == 0 && strcmp(k, "user") == 0 && !it->value) {
-      if (!set_str(&n->type, "user", errp))
+      if (!vk_strset(&n->type, "user", errp))
         return false;
     } else if (i == 0 && (strcmp(k, "network") == 0 || strcmp(k, "bridge") == 0)) {
-      if (!need_value("network", it, errp) || !set_str(&n->type, k, errp) ||
-          !set_str(&n->source, it->value, errp))
+      if (!need_value("network", it, errp) || !vk_strset(&n->type, k, errp) ||
+          !vk_strset(&n->source, it->value, errp))
         return false;
     } else if (i == 0) {
       return vk_error_set(errp, VK_EXIT_USAGE, "--network: expected network=NAME, bridge=BR, user or none first, not '%s'",
@@ -403,13 +393,13 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
     } else if (!need_value("network", it, errp)) {
       return false;
     } else if (strcmp(k, "model") == 0) {
-      if (!set_str(&n->model, it->value, errp))
+      if (!vk_strset(&n->model, it->value, errp))
         return false;
     } else if (strcmp(k, "mac") == 0) {
       if (!valid_mac(it->value))
         return vk_error_set(errp, VK_EXIT_USAGE, "--network: '%s' is not a unicast MAC address like 52:54:00:12:34:56",
                             it->value);
-      if (!set_str(&n->mac, it->value, errp))
+      if (!vk_strset(&n->mac, it->value, errp))
         return false;
     } else {
       return vk_error_set(errp, VK_EXIT_USAGE, "--network: unknown sub-option '%s'", k);
@@ -441,14 +431,14 @@ opt_graphics(vk_install *in, const char *v, vk_error **errp)
       }
       if (strcmp(k, "vnc") != 0 && strcmp(k, "spice") != 0)
         return vk_error_set(errp, VK_EXIT_USAGE, "--graphics: unknown type '%s' (vnc, spice or none)", k);
-      if (!set_str(&s->graphics, k, errp))
+      if (!vk_strset(&s->graphics, k, errp))
         return false;
     } else if (i == 0) {
       return vk_error_set(errp, VK_EXIT_USAGE, "--graphics: give the type first (vnc, spice or none)");
     } else if (!need_value("graphics", it, errp)) {
       return false;
     } else if (strcmp(k, "listen") == 0) {
-      if (!set_str(&s->graphics_listen, it->value, errp))
+      if (!vk_strset(&s->graphics_listen, it->value, errp))
         return false;
     } else if (strcmp(k, "port") == 0) {
       unsigned port;
@@ -480,16 +470,16 @@ parse_chardev(const char *opt, const char *v, vk_chardev_spec *c, vk_error **err
     vk_subopt *it = &so.items[i];
 
     if (i == 0 && strcmp(it->key, "pty") == 0 && !it->value) {
-      if (!set_str(&c->type, "pty", errp))
+      if (!vk_strset(&c->type, "pty", errp))
         return false;
     } else if (i == 0 && strcmp(it->key, "file") == 0) {
-      if (!set_str(&c->type, "file", errp))
+      if (!vk_strset(&c->type, "file", errp))
         return false;
-      if (it->value && (!*it->value || !set_str(&c->path, it->value, errp)))
+      if (it->value && (!*it->value || !vk_strset(&c->path, it->value, errp)))
         return vk_error_set(errp, VK_EXIT_USAGE, "--%s: file= needs a path", opt);
     } else if (i > 0 && strcmp(it->key, "path") == 0 && c->type &&
                strcmp(c->type, "file") == 0) {
-      if (!need_value(opt, it, errp) || !set_str(&c->path, it->value, errp))
+      if (!need_value(opt, it, errp) || !vk_strset(&c->path, it->value, errp))
         return false;
     } else {
       return vk_error_set(errp, VK_EXIT_USAGE, "--%s: expected pty or file=PATH, not '%s'", opt, v);
@@ -511,22 +501,20 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
       return vk_error_set(errp, VK_EXIT_USAGE, "--name: the name is empty");
     if (strchr(value, '/'))
       return vk_error_set(errp, VK_EXIT_USAGE, "--name: a name cannot contain '/'");
-    return set_str(&s->name, value, errp);
+    return vk_strset(&s->name, value, errp);
   case VK_IOPT_MEMORY:
     return opt_memory(in, value, errp);
   case VK_IOPT_VCPUS:
     return opt_vcpus(in, value, errp);
   case VK_IOPT_CPU:
     return opt_cpu(in, value, errp);
-  case VK_IOPT_MACHINE:
-    return set_str(&s->machine, value, errp);
-  case VK_IOPT_ARCH:
-    return set_str(&s->arch, value, errp);
+  case VK_IOPT_MACHINE: return vk_strset(&s->machine, value, errp);
+  case VK_IOPT_ARCH: return vk_strset(&s->arch, value, errp);
   case VK_IOPT_VIRT_TYPE:
     if (strcmp(value, "kvm") != 0 && strcmp(value, "qemu") != 0)
       return vk_error_set(errp, VK_EXIT_USAGE, "--virt-type: '%s' is not kvm or qemu", value);
     in->virt_type_given = true;
-    return set_str(&s->virt_type, value, errp);
+    return vk_strset(&s->virt_type, value, errp);
   case VK_IOPT_CDROM:
     if (!*value)
       return vk_error_set(errp, VK_EXIT_USAGE, "--cdrom: the path is empty");
@@ -538,8 +526,8 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
         return false;
       d = &s->disks[s->ndisks++];
       d->media = true;
-      return set_str(&d->path, value, errp) && set_str(&d->device, "cdrom", errp) &&
-             set_str(&d->format, "raw", errp);
+      return vk_strset(&d->path, value, errp) && vk_strset(&d->device, "cdrom", errp) &&
+             vk_strset(&d->format, "raw", errp);
     }
   case VK_IOPT_IMPORT:
     return set_method(in, VK_INSTALL_IMPORT, "--import", errp);
@@ -563,14 +551,13 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
       return false;
     s->nserials++;
     return parse_chardev("serial", value ? value : "pty", &s->serials[s->nserials - 1], errp);
-  case VK_IOPT_OS_TYPE:
-    return set_str(&in->os_type, value, errp);
+  case VK_IOPT_OS_TYPE: return vk_strset(&in->os_type, value, errp);
   case VK_IOPT_OS_VARIANT:
     if (!*value)
       return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: the name is empty");
     if (strncmp(value, "name=", 5) == 0 || strncmp(value, "short-id=", 9) == 0)
       value = strchr(value, '=') + 1;
-    return set_str(&in->os_variant, value, errp);
+    return vk_strset(&in->os_variant, value, errp);
   case VK_IOPT_AUTOSTART:
     in->autostart = true;
     return true;
@@ -580,13 +567,20 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
   case VK_IOPT_NOREBOOT:
     in->noreboot = true;
     return true;
+  case VK_IOPT_LOCATION:
+    if (!*value)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--location: the path is empty");
+    return set_method(in, VK_INSTALL_LOCATION, "--location", errp) &&
+           vk_location_option(in, key, value, errp);
+  case VK_IOPT_EXTRA_ARGS:
+  case VK_IOPT_INITRD_INJECT: return vk_location_option(in, key, value, errp);
   case VK_IOPT_CLOUD_INIT: return vk_cloudinit_option(&in->ci, value, errp);
   case VK_IOPT_SSH_KEY:
     if (!*value)
       return vk_error_set(errp, VK_EXIT_USAGE, "--ssh-key: the file name is empty");
     in->ci.enabled = true;
-    return set_str(&in->ci.clouduser_ssh_key, value, errp);
-  case VK_IOPT_HOSTNAME: in->ci.enabled = true; return set_str(&in->ci.hostname, value, errp);
+    return vk_strset(&in->ci.clouduser_ssh_key, value, errp);
+  case VK_IOPT_HOSTNAME: in->ci.enabled = true; return vk_strset(&in->ci.hostname, value, errp);
   default:
     return vk_error_set(errp, VK_EXIT_USAGE, "unknown option");
   }

@@ -59,6 +59,7 @@ vk_install_rollback(vk_install *in, virConnectPtr conn)
     in->dom = NULL;
   }
   in->started = in->defined = false;
+  vk_location_cleanup(in);
   if (in->ci.seed_created)
     unlink(in->ci.seed_path);
   in->ci.seed_created = false;
@@ -80,6 +81,7 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
     return false;
   if (!vk_install_preflight(in, conn, errp) || !create_disks(in, errp) ||
       (in->ci.enabled && (!go_on(in, errp) || !vk_cloudinit_write(&in->ci, errp))) ||
+      !go_on(in, errp) || !vk_location_fetch(in, errp) ||
       (in->before_define && !in->before_define(in->before_define_opaque, errp)) || !go_on(in, errp))
     return false;
 
@@ -88,6 +90,7 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
     if (!in->dom)
       return vk_virt_error(errp, conn, "starting domain %s", in->spec.name);
     in->started = true;
+    vk_location_cleanup(in); /* QEMU has read the kernel and initrd */
     return true;
   }
   in->dom = virDomainDefineXML(conn, first);
@@ -99,6 +102,7 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (virDomainCreate(in->dom) < 0)
     return vk_virt_error(errp, conn, "starting domain %s", in->spec.name);
   in->started = true;
+  vk_location_cleanup(in); /* QEMU has read the kernel and initrd */
   /* The persistent definition becomes the final one; the running guest
    * keeps its install configuration until it stops. */
   if (vk_install_redefines(in)) {
