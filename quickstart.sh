@@ -65,13 +65,15 @@ demo() {
   _build/vimg info "$demo_dir/disk.qcow2"
   echo "== qemu-img check disk.qcow2"
   qemu-img check "$demo_dir/disk.qcow2"
-  echo "== vinstall --name $name --import --virt-type qemu --wait 60"
+  echo "== vinstall --name $name --import --virt-type qemu --cloud-init --wait 60"
   _build/vinstall -c qemu:///system --name "$name" --memory 64 --import \
-    --disk "path=$demo_dir/disk.qcow2,format=qcow2" --virt-type qemu \
+    --disk "$demo_dir/disk.qcow2" --virt-type qemu \
     --network none --graphics none --console "file=$demo_dir/serial.log" \
-    --noautoconsole --wait 60
+    --cloud-init "root-password-generate=on" --hostname "$name" --noautoconsole --wait 60
   echo "== the guest's serial console said:"
   cat "$demo_dir/serial.log"
+  echo "== the cloud-init seed vinstall made (a cloud image reads it at its first boot):"
+  blkid "$demo_dir/$name-cidata.iso"
   echo "== vctl list --all"
   _build/vctl -c qemu:///system list --all
   echo "== vctl dominfo $name"
