@@ -13,7 +13,7 @@ mode=${1:-demo}
 case "$mode" in demo|test) ;; *) echo "usage: $0 [test]" >&2; exit 2 ;; esac
 
 build_pkgs="build-essential autoconf automake libtool pkg-config
-  libvirt-dev libxml2-dev zlib1g-dev libzstd-dev libpopt-dev libarchive-dev bash-completion"
+  libvirt-dev libxml2-dev zlib1g-dev libzstd-dev libpopt-dev libarchive-dev libosinfo-1.0-dev bash-completion"
 run_pkgs="qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu
   libvirt-clients dnsmasq-base iptables binutils osinfo-db ovmf"
 test_pkgs="bats bats-assert bats-support bats-file shellcheck mandoc groff-base

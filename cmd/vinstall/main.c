@@ -13,10 +13,13 @@
 #include "util/cmd.h"
 #include "util/progress.h"
 #include "util/size.h"
+#include "util/text.h"
 #include "virt/conn.h"
 #include "virt/console.h"
 #include "virt/event.h"
 #include "virt/install/install.h"
+#include "virt/osdetect.h"
+#include "virt/osinfo.h"
 
 /* Options of the front end itself; the others go to vk_install_option. */
 enum {
@@ -72,7 +75,10 @@ static const struct poptOption options[] = {
   { "os-type", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_TYPE,
     "OS family (linux, windows, ...; informational)", "TYPE" },
   { "os-variant", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT,
-    "OS variant from osinfo-db (debian12, win10, ...)", "NAME|generic|detect" },
+    "OS variant from osinfo-db (debian11, win10, ...); detect: from the --cdrom or --location media; list: the known ids",
+    "NAME|generic|list|detect=on[,require=on][,name=FALLBACK]" },
+  { "osinfo", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT, "the same as --os-variant",
+    "NAME|detect=on..." },
   { "cloud-init", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_CLOUD_INIT,
     "give the guest a cloud-init NoCloud seed (alone: root-password-generate=on,disable=on)",
     "user-data=FILE,meta-data=FILE,network-config=FILE,vendor-data=FILE,root-password-generate=on,root-password-file=FILE,root-ssh-key=FILE,clouduser-ssh-key=FILE,disable=on" },
@@ -197,6 +203,14 @@ run(vk_cmd_ctx *ctx)
   bool ok;
   int rc;
 
+  if (install.os_variant && !install.os_detect && strcmp(install.os_variant, "list") == 0) {
+    CLEANUP_STRV char **ids = vk_osinfo_list(vk_osinfo_dir(), &err);
+    if (!ids)
+      return finish(ctx, NULL, err, 0);
+    for (char **p = ids; *p; p++)
+      fprintf(ctx->out, "%s\n", *p);
+    return finish(ctx, NULL, NULL, 0);
+  }
   if ((rc = vk_cmd_exclusive(ctx, "--json", opt_json, "--print-xml", opt_print_xml, NULL)) ||
       (rc = vk_cmd_exclusive(ctx, "--json", opt_json, "--dry-run", opt_dry_run, NULL)))
     return finish(ctx, NULL, NULL, rc);

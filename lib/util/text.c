@@ -162,3 +162,34 @@ vk_strset(char **dst, const char *s, vk_error **errp)
   *dst = c;
   return true;
 }
+
+char *
+vk_ini_get(const char *text, const char *section, const char *key)
+{
+  size_t slen = strlen(section), klen = strlen(key);
+  bool in_section = false;
+
+  for (const char *line = text; line && *line;
+       line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) : strlen(line);
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+      n--;
+    if (n && line[0] == '[') {
+      in_section = n == slen + 2 && line[n - 1] == ']' && !strncmp(line + 1, section, slen);
+      continue;
+    }
+    if (in_section && n > klen && !strncmp(line, key, klen)) {
+      const char *p = line + klen;
+      while (p < line + n && *p == ' ')
+        p++;
+      if (p < line + n && *p == '=') {
+        p++;
+        while (p < line + n && *p == ' ')
+          p++;
+        return p < line + n ? strndup(p, (size_t)(line + n - p)) : NULL;
+      }
+    }
+  }
+  return NULL;
+}

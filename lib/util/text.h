@@ -28,6 +28,11 @@ char *vk_read_file(const char *path, vk_error **errp);
  * length (the file may hold NUL bytes) goes to *len when len is non-NULL. */
 char *vk_read_file_max(const char *path, size_t max, size_t *len, vk_error **errp);
 
+/* The value of `key` in section [section] of an INI text (a .treeinfo),
+ * blanks around '=' and at the end dropped, in a new string; NULL when
+ * there is none. */
+char *vk_ini_get(const char *text, const char *section, const char *key);
+
 /* One "key=value" item of a sub-option list; value is NULL for "key". */
 typedef struct vk_subopt {
   char *key;

@@ -24,5 +24,5 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/volume.c lib/virt/volume.h \
 	lib/virt/domevent.c lib/virt/domevent.h \
 	lib/virt/devices.c lib/virt/devices.h \
-	lib/virt/osinfo.c lib/virt/osinfo.h \
+	lib/virt/osinfo.c lib/virt/osinfo.h lib/virt/osdetect.c lib/virt/osdetect.h \
 	lib/virt/firmware.c lib/virt/firmware.h

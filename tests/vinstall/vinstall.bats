@@ -511,3 +511,62 @@ make_media() {
     [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "args: $args: $stderr" >&2; return 1; }
   done
 }
+
+@test "--os-variant detect: the OS of a Debian ISO (volume id) and of a Fedora tree (.treeinfo), by libosinfo" {
+  requires xorriso
+  mkdir -p "$BATS_TEST_TMPDIR/deb/install.amd"
+  echo k >"$BATS_TEST_TMPDIR/deb/install.amd/vmlinuz"
+  echo i >"$BATS_TEST_TMPDIR/deb/install.amd/initrd.gz"
+  xorriso -as mkisofs -quiet -R -J -V "Debian 11.6.0 amd64 n" -o "$BATS_TEST_TMPDIR/deb.iso" "$BATS_TEST_TMPDIR/deb" 2>/dev/null
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --print-xml --name d1 \
+    --cdrom "$BATS_TEST_TMPDIR/deb.iso" --disk size=1 --os-variant detect
+  assert_success
+  assert_equal "$stderr" "vinstall: --os-variant detect: $BATS_TEST_TMPDIR/deb.iso holds debian11"
+  [[ "$output" == *'<libosinfo:os id="http://debian.org/debian/11"/>'* ]]
+  # the modern spelling, with --location
+  print_xml --name d1 --location "$BATS_TEST_TMPDIR/deb.iso" --disk size=1 --osinfo detect=on,require=on
+  assert_xq "//*[local-name()='os'][@id]/@id" http://debian.org/debian/11
+  mkdir -p "$BATS_TEST_TMPDIR/fed/images/pxeboot"
+  touch "$BATS_TEST_TMPDIR/fed/images/pxeboot/vmlinuz" "$BATS_TEST_TMPDIR/fed/images/pxeboot/initrd.img"
+  printf '[general]\nfamily = Fedora\nversion = 36\narch = x86_64\nvariant = Server\n' >"$BATS_TEST_TMPDIR/fed/.treeinfo"
+  print_xml --name f1 --location "$BATS_TEST_TMPDIR/fed" --disk size=1 --os-variant detect
+  assert_xq "//*[local-name()='os'][@id]/@id" http://fedoraproject.org/fedora/36
+}
+
+@test "--os-variant detect on unknown media: generic (or the name= fallback); require=on fails with 3" {
+  requires xorriso
+  mkdir -p "$BATS_TEST_TMPDIR/x"
+  echo hi >"$BATS_TEST_TMPDIR/x/readme"
+  xorriso -as mkisofs -quiet -R -V "SOMETHING ELSE" -o "$BATS_TEST_TMPDIR/x.iso" "$BATS_TEST_TMPDIR/x" 2>/dev/null
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --print-xml --name u1 \
+    --cdrom "$BATS_TEST_TMPDIR/x.iso" --disk size=1 --os-variant detect
+  assert_success
+  [[ "$stderr" == *"knows no OS with the media"*"using generic settings" ]]
+  [[ "$output" != *libosinfo* ]]
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --print-xml --name u1 \
+    --cdrom "$BATS_TEST_TMPDIR/x.iso" --disk size=1 --os-variant detect=on,name=debian10
+  assert_success
+  [[ "$output" == *'id="http://debian.org/debian/10"'* ]]
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --print-xml --name u1 \
+    --cdrom "$BATS_TEST_TMPDIR/x.iso" --disk size=1 --os-variant detect=on,require=on
+  assert_failure 3
+  assert_output ""
+  [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+  # nothing to look at
+  run --separate-stderr vinstall -c test:///default --print-xml --name u1 --import --disk "$IMG" \
+    --os-variant detect=on,require=on
+  assert_failure 2
+  run --separate-stderr vinstall -c test:///default --print-xml --name u1 --import --disk "$IMG" \
+    --os-variant require=on
+  assert_failure 2
+}
+
+@test "--os-variant list: every short id of the database, sorted; nothing else needed" {
+  run --separate-stderr vinstall --os-variant list
+  assert_success
+  assert_line debian11
+  assert_line fedora36
+  assert_line win10
+  [ "$(printf '%s\n' "$output" | LC_ALL=C sort -c 2>&1)" = "" ]
+  [ "$(printf '%s\n' "$output" | wc -l)" -gt 100 ]
+}

@@ -20,6 +20,7 @@
 #include "virt/conn.h"
 #include "virt/firmware.h"
 #include "virt/install/install.h"
+#include "virt/osdetect.h"
 #include "virt/osinfo.h"
 
 #define DEFAULT_MEMORY_KIB (1024 * 1024)
@@ -386,6 +387,45 @@ prepare_seed(vk_install *in, vk_error **errp)
   return vk_cloudinit_prepare(&in->ci, s->name, path, errp);
 }
 
+/* --os-variant detect: the OS of the --cdrom ISO or the --location, by
+ * libosinfo; else the fallback name (or generic), or with require=on a
+ * failure. */
+static bool
+detect_os(vk_install *in, vk_error **errp)
+{
+  const char *media = NULL;
+  vk_error *e = NULL;
+  char *id;
+
+  for (size_t i = 0; !media && i < in->spec.ndisks; i++)
+    if (in->spec.disks[i].media)
+      media = in->spec.disks[i].path;
+  if (in->method == VK_INSTALL_LOCATION)
+    media = in->loc.where;
+  if (!media) {
+    if (in->os_require)
+      return vk_error_set(
+          errp, VK_EXIT_USAGE,
+          "--os-variant detect: there is no install media to look at (--cdrom or --location)");
+    note(in, "--os-variant detect: no --cdrom or --location to look at; using %s settings",
+         in->os_variant ? in->os_variant : "generic");
+    return true;
+  }
+  if (!(id = vk_osinfo_detect(vk_osinfo_dir(), media, &e))) {
+    if (in->os_require) {
+      vk_error_propagate(errp, e);
+      return false;
+    }
+    note(in, "%s; using %s settings", e->msg, in->os_variant ? in->os_variant : "generic");
+    vk_error_free(e);
+    return true;
+  }
+  note(in, "--os-variant detect: %s holds %s", media, id);
+  free(in->os_variant);
+  in->os_variant = id;
+  return true;
+}
+
 bool
 vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
 {
@@ -429,11 +469,11 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   }
 
   /* What the OS variant says. */
+  if (in->os_detect && !detect_os(in, errp))
+    return false;
   if (in->os_variant && strcmp(in->os_variant, "generic") != 0) {
     vk_error *e = NULL;
-    if (strcmp(in->os_variant, "detect") == 0) {
-      note(in, "--os-variant detect: vinstall does not inspect install media; using generic settings");
-    } else if (vk_osinfo_lookup(vk_osinfo_dir(), in->os_variant, &os, &e)) {
+    if (vk_osinfo_lookup(vk_osinfo_dir(), in->os_variant, &os, &e)) {
       have_os = true;
     } else {
       note(in, "%s; using generic settings", e->msg);

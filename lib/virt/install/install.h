@@ -73,7 +73,9 @@ typedef struct vk_install {
   char *boot_order[4];   /* --boot hd,cdrom,network as given */
   bool memory_given, disk_none, network_none, graphics_given, virt_type_given;
   char *os_type;         /* "linux", "windows", ... informational */
-  char *os_variant;      /* as given, or NULL */
+  char *os_variant;      /* as given (the fallback with detect=on), or NULL */
+  bool os_detect;        /* --os-variant detect[=on] */
+  bool os_require;       /* ... require=on: an unknown OS fails the install */
   char *image_dir;       /* where images without a path go */
   bool autostart, transient, noreboot;
   vk_cloudinit ci;         /* --cloud-init, --ssh-key, --hostname */

@@ -89,39 +89,6 @@ vk_location_option(vk_install *in, int key, const char *value, vk_error **errp)
   return true;
 }
 
-/* The value of `key` in section `section` of an INI text (.treeinfo), in
- * a new string, or NULL. */
-static char *
-ini_get(const char *text, const char *section, const char *key)
-{
-  size_t slen = strlen(section), klen = strlen(key);
-  bool in_section = false;
-
-  for (const char *line = text; line && *line;
-       line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-    const char *end = strchr(line, '\n');
-    size_t n = end ? (size_t)(end - line) : strlen(line);
-    while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
-      n--;
-    if (n && line[0] == '[') {
-      in_section = n == slen + 2 && line[n - 1] == ']' && !strncmp(line + 1, section, slen);
-      continue;
-    }
-    if (in_section && n > klen && !strncmp(line, key, klen)) {
-      const char *p = line + klen;
-      while (p < line + n && *p == ' ')
-        p++;
-      if (p < line + n && *p == '=') {
-        p++;
-        while (p < line + n && *p == ' ')
-          p++;
-        return p < line + n ? strndup(p, (size_t)(line + n - p)) : NULL;
-      }
-    }
-  }
-  return NULL;
-}
-
 /* Read a file of the location (the ISO's member or the tree's file) into
  * memory; NULL when there is none. */
 static char *
@@ -169,8 +136,8 @@ find_boot_files(struct vk_location *l, vk_error **errp)
   } else {
     CLEANUP_FREE char *ti = read_member(l, ".treeinfo");
     if (ti) {
-      l->kernel = ini_get(ti, "images-x86_64", "kernel");
-      l->initrd = ini_get(ti, "images-x86_64", "initrd");
+      l->kernel = vk_ini_get(ti, "images-x86_64", "kernel");
+      l->initrd = vk_ini_get(ti, "images-x86_64", "initrd");
       if (!l->kernel || !l->initrd) {
         free(l->kernel);
         free(l->initrd);

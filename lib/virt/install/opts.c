@@ -72,6 +72,44 @@ parse_bool(const char *opt, const vk_subopt *it, bool *out, vk_error **errp)
                       opt, it->key, v);
 }
 
+/* --os-variant NAME | generic | detect | list |
+ * [name=|short-id=]NAME | detect=on[,require=on][,name=FALLBACK] */
+static bool
+opt_os_variant(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
+
+  if (!*v)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: the name is empty");
+  if (!vk_subopts_parse("os-variant", v, &so, errp))
+    return false;
+  in->os_detect = in->os_require = false;
+  for (size_t i = 0; i < so.n; i++) {
+    const vk_subopt *it = &so.items[i];
+    bool on = true;
+    if (!it->value && i == 0 && strcmp(it->key, "detect") == 0) {
+      in->os_detect = true;
+    } else if (!it->value && i == 0) {
+      if (!vk_strset(&in->os_variant, it->key, errp))
+        return false;
+    } else if (!strcmp(it->key, "name") || !strcmp(it->key, "short-id")) {
+      if (!it->value || !*it->value)
+        return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: %s= needs a value", it->key);
+      if (!vk_strset(&in->os_variant, it->value, errp))
+        return false;
+    } else if (!strcmp(it->key, "detect") || !strcmp(it->key, "require")) {
+      if (!parse_bool("os-variant", it, &on, errp))
+        return false;
+      *(it->key[0] == 'd' ? &in->os_detect : &in->os_require) = on;
+    } else {
+      return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: unknown sub-option '%s'", it->key);
+    }
+  }
+  if (in->os_require && !in->os_detect)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: require= goes with detect=on");
+  return true;
+}
+
 static bool
 opt_memory(vk_install *in, const char *v, vk_error **errp)
 {
@@ -552,12 +590,7 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
     s->nserials++;
     return parse_chardev("serial", value ? value : "pty", &s->serials[s->nserials - 1], errp);
   case VK_IOPT_OS_TYPE: return vk_strset(&in->os_type, value, errp);
-  case VK_IOPT_OS_VARIANT:
-    if (!*value)
-      return vk_error_set(errp, VK_EXIT_USAGE, "--os-variant: the name is empty");
-    if (strncmp(value, "name=", 5) == 0 || strncmp(value, "short-id=", 9) == 0)
-      value = strchr(value, '=') + 1;
-    return vk_strset(&in->os_variant, value, errp);
+  case VK_IOPT_OS_VARIANT: return opt_os_variant(in, value, errp);
   case VK_IOPT_AUTOSTART:
     in->autostart = true;
     return true;
