@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,7 +36,7 @@ static vk_install install;
 static const char *opt_uri;
 static bool opt_print_xml, opt_dry_run, opt_noautoconsole, opt_progress, opt_wait, opt_json;
 static int opt_wait_ms = -1;
-static const char *opt_wait_ms_given; /* as typed, for the message */
+static char opt_wait_ms_given[64]; /* as typed, for the message (popt frees its copy) */
 
 static const struct poptOption options[] = {
   { "name", 'n', POPT_ARG_STRING, NULL, VK_IOPT_NAME, "name of the new domain", "NAME" },
@@ -79,6 +80,36 @@ static const struct poptOption options[] = {
     "NAME|generic|list|detect=on[,require=on][,name=FALLBACK]" },
   { "osinfo", 0, POPT_ARG_STRING, NULL, VK_IOPT_OS_VARIANT, "the same as --os-variant",
     "NAME|detect=on..." },
+  { "channel", 0, POPT_ARG_STRING, NULL, VK_IOPT_CHANNEL, "a host-guest channel (repeatable)",
+    "unix|pty|spicevmc|qemu-vdagent[,target.type=virtio,name=org.qemu.guest_agent.0,source.path=]" },
+  { "rng", 0, POPT_ARG_STRING, NULL, VK_IOPT_RNG,
+    "a virtio random number generator (none: not even the OS default)",
+    "/dev/urandom|builtin|none[,model=,rate.bytes=,rate.period=]" },
+  { "video", 0, POPT_ARG_STRING, NULL, VK_IOPT_VIDEO, "the video card",
+    "virtio|vga|qxl|bochs|ramfb|none[,heads=,vram=,accel3d=]" },
+  { "controller", 0, POPT_ARG_STRING, NULL, VK_IOPT_CONTROLLER, "a controller (repeatable)",
+    "usb|usb2|usb3|scsi|virtio-serial|sata|pci[,model=,index=]" },
+  { "tpm", 0, POPT_ARG_STRING, NULL, VK_IOPT_TPM, "a TPM (emulator needs swtpm)",
+    "emulator|passthrough[,path=]|none[,model=tpm-crb|tpm-tis,version=2.0]" },
+  { "sound", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_SOUND, "a sound card",
+    "ich9|ich6|ac97|usb|default|none" },
+  { "input", 0, POPT_ARG_STRING, NULL, VK_IOPT_INPUT,
+    "an input device (repeatable; replaces the default tablet)",
+    "tablet|mouse|keyboard[,bus=usb|ps2|virtio]" },
+  { "watchdog", 0, POPT_ARG_STRING, NULL, VK_IOPT_WATCHDOG, "a watchdog",
+    "i6300esb|ib700|itco[,action=reset|poweroff|...]" },
+  { "memballoon", 0, POPT_ARG_STRING, NULL, VK_IOPT_MEMBALLOON, "the memory balloon",
+    "virtio|none" },
+  { "hostdev", 0, POPT_ARG_STRING, NULL, VK_IOPT_HOSTDEV,
+    "pass a host PCI or USB device through (repeatable)",
+    "01:00.0|pci_0000_01_00_0|0x1234:0x5678|001.003" },
+  { "filesystem", 0, POPT_ARG_STRING, NULL, VK_IOPT_FILESYSTEM,
+    "share a host directory (repeatable)",
+    "SOURCE,TARGET[,driver.type=virtiofs|path,accessmode=,readonly=on]" },
+  { "events", 0, POPT_ARG_STRING, NULL, VK_IOPT_EVENTS,
+    "what the guest's power-off, reboot and crash do", "on_poweroff=,on_reboot=,on_crash=" },
+  { "metadata", 0, POPT_ARG_STRING, NULL, VK_IOPT_METADATA, "name, title, description, uuid",
+    "title=,description=,name=,uuid=" },
   { "cloud-init", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, VK_IOPT_CLOUD_INIT,
     "give the guest a cloud-init NoCloud seed (alone: root-password-generate=on,disable=on)",
     "user-data=FILE,meta-data=FILE,network-config=FILE,vendor-data=FILE,root-password-generate=on,root-password-file=FILE,root-ssh-key=FILE,clouduser-ssh-key=FILE,disable=on" },
@@ -122,7 +153,7 @@ option(int val, const char *arg, vk_error **errp)
     opt_wait = true;
     if (!arg || !*arg || strcmp(arg, "-1") == 0)
       return true;
-    opt_wait_ms_given = arg;
+    snprintf(opt_wait_ms_given, sizeof opt_wait_ms_given, "%s", arg);
     return vk_parse_duration("wait", arg, &opt_wait_ms, errp);
   default:
     return vk_install_option(&install, val, arg, errp);

@@ -132,12 +132,16 @@ add_iface(vk_xml_builder *b, xmlNodePtr devs, const vk_net_spec *n)
   const char *t = n->type ? n->type : "network";
 
   vk_xml_set(b, iface, "type", t);
-  if (n->source)
-    vk_xml_set(b, vk_xml_add(b, iface, "source", NULL),
+  if (n->source) {
+    xmlNodePtr src = vk_xml_add(b, iface, "source", NULL);
+    vk_xml_set(b, src,
                strcmp(t, "bridge") == 0   ? "bridge"
                : strcmp(t, "direct") == 0 ? "dev"
                                           : "network",
                n->source);
+    if (strcmp(t, "direct") == 0)
+      vk_xml_set(b, src, "mode", n->mode ? n->mode : "bridge");
+  }
   if (n->mac)
     vk_xml_set(b, vk_xml_add(b, iface, "mac", NULL), "address", n->mac);
   if (n->target)
@@ -211,6 +215,72 @@ add_chardev(vk_xml_builder *b, xmlNodePtr devs, const char *elem, const vk_chard
   attr_u64(b, target, "port", port);
 }
 
+vk_elem *
+vk_elem_add(vk_elem **v, size_t *n, const char *name)
+{
+  vk_elem *grown = realloc(*v, (*n + 1) * sizeof *grown), *e;
+
+  if (!grown)
+    return NULL;
+  *v = grown;
+  e = memset(&grown[*n], 0, sizeof *e);
+  if (!(e->name = strdup(name)))
+    return NULL;
+  (*n)++;
+  return e;
+}
+
+bool
+vk_elem_attr(vk_elem *e, const char *name, const char *value)
+{
+  char **grown;
+
+  if (!value)
+    return true;
+  if (!(grown = realloc(e->attrs, (e->nattrs + 1) * 2 * sizeof *grown)))
+    return false;
+  e->attrs = grown;
+  grown[2 * e->nattrs] = strdup(name);
+  grown[2 * e->nattrs + 1] = strdup(value);
+  e->nattrs++;
+  return grown[2 * e->nattrs - 2] && grown[2 * e->nattrs - 1];
+}
+
+void
+vk_elem_clear(vk_elem *e)
+{
+  free(e->name);
+  free(e->text);
+  for (size_t i = 0; i < 2 * e->nattrs; i++)
+    free(e->attrs[i]);
+  free(e->attrs);
+  for (size_t i = 0; i < e->nkids; i++)
+    vk_elem_clear(&e->kids[i]);
+  free(e->kids);
+  memset(e, 0, sizeof *e);
+}
+
+static void
+add_elem(vk_xml_builder *b, xmlNodePtr parent, const vk_elem *e)
+{
+  xmlNodePtr n = vk_xml_add(b, parent, e->name, e->text);
+
+  for (size_t i = 0; i < e->nattrs; i++)
+    vk_xml_set(b, n, e->attrs[2 * i], e->attrs[2 * i + 1]);
+  for (size_t i = 0; i < e->nkids; i++)
+    add_elem(b, n, &e->kids[i]);
+}
+
+/* Is there a device element `name` among the extra devices? */
+static bool
+has_device(const vk_domspec *s, const char *name)
+{
+  for (size_t i = 0; i < s->ndevices; i++)
+    if (strcmp(s->devices[i].name, name) == 0)
+      return true;
+  return false;
+}
+
 static void
 add_devices(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
 {
@@ -251,13 +321,21 @@ add_devices(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
       vk_xml_set(b, listen, "type", "address");
       vk_xml_set(b, listen, "address", s->graphics_listen);
     }
-    video = vk_xml_add(b, devs, "video", NULL);
-    vk_xml_set(b, vk_xml_add(b, video, "model", NULL), "type",
-               strcmp(s->graphics, "spice") == 0 ? "qxl" : "vga");
-    input = vk_xml_add(b, devs, "input", NULL);
-    vk_xml_set(b, input, "type", "tablet");
-    vk_xml_set(b, input, "bus", "usb");
+    if (!s->no_video && !has_device(s, "video")) {
+      video = vk_xml_add(b, devs, "video", NULL);
+      vk_xml_set(b, vk_xml_add(b, video, "model", NULL), "type",
+                 s->video_model                      ? s->video_model
+                 : strcmp(s->graphics, "spice") == 0 ? "qxl"
+                                                     : "vga");
+    }
+    if (!s->no_tablet) {
+      input = vk_xml_add(b, devs, "input", NULL);
+      vk_xml_set(b, input, "type", "tablet");
+      vk_xml_set(b, input, "bus", "usb");
+    }
   }
+  for (size_t i = 0; i < s->ndevices; i++)
+    add_elem(b, devs, &s->devices[i]);
 }
 
 char *
@@ -293,6 +371,10 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
   vk_xml_add(&b, dom, "name", s->name);
   if (s->uuid)
     vk_xml_add(&b, dom, "uuid", s->uuid);
+  if (s->title)
+    vk_xml_add(&b, dom, "title", s->title);
+  if (s->description)
+    vk_xml_add(&b, dom, "description", s->description);
   for (size_t i = 0; i < s->ndisks && !seed; i++)
     if (s->disks[i].seed && s->disks[i].path)
       seed = s->disks[i].path;
@@ -334,10 +416,12 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
   if (s->smm)
     vk_xml_set(&b, vk_xml_add(&b, n, "smm", NULL), "state", "on");
   add_cpu(&b, dom, s);
+  for (size_t i = 0; i < s->nextra; i++)
+    add_elem(&b, dom, &s->extra[i]);
   vk_xml_set(&b, vk_xml_add(&b, dom, "clock", NULL), "offset", "utc");
-  vk_xml_add(&b, dom, "on_poweroff", "destroy");
+  vk_xml_add(&b, dom, "on_poweroff", s->on_poweroff ? s->on_poweroff : "destroy");
   vk_xml_add(&b, dom, "on_reboot", s->on_reboot ? s->on_reboot : "restart");
-  vk_xml_add(&b, dom, "on_crash", "destroy");
+  vk_xml_add(&b, dom, "on_crash", s->on_crash ? s->on_crash : "destroy");
   add_devices(&b, dom, s);
   if (b.oom)
     goto done;
@@ -401,6 +485,7 @@ vk_domspec_clear(vk_domspec *s)
     free(s->nets[i].model);
     free(s->nets[i].mac);
     free(s->nets[i].target);
+    free(s->nets[i].mode);
   }
   free(s->nets);
   free(s->graphics);
@@ -409,6 +494,18 @@ vk_domspec_clear(vk_domspec *s)
   for (size_t i = 0; i < s->nserials; i++)
     chardev_clear(&s->serials[i]);
   free(s->serials);
+  for (size_t i = 0; i < s->ndevices; i++)
+    vk_elem_clear(&s->devices[i]);
+  free(s->devices);
+  for (size_t i = 0; i < s->nextra; i++)
+    vk_elem_clear(&s->extra[i]);
+  free(s->extra);
+  free(s->video_model);
+  free(s->title);
+  free(s->description);
+  free(s->on_poweroff);
+  free(s->on_crash);
+  free(s->on_reboot_final);
   memset(s, 0, sizeof *s);
   s->secure_boot = -1;
   s->graphics_port = -1;

@@ -59,12 +59,33 @@ typedef struct vk_net_spec {
   char *model;           /* "virtio", "e1000", ... */
   char *mac;             /* "52:54:00:..." or NULL: libvirt picks one */
   char *target;          /* the host-side device name, or NULL */
+  char *mode;            /* type direct: bridge, vepa, private, passthrough */
 } vk_net_spec;
 
 typedef struct vk_chardev_spec {
   char *type;            /* "pty" or "file" */
   char *path;            /* for "file" */
 } vk_chardev_spec;
+
+/* A device (or other element) given as a small tree: the install options
+ * that add devices (--channel, --rng, --tpm, ...) describe them so, and
+ * the builder writes them with libxml2 like everything else. */
+typedef struct vk_elem {
+  char *name;
+  char *text;    /* text content, or NULL */
+  char **attrs;  /* name, value, name, value, ... */
+  size_t nattrs; /* pairs */
+  struct vk_elem *kids;
+  size_t nkids;
+} vk_elem;
+
+/* Append an element called `name` to the array *v of *n elements; a
+ * pointer to it (valid until the next append to the same array), or NULL
+ * when out of memory. */
+vk_elem *vk_elem_add(vk_elem **v, size_t *n, const char *name);
+/* Set attribute `name` (a NULL value sets nothing); false when out of memory. */
+bool vk_elem_attr(vk_elem *e, const char *name, const char *value);
+void vk_elem_clear(vk_elem *e);
 
 typedef struct vk_domspec {
   char *name;
@@ -103,6 +124,15 @@ typedef struct vk_domspec {
   vk_chardev_spec console;       /* the first serial port, also the console */
   vk_chardev_spec *serials;      /* more serial ports */
   size_t nserials;
+  vk_elem *devices; /* more devices, written at the end of <devices> */
+  size_t ndevices;
+  vk_elem *extra; /* more elements of <domain> (memoryBacking, ...) */
+  size_t nextra;
+  bool no_video;                                  /* --video none: graphics without a video card */
+  char *video_model;                              /* the default video card's model, or NULL */
+  bool no_tablet;                                 /* an --input was given: no default tablet */
+  char *title, *description;                      /* --metadata */
+  char *on_poweroff, *on_crash, *on_reboot_final; /* --events; NULL: defaults */
 } vk_domspec;
 
 /* Build the domain XML for spec.  Returns a newly allocated string the

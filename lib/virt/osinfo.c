@@ -166,10 +166,15 @@ gather(const char *dir, xmlNodePtr os, vk_osinfo *out, int depth)
           out->virtio_block = true;
         if (strstr(id, "/pci/1af4/1000") || strstr(id, "/pci/1af4/1041"))
           out->virtio_net = true;
+        if (strstr(id, "/pci/1af4/1005") || strstr(id, "/pci/1af4/1044"))
+          out->virtio_rng = true;
+        if (strstr(id, "/pci/1af4/1050"))
+          out->virtio_gpu = true;
       }
     }
   }
-  if (depth >= MAX_DEPTH || (out->recommended_ram && out->virtio_block && out->virtio_net))
+  if (depth >= MAX_DEPTH || (out->recommended_ram && out->virtio_block && out->virtio_net &&
+                             out->virtio_rng && out->virtio_gpu))
     return;
   for (xmlNodePtr c = os->children; c; c = c->next) {
     CLEANUP_FREE char *id = NULL;

@@ -20,6 +20,8 @@ typedef struct vk_osinfo {
   uint64_t recommended_storage;
   bool virtio_block;         /* supports virtio disks */
   bool virtio_net;           /* supports virtio network cards */
+  bool virtio_rng;           /* ... a virtio random number generator */
+  bool virtio_gpu;           /* ... virtio graphics */
 } vk_osinfo;
 
 /* The database directory: $OSINFO_SYSTEM_DIR, else /usr/share/osinfo. */

@@ -196,6 +196,29 @@ serial_lines() {
   assert_output --partial "inst.iso"
 }
 
+@test "device options on the real daemon: the guest sees the rng, watchdog, sound, balloon, USB 3 and serial controllers; a TPM by swtpm" {
+  requires swtpm
+  cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/root.qcow2"
+  log=$BATS_TEST_TMPDIR/dev.log
+  run --separate-stderr vinstall -c "$URI" --name ${P}dev --virt-type qemu --memory 256 \
+    --boot "kernel=$T6_KDIR/vmlinuz,initrd=$T6_KDIR/initramfs.gz,cmdline=console=ttyS0 quiet" \
+    --disk "$BATS_TEST_TMPDIR/root.qcow2" --network none --console "file=$log" \
+    --rng /dev/urandom --watchdog i6300esb,action=poweroff --sound ich6 --memballoon virtio \
+    --controller usb3 --channel unix,target.type=virtio,name=org.qemu.guest_agent.0 --tpm emulator \
+    --metadata "title=devices <test>" --wait=3m
+  assert_success
+  run serial_lines "$log"
+  assert_line --partial "VKIT-PCI:"
+  pci=$(serial_lines "$log" | grep VKIT-PCI:)
+  for id in 0x1af4:0x1005 0x8086:0x25ab 0x8086:0x2668 0x1af4:0x1002 0x1b36:0x000d 0x1af4:0x1003; do
+    [[ "$pci" == *"$id"* ]] || { echo "the guest has no PCI device $id: $pci" >&2; return 1; }
+  done
+  run virsh -c "$URI" dumpxml --inactive ${P}dev
+  assert_output --partial "<backend type='emulator' version='2.0'/>"
+  assert_output --partial "<title>devices &lt;test&gt;</title>"
+  virsh -c "$URI" undefine --tpm ${P}dev >/dev/null
+}
+
 @test "--cloud-init disable=on: the seed serves the first boot, then leaves the definition and the disk" {
   cp "$T6_DIR/bs.qcow2" "$BATS_TEST_TMPDIR/root.qcow2"
   log=$BATS_TEST_TMPDIR/ci2.log

@@ -570,3 +570,102 @@ make_media() {
   [ "$(printf '%s\n' "$output" | LC_ALL=C sort -c 2>&1)" = "" ]
   [ "$(printf '%s\n' "$output" | wc -l)" -gt 100 ]
 }
+
+@test "device options: channel, rng, video, controller, tpm, sound, input, watchdog, memballoon, hostdev, filesystem" {
+  print_xml --name dev1 --import --disk "$IMG" --network none --graphics vnc \
+    --channel unix,target.type=virtio,name=org.example.0,source.path=/run/x.sock --channel spicevmc \
+    --rng builtin --video virtio,heads=2,vram=16384 --controller usb3 --controller scsi \
+    --tpm emulator --sound --input keyboard,bus=virtio --watchdog ib700,action=poweroff \
+    --memballoon none --hostdev 01:00.0 --hostdev pci_0000_02_03_1 --hostdev 0x1234:0x5678 --hostdev 001.003 \
+    --filesystem /srv/share,share0 --filesystem source=/srv/ro,target=ro,driver.type=path,readonly=on
+  assert_xq "/domain/devices/channel[1]/@type" unix
+  assert_xq "/domain/devices/channel[1]/source/@path" /run/x.sock
+  assert_xq "/domain/devices/channel[1]/target/@name" org.example.0
+  assert_xq "/domain/devices/channel[2]/target/@name" com.redhat.spice.0
+  assert_xq "/domain/devices/rng/backend/@model" builtin
+  assert_xq "/domain/devices/video/model/@type" virtio
+  assert_xq "/domain/devices/video/model/@heads" 2
+  [ "$(xcount /domain/devices/video)" = 1 ]
+  assert_xq "/domain/devices/controller[@type='usb']/@model" qemu-xhci
+  assert_xq "/domain/devices/controller[@type='scsi']/@model" virtio-scsi
+  assert_xq "/domain/devices/tpm/@model" tpm-crb
+  assert_xq "/domain/devices/tpm/backend/@version" 2.0
+  assert_xq "/domain/devices/sound/@model" ich6
+  # an --input replaces the default tablet
+  assert_xq "/domain/devices/input/@type" keyboard
+  [ "$(xcount /domain/devices/input)" = 1 ]
+  assert_xq "/domain/devices/watchdog/@action" poweroff
+  assert_xq "/domain/devices/memballoon/@model" none
+  assert_xq "/domain/devices/hostdev[1]/source/address/@bus" 0x01
+  assert_xq "/domain/devices/hostdev[2]/source/address/@slot" 0x03
+  assert_xq "/domain/devices/hostdev[2]/source/address/@function" 0x1
+  assert_xq "/domain/devices/hostdev[3]/source/vendor/@id" 0x1234
+  assert_xq "/domain/devices/hostdev[4]/source/address/@device" 3
+  assert_xq "/domain/devices/filesystem[1]/driver/@type" virtiofs
+  assert_xq "/domain/devices/filesystem[1]/target/@dir" share0
+  # virtiofs needs shared memory
+  assert_xq /domain/memoryBacking/access/@mode shared
+  assert_xq "/domain/devices/filesystem[2]/@accessmode" mapped
+  [ "$(xcount "/domain/devices/filesystem[2]/readonly")" = 1 ]
+  # q35: the default sound card is ich9
+  print_xml --name dev2 --import --disk "$IMG" --machine q35 --sound default
+  assert_xq "/domain/devices/sound/@model" ich9
+}
+
+@test "--network type=direct (macvtap), --events, --metadata with hostile text" {
+  print_xml --name n1 --import --disk "$IMG" --network type=direct,source=eth0,source.mode=vepa \
+    --events on_poweroff=preserve,on_reboot=destroy,on_crash=coredump-restart \
+    --metadata 'title=a "b" <c> & d,description=x'"'"'y'
+  assert_xq "/domain/devices/interface/@type" direct
+  assert_xq "/domain/devices/interface/source/@dev" eth0
+  assert_xq "/domain/devices/interface/source/@mode" vepa
+  assert_xq /domain/on_poweroff preserve
+  assert_xq /domain/on_reboot destroy
+  assert_xq /domain/on_crash coredump-restart
+  assert_xq /domain/title 'a "b" <c> & d'
+  assert_xq /domain/description "x'y"
+  print_xml --name n1 --import --disk "$IMG" --network type=direct,source=eth0
+  assert_xq "/domain/devices/interface/source/@mode" bridge
+}
+
+@test "per-OS defaults: an OS with virtio drivers gets virtio-rng, the guest agent channel, virtio graphics" {
+  print_xml --name os1 --import --disk "$IMG" --network none --graphics vnc --os-variant fedora36
+  assert_xq "/domain/devices/rng/backend" /dev/urandom
+  assert_xq "/domain/devices/channel/target/@name" org.qemu.guest_agent.0
+  assert_xq "/domain/devices/video/model/@type" virtio
+  assert_xq "/domain/devices/input/@type" tablet
+  # said otherwise, the user wins
+  print_xml --name os1 --import --disk "$IMG" --network none --graphics vnc --os-variant fedora36 \
+    --rng none --video vga --channel unix,name=org.qemu.guest_agent.0
+  [ "$(xcount /domain/devices/rng)" = 0 ]
+  assert_xq "/domain/devices/video/model/@type" vga
+  [ "$(xcount /domain/devices/channel)" = 1 ]
+  # generic: none of them
+  print_xml --name os2 --import --disk "$IMG" --network none
+  [ "$(xcount /domain/devices/rng)" = 0 ]
+  [ "$(xcount /domain/devices/channel)" = 0 ]
+}
+
+@test "device options: bad values exit 2 with one line" {
+  for args in "--channel tcp" "--channel unix" "--channel unix,colour=red" "--rng /tmp/x" "--rng /dev/urandom,rate.bytes=lots" \
+              "--video hologram" "--video vga,heads=two" "--controller floppy" "--controller usb,index=x" \
+              "--tpm quantum" "--tpm emulator,model=tpm-x" "--tpm emulator,version=3" "--sound beeper" \
+              "--input joystick" "--input tablet,bus=ps2" "--watchdog acme" "--watchdog i6300esb,action=explode" \
+              "--memballoon balloon" "--memballoon virtio --memballoon none" "--hostdev nope" "--hostdev 01:40.0" \
+              "--filesystem /srv" "--filesystem /srv,t,driver.type=nfs" "--filesystem /srv,t,accessmode=mapped" \
+              "--events on_reboot=coredump-destroy" "--events on_idle=destroy" "--metadata colour=red" \
+              "--network type=direct" "--network type=direct,source=eth0,source.mode=loud"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr vinstall -c test:///default --print-xml --name x --import --disk "$IMG" $args
+    [ "$status" -eq 2 ] || { echo "args: $args -> $status: $stderr" >&2; return 1; }
+    [ -z "$output" ] || { echo "args: $args printed: $output" >&2; return 1; }
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "args: $args: $stderr" >&2; return 1; }
+  done
+}
+
+@test "pre-flight: a missing macvtap parent exits 3" {
+  run --separate-stderr vinstall -c test:///default --dry-run --name x --import --disk "$IMG" \
+    --network type=direct,source=vkit-nonic0
+  assert_failure 3
+  [[ "$stderr" == *"vkit-nonic0"* ]]
+}

@@ -144,13 +144,15 @@ check_networks(vk_install *in, virConnectPtr conn, vk_error **errp)
     virNetworkPtr net;
     int active;
 
-    if (strcmp(n->type, "bridge") == 0 && vk_conn_is_local(conn)) {
+    bool bridge = strcmp(n->type, "bridge") == 0, direct = strcmp(n->type, "direct") == 0;
+    if ((bridge || direct) && vk_conn_is_local(conn)) {
       CLEANUP_FREE char *sys = NULL;
       struct stat st;
-      if (asprintf(&sys, "/sys/class/net/%s/bridge", n->source) < 0)
+      if (asprintf(&sys, "/sys/class/net/%s%s", n->source, bridge ? "/bridge" : "") < 0)
         return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
       if (stat(sys, &st) < 0)
-        return vk_error_set(errp, VK_EXIT_NOTFOUND, "bridge '%s' does not exist on this host", n->source);
+        return vk_error_set(errp, VK_EXIT_NOTFOUND, "%s '%s' does not exist on this host",
+                            bridge ? "bridge" : "network interface", n->source);
     }
     if (strcmp(n->type, "network") != 0)
       continue;
@@ -251,6 +253,10 @@ vk_install_preflight(vk_install *in, virConnectPtr conn, vk_error **errp)
     if (c->type && strcmp(c->type, "file") == 0 && !exists_dir_of(c->path, errp))
       return false;
   }
+  if (in->tpm_emulator && vk_conn_is_local(conn) && access("/usr/bin/swtpm", X_OK) < 0)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "--tpm emulator needs swtpm (Debian packages swtpm and swtpm-tools); or say --tpm passthrough or --tpm none");
   return check_host(in, conn, errp) && check_networks(in, conn, errp) &&
          check_disks(in, conn, errp);
 }

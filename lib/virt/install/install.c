@@ -426,6 +426,66 @@ detect_os(vk_install *in, vk_error **errp)
   return true;
 }
 
+static bool
+has_device(const vk_install *in, const char *name)
+{
+  for (size_t i = 0; i < in->spec.ndevices; i++)
+    if (!strcmp(in->spec.devices[i].name, name))
+      return true;
+  return false;
+}
+
+/* Defaults from the OS variant, as virt-install applies them: a virtio
+ * random number generator and the QEMU guest agent's channel for an OS
+ * with virtio drivers, virtio graphics where the OS has the driver; and
+ * what the device options left to the machine (sound "default", the
+ * shared memory virtiofs needs). */
+static bool
+prepare_devices(vk_install *in, const vk_osinfo *os, vk_error **errp)
+{
+  vk_domspec *s = &in->spec;
+  vk_elem *e, *c;
+
+  for (size_t i = 0; i < s->ndevices; i++) {
+    vk_elem *d = &s->devices[i];
+    if (!strcmp(d->name, "sound") && d->nattrs && !strcmp(d->attrs[1], "default") &&
+        !vk_strset(&d->attrs[1], is_q35(s->machine) ? "ich9" : "ich6", errp))
+      return false;
+  }
+  if (in->shared_memory) {
+    if (!(e = vk_elem_add(&s->extra, &s->nextra, "memoryBacking")) ||
+        !(c = vk_elem_add(&e->kids, &e->nkids, "source")) || !vk_elem_attr(c, "type", "memfd") ||
+        !(c = vk_elem_add(&e->kids, &e->nkids, "access")) || !vk_elem_attr(c, "mode", "shared"))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (!os)
+    return true;
+  if (os->virtio_rng && !in->no_rng && !has_device(in, "rng")) {
+    if (!(e = vk_elem_add(&s->devices, &s->ndevices, "rng")) ||
+        !vk_elem_attr(e, "model", "virtio") || !(c = vk_elem_add(&e->kids, &e->nkids, "backend")) ||
+        !vk_elem_attr(c, "model", "random") || !(c->text = strdup("/dev/urandom")))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (os->virtio_block) {
+    bool have = false;
+    for (size_t i = 0; i < s->ndevices && !have; i++) {
+      const vk_elem *d = &s->devices[i];
+      for (size_t k = 0; !strcmp(d->name, "channel") && k < d->nkids && !have; k++)
+        for (size_t a = 0; a < d->kids[k].nattrs; a++)
+          have = have || !strcmp(d->kids[k].attrs[2 * a + 1], "org.qemu.guest_agent.0");
+    }
+    if (!have &&
+        (!(e = vk_elem_add(&s->devices, &s->ndevices, "channel")) ||
+         !vk_elem_attr(e, "type", "unix") || !(c = vk_elem_add(&e->kids, &e->nkids, "target")) ||
+         !vk_elem_attr(c, "type", "virtio") || !vk_elem_attr(c, "name", "org.qemu.guest_agent.0")))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (os->virtio_gpu && s->graphics && !s->video_model &&
+      !vk_strset(&s->video_model, "virtio", errp))
+    return false;
+  return true;
+}
+
 bool
 vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
 {
@@ -494,18 +554,19 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
     s->vcpus = 1;
   {
     bool net_virtio = have_os ? os.virtio_net || os.virtio_block : true;
+    bool ok = absolute_paths(in, errp) && vk_location_prepare(in, errp) &&
+              prepare_firmware(in, errp) && add_seed_disk(in, errp) &&
+              prepare_disks(in, virtio, errp) && prepare_seed(in, errp) &&
+              prepare_network(in, conn, net_virtio, errp);
+    if (ok && !s->console.type)
+      ok = vk_strset(&s->console.type, "pty", errp);
+    if (ok && !in->graphics_given && getenv("DISPLAY") && *getenv("DISPLAY"))
+      ok = vk_strset(&s->graphics, "vnc", errp);
+    ok = ok && prepare_devices(in, have_os ? &os : NULL, errp);
     vk_osinfo_clear(&os);
-    if (!absolute_paths(in, errp) || !vk_location_prepare(in, errp) ||
-        !prepare_firmware(in, errp) || !add_seed_disk(in, errp) ||
-        !prepare_disks(in, virtio, errp) || !prepare_seed(in, errp) ||
-        !prepare_network(in, conn, net_virtio, errp))
+    if (!ok)
       return false;
   }
-  if (!s->console.type && !vk_strset(&s->console.type, "pty", errp))
-    return false;
-  if (!in->graphics_given && getenv("DISPLAY") && *getenv("DISPLAY") &&
-      !vk_strset(&s->graphics, "vnc", errp))
-    return false;
   in->prepared = true;
   return true;
 }
@@ -566,6 +627,8 @@ vk_install_xml(const vk_install *in, bool final, vk_error **errp)
       s.boot_dev[n++] = (char *)"network";
     s.boot_dev[n++] = (char *)"hd";
   }
-  s.on_reboot = !final && vk_install_two_phase(in) ? "destroy" : "restart";
+  s.on_reboot = !final && vk_install_two_phase(in) ? "destroy"
+                : in->spec.on_reboot_final         ? in->spec.on_reboot_final
+                                                   : "restart";
   return vk_domxml_build(&s, errp);
 }

@@ -55,6 +55,19 @@ enum vk_install_opt {
   VK_IOPT_LOCATION,
   VK_IOPT_EXTRA_ARGS,
   VK_IOPT_INITRD_INJECT,
+  VK_IOPT_CHANNEL,
+  VK_IOPT_RNG,
+  VK_IOPT_VIDEO,
+  VK_IOPT_CONTROLLER,
+  VK_IOPT_TPM,
+  VK_IOPT_SOUND,
+  VK_IOPT_INPUT,
+  VK_IOPT_WATCHDOG,
+  VK_IOPT_MEMBALLOON,
+  VK_IOPT_HOSTDEV,
+  VK_IOPT_FILESYSTEM,
+  VK_IOPT_EVENTS,
+  VK_IOPT_METADATA,
 };
 
 /* How the guest's operating system gets onto its disk. */
@@ -90,6 +103,9 @@ typedef struct vk_install {
     char *boot_dir;  /* the files copied for the first boot, or NULL */
     bool boot_dir_made;
   } loc;
+  bool no_rng;        /* --rng none: no default random number generator */
+  bool tpm_emulator;  /* --tpm emulator: needs swtpm */
+  bool shared_memory; /* virtiofs: memory the daemon can map */
   bool prepared;
   bool defined, started; /* progress of vk_install_run, for rollback */
   virDomainPtr dom;      /* the domain made by vk_install_run, or NULL */
@@ -120,6 +136,10 @@ typedef struct vk_install {
  * the files in place (extracted from the ISO, injected files appended);
  * _cleanup removes what _fetch made. */
 struct vk_install;
+/* devopts.c: --channel, --rng, --video, --controller, --tpm, --sound,
+ * --input, --watchdog, --memballoon, --hostdev, --filesystem, --events,
+ * --metadata. */
+bool vk_install_device_option(struct vk_install *in, int key, const char *value, vk_error **errp);
 bool vk_location_option(struct vk_install *in, int key, const char *value, vk_error **errp);
 bool vk_location_prepare(struct vk_install *in, vk_error **errp);
 bool vk_location_fetch(struct vk_install *in, vk_error **errp);

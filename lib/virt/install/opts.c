@@ -425,13 +425,28 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
       if (!need_value("network", it, errp) || !vk_strset(&n->type, k, errp) ||
           !vk_strset(&n->source, it->value, errp))
         return false;
+    } else if (i == 0 && strcmp(k, "type") == 0 && it->value &&
+               (!strcmp(it->value, "direct") || !strcmp(it->value, "network") ||
+                !strcmp(it->value, "bridge") || !strcmp(it->value, "user"))) {
+      if (!vk_strset(&n->type, it->value, errp))
+        return false;
     } else if (i == 0) {
-      return vk_error_set(errp, VK_EXIT_USAGE, "--network: expected network=NAME, bridge=BR, user or none first, not '%s'",
-                          k);
+      return vk_error_set(
+          errp, VK_EXIT_USAGE,
+          "--network: expected network=NAME, bridge=BR, type=direct, user or none first, not '%s'",
+          k);
     } else if (!need_value("network", it, errp)) {
       return false;
-    } else if (strcmp(k, "model") == 0) {
+    } else if (strcmp(k, "model") == 0 || strcmp(k, "model.type") == 0) {
       if (!vk_strset(&n->model, it->value, errp))
+        return false;
+    } else if (strcmp(k, "source") == 0 && n->type && strcmp(n->type, "user") != 0) {
+      if (!vk_strset(&n->source, it->value, errp))
+        return false;
+    } else if (strcmp(k, "source.mode") == 0 && n->type && strcmp(n->type, "direct") == 0) {
+      static const char *const modes[] = { "bridge", "vepa", "private", "passthrough", NULL };
+      if (!one_of("network", "source.mode", it->value, modes, errp) ||
+          !vk_strset(&n->mode, it->value, errp))
         return false;
     } else if (strcmp(k, "mac") == 0) {
       if (!valid_mac(it->value))
@@ -443,6 +458,8 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
       return vk_error_set(errp, VK_EXIT_USAGE, "--network: unknown sub-option '%s'", k);
     }
   }
+  if (n->type && strcmp(n->type, "user") != 0 && !n->source)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--network: type=%s needs source=", n->type);
   return true;
 }
 
@@ -607,6 +624,19 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
            vk_location_option(in, key, value, errp);
   case VK_IOPT_EXTRA_ARGS:
   case VK_IOPT_INITRD_INJECT: return vk_location_option(in, key, value, errp);
+  case VK_IOPT_CHANNEL:
+  case VK_IOPT_RNG:
+  case VK_IOPT_VIDEO:
+  case VK_IOPT_CONTROLLER:
+  case VK_IOPT_TPM:
+  case VK_IOPT_SOUND:
+  case VK_IOPT_INPUT:
+  case VK_IOPT_WATCHDOG:
+  case VK_IOPT_MEMBALLOON:
+  case VK_IOPT_HOSTDEV:
+  case VK_IOPT_FILESYSTEM:
+  case VK_IOPT_EVENTS:
+  case VK_IOPT_METADATA: return vk_install_device_option(in, key, value, errp);
   case VK_IOPT_CLOUD_INIT: return vk_cloudinit_option(&in->ci, value, errp);
   case VK_IOPT_SSH_KEY:
     if (!*value)
