@@ -28,6 +28,8 @@ enum {
   OPT_PRINT_XML,
   OPT_DRY_RUN,
   OPT_NOAUTOCONSOLE,
+  OPT_AUTOCONSOLE,
+  OPT_DESTROY_ON_EXIT,
   OPT_PROGRESS,
   OPT_JSON,
 };
@@ -35,6 +37,7 @@ enum {
 static vk_install install;
 static const char *opt_uri;
 static bool opt_print_xml, opt_dry_run, opt_noautoconsole, opt_progress, opt_wait, opt_json;
+static bool opt_graphical, opt_destroy_on_exit;
 static int opt_wait_ms = -1;
 static char opt_wait_ms_given[64]; /* as typed, for the message (popt frees its copy) */
 
@@ -121,6 +124,13 @@ static const struct poptOption options[] = {
     NULL },
   { "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN,
     "run every check, print the XML, create nothing", NULL },
+  { "autoconsole", 0, POPT_ARG_STRING, NULL, OPT_AUTOCONSOLE,
+    "text: attach the serial console (the default at a terminal); graphical: say where the display is; none",
+    "text|graphical|none" },
+  { "destroy-on-exit", 0, POPT_ARG_NONE, NULL, OPT_DESTROY_ON_EXIT,
+    "destroy the guest when vinstall leaves its console or its --wait ends", NULL },
+  { "check", 0, POPT_ARG_STRING, NULL, VK_IOPT_CHECK, "switch pre-flight checks off",
+    "path_in_use=off|all=off" },
   { "noautoconsole", 0, POPT_ARG_NONE, NULL, OPT_NOAUTOCONSOLE,
     "do not attach to the console (never attached without a terminal)", NULL },
   { "wait", 0, POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_WAIT,
@@ -147,6 +157,14 @@ option(int val, const char *arg, vk_error **errp)
   case OPT_PRINT_XML: opt_print_xml = true; return true;
   case OPT_DRY_RUN: opt_dry_run = true; return true;
   case OPT_NOAUTOCONSOLE: opt_noautoconsole = true; return true;
+  case OPT_DESTROY_ON_EXIT: opt_destroy_on_exit = true; return true;
+  case OPT_AUTOCONSOLE:
+    opt_graphical = !strcmp(arg, "graphical");
+    opt_noautoconsole = strcmp(arg, "text") != 0;
+    if (strcmp(arg, "text") && strcmp(arg, "graphical") && strcmp(arg, "none"))
+      return vk_error_set(errp, VK_EXIT_USAGE, "--autoconsole: text, graphical or none, not '%s'",
+                          arg);
+    return true;
   case OPT_PROGRESS: opt_progress = true; return true;
   case OPT_JSON: opt_json = true; return true;
   case OPT_WAIT:
@@ -210,6 +228,18 @@ attach_console(const vk_cmd_ctx *ctx, const char *name)
       !vk_domain_wait_state(install.dom, VK_STATE_BIT(VIR_DOMAIN_SHUTOFF), 10000, NULL, &err))
     vk_error_free(err);
   return true;
+}
+
+/* --destroy-on-exit: the guest goes when vinstall does. */
+static void
+destroy_on_exit(const vk_cmd_ctx *ctx, const char *name)
+{
+  if (!opt_destroy_on_exit || !install.dom || virDomainIsActive(install.dom) != 1)
+    return;
+  if (virDomainDestroy(install.dom) < 0)
+    vk_cmd_warn(ctx, "--destroy-on-exit: cannot destroy %s: %s", name, virGetLastErrorMessage());
+  else if (!opt_json)
+    vk_cmd_warn(ctx, "domain %s destroyed (--destroy-on-exit)", name);
 }
 
 static int
@@ -315,7 +345,9 @@ run(vk_cmd_ctx *ctx)
     vk_cmd_warn(ctx, "the root password of %s is %s (it must be changed at the first login)", name,
                 install.ci.root_password);
   if (!want_console()) {
-    if (!opt_json)
+    if (!opt_json && opt_graphical && install.spec.graphics)
+      vk_cmd_warn(ctx, "domain %s is running; its display: vctl vncdisplay %s", name, name);
+    else if (!opt_json)
       vk_cmd_warn(ctx, "domain %s is running; its console: vctl console %s", name, name);
   } else if (!attach_console(ctx, name)) {
     return finish(ctx, conn, NULL, VK_EXIT_FAILED);
@@ -329,6 +361,7 @@ run(vk_cmd_ctx *ctx)
         vk_error_prefix(
             &err, "domain %s is still running after %s%s", name, opt_wait_ms_given,
             isdigit((unsigned char)opt_wait_ms_given[strlen(opt_wait_ms_given) - 1]) ? " s" : "");
+      destroy_on_exit(ctx, name);
       return finish(ctx, conn, err, 0);
     }
     if (!vk_install_finish(&install, conn, &err))
@@ -337,6 +370,7 @@ run(vk_cmd_ctx *ctx)
     vk_cmd_warn(ctx, "the seed is in no definition: remove %s once %s has booted",
                 install.ci.seed_path, name);
   }
+  destroy_on_exit(ctx, name);
   if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     ok = vk_install_report_json(&install, j, &err);

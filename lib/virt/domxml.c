@@ -33,6 +33,15 @@ child_u64(vk_xml_builder *b, xmlNodePtr parent, const char *name, uint64_t value
 }
 
 static void
+add_os_menu(vk_xml_builder *b, xmlNodePtr os, const vk_domspec *s)
+{
+  if (s->boot_menu)
+    vk_xml_set(b, vk_xml_add(b, os, "bootmenu", NULL), "enable", "yes");
+  if (s->bios_useserial)
+    vk_xml_set(b, vk_xml_add(b, os, "bios", NULL), "useserial", "yes");
+}
+
+static void
 add_os(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
 {
   xmlNodePtr os = vk_xml_add(b, dom, "os", NULL);
@@ -61,8 +70,13 @@ add_os(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
     if (s->cmdline)
       vk_xml_add(b, os, "cmdline", s->cmdline);
   }
-  for (size_t i = 0; i < 4 && s->boot_dev[i]; i++)
+  /* per-device boot orders exclude <os><boot dev=...> */
+  bool per_device = false;
+  for (size_t i = 0; i < s->ndisks; i++)
+    per_device = per_device || s->disks[i].boot_order;
+  for (size_t i = 0; !per_device && i < 4 && s->boot_dev[i]; i++)
     vk_xml_set(b, vk_xml_add(b, os, "boot", NULL), "dev", s->boot_dev[i]);
+  add_os_menu(b, os, s);
 }
 
 static void
@@ -70,7 +84,8 @@ add_cpu(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
 {
   xmlNodePtr cpu;
 
-  if (!s->cpu_mode && !s->sockets && !s->cores && !s->threads && !s->ncpu_disable)
+  if (!s->cpu_mode && !s->sockets && !s->cores && !s->threads && !s->ncpu_disable &&
+      !s->ncpu_require && !s->max_memory_kib)
     return;
   cpu = vk_xml_add(b, dom, "cpu", NULL);
   if (s->cpu_mode) {
@@ -88,10 +103,22 @@ add_cpu(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
     attr_u64(b, topo, "cores", s->cores ? s->cores : 1);
     attr_u64(b, topo, "threads", s->threads ? s->threads : 1);
   }
-  for (size_t i = 0; i < s->ncpu_disable; i++) {
+  for (size_t i = 0; i < s->ncpu_require + s->ncpu_disable; i++) {
     xmlNodePtr f = vk_xml_add(b, cpu, "feature", NULL);
-    vk_xml_set(b, f, "policy", "disable");
-    vk_xml_set(b, f, "name", s->cpu_disable[i]);
+    bool req = i < s->ncpu_require;
+    vk_xml_set(b, f, "policy", req ? "require" : "disable");
+    vk_xml_set(b, f, "name", req ? s->cpu_require[i] : s->cpu_disable[i - s->ncpu_require]);
+  }
+  if (s->max_memory_kib) {
+    /* memory hotplug needs a NUMA node: one, with every vCPU */
+    char cpus[32];
+    unsigned nv = s->maxvcpus > s->vcpus ? s->maxvcpus : s->vcpus;
+    xmlNodePtr cell = vk_xml_add(b, vk_xml_add(b, cpu, "numa", NULL), "cell", NULL);
+    snprintf(cpus, sizeof cpus, nv > 1 ? "0-%u" : "0", nv - 1);
+    vk_xml_set(b, cell, "id", "0");
+    vk_xml_set(b, cell, "cpus", cpus);
+    attr_u64(b, cell, "memory", s->memory_kib);
+    vk_xml_set(b, cell, "unit", "KiB");
   }
 }
 
@@ -102,15 +129,18 @@ add_disk(vk_xml_builder *b, xmlNodePtr devs, const vk_disk_spec *d)
   bool block = false;
   struct stat st;
 
-  if (d->path && stat(d->path, &st) == 0 && S_ISBLK(st.st_mode))
+  if (d->block || (d->path && stat(d->path, &st) == 0 && S_ISBLK(st.st_mode)))
     block = true;
   vk_xml_set(b, disk, "type", block ? "block" : "file");
   vk_xml_set(b, disk, "device", d->device ? d->device : "disk");
-  if (d->format || d->cache) {
+  if (d->format || d->cache || d->discard || d->detect_zeroes || d->io) {
     xmlNodePtr drv = vk_xml_add(b, disk, "driver", NULL);
     vk_xml_set(b, drv, "name", "qemu");
     vk_xml_set(b, drv, "type", d->format);
     vk_xml_set(b, drv, "cache", d->cache);
+    vk_xml_set(b, drv, "io", d->io);
+    vk_xml_set(b, drv, "discard", d->discard);
+    vk_xml_set(b, drv, "detect_zeroes", d->detect_zeroes);
   }
   if (d->path)
     vk_xml_set(b, vk_xml_add(b, disk, "source", NULL), block ? "dev" : "file", d->path);
@@ -119,10 +149,14 @@ add_disk(vk_xml_builder *b, xmlNodePtr devs, const vk_disk_spec *d)
     vk_xml_set(b, target, "dev", d->target);
     vk_xml_set(b, target, "bus", d->bus);
   }
+  if (d->boot_order)
+    attr_u64(b, vk_xml_add(b, disk, "boot", NULL), "order", d->boot_order);
   if (d->readonly || (d->device && strcmp(d->device, "cdrom") == 0))
     vk_xml_add(b, disk, "readonly", NULL);
   if (d->shareable)
     vk_xml_add(b, disk, "shareable", NULL);
+  if (d->serial)
+    vk_xml_add(b, disk, "serial", d->serial);
 }
 
 static void
@@ -403,10 +437,18 @@ vk_domxml_build(const vk_domspec *s, vk_error **errp)
     xmlSetNs(os, ns);
     vk_xml_set(&b, os, "id", s->os_url);
   }
+  if (s->max_memory_kib) {
+    n = child_u64(&b, dom, "maxMemory", s->max_memory_kib);
+    attr_u64(&b, n, "slots", s->max_memory_slots);
+    vk_xml_set(&b, n, "unit", "KiB");
+  }
   vk_xml_set(&b, child_u64(&b, dom, "memory", s->memory_kib), "unit", "KiB");
-  vk_xml_set(&b, child_u64(&b, dom, "currentMemory", s->memory_kib), "unit", "KiB");
+  vk_xml_set(&b,
+             child_u64(&b, dom, "currentMemory", s->current_kib ? s->current_kib : s->memory_kib),
+             "unit", "KiB");
   n = child_u64(&b, dom, "vcpu", s->maxvcpus > s->vcpus ? s->maxvcpus : s->vcpus);
   vk_xml_set(&b, n, "placement", "static");
+  vk_xml_set(&b, n, "cpuset", s->cpuset);
   if (s->maxvcpus > s->vcpus)
     attr_u64(&b, n, "current", s->vcpus);
   add_os(&b, dom, s);
@@ -458,6 +500,12 @@ vk_domspec_clear(vk_domspec *s)
   for (size_t i = 0; i < s->ncpu_disable; i++)
     free(s->cpu_disable[i]);
   free(s->cpu_disable);
+  for (size_t i = 0; i < s->ncpu_require; i++)
+    free(s->cpu_require[i]);
+  free(s->cpu_require);
+  free(s->cpuset);
+  free(s->user_loader);
+  free(s->user_nvram_template);
   for (size_t i = 0; i < 4; i++)
     free(s->boot_dev[i]);
   free(s->kernel);
@@ -477,6 +525,10 @@ vk_domspec_clear(vk_domspec *s)
     free(d->backing_format);
     free(d->device);
     free(d->target);
+    free(d->serial);
+    free(d->discard);
+    free(d->detect_zeroes);
+    free(d->io);
   }
   free(s->disks);
   for (size_t i = 0; i < s->nnets; i++) {

@@ -34,6 +34,14 @@ typedef struct vk_disk_spec {
   uint64_t size;         /* bytes to create; 0: an existing image */
   bool readonly;
   bool shareable;        /* <shareable/>: other guests may use it too */
+  char *serial;          /* <serial>, or NULL */
+  char *discard;         /* unmap|ignore, or NULL */
+  char *detect_zeroes;   /* on|off|unmap, or NULL */
+  char *io;              /* native|threads|io_uring, or NULL */
+  unsigned boot_order;   /* <boot order=N/>; 0: none */
+  bool target_given;     /* target= said: not named by the installer */
+  bool block;            /* type=block: a host block device */
+  bool preallocate;      /* sparse=off: all the image's space allocated */
   bool seed;             /* vinstall's cloud-init seed (a cdrom) */
   bool media;            /* the install medium (--cdrom): emptied after */
   bool create;           /* the image is created by the install */
@@ -100,6 +108,12 @@ typedef struct vk_domspec {
   char *cpu_model;       /* for "custom" */
   char **cpu_disable;    /* features to disable */
   size_t ncpu_disable;
+  char **cpu_require; /* features to require */
+  size_t ncpu_require;
+  char *cpuset;            /* host CPUs the vCPUs may run on ("0-3,^2"), or NULL */
+  uint64_t current_kib;    /* currentMemory; 0: memory_kib */
+  uint64_t max_memory_kib; /* maxMemory for hotplug; 0: none */
+  unsigned max_memory_slots;
 
   /* Boot: either boot devices in order, or a kernel. */
   char *boot_dev[4];     /* "hd", "cdrom", "network"; NULL-terminated */
@@ -110,6 +124,10 @@ typedef struct vk_domspec {
   char *loader_type;     /* "pflash" or "rom" */
   char *nvram_template;  /* firmware variables template */
   bool smm;              /* secure boot needs SMM */
+  char *user_loader;     /* --boot loader=: the user's firmware file */
+  char *user_nvram_template;
+  bool boot_menu;      /* <bootmenu enable='yes'/> */
+  bool bios_useserial; /* <bios useserial='yes'/> */
 
   char *os_url;          /* libosinfo id URL for <metadata>, or NULL */
   const char *on_reboot; /* "restart" or "destroy" */

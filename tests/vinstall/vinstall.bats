@@ -26,7 +26,8 @@ setup() {
   for o in name memory vcpus cpu machine arch virt-type cdrom import pxe boot disk network \
            graphics console serial os-type os-variant print-xml dry-run noautoconsole wait \
            autostart transient noreboot json progress connect cloud-init ssh-key hostname location \
-           extra-args initrd-inject; do
+           extra-args initrd-inject channel rng video controller tpm sound input watchdog memballoon \
+           hostdev filesystem events metadata autoconsole destroy-on-exit check osinfo; do
     assert_output --partial -- "--$o"
   done
 }
@@ -362,11 +363,15 @@ assert fit and all("secure-boot" not in d["features"] for d in fit), fit
     sleep 0.1
   done
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
+  # --check path_in_use=off: the user knows (a shared disk, say)
+  run2=$(vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG" \
+    --check path_in_use=off >/dev/null 2>&1; echo $?)
   exec 5>&-
   # only qemu-io: bats' per-test timer is a background job too
   wait "$qpid"
   assert_failure 5
   assert_output --partial "in use"
+  assert_equal "$run2" 0
   run vinstall -c test:///default --virt-type qemu --dry-run --name vkit-t6-lock --import --disk "$IMG"
   assert_success
 }
@@ -668,4 +673,89 @@ make_media() {
     --network type=direct,source=vkit-nonic0
   assert_failure 3
   [[ "$stderr" == *"vkit-nonic0"* ]]
+}
+
+@test "--disk sub-options: serial, target, boot.order, discard, detect_zeroes, io, shareable, type=block, floppy, lun, usb" {
+  truncate -s 1M "$BATS_TEST_TMPDIR/f.img"
+  print_xml --name d1 --import --network none \
+    --disk "$IMG,serial=SN-1,target=vdc,boot.order=2,discard=unmap,detect_zeroes=unmap,io=threads,shareable=on" \
+    --disk "path=$BATS_TEST_TMPDIR/new.qcow2,size=1,boot.order=1" \
+    --disk "$BATS_TEST_TMPDIR/f.img,device=floppy,format=raw" \
+    --disk "$BATS_TEST_TMPDIR/f.img,device=lun,format=raw" \
+    --disk "path=$BATS_TEST_TMPDIR/u.qcow2,size=1,bus=usb"
+  assert_xq "/domain/devices/disk[1]/target/@dev" vdc
+  assert_xq "/domain/devices/disk[1]/serial" SN-1
+  assert_xq "/domain/devices/disk[1]/boot/@order" 2
+  assert_xq "/domain/devices/disk[1]/driver/@discard" unmap
+  assert_xq "/domain/devices/disk[1]/driver/@detect_zeroes" unmap
+  assert_xq "/domain/devices/disk[1]/driver/@io" threads
+  [ "$(xcount "/domain/devices/disk[1]/shareable")" = 1 ]
+  # the next virtio disk is named around the one said
+  assert_xq "/domain/devices/disk[2]/target/@dev" vda
+  assert_xq "/domain/devices/disk[2]/boot/@order" 1
+  # per-device boot orders replace <os><boot>
+  [ "$(xcount /domain/os/boot)" = 0 ]
+  assert_xq "/domain/devices/disk[3]/target/@dev" fda
+  assert_xq "/domain/devices/disk[3]/target/@bus" fdc
+  assert_xq "/domain/devices/disk[4]/@type" block
+  assert_xq "/domain/devices/disk[4]/@device" lun
+  assert_xq "/domain/devices/disk[4]/target/@bus" scsi
+  assert_xq "/domain/devices/disk[5]/target/@bus" usb
+  # a lun brings its virtio-scsi controller
+  assert_xq "/domain/devices/controller[@type='scsi']/@model" virtio-scsi
+}
+
+@test "--disk sparse=off: the created image's space is allocated" {
+  run vinstall -c test:///default --virt-type qemu --name sp1 --import --network none \
+    --disk "path=$BATS_TEST_TMPDIR/full.qcow2,size=64M,sparse=off"
+  assert_success
+  [ "$(( $(stat -c %b "$BATS_TEST_TMPDIR/full.qcow2") * 512 ))" -ge $((64 * 1024 * 1024)) ]
+  run qemu-img check "$BATS_TEST_TMPDIR/full.qcow2"
+  assert_success
+}
+
+@test "--memory sub-options, --vcpus cpuset, --cpu +feature, --boot firmware/loader/menu/useserial" {
+  print_xml --name m1 --import --disk "$IMG" --network none \
+    --memory memory=1024,currentMemory=512,maxMemory=4096,maxMemory.slots=4 \
+    --vcpus 2,cpuset=0-1,,^3 --cpu Skylake-Client,+vmx,-hle --boot hd,menu=on,useserial=on
+  assert_xq /domain/memory 1048576
+  assert_xq /domain/currentMemory 524288
+  assert_xq /domain/maxMemory 4194304
+  assert_xq /domain/maxMemory/@slots 4
+  assert_xq /domain/cpu/numa/cell/@cpus 0-1
+  assert_xq /domain/vcpu/@cpuset "0-1,^3"
+  assert_xq "/domain/cpu/feature[@name='vmx']/@policy" require
+  assert_xq "/domain/cpu/feature[@name='hle']/@policy" disable
+  assert_xq /domain/os/bootmenu/@enable yes
+  assert_xq /domain/os/bios/@useserial yes
+  touch "$BATS_TEST_TMPDIR/code.fd" "$BATS_TEST_TMPDIR/vars.fd"
+  print_xml --name m2 --import --disk "$IMG" --network none \
+    --boot "loader=$BATS_TEST_TMPDIR/code.fd,nvram.template=$BATS_TEST_TMPDIR/vars.fd"
+  assert_xq /domain/os/loader "$BATS_TEST_TMPDIR/code.fd"
+  assert_xq /domain/os/nvram/@template "$BATS_TEST_TMPDIR/vars.fd"
+  print_xml --name m3 --import --disk "$IMG" --network none --boot firmware=bios
+  [ "$(xcount /domain/os/loader)" = 0 ]
+}
+
+@test "--destroy-on-exit, --autoconsole, --check: as asked; bad values exit 2" {
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name de1 --import --disk "$IMG" \
+    --network none --destroy-on-exit --json
+  assert_success
+  assert_equal "$(json_get 'j["state"]' <<<"$output")" shutoff
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name de2 --import --disk "$IMG" \
+    --network none --graphics vnc --autoconsole graphical
+  assert_success
+  assert_equal "$stderr" "vinstall: domain de2 is running; its display: vctl vncdisplay de2"
+  for args in "--autoconsole web" "--check colour=off" "--check path_in_use=maybe" \
+              "--memory memory=1G,currentMemory=2G" "--memory memory=1G,maxMemory=4G" "--memory maxMemory.slots=2" \
+              "--memory lots=1" "--vcpus 2,cpuset=all" "--cpu host-model,~vmx" "--boot firmware=coreboot" \
+              "--boot nvram.template=/x" "--disk $IMG,target=xyz1" "--disk $IMG,target=vdb --disk $IMG,target=vdb" \
+              "--disk $IMG,target=sda" "--disk $IMG,discard=always" "--disk $IMG,io=aio" "--disk $IMG,detect_zeroes=yes" \
+              "--disk $IMG,sparse=off" "--disk $IMG,device=lun,bus=virtio" "--disk $IMG,bus=fdc" \
+              "--disk $IMG,serial=0123456789012345678901" "--disk $IMG,boot.order=0" "--disk $IMG,type=net"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr vinstall -c test:///default --print-xml --name x --import --disk "$IMG" $args
+    [ "$status" -eq 2 ] || { echo "args: $args -> $status: $stderr" >&2; return 1; }
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "args: $args: $stderr" >&2; return 1; }
+  done
 }

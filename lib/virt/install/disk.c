@@ -17,6 +17,11 @@ vk_install_create_disk(const vk_disk_spec *d, vk_error **errp)
   if (!vk_image_format_parse(d->format, &o.format, errp))
     return false;
   o.size = d->size;
+  if (d->preallocate) {
+    /* sparse=off: the space is the image's from the start */
+    o.prealloc = VK_PREALLOC_FALLOC;
+    o.has_prealloc = 1;
+  }
   if (d->backing) {
     o.backing_file = strdup(d->backing);
     if (!o.backing_file)

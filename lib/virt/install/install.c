@@ -197,14 +197,30 @@ absolute_paths(vk_install *in, vk_error **errp)
     if (!make_absolute(&s->serials[i].path, errp))
       return false;
   return make_absolute(&s->kernel, errp) && make_absolute(&s->initrd, errp) &&
+         make_absolute(&s->user_loader, errp) && make_absolute(&s->user_nvram_template, errp) &&
          make_absolute(&s->console.path, errp);
+}
+
+/* Is `target` one of the targets said with target= (other than disk `self`)? */
+static bool
+target_said(const vk_domspec *s, const char *target, size_t self)
+{
+  for (size_t i = 0; i < s->ndisks; i++)
+    if (i != self && s->disks[i].target_given && !strcmp(s->disks[i].target, target))
+      return true;
+  return false;
 }
 
 static bool
 prepare_disks(vk_install *in, bool virtio, vk_error **errp)
 {
   vk_domspec *s = &in->spec;
-  unsigned nvd = 0, nsd = 0, nhd = 0;
+  unsigned nvd = 0, nsd = 0, nhd = 0, nfd = 0;
+
+  for (size_t i = 0; i < s->ndisks; i++)
+    if (s->disks[i].target_given && target_said(s, s->disks[i].target, i))
+      return vk_error_set(errp, VK_EXIT_USAGE, "--disk: target=%s is given twice",
+                          s->disks[i].target);
 
   for (size_t i = 0; i < s->ndisks; i++) {
     vk_disk_spec *d = &s->disks[i];
@@ -246,15 +262,27 @@ prepare_disks(vk_install *in, bool virtio, vk_error **errp)
       if (is_q35(s->machine))
         return vk_error_set(errp, VK_EXIT_USAGE, "--disk: the q35 machine has no IDE bus (use sata)");
       counter = &nhd, prefix = "hd";
+    } else if (strcmp(d->bus, "fdc") == 0) {
+      counter = &nfd, prefix = "fd";
     } else {
       counter = &nsd, prefix = "sd";
     }
-    if (*counter >= 26 || (prefix[0] == 'h' && *counter >= 4))
-      return vk_error_set(errp, VK_EXIT_USAGE, "--disk: too many disks on the %s bus", d->bus);
-    if (asprintf(&target, "%s%c", prefix, 'a' + (*counter)++) < 0)
-      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    free(d->target);
-    d->target = target;
+    if (d->target_given) {
+      if (strncmp(d->target, prefix, 2) != 0)
+        return vk_error_set(errp, VK_EXIT_USAGE,
+                            "--disk: target=%s does not fit the %s bus (%s...)", d->target, d->bus,
+                            prefix);
+      continue;
+    }
+    do {
+      if (*counter >= 26 || (prefix[0] == 'h' && *counter >= 4) ||
+          (prefix[0] == 'f' && *counter >= 2))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk: too many disks on the %s bus", d->bus);
+      if (asprintf(&target, "%s%c", prefix, 'a' + (*counter)++) < 0)
+        return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      free(d->target);
+      d->target = target;
+    } while (target_said(s, d->target, i));
   }
   return true;
 }
@@ -306,7 +334,16 @@ prepare_firmware(vk_install *in, vk_error **errp)
   if (!s->uefi) {
     if (s->secure_boot >= 0)
       return vk_error_set(errp, VK_EXIT_USAGE, "--boot secure-boot= needs uefi");
+    if (s->user_nvram_template)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "--boot nvram.template= needs UEFI (firmware=efi or loader=)");
     return true;
+  }
+  if (s->user_loader) {
+    /* the user's firmware: as given, no descriptor consulted */
+    return vk_strset(&s->loader, s->user_loader, errp) &&
+           vk_strset(&s->loader_type, "pflash", errp) &&
+           (!s->user_nvram_template || vk_strset(&s->nvram_template, s->user_nvram_template, errp));
   }
   if (!arch) {
     if (uname(&u) < 0)

@@ -68,6 +68,7 @@ enum vk_install_opt {
   VK_IOPT_FILESYSTEM,
   VK_IOPT_EVENTS,
   VK_IOPT_METADATA,
+  VK_IOPT_CHECK,
 };
 
 /* How the guest's operating system gets onto its disk. */
@@ -103,6 +104,8 @@ typedef struct vk_install {
     char *boot_dir;  /* the files copied for the first boot, or NULL */
     bool boot_dir_made;
   } loc;
+  bool skip_in_use;   /* --check path_in_use=off */
+  bool skip_host;     /* --check all=off: no host memory/vCPU check either */
   bool no_rng;        /* --rng none: no default random number generator */
   bool tpm_emulator;  /* --tpm emulator: needs swtpm */
   bool shared_memory; /* virtiofs: memory the daemon can map */

@@ -111,18 +111,82 @@ opt_os_variant(vk_install *in, const char *v, vk_error **errp)
 }
 
 static bool
-opt_memory(vk_install *in, const char *v, vk_error **errp)
+memory_kib(const char *what, const char *v, uint64_t *kib, vk_error **errp)
 {
   uint64_t bytes;
 
   if (!vk_parse_size_unit(v, MIB, &bytes, errp)) {
-    vk_error_prefix(errp, "--memory");
+    vk_error_prefix(errp, "--memory %s", what);
     return false;
   }
   if (bytes < MIB)
     return vk_error_set(errp, VK_EXIT_USAGE, "--memory: '%s' is less than 1 MiB", v);
-  in->spec.memory_kib = (bytes + 1023) / 1024;
-  in->memory_given = true;
+  *kib = (bytes + 1023) / 1024;
+  return true;
+}
+
+/* --memory SIZE | memory=SIZE[,currentMemory=SIZE][,maxMemory=SIZE,maxMemory.slots=N] */
+/* --check path_in_use=off|on,all=off|on */
+static bool
+opt_check(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
+
+  if (!vk_subopts_parse("check", v, &so, errp))
+    return false;
+  for (size_t i = 0; i < so.n; i++) {
+    bool on;
+    if (!parse_bool("check", &so.items[i], &on, errp))
+      return false;
+    if (!strcmp(so.items[i].key, "path_in_use"))
+      in->skip_in_use = !on;
+    else if (!strcmp(so.items[i].key, "all"))
+      in->skip_in_use = in->skip_host = !on;
+    else
+      return vk_error_set(errp, VK_EXIT_USAGE, "--check: unknown check '%s' (path_in_use, all)",
+                          so.items[i].key);
+  }
+  return true;
+}
+
+static bool
+opt_memory(vk_install *in, const char *v, vk_error **errp)
+{
+  CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
+  vk_domspec *s = &in->spec;
+
+  if (!strchr(v, '='))
+    return memory_kib("", v, &s->memory_kib, errp) && (in->memory_given = true);
+  if (!vk_subopts_parse("memory", v, &so, errp))
+    return false;
+  for (size_t i = 0; i < so.n; i++) {
+    const vk_subopt *it = &so.items[i];
+    bool ok;
+    if (i == 0 && !it->value)
+      ok = memory_kib("", it->key, &s->memory_kib, errp) && (in->memory_given = true);
+    else if (!need_value("memory", it, errp))
+      return false;
+    else if (!strcmp(it->key, "memory"))
+      ok = memory_kib("memory=", it->value, &s->memory_kib, errp) && (in->memory_given = true);
+    else if (!strcmp(it->key, "currentMemory"))
+      ok = memory_kib("currentMemory=", it->value, &s->current_kib, errp);
+    else if (!strcmp(it->key, "maxMemory"))
+      ok = memory_kib("maxMemory=", it->value, &s->max_memory_kib, errp);
+    else if (!strcmp(it->key, "maxMemory.slots"))
+      ok = parse_uint("memory", "maxMemory.slots", it->value, 255, &s->max_memory_slots, errp);
+    else
+      ok = vk_error_set(errp, VK_EXIT_USAGE, "--memory: unknown sub-option '%s'", it->key);
+    if (!ok)
+      return false;
+  }
+  if (s->current_kib && s->memory_kib && s->current_kib > s->memory_kib)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--memory: currentMemory is more than memory");
+  if (s->max_memory_kib &&
+      (!s->max_memory_slots || (s->memory_kib && s->max_memory_kib < s->memory_kib)))
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "--memory: maxMemory= needs maxMemory.slots= and is at least memory=");
+  if (s->max_memory_slots && !s->max_memory_kib)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--memory: maxMemory.slots= needs maxMemory=");
   return true;
 }
 
@@ -141,6 +205,18 @@ opt_vcpus(vk_install *in, const char *v, vk_error **errp)
 
     if (i == 0 && !it->value) {
       if (!parse_uint("vcpus", "vCPU count", it->key, MAX_VCPUS, &vcpus, errp))
+        return false;
+      continue;
+    }
+    if (strcmp(it->key, "cpuset") == 0) {
+      if (!need_value("vcpus", it, errp))
+        return false;
+      if (strspn(it->value, "0123456789,-^") != strlen(it->value) ||
+          !isdigit((unsigned char)it->value[0]))
+        return vk_error_set(errp, VK_EXIT_USAGE,
+                            "--vcpus: cpuset '%s' is not a list of host CPUs like 0-3,^2",
+                            it->value);
+      if (!vk_strset(&s->cpuset, it->value, errp))
         return false;
       continue;
     }
@@ -209,20 +285,31 @@ opt_cpu(vk_install *in, const char *v, vk_error **errp)
       }
       continue;
     }
+    bool require = false;
+    char ***list;
+    size_t *n;
     if (it->key[0] == '-' && !it->value)
       feature = it->key + 1;
+    else if (it->key[0] == '+' && !it->value)
+      feature = it->key + 1, require = true;
     else if (strcmp(it->key, "disable") == 0 && it->value)
       feature = it->value;
+    else if (strcmp(it->key, "require") == 0 && it->value)
+      feature = it->value, require = true;
     if (!feature || !*feature)
-      return vk_error_set(errp, VK_EXIT_USAGE, "--cpu: unknown sub-option '%s' (features are disabled with -FEATURE)",
-                          it->key);
-    grown = realloc(s->cpu_disable, (s->ncpu_disable + 1) * sizeof *grown);
+      return vk_error_set(
+          errp, VK_EXIT_USAGE,
+          "--cpu: unknown sub-option '%s' (features: +FEATURE requires, -FEATURE disables)",
+          it->key);
+    list = require ? &s->cpu_require : &s->cpu_disable;
+    n = require ? &s->ncpu_require : &s->ncpu_disable;
+    grown = realloc(*list, (*n + 1) * sizeof *grown);
     if (!grown)
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    s->cpu_disable = grown;
-    if (!(s->cpu_disable[s->ncpu_disable] = strdup(feature)))
+    *list = grown;
+    if (!(grown[*n] = strdup(feature)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    s->ncpu_disable++;
+    (*n)++;
   }
   return true;
 }
@@ -274,13 +361,35 @@ opt_boot(vk_install *in, const char *v, vk_error **errp)
         return false;
     } else if (strcmp(k, "uefi") == 0 && !it->value) {
       s->uefi = true;
+    } else if (strcmp(k, "firmware") == 0) {
+      if (!need_value("boot", it, errp))
+        return false;
+      if (strcmp(it->value, "efi") && strcmp(it->value, "bios"))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--boot: firmware is efi or bios");
+      s->uefi = strcmp(it->value, "efi") == 0;
+    } else if (strcmp(k, "loader") == 0) {
+      /* a firmware file of the user's: no descriptor is consulted */
+      if (!need_value("boot", it, errp) || !vk_strset(&s->user_loader, it->value, errp))
+        return false;
+      s->uefi = true;
+    } else if (strcmp(k, "nvram.template") == 0) {
+      if (!need_value("boot", it, errp) || !vk_strset(&s->user_nvram_template, it->value, errp))
+        return false;
+    } else if (strcmp(k, "menu") == 0 || strcmp(k, "bootmenu.enable") == 0) {
+      if (!parse_bool("boot", it, &s->boot_menu, errp))
+        return false;
+    } else if (strcmp(k, "useserial") == 0 || strcmp(k, "bios.useserial") == 0) {
+      if (!parse_bool("boot", it, &s->bios_useserial, errp))
+        return false;
     } else if (strcmp(k, "secure-boot") == 0) {
       if (!need_value("boot", it, errp) || !one_of("boot", "secure-boot value", it->value, onoff, errp))
         return false;
       s->secure_boot = strcmp(it->value, "on") == 0;
     } else {
-      return vk_error_set(errp, VK_EXIT_USAGE, "--boot: unknown item '%s' (hd, cdrom, network, kernel=, initrd=, cmdline=, uefi, secure-boot=)",
-                          k);
+      return vk_error_set(
+          errp, VK_EXIT_USAGE,
+          "--boot: unknown item '%s' (hd, cdrom, network, kernel=, initrd=, cmdline=, uefi, firmware=, loader=, nvram.template=, menu=, useserial=, secure-boot=)",
+          k);
     }
   }
   return true;
@@ -302,8 +411,11 @@ static bool
 opt_disk(vk_install *in, const char *v, vk_error **errp)
 {
   static const char *const formats[] = { "raw", "qcow2", NULL };
-  static const char *const buses[] = { "virtio", "sata", "scsi", "ide", NULL };
-  static const char *const devices[] = { "disk", "cdrom", NULL };
+  static const char *const buses[] = { "virtio", "sata", "scsi", "ide", "usb", "sd", "fdc", NULL };
+  static const char *const devices[] = { "disk", "cdrom", "floppy", "lun", NULL };
+  static const char *const discards[] = { "unmap", "ignore", NULL };
+  static const char *const zeroes[] = { "on", "off", "unmap", NULL };
+  static const char *const ios[] = { "native", "threads", "io_uring", NULL };
   static const char *const caches[] = { "default", "none", "writethrough", "writeback",
                                         "directsync", "unsafe", NULL };
   CLEANUP_SUBOPTS vk_subopts so = { NULL, 0, NULL };
@@ -333,6 +445,14 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
     } else if (strcmp(k, "readonly") == 0) {
       if (!parse_bool("disk", it, &d->readonly, errp))
         return false;
+    } else if (strcmp(k, "shareable") == 0) {
+      if (!parse_bool("disk", it, &d->shareable, errp))
+        return false;
+    } else if (strcmp(k, "sparse") == 0) {
+      bool sparse;
+      if (!parse_bool("disk", it, &sparse, errp))
+        return false;
+      d->preallocate = !sparse;
     } else if (!need_value("disk", it, errp)) {
       return false;
     } else if (strcmp(k, "path") == 0) {
@@ -367,6 +487,39 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
       if (!one_of("disk", "device", it->value, devices, errp) ||
           !vk_strset(&d->device, it->value, errp))
         return false;
+    } else if (strcmp(k, "serial") == 0) {
+      if (strlen(it->value) > 20)
+        return vk_error_set(errp, VK_EXIT_USAGE,
+                            "--disk: serial= is at most 20 characters (QEMU's limit)");
+      if (!vk_strset(&d->serial, it->value, errp))
+        return false;
+    } else if (strcmp(k, "target") == 0 || strcmp(k, "target.dev") == 0) {
+      size_t n = strlen(it->value);
+      if (n < 3 || n > 8 || !islower((unsigned char)it->value[0]) ||
+          !islower((unsigned char)it->value[n - 1]))
+        return vk_error_set(errp, VK_EXIT_USAGE,
+                            "--disk: '%s' is not a target name like vdb or sdc", it->value);
+      if (!vk_strset(&d->target, it->value, errp))
+        return false;
+      d->target_given = true;
+    } else if (strcmp(k, "boot.order") == 0 || strcmp(k, "boot_order") == 0) {
+      if (!parse_uint("disk", "boot.order", it->value, 1000, &d->boot_order, errp))
+        return false;
+    } else if (strcmp(k, "discard") == 0) {
+      if (!one_of("disk", "discard", it->value, discards, errp) ||
+          !vk_strset(&d->discard, it->value, errp))
+        return false;
+    } else if (strcmp(k, "detect_zeroes") == 0) {
+      if (!one_of("disk", "detect_zeroes", it->value, zeroes, errp) ||
+          !vk_strset(&d->detect_zeroes, it->value, errp))
+        return false;
+    } else if (strcmp(k, "io") == 0) {
+      if (!one_of("disk", "io", it->value, ios, errp) || !vk_strset(&d->io, it->value, errp))
+        return false;
+    } else if (strcmp(k, "type") == 0) {
+      if (strcmp(it->value, "block") && strcmp(it->value, "file"))
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk: type is file or block");
+      d->block = strcmp(it->value, "block") == 0;
     } else {
       return vk_error_set(errp, VK_EXIT_USAGE, "--disk: unknown sub-option '%s'", k);
     }
@@ -375,6 +528,24 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
     return false;
   if (strcmp(d->device, "cdrom") == 0 && (d->size || d->backing))
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk: a cdrom cannot be created (no size= or backing=)");
+  if (strcmp(d->device, "lun") == 0) {
+    /* SCSI commands go to the host device itself */
+    if (d->size || d->backing)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "--disk: device=lun is a host block device (no size= or backing=)");
+    d->block = true;
+    if (!d->bus && !vk_strset(&d->bus, "scsi", errp))
+      return false;
+    if (strcmp(d->bus, "scsi") != 0)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--disk: device=lun is on the scsi bus");
+  }
+  if (strcmp(d->device, "floppy") == 0 && !d->bus && !vk_strset(&d->bus, "fdc", errp))
+    return false;
+  if (d->bus && strcmp(d->bus, "fdc") == 0 && strcmp(d->device, "floppy") != 0)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: the fdc bus is for device=floppy");
+  if (d->preallocate && !d->size)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "--disk: sparse=off is for an image vinstall creates (size=)");
   if (d->backing_format && !d->backing)
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk: backing_format= needs backing=");
   if (!d->path && !d->size && !d->backing && strcmp(d->device, "cdrom") != 0)
@@ -637,6 +808,7 @@ vk_install_option(vk_install *in, int key, const char *value, vk_error **errp)
   case VK_IOPT_FILESYSTEM:
   case VK_IOPT_EVENTS:
   case VK_IOPT_METADATA: return vk_install_device_option(in, key, value, errp);
+  case VK_IOPT_CHECK: return opt_check(in, value, errp);
   case VK_IOPT_CLOUD_INIT: return vk_cloudinit_option(&in->ci, value, errp);
   case VK_IOPT_SSH_KEY:
     if (!*value)
