@@ -183,3 +183,17 @@ extract() {
   [[ "$stderr" == *"ci7-cidata.iso"* ]]
   assert_equal "$left" disk.img
 }
+
+@test "one golden cloud image, a thin overlay grown to size=, a seed: in one command" {
+  qemu-img create -q -f qcow2 "$BATS_TEST_TMPDIR/golden.qcow2" 1G
+  install ov1 --disk "path=$BATS_TEST_TMPDIR/ov1.qcow2,size=20G,backing=$BATS_TEST_TMPDIR/golden.qcow2" \
+    --ssh-key "$BATS_TEST_TMPDIR/id.pub"
+  assert_success
+  run qemu-img info --output=json "$BATS_TEST_TMPDIR/ov1.qcow2"
+  assert_output --partial '"virtual-size": 21474836480'
+  assert_output --partial "\"backing-filename\": \"$BATS_TEST_TMPDIR/golden.qcow2\""
+  run qemu-img check "$BATS_TEST_TMPDIR/ov1.qcow2"
+  assert_success
+  # the seed goes beside the first disk (the disk.img given first by install())
+  [ -f "$BATS_TEST_TMPDIR/ov1-cidata.iso" ]
+}

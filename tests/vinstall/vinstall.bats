@@ -759,3 +759,23 @@ make_media() {
     [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "args: $args: $stderr" >&2; return 1; }
   done
 }
+
+@test "hostile text in the new options is escaped: quotes, <, & and spaces stay values" {
+  h='a "b" <c> & d'\''e'
+  mkdir -p "$BATS_TEST_TMPDIR/$h"
+  print_xml --name x --import --disk "$IMG" --network none \
+    --channel "unix,name=org.$h,source.path=$BATS_TEST_TMPDIR/$h/s" \
+    --filesystem "$BATS_TEST_TMPDIR/$h,tag $h" --rng "/dev/$h" \
+    --disk "$IMG,serial=S-1.2_+x y,target=vdq" --metadata "title=$h,description=$h" \
+    --boot "loader=$BATS_TEST_TMPDIR/$h/code.fd"
+  assert_xq "/domain/devices/channel/target/@name" "org.$h"
+  assert_xq "/domain/devices/channel/source/@path" "$BATS_TEST_TMPDIR/$h/s"
+  assert_xq "/domain/devices/filesystem/target/@dir" "tag $h"
+  assert_xq "/domain/devices/rng/backend" "/dev/$h"
+  assert_xq "/domain/devices/disk[2]/serial" "S-1.2_+x y"
+  # a serial libvirt would refuse is refused here
+  run vinstall -c test:///default --print-xml --name x --import --disk "$IMG,serial=$h"
+  assert_failure 2
+  assert_xq /domain/title "$h"
+  assert_xq /domain/os/loader "$BATS_TEST_TMPDIR/$h/code.fd"
+}

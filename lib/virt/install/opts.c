@@ -488,9 +488,13 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
           !vk_strset(&d->device, it->value, errp))
         return false;
     } else if (strcmp(k, "serial") == 0) {
-      if (strlen(it->value) > 20)
-        return vk_error_set(errp, VK_EXIT_USAGE,
-                            "--disk: serial= is at most 20 characters (QEMU's limit)");
+      if (strlen(it->value) > 20 ||
+          strspn(it->value,
+                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+- ") !=
+              strlen(it->value))
+        return vk_error_set(
+            errp, VK_EXIT_USAGE,
+            "--disk: serial= is at most 20 letters, digits and _.+- (libvirt's and QEMU's limits)");
       if (!vk_strset(&d->serial, it->value, errp))
         return false;
     } else if (strcmp(k, "target") == 0 || strcmp(k, "target.dev") == 0) {
