@@ -155,6 +155,7 @@ gather(const char *dir, xmlNodePtr os, vk_osinfo *out, int depth)
         if (vk_xml_is(r, "recommended")) {
           out->recommended_ram = child_u64(r, "ram");
           out->recommended_storage = child_u64(r, "storage");
+          out->recommended_vcpus = (unsigned)child_u64(r, "n-cpus");
         }
       }
     } else if (vk_xml_is(c, "devices")) {

@@ -18,6 +18,7 @@ typedef struct vk_osinfo {
   char *name;                /* "Debian 11" */
   uint64_t recommended_ram;  /* bytes; 0 if the database does not say */
   uint64_t recommended_storage;
+  unsigned recommended_vcpus; /* 0 if the database does not say */
   bool virtio_block;         /* supports virtio disks */
   bool virtio_net;           /* supports virtio network cards */
   bool virtio_rng;           /* ... a virtio random number generator */

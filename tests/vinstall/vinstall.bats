@@ -779,3 +779,16 @@ make_media() {
   assert_xq /domain/title "$h"
   assert_xq /domain/os/loader "$BATS_TEST_TMPDIR/$h/code.fd"
 }
+
+@test "an OS variant's recommended disk size makes a disk given by path alone" {
+  run --separate-stderr vinstall -c test:///default --virt-type qemu --name rs1 --import --network none \
+    --disk "$BATS_TEST_TMPDIR/rs1.qcow2" --os-variant fedora36
+  assert_success
+  [[ "$stderr" == *"created with the OS variant's recommended 20 GiB"* ]]
+  run qemu-img info --output=json "$BATS_TEST_TMPDIR/rs1.qcow2"
+  assert_output --partial '"virtual-size": 21474836480'
+  # without an OS variant it is still a missing image
+  run vinstall -c test:///default --virt-type qemu --print-xml --name rs2 --import --network none \
+    --disk "$BATS_TEST_TMPDIR/rs2.qcow2"
+  assert_failure 3
+}

@@ -212,7 +212,7 @@ target_said(const vk_domspec *s, const char *target, size_t self)
 }
 
 static bool
-prepare_disks(vk_install *in, bool virtio, vk_error **errp)
+prepare_disks(vk_install *in, bool virtio, uint64_t default_size, vk_error **errp)
 {
   vk_domspec *s = &in->spec;
   unsigned nvd = 0, nsd = 0, nhd = 0, nfd = 0;
@@ -235,7 +235,13 @@ prepare_disks(vk_install *in, bool virtio, vk_error **errp)
                               d->path);
         if (!existing_format(d, errp))
           return false;
-      } else if (d->size || d->backing) {
+      } else if (d->size || d->backing || (default_size && d->path)) {
+        if (!d->size && !d->backing) {
+          char buf[VK_SIZE_BUFLEN];
+          d->size = default_size;
+          note(in, "--disk: %s does not exist: created with the OS variant's recommended %s",
+               d->path, vk_format_size(default_size, buf));
+        }
         d->create = true;
         if (!d->format && !vk_strset(&d->format, "qcow2", errp))
           return false;
@@ -588,13 +594,13 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
   if (!in->memory_given)
     s->memory_kib = have_os && os.recommended_ram ? os.recommended_ram / 1024 : DEFAULT_MEMORY_KIB;
   if (!s->vcpus)
-    s->vcpus = 1;
+    s->vcpus = have_os && os.recommended_vcpus ? os.recommended_vcpus : 1;
   {
     bool net_virtio = have_os ? os.virtio_net || os.virtio_block : true;
     bool ok = absolute_paths(in, errp) && vk_location_prepare(in, errp) &&
               prepare_firmware(in, errp) && add_seed_disk(in, errp) &&
-              prepare_disks(in, virtio, errp) && prepare_seed(in, errp) &&
-              prepare_network(in, conn, net_virtio, errp);
+              prepare_disks(in, virtio, have_os ? os.recommended_storage : 0, errp) &&
+              prepare_seed(in, errp) && prepare_network(in, conn, net_virtio, errp);
     if (ok && !s->console.type)
       ok = vk_strset(&s->console.type, "pty", errp);
     if (ok && !in->graphics_given && getenv("DISPLAY") && *getenv("DISPLAY"))
