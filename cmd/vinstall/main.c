@@ -67,7 +67,7 @@ static const struct poptOption options[] = {
     "hd,cdrom,network|kernel=PATH,initrd=PATH,cmdline=ARGS|uefi[,secure-boot=on|off]" },
   { "disk", 0, POPT_ARG_STRING, NULL, VK_IOPT_DISK,
     "a disk (repeatable); none for no disk; an existing image without format= gets the format it has, raw or qcow2 (a vmdk, vdi... image is refused)",
-    "path=PATH,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly" },
+    "path=PATH|pool=POOL|vol=POOL/VOL,size=SIZE,format=,bus=,cache=,backing=,backing_format=,device=,readonly,..." },
   { "network", 'w', POPT_ARG_STRING, NULL, VK_IOPT_NETWORK, "a network card (repeatable)",
     "network=NAME|bridge=BR|user|none[,model=,mac=]" },
   { "graphics", 0, POPT_ARG_STRING, NULL, VK_IOPT_GRAPHICS, "graphical console",

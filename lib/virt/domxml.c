@@ -526,6 +526,8 @@ vk_domspec_clear(vk_domspec *s)
     free(d->device);
     free(d->target);
     free(d->serial);
+    free(d->pool);
+    free(d->vol);
     free(d->discard);
     free(d->detect_zeroes);
     free(d->io);

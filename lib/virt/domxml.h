@@ -42,6 +42,8 @@ typedef struct vk_disk_spec {
   bool target_given;     /* target= said: not named by the installer */
   bool block;            /* type=block: a host block device */
   bool preallocate;      /* sparse=off: all the image's space allocated */
+  char *pool;            /* pool=: a new volume in this storage pool */
+  char *vol;             /* vol=POOL/VOL: an existing volume */
   bool seed;             /* vinstall's cloud-init seed (a cdrom) */
   bool media;            /* the install medium (--cdrom): emptied after */
   bool create;           /* the image is created by the install */

@@ -40,6 +40,7 @@ teardown() {
   virsh -c "$URI" undefine "vkit-t9-$$-json" >/dev/null 2>&1 || true
   rm -f /var/log/libvirt/qemu/"$P"*.log
   virsh -c "$URI" net-undefine ${P}off >/dev/null 2>&1 || true
+  virsh -c "$URI" pool-destroy ${P}pool >/dev/null 2>&1 || true
 }
 
 state() {
@@ -217,6 +218,41 @@ serial_lines() {
   assert_output --partial "<backend type='emulator' version='2.0'/>"
   assert_output --partial "<title>devices &lt;test&gt;</title>"
   virsh -c "$URI" undefine --tpm ${P}dev >/dev/null
+}
+
+@test "--disk pool=: a new volume of a directory pool; vol=: an existing one; a failed start leaves no volume" {
+  mkdir "$BATS_TEST_TMPDIR/pool"
+  virsh -c "$URI" pool-create-as ${P}pool dir --target "$BATS_TEST_TMPDIR/pool" >/dev/null
+  run --separate-stderr vinstall -c "$URI" --name ${P}pd --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk pool=${P}pool,size=16M --network none \
+    --console "file=$BATS_TEST_TMPDIR/pd.log" --wait=2m
+  assert_success
+  # the pool knows the volume at once (refreshed), a qcow2 made by the engine
+  run virsh -c "$URI" vol-list ${P}pool
+  assert_output --partial "${P}pd.qcow2"
+  run qemu-img check "$BATS_TEST_TMPDIR/pool/${P}pd.qcow2"
+  assert_success
+  # vol=: the same volume for another guest, its format from libvirt
+  print_xml_uri() { vinstall -c "$URI" --print-xml "$@"; }
+  run print_xml_uri --name ${P}pv --import --disk vol=${P}pool/${P}pd.qcow2 --network none
+  assert_success
+  assert_output --partial "<source file=\"$BATS_TEST_TMPDIR/pool/${P}pd.qcow2\"/>"
+  assert_output --partial '<driver name="qemu" type="qcow2"/>'
+  # a start that fails: the volume goes, and the pool forgets it
+  run vinstall -c "$URI" --name ${P}pf --virt-type qemu --memory 64 --import \
+    --disk "$T6_DIR/bs.qcow2,format=qcow2,readonly" --disk pool=${P}pool,size=16M --network none \
+    --cpu no-such-cpu-model
+  assert_failure
+  run virsh -c "$URI" vol-list ${P}pool
+  refute_output --partial "${P}pf"
+  [ ! -e "$BATS_TEST_TMPDIR/pool/${P}pf.qcow2" ]
+  # a pool that is not active, a volume that is not there
+  run vinstall -c "$URI" --print-xml --name ${P}px --import --disk vol=${P}pool/nope
+  assert_failure 3
+  vctl -c "$URI" undefine --remove-all-storage ${P}pd >/dev/null
+  virsh -c "$URI" pool-destroy ${P}pool >/dev/null
+  run vinstall -c "$URI" --print-xml --name ${P}px --import --disk pool=${P}pool,size=1
+  assert_failure 3
 }
 
 @test "--cloud-init disable=on: the seed serves the first boot, then leaves the definition and the disk" {

@@ -752,7 +752,9 @@ make_media() {
               "--boot nvram.template=/x" "--disk $IMG,target=xyz1" "--disk $IMG,target=vdb --disk $IMG,target=vdb" \
               "--disk $IMG,target=sda" "--disk $IMG,discard=always" "--disk $IMG,io=aio" "--disk $IMG,detect_zeroes=yes" \
               "--disk $IMG,sparse=off" "--disk $IMG,device=lun,bus=virtio" "--disk $IMG,bus=fdc" \
-              "--disk $IMG,serial=0123456789012345678901" "--disk $IMG,boot.order=0" "--disk $IMG,type=net"; do
+              "--disk $IMG,serial=0123456789012345678901" "--disk $IMG,boot.order=0" "--disk $IMG,type=net" \
+              "--disk pool=default-pool,path=/x,size=1" "--disk vol=nopool" "--disk pool=default-pool" \
+              "--disk vol=default-pool/x,size=1" "--disk pool=default-pool,vol=default-pool/x,size=1"; do
     # shellcheck disable=SC2086
     run --separate-stderr vinstall -c test:///default --print-xml --name x --import --disk "$IMG" $args
     [ "$status" -eq 2 ] || { echo "args: $args -> $status: $stderr" >&2; return 1; }
@@ -791,4 +793,9 @@ make_media() {
   run vinstall -c test:///default --virt-type qemu --print-xml --name rs2 --import --network none \
     --disk "$BATS_TEST_TMPDIR/rs2.qcow2"
   assert_failure 3
+}
+
+@test "--disk pool= in the test driver's directory pool: the path in its target" {
+  print_xml --name pl1 --import --disk pool=default-pool,size=1 --network none
+  assert_xq "/domain/devices/disk/source/@file" /default-pool/pl1.qcow2
 }

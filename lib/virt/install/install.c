@@ -22,6 +22,8 @@
 #include "virt/install/install.h"
 #include "virt/osdetect.h"
 #include "virt/osinfo.h"
+#include "virt/pool.h"
+#include "virt/volume.h"
 
 #define DEFAULT_MEMORY_KIB (1024 * 1024)
 
@@ -121,11 +123,12 @@ path_taken(const vk_install *in, const char *path)
   return exists(path);
 }
 
-/* IMAGE_DIR/NAME.qcow2, else NAME-1.qcow2, NAME-2.qcow2, ... */
+/* IMAGE_DIR/NAME.qcow2, else NAME-1.qcow2, NAME-2.qcow2, ... (in `dir`
+ * when given: a pool's directory) */
 static bool
-default_image_path(vk_install *in, vk_disk_spec *d, vk_error **errp)
+default_image_path(vk_install *in, vk_disk_spec *d, const char *in_dir, vk_error **errp)
 {
-  const char *dir = in->image_dir ? in->image_dir : VK_INSTALL_DEFAULT_IMAGE_DIR;
+  const char *dir = in_dir ? in_dir : in->image_dir ? in->image_dir : VK_INSTALL_DEFAULT_IMAGE_DIR;
 
   for (unsigned n = 0; n < 1000; n++) {
     char *path;
@@ -211,6 +214,66 @@ target_said(const vk_domspec *s, const char *target, size_t self)
   return false;
 }
 
+/* pool= and vol=: the volume's file, so that the rest treats it as any
+ * image.  A new volume goes into a directory pool's directory (the image
+ * engine makes it and the pool is refreshed after); an existing one is
+ * found through libvirt, its format with it. */
+static bool
+resolve_volumes(vk_install *in, virConnectPtr conn, vk_error **errp)
+{
+  for (size_t i = 0; i < in->spec.ndisks; i++) {
+    vk_disk_spec *d = &in->spec.disks[i];
+    const char *pname = d->pool;
+    CLEANUP_FREE char *pool_name = NULL, *type = NULL, *target = NULL;
+    virStoragePoolPtr pool;
+    bool ok = true;
+
+    if (!d->pool && !d->vol)
+      continue;
+    if (!conn)
+      return vk_error_set(errp, VK_EXIT_USAGE, "--disk %s= needs a hypervisor connection",
+                          d->pool ? "pool" : "vol");
+    if (d->vol) {
+      pool_name = strndup(d->vol, (size_t)(strchr(d->vol, '/') - d->vol));
+      pname = pool_name;
+    }
+    if (!pname || !(pool = vk_pool_lookup(conn, pname, errp)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory"); /* or the lookup's error, kept */
+    if (virStoragePoolIsActive(pool) != 1) {
+      virStoragePoolFree(pool);
+      return vk_error_set(errp, VK_EXIT_BUSY,
+                          "storage pool '%s' is not active (vctl pool-start %s)", pname, pname);
+    }
+    if (d->vol) {
+      virStorageVolPtr vol = vk_vol_lookup(conn, pool, strchr(d->vol, '/') + 1, errp);
+      vk_vol_entry e = { 0 };
+      ok = vol && vk_vol_info(vol, &e, errp);
+      if (ok && (!e.path || (strcmp(e.type, "file") != 0 && strcmp(e.type, "block") != 0)))
+        ok = vk_error_set(errp, VK_EXIT_USAGE, "--disk vol=%s: not a file or block volume", d->vol);
+      if (ok)
+        ok = vk_strset(&d->path, e.path, errp) &&
+             (d->format || !e.format || vk_strset(&d->format, e.format, errp));
+      vk_vol_entry_clear(&e);
+      if (vol)
+        virStorageVolFree(vol);
+    } else {
+      vk_pool_type_target(pool, &type, &target);
+      if (!type || !target || (strcmp(type, "dir") && strcmp(type, "fs") && strcmp(type, "netfs")))
+        ok = vk_error_set(
+            errp, VK_EXIT_USAGE,
+            "storage pool '%s' is of type %s: vinstall makes disks in directory pools (dir, fs, netfs); make the volume with vctl vol-create-as and give vol=%s/VOLUME",
+            pname, type ? type : "unknown", pname);
+      else if (!d->format)
+        ok = vk_strset(&d->format, "qcow2", errp);
+      ok = ok && default_image_path(in, d, target, errp);
+    }
+    virStoragePoolFree(pool);
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
 static bool
 prepare_disks(vk_install *in, bool virtio, uint64_t default_size, vk_error **errp)
 {
@@ -247,7 +310,7 @@ prepare_disks(vk_install *in, bool virtio, uint64_t default_size, vk_error **err
           return false;
         if (d->backing && strcmp(d->format, "qcow2") != 0)
           return vk_error_set(errp, VK_EXIT_USAGE, "--disk: only a qcow2 image can have a backing file");
-        if (!d->path && !default_image_path(in, d, errp))
+        if (!d->path && !default_image_path(in, d, NULL, errp))
           return false;
       } else {
         return vk_error_set(errp, VK_EXIT_NOTFOUND, "--disk: %s does not exist (add size= to create it)",
@@ -597,8 +660,9 @@ vk_install_prepare(vk_install *in, virConnectPtr conn, vk_error **errp)
     s->vcpus = have_os && os.recommended_vcpus ? os.recommended_vcpus : 1;
   {
     bool net_virtio = have_os ? os.virtio_net || os.virtio_block : true;
-    bool ok = absolute_paths(in, errp) && vk_location_prepare(in, errp) &&
-              prepare_firmware(in, errp) && add_seed_disk(in, errp) &&
+    bool ok = resolve_volumes(in, conn, errp) && absolute_paths(in, errp) &&
+              vk_location_prepare(in, errp) && prepare_firmware(in, errp) &&
+              add_seed_disk(in, errp) &&
               prepare_disks(in, virtio, have_os ? os.recommended_storage : 0, errp) &&
               prepare_seed(in, errp) && prepare_network(in, conn, net_virtio, errp);
     if (ok && !s->console.type)

@@ -455,6 +455,14 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
       d->preallocate = !sparse;
     } else if (!need_value("disk", it, errp)) {
       return false;
+    } else if (strcmp(k, "pool") == 0) {
+      if (!vk_strset(&d->pool, it->value, errp))
+        return false;
+    } else if (strcmp(k, "vol") == 0) {
+      if (!strchr(it->value, '/') || it->value[0] == '/')
+        return vk_error_set(errp, VK_EXIT_USAGE, "--disk: vol= is POOL/VOLUME");
+      if (!vk_strset(&d->vol, it->value, errp))
+        return false;
     } else if (strcmp(k, "path") == 0) {
       if (!vk_strset(&d->path, it->value, errp))
         return false;
@@ -552,7 +560,17 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
                         "--disk: sparse=off is for an image vinstall creates (size=)");
   if (d->backing_format && !d->backing)
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk: backing_format= needs backing=");
-  if (!d->path && !d->size && !d->backing && strcmp(d->device, "cdrom") != 0)
+  if ((d->pool || d->vol) && d->path)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: path= and %s= do not go together",
+                        d->pool ? "pool" : "vol");
+  if (d->pool && d->vol)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: pool= and vol= do not go together");
+  if (d->pool && !d->size && !d->backing)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--disk: pool= makes a new volume: give size=");
+  if (d->vol && (d->size || d->backing))
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "--disk: vol= is an existing volume (no size= or backing=)");
+  if (!d->path && !d->vol && !d->size && !d->backing && strcmp(d->device, "cdrom") != 0)
     return vk_error_set(errp, VK_EXIT_USAGE, "--disk: give path=, size= or both");
   return true;
 }

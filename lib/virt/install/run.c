@@ -21,8 +21,10 @@ go_on(const vk_install *in, vk_error **errp)
   return true;
 }
 
+static void refresh_pools(vk_install *in, virConnectPtr conn);
+
 static bool
-create_disks(vk_install *in, vk_error **errp)
+create_disks(vk_install *in, virConnectPtr conn, vk_error **errp)
 {
   size_t total = 0, done = 0;
 
@@ -41,13 +43,30 @@ create_disks(vk_install *in, vk_error **errp)
     if (in->progress)
       in->progress(in->progress_opaque, ++done, total);
   }
+  refresh_pools(in, conn);
   return true;
+}
+
+/* Images made in a storage pool's directory become its volumes (or stop
+ * being them) when the pool is refreshed. */
+static void
+refresh_pools(vk_install *in, virConnectPtr conn)
+{
+  for (size_t i = 0; conn && i < in->spec.ndisks; i++) {
+    virStoragePoolPtr p;
+    if (!in->spec.disks[i].pool || !(p = virStoragePoolLookupByName(conn, in->spec.disks[i].pool)))
+      continue;
+    if (virStoragePoolRefresh(p, 0) < 0)
+      virResetLastError();
+    virStoragePoolFree(p);
+  }
 }
 
 void
 vk_install_rollback(vk_install *in, virConnectPtr conn)
 {
-  (void)conn;
+  bool made = false;
+
   if (in->dom) {
     if (in->started && virDomainIsActive(in->dom) == 1)
       virDomainDestroy(in->dom);
@@ -69,10 +88,14 @@ vk_install_rollback(vk_install *in, virConnectPtr conn)
   in->ci.seed_created = false;
   for (size_t i = 0; i < in->spec.ndisks; i++) {
     vk_disk_spec *d = &in->spec.disks[i];
-    if (d->created && d->path)
+    if (d->created && d->path) {
       unlink(d->path);
+      made = true;
+    }
     d->created = false;
   }
+  if (made)
+    refresh_pools(in, conn);
 }
 
 static bool
@@ -83,7 +106,7 @@ run_steps(vk_install *in, virConnectPtr conn, vk_error **errp)
 
   if (!first)
     return false;
-  if (!vk_install_preflight(in, conn, errp) || !create_disks(in, errp) ||
+  if (!vk_install_preflight(in, conn, errp) || !create_disks(in, conn, errp) ||
       (in->ci.enabled && (!go_on(in, errp) || !vk_cloudinit_write(&in->ci, errp))) ||
       !go_on(in, errp) || !vk_location_fetch(in, errp) ||
       (in->before_define && !in->before_define(in->before_define_opaque, errp)) || !go_on(in, errp))
