@@ -305,9 +305,8 @@ add_elem(vk_xml_builder *b, xmlNodePtr parent, const vk_elem *e)
     add_elem(b, n, &e->kids[i]);
 }
 
-/* Is there a device element `name` among the extra devices? */
-static bool
-has_device(const vk_domspec *s, const char *name)
+bool
+vk_domspec_has_device(const vk_domspec *s, const char *name)
 {
   for (size_t i = 0; i < s->ndevices; i++)
     if (strcmp(s->devices[i].name, name) == 0)
@@ -355,7 +354,7 @@ add_devices(vk_xml_builder *b, xmlNodePtr dom, const vk_domspec *s)
       vk_xml_set(b, listen, "type", "address");
       vk_xml_set(b, listen, "address", s->graphics_listen);
     }
-    if (!s->no_video && !has_device(s, "video")) {
+    if (!s->no_video && !vk_domspec_has_device(s, "video")) {
       video = vk_xml_add(b, devs, "video", NULL);
       vk_xml_set(b, vk_xml_add(b, video, "model", NULL), "type",
                  s->video_model                      ? s->video_model

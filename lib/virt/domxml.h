@@ -165,6 +165,9 @@ char *vk_domxml_build(const vk_domspec *spec, vk_error **errp);
 char *vk_disk_xml(const vk_disk_spec *d, vk_error **errp);
 char *vk_iface_xml(const vk_net_spec *n, vk_error **errp);
 
+/* Is there a device element `name` among spec's extra devices? */
+bool vk_domspec_has_device(const vk_domspec *spec, const char *name);
+
 /* Release everything a spec owns (the strings, arrays) and zero it; the
  * struct itself belongs to the caller. */
 void vk_domspec_clear(vk_domspec *spec);

@@ -19,16 +19,10 @@
 static bool
 set_path(char **dst, const vk_subopt *it, vk_error **errp)
 {
-  char *c;
-
   if (!it->value || !*it->value)
     return vk_error_set(errp, VK_EXIT_USAGE, "--cloud-init: '%s' needs a file (%s=FILE)", it->key,
                         it->key);
-  if (!(c = strdup(it->value)))
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  free(*dst);
-  *dst = c;
-  return true;
+  return vk_strset(dst, it->value, errp);
 }
 
 static bool

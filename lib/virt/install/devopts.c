@@ -52,16 +52,6 @@ kind(const vk_subopts *so, const char *key)
 }
 
 static bool
-one_of(const char *opt, const char *what, const char *v, const char *const *allowed,
-       vk_error **errp)
-{
-  for (size_t i = 0; allowed[i]; i++)
-    if (!strcmp(v, allowed[i]))
-      return true;
-  return vk_error_set(errp, VK_EXIT_USAGE, "--%s: unknown %s '%s'", opt, what, v);
-}
-
-static bool
 is_number(const char *v)
 {
   if (!v || !*v)
@@ -121,7 +111,7 @@ opt_channel(vk_install *in, const vk_subopts *so, vk_error **errp)
 
   if (!only("channel", so, known, errp))
     return false;
-  if (!t || !one_of("channel", "type", t, types, errp))
+  if (!t || !vk_install_one_of("channel", "type", t, types, errp))
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "--channel: say the type (unix, pty, spicevmc, qemu-vdagent)");
   if (!tt)
@@ -200,7 +190,8 @@ opt_video(vk_install *in, const vk_subopts *so, vk_error **errp)
 
   if (!m)
     m = get(so, "model.type", NULL);
-  if (!only("video", so, known, errp) || !m || !one_of("video", "model", m, models, errp))
+  if (!only("video", so, known, errp) || !m ||
+      !vk_install_one_of("video", "model", m, models, errp))
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "--video: say the model (virtio, vga, qxl, bochs, ramfb, none)");
   if (!strcmp(m, "none")) {
@@ -235,7 +226,8 @@ opt_controller(vk_install *in, const vk_subopts *so, vk_error **errp)
              *index = get(so, "index", NULL);
   vk_elem *e;
 
-  if (!only("controller", so, known, errp) || !t || !one_of("controller", "type", t, types, errp))
+  if (!only("controller", so, known, errp) || !t ||
+      !vk_install_one_of("controller", "type", t, types, errp))
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "--controller: say the type (usb, scsi, virtio-serial, ...)");
   if (index && !is_number(index))
@@ -311,7 +303,7 @@ opt_sound(vk_install *in, const vk_subopts *so, vk_error **errp)
 
   if (!m)
     m = "default";
-  if (!only("sound", so, known, errp) || !one_of("sound", "model", m, models, errp))
+  if (!only("sound", so, known, errp) || !vk_install_one_of("sound", "model", m, models, errp))
     return false;
   if (!strcmp(m, "none"))
     return true;
@@ -330,11 +322,11 @@ opt_input(vk_install *in, const vk_subopts *so, vk_error **errp)
   const char *t = kind(so, "type"), *bus = get(so, "bus", NULL);
   vk_elem *e;
 
-  if (!only("input", so, known, errp) || !t || !one_of("input", "type", t, types, errp))
+  if (!only("input", so, known, errp) || !t || !vk_install_one_of("input", "type", t, types, errp))
     return vk_error_set(errp, VK_EXIT_USAGE, "--input: say the type (tablet, mouse, keyboard)");
   if (!bus)
     bus = !strcmp(t, "tablet") ? "usb" : "ps2";
-  if (!one_of("input", "bus", bus, buses, errp))
+  if (!vk_install_one_of("input", "bus", bus, buses, errp))
     return false;
   if (!strcmp(t, "tablet") && !strcmp(bus, "ps2"))
     return vk_error_set(errp, VK_EXIT_USAGE, "--input: a tablet is on the usb or virtio bus");
@@ -356,8 +348,9 @@ opt_watchdog(vk_install *in, const vk_subopts *so, vk_error **errp)
 
   if (!m)
     m = "i6300esb";
-  if (!only("watchdog", so, known, errp) || !one_of("watchdog", "model", m, models, errp) ||
-      (action && !one_of("watchdog", "action", action, actions, errp)))
+  if (!only("watchdog", so, known, errp) ||
+      !vk_install_one_of("watchdog", "model", m, models, errp) ||
+      (action && !vk_install_one_of("watchdog", "action", action, actions, errp)))
     return false;
   return (e = device(in, "watchdog", errp)) && attr(e, "model", m, errp) &&
          attr(e, "action", action ? action : "reset", errp);
@@ -373,11 +366,11 @@ opt_memballoon(vk_install *in, const vk_subopts *so, vk_error **errp)
   const char *m = kind(so, "model");
   vk_elem *e;
 
-  if (!only("memballoon", so, known, errp) || !m || !one_of("memballoon", "model", m, models, errp))
+  if (!only("memballoon", so, known, errp) || !m ||
+      !vk_install_one_of("memballoon", "model", m, models, errp))
     return vk_error_set(errp, VK_EXIT_USAGE, "--memballoon: say the model (virtio, none)");
-  for (size_t i = 0; i < in->spec.ndevices; i++)
-    if (!strcmp(in->spec.devices[i].name, "memballoon"))
-      return vk_error_set(errp, VK_EXIT_USAGE, "--memballoon: a domain has one memory balloon");
+  if (vk_domspec_has_device(&in->spec, "memballoon"))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--memballoon: a domain has one memory balloon");
   return (e = device(in, "memballoon", errp)) && attr(e, "model", m, errp);
 }
 
@@ -516,7 +509,7 @@ opt_events(vk_install *in, const vk_subopts *so, vk_error **errp)
                                                  : NULL;
     if (!dst)
       return vk_error_set(errp, VK_EXIT_USAGE, "--events: unknown sub-option '%s'", it->key);
-    if (!it->value || !one_of("events", "action", it->value, actions, errp))
+    if (!it->value || !vk_install_one_of("events", "action", it->value, actions, errp))
       return vk_error_set(errp, VK_EXIT_USAGE, "--events: %s needs an action", it->key);
     if (strncmp(it->value, "coredump", 8) == 0 && dst != &s->on_crash)
       return vk_error_set(errp, VK_EXIT_USAGE, "--events: %s is for on_crash only", it->value);

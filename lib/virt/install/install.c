@@ -532,15 +532,6 @@ detect_os(vk_install *in, vk_error **errp)
   return true;
 }
 
-static bool
-has_device(const vk_install *in, const char *name)
-{
-  for (size_t i = 0; i < in->spec.ndevices; i++)
-    if (!strcmp(in->spec.devices[i].name, name))
-      return true;
-  return false;
-}
-
 /* Defaults from the OS variant, as virt-install applies them: a virtio
  * random number generator and the QEMU guest agent's channel for an OS
  * with virtio drivers, virtio graphics where the OS has the driver; and
@@ -566,7 +557,7 @@ prepare_devices(vk_install *in, const vk_osinfo *os, vk_error **errp)
   }
   if (!os)
     return true;
-  if (os->virtio_rng && !in->no_rng && !has_device(in, "rng")) {
+  if (os->virtio_rng && !in->no_rng && !vk_domspec_has_device(s, "rng")) {
     if (!(e = vk_elem_add(&s->devices, &s->ndevices, "rng")) ||
         !vk_elem_attr(e, "model", "virtio") || !(c = vk_elem_add(&e->kids, &e->nkids, "backend")) ||
         !vk_elem_attr(c, "model", "random") || !(c->text = strdup("/dev/urandom")))

@@ -143,6 +143,10 @@ struct vk_install;
  * --input, --watchdog, --memballoon, --hostdev, --filesystem, --events,
  * --metadata. */
 bool vk_install_device_option(struct vk_install *in, int key, const char *value, vk_error **errp);
+/* opts.c: `value` is one of `allowed` (NULL-terminated), else a usage
+ * error "--OPT: unknown WHAT 'VALUE'". */
+bool vk_install_one_of(const char *opt, const char *what, const char *value,
+                       const char *const *allowed, vk_error **errp);
 bool vk_location_option(struct vk_install *in, int key, const char *value, vk_error **errp);
 bool vk_location_prepare(struct vk_install *in, vk_error **errp);
 bool vk_location_fetch(struct vk_install *in, vk_error **errp);

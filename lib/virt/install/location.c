@@ -163,7 +163,8 @@ find_boot_files(struct vk_location *l, vk_error **errp)
     if (!vk_strset(&l->kernel, known[k][0], errp) || !vk_strset(&l->initrd, known[k][1], errp))
       return false;
   }
-  if (!has_member(l, l->kernel))
+  /* a kernel found by the scan above is there; one named is checked */
+  if (k < 0 && !has_member(l, l->kernel))
     return vk_error_set(errp, VK_EXIT_NOTFOUND, "--location: %s has no %s", l->where, l->kernel);
   if (!has_member(l, l->initrd))
     return vk_error_set(errp, VK_EXIT_NOTFOUND, "--location: %s has no %s", l->where, l->initrd);

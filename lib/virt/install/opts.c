@@ -26,9 +26,9 @@ need_value(const char *opt, const vk_subopt *it, vk_error **errp)
   return true;
 }
 
-static bool
-one_of(const char *opt, const char *what, const char *value,
-       const char *const *allowed, vk_error **errp)
+bool
+vk_install_one_of(const char *opt, const char *what, const char *value, const char *const *allowed,
+                  vk_error **errp)
 {
   for (size_t i = 0; allowed[i]; i++)
     if (strcmp(value, allowed[i]) == 0)
@@ -382,7 +382,8 @@ opt_boot(vk_install *in, const char *v, vk_error **errp)
       if (!parse_bool("boot", it, &s->bios_useserial, errp))
         return false;
     } else if (strcmp(k, "secure-boot") == 0) {
-      if (!need_value("boot", it, errp) || !one_of("boot", "secure-boot value", it->value, onoff, errp))
+      if (!need_value("boot", it, errp) ||
+          !vk_install_one_of("boot", "secure-boot value", it->value, onoff, errp))
         return false;
       s->secure_boot = strcmp(it->value, "on") == 0;
     } else {
@@ -474,25 +475,26 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
       if (d->size == 0)
         return vk_error_set(errp, VK_EXIT_USAGE, "--disk: size must be more than 0");
     } else if (strcmp(k, "format") == 0) {
-      if (!one_of("disk", "format", it->value, formats, errp) ||
+      if (!vk_install_one_of("disk", "format", it->value, formats, errp) ||
           !vk_strset(&d->format, it->value, errp))
         return false;
     } else if (strcmp(k, "bus") == 0) {
-      if (!one_of("disk", "bus", it->value, buses, errp) || !vk_strset(&d->bus, it->value, errp))
+      if (!vk_install_one_of("disk", "bus", it->value, buses, errp) ||
+          !vk_strset(&d->bus, it->value, errp))
         return false;
     } else if (strcmp(k, "cache") == 0) {
-      if (!one_of("disk", "cache mode", it->value, caches, errp) ||
+      if (!vk_install_one_of("disk", "cache mode", it->value, caches, errp) ||
           !vk_strset(&d->cache, it->value, errp))
         return false;
     } else if (strcmp(k, "backing") == 0 || strcmp(k, "backing_store") == 0) {
       if (!vk_strset(&d->backing, it->value, errp))
         return false;
     } else if (strcmp(k, "backing_format") == 0) {
-      if (!one_of("disk", "backing format", it->value, formats, errp) ||
+      if (!vk_install_one_of("disk", "backing format", it->value, formats, errp) ||
           !vk_strset(&d->backing_format, it->value, errp))
         return false;
     } else if (strcmp(k, "device") == 0) {
-      if (!one_of("disk", "device", it->value, devices, errp) ||
+      if (!vk_install_one_of("disk", "device", it->value, devices, errp) ||
           !vk_strset(&d->device, it->value, errp))
         return false;
     } else if (strcmp(k, "serial") == 0) {
@@ -518,15 +520,16 @@ opt_disk(vk_install *in, const char *v, vk_error **errp)
       if (!parse_uint("disk", "boot.order", it->value, 1000, &d->boot_order, errp))
         return false;
     } else if (strcmp(k, "discard") == 0) {
-      if (!one_of("disk", "discard", it->value, discards, errp) ||
+      if (!vk_install_one_of("disk", "discard", it->value, discards, errp) ||
           !vk_strset(&d->discard, it->value, errp))
         return false;
     } else if (strcmp(k, "detect_zeroes") == 0) {
-      if (!one_of("disk", "detect_zeroes", it->value, zeroes, errp) ||
+      if (!vk_install_one_of("disk", "detect_zeroes", it->value, zeroes, errp) ||
           !vk_strset(&d->detect_zeroes, it->value, errp))
         return false;
     } else if (strcmp(k, "io") == 0) {
-      if (!one_of("disk", "io", it->value, ios, errp) || !vk_strset(&d->io, it->value, errp))
+      if (!vk_install_one_of("disk", "io", it->value, ios, errp) ||
+          !vk_strset(&d->io, it->value, errp))
         return false;
     } else if (strcmp(k, "type") == 0) {
       if (strcmp(it->value, "block") && strcmp(it->value, "file"))
@@ -638,7 +641,7 @@ opt_network(vk_install *in, const char *v, vk_error **errp)
         return false;
     } else if (strcmp(k, "source.mode") == 0 && n->type && strcmp(n->type, "direct") == 0) {
       static const char *const modes[] = { "bridge", "vepa", "private", "passthrough", NULL };
-      if (!one_of("network", "source.mode", it->value, modes, errp) ||
+      if (!vk_install_one_of("network", "source.mode", it->value, modes, errp) ||
           !vk_strset(&n->mode, it->value, errp))
         return false;
     } else if (strcmp(k, "mac") == 0) {
