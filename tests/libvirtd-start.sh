@@ -8,7 +8,17 @@ set -u
 uri=qemu:///system
 answer() { timeout 5 virsh -q -c "$uri" uri >/dev/null 2>&1; }
 
-answer && exit 0
+conf=/etc/libvirt/qemu.conf
+# swtpm runs as root too: libvirt's default (tss) cannot write the local
+# CA's files once anything made them as root, and fails the guest's start.
+want='user = "root"
+group = "root"
+swtpm_user = "root"
+swtpm_group = "root"
+security_driver = "none"'
+
+# a daemon that answers, started with this configuration, is what we want
+answer && [ "$(cat "$conf" 2>/dev/null)" = "$want" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "libvirtd-start: need root to start libvirtd" >&2
@@ -32,14 +42,17 @@ running() {
   local p
   p=$(cat "/run/$1.pid" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null
 }
-conf=/etc/libvirt/qemu.conf
-want='user = "root"
-group = "root"
-security_driver = "none"'
 if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
   printf '%s\n' "$want" > "$conf"
   # a daemon started with another configuration must be restarted
-  running libvirtd && kill "$(cat /run/libvirtd.pid)" && sleep 1
+  if running libvirtd; then
+    pid=$(cat /run/libvirtd.pid)
+    kill "$pid"
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
 fi
 
 # A daemon must not keep any descriptor of its starter open: bats, make and
