@@ -60,7 +60,9 @@ stream_cb(virStreamPtr st, int events, void *opaque)
   pthread_mutex_lock(&s->lock);
   if (!s->active)
     goto out;
-  if (events & VIR_STREAM_EVENT_READABLE) {
+  /* a hangup may come with the guest's last output still in the stream
+   * (a guest that prints and powers off at once): read it all first */
+  if (events & (VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_HANGUP)) {
     for (;;) {
       int n = virStreamRecv(st, buf, sizeof buf);
       if (n == -2)

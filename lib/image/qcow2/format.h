@@ -297,6 +297,11 @@ qcow2_l2e_problem(const qcow2_geom *g, const qcow2_l2e *e, uint64_t file_end)
       return "compressed cluster entry with subcluster bits";
     if (e->host < g->cs || e->host >= file_end)
       return "compressed cluster outside the file";
+    /* a writer stores at most cs - 1 bytes (more: the cluster is written
+     * plain), so no sector count reaches further; a longer one covers
+     * clusters of others, which freeing this one would take from them */
+    if (((e->host + e->clen - 1) >> 9) > ((e->host + g->cs - 2) >> 9))
+      return "compressed cluster data longer than a cluster";
     return NULL;
   }
   if (e->word & QCOW2_L2E_RESERVED_MASK)
