@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/edit.h"
 #include "util/json.h"
 #include "util/size.h"
 #include "virt/domain.h"
+#include "virt/edit.h"
 #include "vctl.h"
 
 static vk_hosts hosts;  /* the hosts file */
@@ -350,4 +352,21 @@ vctl_print_records(const vk_cmd_ctx *ctx, bool json, const void *recs, size_t n,
     vk_table_add(t, row);
   }
   return vctl_print_table(ctx, t);
+}
+
+int
+vctl_edit_run(vk_cmd_ctx *ctx, int kind, void *obj, const char *label)
+{
+  vk_error *err = NULL;
+  vk_virt_edit e;
+  bool changed;
+  int rc;
+
+  if (!vk_virt_edit_begin(&e, (vk_edit_kind)kind, obj, &err))
+    return vk_cmd_fail(ctx, err);
+  rc = vk_cmd_edit(ctx, e.orig, vk_virt_edit_apply, &e, &changed);
+  vk_virt_edit_clear(&e);
+  if (!rc)
+    fprintf(ctx->out, "%s XML configuration %s.\n", label, changed ? "edited" : "not changed");
+  return rc;
 }

@@ -1,4 +1,4 @@
-/* vctl dumpxml, dominfo, domstate. */
+/* vctl dumpxml, edit, dominfo, domstate. */
 #include <config.h>
 
 #include <inttypes.h>
@@ -9,6 +9,7 @@
 #include "virt/domain.h"
 #include "virt/dominfo.h"
 #include "virt/domstate.h"
+#include "virt/edit.h"
 #include "vctl.h"
 
 static int opt_inactive, opt_json, opt_reason;
@@ -40,6 +41,17 @@ vctl_dumpxml(vk_cmd_ctx *ctx)
     return vk_cmd_fail(ctx, err);
   fputs(xml, ctx->out);
   return 0;
+}
+
+int
+vctl_edit(vk_cmd_ctx *ctx)
+{
+  char label[512];
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  (void)err;
+  snprintf(label, sizeof label, "Domain '%s'", virDomainGetName(dom));
+  return vctl_edit_run(ctx, VK_EDIT_DOMAIN, dom, label);
 }
 
 static const char *

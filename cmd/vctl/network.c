@@ -1,5 +1,6 @@
-/* vctl net-list, net-info, net-define, net-create, net-start, net-destroy,
- * net-undefine, net-autostart, net-dumpxml, net-dhcp-leases. */
+/* vctl net-list, net-info, net-name, net-uuid, net-define, net-create,
+ * net-define-as, net-create-as, net-start, net-destroy, net-undefine,
+ * net-autostart, net-dumpxml, net-edit, net-update, net-dhcp-leases. */
 #include <config.h>
 
 #include <stdio.h>
@@ -7,17 +8,67 @@
 #include <time.h>
 
 #include "util/cleanup.h"
+#include "util/text.h"
 #include "util/json.h"
+#include "virt/edit.h"
 #include "virt/network.h"
 #include "vctl.h"
 
-static int opt_all, opt_name, opt_json, opt_inactive, opt_idempotent, opt_disable;
-static const char *opt_mac;
+static int opt_all, opt_name, opt_uuid, opt_json, opt_inactive, opt_idempotent, opt_disable;
+static int opt_persistent, opt_transient, opt_autostart, opt_no_autostart, opt_print_xml;
+static int opt_live, opt_config, opt_current, opt_parent_index = -1;
+static const char *opt_mac, *opt_forward, *opt_bridge, *opt_ip, *opt_dhcp, *opt_domain, *opt_mtu;
 
 const struct poptOption vctl_net_list_options[] = {
   { "all", '\0', POPT_ARG_NONE, &opt_all, 0, "also list inactive networks", NULL },
+  { "inactive", '\0', POPT_ARG_NONE, &opt_inactive, 0, "list inactive networks only", NULL },
+  { "persistent", '\0', POPT_ARG_NONE, &opt_persistent, 0, "only persistent networks", NULL },
+  { "transient", '\0', POPT_ARG_NONE, &opt_transient, 0, "only transient networks", NULL },
+  { "autostart", '\0', POPT_ARG_NONE, &opt_autostart, 0, "only networks started at boot", NULL },
+  { "no-autostart", '\0', POPT_ARG_NONE, &opt_no_autostart, 0, "only networks not started at boot",
+    NULL },
   { "name", '\0', POPT_ARG_NONE, &opt_name, 0, "print names only, one per line", NULL },
+  { "uuid", '\0', POPT_ARG_NONE, &opt_uuid, 0,
+    "print UUIDs only, one per line (with --name: UUID and name)", NULL },
   VK_OPT_JSON(opt_json, "print a JSON array"),
+  POPT_TABLEEND
+};
+
+#define NET_AS_OPTIONS                                                                                  \
+  { "forward",                                                                                          \
+    '\0',                                                                                               \
+    POPT_ARG_STRING,                                                                                    \
+    &opt_forward,                                                                                       \
+    0,                                                                                                  \
+    "how guests reach out: nat (default), route, bridge (a bridge of the host), open, none",            \
+    "nat|route|bridge|open|none" },                                                                     \
+      { "bridge",                                                                                       \
+        '\0',                                                                                           \
+        POPT_ARG_STRING,                                                                                \
+        &opt_bridge,                                                                                    \
+        0,                                                                                              \
+        "the bridge libvirt makes (default: virbrN); with --forward bridge the host's bridge",          \
+        "BR" },                                                                                         \
+      { "ip",         '\0', POPT_ARG_STRING,                                                            \
+        &opt_ip,      0,    "the host's address on the network, IPv4 or IPv6",                          \
+        "ADDR/PREFIX" },                                                                                \
+      { "dhcp", '\0', POPT_ARG_STRING, &opt_dhcp, 0, "hand out these addresses by DHCP", "START-END" }, \
+      { "domain", '\0', POPT_ARG_STRING, &opt_domain, 0, "the DNS domain of the guests", "NAME" },      \
+      { "mtu", '\0', POPT_ARG_STRING, &opt_mtu, 0, "the bridge's MTU", "BYTES" },                       \
+  {                                                                                                     \
+    "print-xml", '\0', POPT_ARG_NONE, &opt_print_xml, 0, "print the network XML, define nothing",       \
+        NULL                                                                                            \
+  }
+
+const struct poptOption vctl_net_define_as_options[] = { NET_AS_OPTIONS, POPT_TABLEEND };
+
+const struct poptOption vctl_net_update_options[] = {
+  { "parent-index", '\0', POPT_ARG_INT, &opt_parent_index, 0,
+    "which <ip> (from 0) holds the element, when there are several", "N" },
+  { "live", '\0', POPT_ARG_NONE, &opt_live, 0, "change the running network", NULL },
+  { "config", '\0', POPT_ARG_NONE, &opt_config, 0, "change the persistent definition", NULL },
+  { "current", '\0', POPT_ARG_NONE, &opt_current, 0,
+    "change the running network if active, else the definition (default)", NULL },
   POPT_TABLEEND
 };
 
@@ -81,7 +132,17 @@ yes_no(bool v)
 static bool
 fetch_nets(virConnectPtr conn, size_t i, void *opaque, vk_error **errp)
 {
-  return vk_network_list(conn, opt_all, &((vk_net_list *)opaque)[i], errp);
+  unsigned f = opt_all        ? 0
+               : opt_inactive ? VIR_CONNECT_LIST_NETWORKS_INACTIVE
+                              : VIR_CONNECT_LIST_NETWORKS_ACTIVE;
+
+  if (opt_persistent != opt_transient)
+    f |=
+        opt_persistent ? VIR_CONNECT_LIST_NETWORKS_PERSISTENT : VIR_CONNECT_LIST_NETWORKS_TRANSIENT;
+  if (opt_autostart != opt_no_autostart)
+    f |= opt_autostart ? VIR_CONNECT_LIST_NETWORKS_AUTOSTART
+                       : VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART;
+  return vk_network_list(conn, f, &((vk_net_list *)opaque)[i], errp);
 }
 
 int
@@ -92,8 +153,8 @@ vctl_net_list(vk_cmd_ctx *ctx)
   vctl_conns cs;
   int rc = 0;
 
-  if (opt_name && opt_json)
-    return vk_cmd_usage(ctx, "--name and --json exclude each other");
+  if ((opt_name || opt_uuid) && opt_json)
+    return vk_cmd_usage(ctx, "--%s and --json exclude each other", opt_name ? "name" : "uuid");
   rc = vctl_open_all(ctx, true, &cs);
   if (!cs.n)
     return rc;
@@ -107,10 +168,11 @@ vctl_net_list(vk_cmd_ctx *ctx)
     vctl_conns_close(&cs);
     return rc;
   }
-  if (opt_name) {
+  if (opt_name || opt_uuid) {
     for (size_t h = 0; h < cs.n; h++)
       for (size_t i = 0; i < lists[h].n; i++)
-        fprintf(ctx->out, "%s\n", lists[h].nets[i].name);
+        fprintf(ctx->out, "%s%s%s\n", opt_uuid ? lists[h].nets[i].uuid : "",
+                opt_uuid && opt_name ? " " : "", opt_name ? lists[h].nets[i].name : "");
   } else if (opt_json) {
     vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
     vk_json_begin_array(j);
@@ -185,6 +247,29 @@ vctl_net_info(vk_cmd_ctx *ctx)
   return 0;
 }
 
+int
+vctl_net_name(vk_cmd_ctx *ctx)
+{
+  NETWORK_OR_RETURN(true);
+  (void)err;
+  fprintf(ctx->out, "%s\n", virNetworkGetName(net));
+  return rc;
+}
+
+int
+vctl_net_uuid(vk_cmd_ctx *ctx)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  NETWORK_OR_RETURN(true);
+
+  if (virNetworkGetUUIDString(net, uuid) < 0) {
+    vk_virt_error(&err, conn, "cannot get the UUID of network '%s'", ctx->argv[0]);
+    return vk_cmd_fail(ctx, err);
+  }
+  fprintf(ctx->out, "%s\n", uuid);
+  return rc;
+}
+
 static int
 define_or_create(vk_cmd_ctx *ctx, bool create)
 {
@@ -215,6 +300,101 @@ int
 vctl_net_create(vk_cmd_ctx *ctx)
 {
   return define_or_create(ctx, true);
+}
+
+static int
+define_as(vk_cmd_ctx *ctx, bool create)
+{
+  CLEANUP_CONN virConnectPtr conn = NULL;
+  CLEANUP_NETWORK virNetworkPtr net = NULL;
+  CLEANUP_FREE char *xml = NULL;
+  vk_net_spec s = { .name = ctx->argv[0],
+                    .forward = opt_forward,
+                    .bridge = opt_bridge,
+                    .ip = opt_ip,
+                    .dhcp = opt_dhcp,
+                    .domain = opt_domain };
+  vk_error *err = NULL;
+  uint64_t mtu = 0;
+  int rc = 0;
+
+  if (opt_mtu && !vctl_parse_uint("--mtu", opt_mtu, &mtu, &err))
+    return vk_cmd_fail(ctx, err);
+  s.mtu = mtu > 65535 ? 65536 : (unsigned)mtu;
+  if (opt_mtu && !mtu)
+    s.mtu = 1; /* refused by the builder, with the range */
+  if (!(xml = vk_network_xml_build(&s, &err)))
+    return vk_cmd_fail(ctx, err);
+  if (opt_print_xml) {
+    fputs(xml, ctx->out);
+    return 0;
+  }
+  if (!(conn = vctl_open(ctx, false, &rc)))
+    return rc;
+  if (!(net = vk_network_define(conn, xml, create, &err)))
+    return vk_cmd_fail(ctx, err);
+  fprintf(ctx->out, "Network %s %s\n", virNetworkGetName(net), create ? "created" : "defined");
+  return 0;
+}
+
+int
+vctl_net_define_as(vk_cmd_ctx *ctx)
+{
+  return define_as(ctx, false);
+}
+
+int
+vctl_net_create_as(vk_cmd_ctx *ctx)
+{
+  return define_as(ctx, true);
+}
+
+int
+vctl_net_edit(vk_cmd_ctx *ctx)
+{
+  char label[512];
+  NETWORK_OR_RETURN(false);
+
+  (void)err;
+  snprintf(label, sizeof label, "Network %s", virNetworkGetName(net));
+  rc = vctl_edit_run(ctx, VK_EDIT_NETWORK, net, label);
+  return rc;
+}
+
+int
+vctl_net_update(vk_cmd_ctx *ctx)
+{
+  CLEANUP_FREE char *file = NULL;
+  const char *xml = ctx->argv[3];
+  unsigned flags = 0;
+  int active;
+
+  if (opt_current && (opt_live || opt_config))
+    return vk_cmd_usage(ctx, "--current excludes --live and --config");
+  if (opt_parent_index < -1)
+    return vk_cmd_usage(ctx, "--parent-index %d: 0 or more", opt_parent_index);
+  NETWORK_OR_RETURN(false);
+  /* as virsh: text starting with '<' is the element, anything else a file */
+  if (xml[0] != '<') {
+    if (!(file = vk_read_file_max(xml, 1u << 20, NULL, &err)))
+      return vk_cmd_fail(ctx, err);
+    xml = file;
+  }
+  if (opt_live)
+    flags |= VIR_NETWORK_UPDATE_AFFECT_LIVE;
+  if (opt_config)
+    flags |= VIR_NETWORK_UPDATE_AFFECT_CONFIG;
+  if (!vk_network_update(net, ctx->argv[1], ctx->argv[2], opt_parent_index, xml, flags, &err))
+    return vk_cmd_fail(ctx, err);
+  active = virNetworkIsActive(net);
+  if (opt_live && opt_config)
+    fprintf(ctx->out, "Updated network %s live state and persistent config\n",
+            virNetworkGetName(net));
+  else if (opt_live || (!opt_config && active == 1))
+    fprintf(ctx->out, "Updated network %s live state\n", virNetworkGetName(net));
+  else
+    fprintf(ctx->out, "Updated network %s persistent config\n", virNetworkGetName(net));
+  return 0;
 }
 
 int

@@ -13,6 +13,7 @@
 #include "util/json.h"
 #include "util/size.h"
 #include "util/text.h"
+#include "virt/edit.h"
 #include "virt/pool.h"
 #include "vctl.h"
 
@@ -371,6 +372,17 @@ vctl_pool_dumpxml(vk_cmd_ctx *ctx)
     return vk_cmd_fail(ctx, err);
   fputs(xml, ctx->out);
   return 0;
+}
+
+int
+vctl_pool_edit(vk_cmd_ctx *ctx)
+{
+  char label[512];
+  POOL_OR_RETURN(false);
+
+  (void)err;
+  snprintf(label, sizeof label, "Pool %s", virStoragePoolGetName(pool));
+  return vctl_edit_run(ctx, VK_EDIT_POOL, pool, label);
 }
 
 int

@@ -119,6 +119,11 @@ bool vctl_parse_secs(const char *opt, const char *arg, int *ms, vk_error **errp)
  * `what` otherwise. */
 bool vctl_parse_uint(const char *what, const char *arg, uint64_t *out, vk_error **errp);
 
+/* edit, net-edit, pool-edit: edit obj's definition (virt/edit.h) and
+ * say so as virsh does ("LABEL XML configuration edited." or "... not
+ * changed.").  Returns an exit status. */
+int vctl_edit_run(vk_cmd_ctx *ctx, int kind, void *obj, const char *label);
+
 /* Handlers, by file. */
 int vctl_list(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_list_options[];
@@ -141,6 +146,7 @@ bool vctl_lifecycle_option(int val, const char *arg, vk_error **errp);
 int vctl_dumpxml(vk_cmd_ctx *ctx);
 int vctl_dominfo(vk_cmd_ctx *ctx);
 int vctl_domstate(vk_cmd_ctx *ctx);
+int vctl_edit(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_dumpxml_options[], vctl_dominfo_options[],
   vctl_domstate_options[];
 
@@ -173,9 +179,15 @@ int vctl_net_undefine(vk_cmd_ctx *ctx);
 int vctl_net_autostart(vk_cmd_ctx *ctx);
 int vctl_net_dumpxml(vk_cmd_ctx *ctx);
 int vctl_net_dhcp_leases(vk_cmd_ctx *ctx);
+int vctl_net_name(vk_cmd_ctx *ctx);
+int vctl_net_uuid(vk_cmd_ctx *ctx);
+int vctl_net_define_as(vk_cmd_ctx *ctx);
+int vctl_net_create_as(vk_cmd_ctx *ctx);
+int vctl_net_edit(vk_cmd_ctx *ctx);
+int vctl_net_update(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_net_list_options[], vctl_net_info_options[],
-  vctl_net_idem_options[], vctl_net_autostart_options[], vctl_net_dumpxml_options[],
-  vctl_net_leases_options[];
+    vctl_net_idem_options[], vctl_net_autostart_options[], vctl_net_dumpxml_options[],
+    vctl_net_leases_options[], vctl_net_define_as_options[], vctl_net_update_options[];
 
 int vctl_snapshot_create_as(vk_cmd_ctx *ctx);
 int vctl_snapshot_create(vk_cmd_ctx *ctx);
@@ -234,6 +246,7 @@ int vctl_pool_autostart(vk_cmd_ctx *ctx);
 int vctl_pool_refresh(vk_cmd_ctx *ctx);
 int vctl_pool_dumpxml(vk_cmd_ctx *ctx);
 int vctl_pool_capabilities(vk_cmd_ctx *ctx);
+int vctl_pool_edit(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_pool_list_options[], vctl_pool_info_options[],
     vctl_pool_define_as_options[], vctl_pool_create_as_options[], vctl_pool_start_options[],
     vctl_pool_destroy_options[], vctl_pool_autostart_options[], vctl_pool_dumpxml_options[];

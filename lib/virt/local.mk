@@ -12,6 +12,7 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/domxml.c lib/virt/domxml.h \
 	lib/virt/inuse.c lib/virt/inuse.h \
 	lib/virt/xml.c lib/virt/xml.h \
+	lib/virt/edit.c lib/virt/edit.h \
 	lib/virt/ifaddr.c lib/virt/ifaddr.h \
 	lib/virt/tune.c lib/virt/tune.h \
 	lib/virt/stats.c lib/virt/stats.h lib/virt/stats-json.c \

@@ -27,9 +27,11 @@ typedef struct vk_net_list {
   size_t n;
 } vk_net_list;
 
-/* The active networks (all: the inactive ones too), sorted by name.
- * Returns false with *errp set; free with vk_net_list_free(). */
-bool vk_network_list(virConnectPtr conn, bool all, vk_net_list *out, vk_error **errp);
+/* The networks libvirt lists with `filter` (VIR_CONNECT_LIST_NETWORKS_*:
+ * active/inactive, persistent/transient, autostart/no-autostart; 0: all),
+ * sorted by name.  Returns false with *errp set; free with
+ * vk_net_list_free(). */
+bool vk_network_list(virConnectPtr conn, unsigned filter, vk_net_list *out, vk_error **errp);
 void vk_net_list_free(vk_net_list *l);
 
 /* Fill *out with the facts about net (bridge included).  Returns false
@@ -87,6 +89,30 @@ typedef struct vk_net_lease_list {
  * expiry.  Returns false with *errp set; free with vk_net_lease_list_free(). */
 bool vk_network_leases(virNetworkPtr net, const char *mac, vk_net_lease_list *out, vk_error **errp);
 void vk_net_lease_list_free(vk_net_lease_list *l);
+
+/* What net-define-as says. */
+typedef struct vk_net_spec {
+  const char *name;
+  const char *forward; /* nat (NULL), route, bridge, open, none */
+  const char *bridge;  /* the bridge to make (bridge mode: the host's bridge to use) */
+  const char *ip;      /* ADDR/PREFIX, IPv4 or IPv6: the host's address on it */
+  const char *dhcp;    /* START-END, inside ip's subnet */
+  const char *domain;  /* DNS domain of the guests */
+  unsigned mtu;        /* 0: the default */
+} vk_net_spec;
+
+/* The network XML for *s (built with libxml2); NULL with *errp set
+ * (VK_EXIT_USAGE naming the option at fault). */
+char *vk_network_xml_build(const vk_net_spec *s, vk_error **errp);
+
+/* net-update: `command` is add, add-first, add-last, delete or modify;
+ * `section` one of virsh's names (ip-dhcp-host, dns-host, portgroup, ...);
+ * `xml` the element; parent_index -1 for libvirt's choice; flags
+ * VIR_NETWORK_UPDATE_AFFECT_*.  Unknown names: VK_EXIT_USAGE. */
+bool vk_network_update(virNetworkPtr net, const char *command, const char *section,
+                       int parent_index, const char *xml, unsigned flags, vk_error **errp);
+/* The sections net-update knows, ", "-separated (for messages and help). */
+extern const char vk_net_update_sections[];
 
 void vk_cleanup_network(virNetworkPtr *netp);
 #define CLEANUP_NETWORK __attribute__((cleanup(vk_cleanup_network)))
