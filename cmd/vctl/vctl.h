@@ -165,6 +165,25 @@ int vctl_domstats(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_setmem_options[], vctl_setvcpus_options[],
   vctl_domstats_options[];
 
+int vctl_domblkstat(vk_cmd_ctx *ctx);
+int vctl_domifstat(vk_cmd_ctx *ctx);
+int vctl_dommemstat(vk_cmd_ctx *ctx);
+int vctl_domblkinfo(vk_cmd_ctx *ctx);
+int vctl_domblkerror(vk_cmd_ctx *ctx);
+int vctl_cpu_stats(vk_cmd_ctx *ctx);
+int vctl_domcontrol(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_monitor_options[], vctl_dommemstat_options[],
+    vctl_domblkinfo_options[], vctl_cpu_stats_options[];
+
+int vctl_domid(vk_cmd_ctx *ctx);
+int vctl_domname(vk_cmd_ctx *ctx);
+int vctl_domuuid(vk_cmd_ctx *ctx);
+int vctl_domrename(vk_cmd_ctx *ctx);
+int vctl_reset(vk_cmd_ctx *ctx);
+int vctl_desc(vk_cmd_ctx *ctx);
+int vctl_metadata(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_desc_options[], vctl_metadata_options[];
+
 int vctl_top(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_top_options[];
 bool vctl_top_option(int val, const char *arg, vk_error **errp);

@@ -361,6 +361,102 @@ vk_domain_reboot(virDomainPtr dom, vk_error **errp)
 }
 
 bool
+vk_domain_reset(virDomainPtr dom, vk_error **errp)
+{
+  int state;
+
+  if (need_running(dom, 0, &state, errp) < 0)
+    return false;
+  if (virDomainReset(dom, 0) < 0)
+    return vk_virt_dom_error(errp, dom, "cannot reset");
+  return true;
+}
+
+bool
+vk_domain_rename(virDomainPtr dom, const char *name, vk_error **errp)
+{
+  virConnectPtr conn = virDomainGetConnect(dom);
+  virDomainPtr other;
+  int active = virDomainIsActive(dom);
+
+  if (!name || !*name)
+    return vk_error_set(errp, VK_EXIT_USAGE, "the new name is empty");
+  if (active == 1)
+    return vk_error_set(errp, VK_EXIT_BUSY,
+                        "domain '%s' is running: only a shut-off domain can be renamed",
+                        virDomainGetName(dom));
+  if ((other = virDomainLookupByName(conn, name))) {
+    virDomainFree(other);
+    return vk_error_set(errp, VK_EXIT_BUSY, "a domain named '%s' exists already", name);
+  }
+  virResetLastError();
+  if (virDomainRename(dom, name, 0) < 0)
+    return vk_virt_dom_error(errp, dom, "cannot rename");
+  return true;
+}
+
+/* libvirt's "no description" is an error of its own (VIR_ERR_NO_DOMAIN_METADATA) */
+static bool
+no_metadata(void)
+{
+  virErrorPtr e = virGetLastError();
+
+  return e && e->code == VIR_ERR_NO_DOMAIN_METADATA;
+}
+
+static char *
+get_metadata(virDomainPtr dom, int type, const char *uri, unsigned flags, bool *none,
+             vk_error **errp)
+{
+  char *v = virDomainGetMetadata(dom, type, uri, flags);
+
+  *none = false;
+  if (!v && no_metadata()) {
+    virResetLastError();
+    *none = true;
+  } else if (!v) {
+    vk_virt_dom_error(errp, dom, "cannot get the metadata of");
+  }
+  return v;
+}
+
+char *
+vk_domain_desc(virDomainPtr dom, bool title, unsigned flags, bool *none, vk_error **errp)
+{
+  return get_metadata(dom, title ? VIR_DOMAIN_METADATA_TITLE : VIR_DOMAIN_METADATA_DESCRIPTION,
+                      NULL, flags, none, errp);
+}
+
+bool
+vk_domain_set_desc(virDomainPtr dom, bool title, const char *text, unsigned flags, vk_error **errp)
+{
+  if (title && text && strchr(text, '\n'))
+    return vk_error_set(errp, VK_EXIT_USAGE, "a title is one line: it holds a newline");
+  if (virDomainSetMetadata(dom, title ? VIR_DOMAIN_METADATA_TITLE : VIR_DOMAIN_METADATA_DESCRIPTION,
+                           text && *text ? text : NULL, NULL, NULL, flags) < 0)
+    return vk_virt_dom_error(errp, dom,
+                             title ? "cannot set the title of" : "cannot set the description of");
+  return true;
+}
+
+char *
+vk_domain_metadata(virDomainPtr dom, const char *uri, unsigned flags, bool *none, vk_error **errp)
+{
+  return get_metadata(dom, VIR_DOMAIN_METADATA_ELEMENT, uri, flags, none, errp);
+}
+
+bool
+vk_domain_set_metadata(virDomainPtr dom, const char *uri, const char *key, const char *xml,
+                       unsigned flags, vk_error **errp)
+{
+  if (xml && (!key || !*key))
+    return vk_error_set(errp, VK_EXIT_USAGE, "setting metadata needs --key (its namespace prefix)");
+  if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml, xml ? key : NULL, uri, flags) < 0)
+    return vk_virt_dom_error(errp, dom, "cannot set the metadata of");
+  return true;
+}
+
+bool
 vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp)
 {
   int state;

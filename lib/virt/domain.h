@@ -81,6 +81,33 @@ bool vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_dom_o
 /* Reboot a running domain. */
 bool vk_domain_reboot(virDomainPtr dom, vk_error **errp);
 
+/* Reset a running domain at once, like the reset button (no guest
+ * shutdown): not running is VK_EXIT_BUSY. */
+bool vk_domain_reset(virDomainPtr dom, vk_error **errp);
+
+/* Rename a shut-off persistent domain (snapshots and managed save must
+ * not exist, as libvirt requires).  A running one: VK_EXIT_BUSY; a name
+ * taken: VK_EXIT_BUSY. */
+bool vk_domain_rename(virDomainPtr dom, const char *name, vk_error **errp);
+
+/* The domain's description (title: its title), NULL when it has none
+ * (*errp untouched); flags VIR_DOMAIN_AFFECT_*.  NULL with *errp set on
+ * failure. */
+char *vk_domain_desc(virDomainPtr dom, bool title, unsigned flags, bool *none, vk_error **errp);
+/* Set (text "" or NULL: remove) the description or title.  A title
+ * holds one line: a newline is VK_EXIT_USAGE. */
+bool vk_domain_set_desc(virDomainPtr dom, bool title, const char *text, unsigned flags,
+                        vk_error **errp);
+
+/* The metadata element of namespace `uri`, NULL with *none set when the
+ * domain has none. */
+char *vk_domain_metadata(virDomainPtr dom, const char *uri, unsigned flags, bool *none,
+                         vk_error **errp);
+/* Set the element (xml, its namespace prefix `key`) or, with xml NULL,
+ * remove it. */
+bool vk_domain_set_metadata(virDomainPtr dom, const char *uri, const char *key, const char *xml,
+                            unsigned flags, vk_error **errp);
+
 /* Pause / unpause a running domain. */
 bool vk_domain_suspend(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp);
 bool vk_domain_resume(virDomainPtr dom, unsigned flags, vk_dom_outcome *out, vk_error **errp);

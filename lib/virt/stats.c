@@ -11,16 +11,17 @@
 #include "virt/conn.h"
 #include "virt/stats.h"
 
-static bool
-copy_record(virDomainStatsRecordPtr src, vk_stat_record *dst)
+bool
+vk_stat_record_from_params(const char *name, virTypedParameterPtr params, int nparams,
+                           vk_stat_record *dst)
 {
   memset(dst, 0, sizeof *dst);
-  dst->name = strdup(virDomainGetName(src->dom));
-  dst->f = calloc((size_t)src->nparams + 1, sizeof *dst->f);
+  dst->name = strdup(name);
+  dst->f = calloc((size_t)(nparams > 0 ? nparams : 0) + 1, sizeof *dst->f);
   if (!dst->name || !dst->f)
     return false;
-  for (int i = 0; i < src->nparams; i++) {
-    virTypedParameterPtr p = &src->params[i];
+  for (int i = 0; i < nparams; i++) {
+    virTypedParameterPtr p = &params[i];
     vk_stat_field *f = &dst->f[dst->n];
 
     if (!(f->key = strdup(p->field)))
@@ -45,6 +46,77 @@ copy_record(virDomainStatsRecordPtr src, vk_stat_record *dst)
     }
   }
   return true;
+}
+
+/* A new field `key` of r, or NULL when memory runs out. */
+static vk_stat_field *
+add_field(vk_stat_record *r, const char *key, vk_stat_kind kind)
+{
+  vk_stat_field *f = realloc(r->f, (r->n + 1) * sizeof *r->f);
+  char *k = strdup(key);
+
+  if (f)
+    r->f = f;
+  if (!f || !k) {
+    free(k);
+    return NULL;
+  }
+  f = &r->f[r->n++];
+  memset(f, 0, sizeof *f);
+  f->key = k;
+  f->kind = kind;
+  return f;
+}
+
+bool
+vk_stat_add_int(vk_stat_record *r, const char *key, int64_t v)
+{
+  vk_stat_field *f = add_field(r, key, VK_STAT_INT);
+
+  return f && ((f->v.i = v), true);
+}
+
+bool
+vk_stat_add_uint(vk_stat_record *r, const char *key, uint64_t v)
+{
+  vk_stat_field *f = add_field(r, key, VK_STAT_UINT);
+
+  return f && ((f->v.u = v), true);
+}
+
+bool
+vk_stat_add_double(vk_stat_record *r, const char *key, double v)
+{
+  vk_stat_field *f = add_field(r, key, VK_STAT_DOUBLE);
+
+  return f && ((f->v.d = v), true);
+}
+
+bool
+vk_stat_add_string(vk_stat_record *r, const char *key, const char *v)
+{
+  vk_stat_field *f = add_field(r, key, VK_STAT_STRING);
+
+  if (!f)
+    return false;
+  if (!(f->v.s = strdup(v ? v : ""))) {
+    f->kind = VK_STAT_INT;
+    return false;
+  }
+  return true;
+}
+
+void
+vk_stat_record_clear(vk_stat_record *r)
+{
+  for (size_t j = 0; j < r->n; j++) {
+    free(r->f[j].key);
+    if (r->f[j].kind == VK_STAT_STRING)
+      free(r->f[j].v.s);
+  }
+  free(r->f);
+  free(r->name);
+  memset(r, 0, sizeof *r);
 }
 
 bool
@@ -73,7 +145,8 @@ vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames, unsigne
     out->r = calloc((size_t)n, sizeof *out->r);
     ok = out->r != NULL;
     for (int i = 0; ok && i < n; i++) {
-      ok = copy_record(recs[i], &out->r[i]);
+      ok = vk_stat_record_from_params(virDomainGetName(recs[i]->dom), recs[i]->params,
+                                      recs[i]->nparams, &out->r[i]);
       out->n++;
     }
     if (!ok)
@@ -93,15 +166,8 @@ vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames, unsigne
 void
 vk_stat_list_free(vk_stat_list *l)
 {
-  for (size_t i = 0; i < l->n; i++) {
-    for (size_t j = 0; j < l->r[i].n; j++) {
-      free(l->r[i].f[j].key);
-      if (l->r[i].f[j].kind == VK_STAT_STRING)
-        free(l->r[i].f[j].v.s);
-    }
-    free(l->r[i].f);
-    free(l->r[i].name);
-  }
+  for (size_t i = 0; i < l->n; i++)
+    vk_stat_record_clear(&l->r[i]);
   free(l->r);
   l->r = NULL;
   l->n = 0;

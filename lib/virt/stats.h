@@ -39,6 +39,18 @@ bool vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames,
                  unsigned groups, vk_stat_list *out, vk_error **errp);
 void vk_stat_list_free(vk_stat_list *l);
 
+/* A record named `name` holding libvirt's typed parameters (false when
+ * memory runs out; clear r with vk_stat_record_clear() either way). */
+bool vk_stat_record_from_params(const char *name, virTypedParameterPtr params, int nparams,
+                                vk_stat_record *r);
+/* Append one field to r (start from a zeroed record); false when memory
+ * runs out. */
+bool vk_stat_add_int(vk_stat_record *r, const char *key, int64_t v);
+bool vk_stat_add_uint(vk_stat_record *r, const char *key, uint64_t v);
+bool vk_stat_add_double(vk_stat_record *r, const char *key, double v);
+bool vk_stat_add_string(vk_stat_record *r, const char *key, const char *v);
+void vk_stat_record_clear(vk_stat_record *r);
+
 /* Write record r's statistics on j as one JSON object with structure:
  * the group of a field ("cpu" of "cpu.time") is an object, numbered items
  * ("block.0.rd.bytes") are arrays of objects in libvirt's order, keys are
