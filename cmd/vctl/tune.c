@@ -16,6 +16,9 @@
 
 static int opt_live, opt_config, opt_current, opt_maximum, opt_json;
 static int opt_g_state, opt_g_cpu, opt_g_balloon, opt_g_vcpu, opt_g_iface, opt_g_block;
+static int opt_g_perf, opt_g_iothread, opt_g_memory, opt_g_dirtyrate, opt_g_vm;
+static int opt_l_active, opt_l_inactive, opt_l_persistent, opt_l_transient, opt_l_running,
+    opt_l_paused, opt_l_shutoff, opt_l_other, opt_backing, opt_enforce, opt_nowait, opt_raw;
 
 #define AFFECT_OPTIONS \
   { "live", '\0', POPT_ARG_NONE, &opt_live, 0, "change the running domain", NULL }, \
@@ -41,6 +44,26 @@ const struct poptOption vctl_domstats_options[] = {
   { "vcpu", '\0', POPT_ARG_NONE, &opt_g_vcpu, 0, "virtual CPU group", NULL },
   { "interface", '\0', POPT_ARG_NONE, &opt_g_iface, 0, "network interface group", NULL },
   { "block", '\0', POPT_ARG_NONE, &opt_g_block, 0, "block device group", NULL },
+  { "perf", '\0', POPT_ARG_NONE, &opt_g_perf, 0, "perf event group", NULL },
+  { "iothread", '\0', POPT_ARG_NONE, &opt_g_iothread, 0, "I/O thread group", NULL },
+  { "memory", '\0', POPT_ARG_NONE, &opt_g_memory, 0, "memory bandwidth group", NULL },
+  { "dirtyrate", '\0', POPT_ARG_NONE, &opt_g_dirtyrate, 0, "memory dirty rate group", NULL },
+  { "vm", '\0', POPT_ARG_NONE, &opt_g_vm, 0, "the hypervisor's own counters of the VM", NULL },
+  { "list-active", '\0', POPT_ARG_NONE, &opt_l_active, 0, "only running or paused domains", NULL },
+  { "list-inactive", '\0', POPT_ARG_NONE, &opt_l_inactive, 0, "only shut-off domains", NULL },
+  { "list-persistent", '\0', POPT_ARG_NONE, &opt_l_persistent, 0, "only persistent domains", NULL },
+  { "list-transient", '\0', POPT_ARG_NONE, &opt_l_transient, 0, "only transient domains", NULL },
+  { "list-running", '\0', POPT_ARG_NONE, &opt_l_running, 0, "only running domains", NULL },
+  { "list-paused", '\0', POPT_ARG_NONE, &opt_l_paused, 0, "only paused domains", NULL },
+  { "list-shutoff", '\0', POPT_ARG_NONE, &opt_l_shutoff, 0, "only shut-off domains", NULL },
+  { "list-other", '\0', POPT_ARG_NONE, &opt_l_other, 0, "only domains in other states", NULL },
+  { "backing", '\0', POPT_ARG_NONE, &opt_backing, 0, "block statistics for the backing images too",
+    NULL },
+  { "enforce", '\0', POPT_ARG_NONE, &opt_enforce, 0,
+    "fail when the hypervisor lacks a group asked for", NULL },
+  { "nowait", '\0', POPT_ARG_NONE, &opt_nowait, 0,
+    "skip what a domain busy with a job cannot answer now", NULL },
+  { "raw", '\0', POPT_ARG_NONE, &opt_raw, 0, "raw values (what vctl always prints)", NULL },
   VK_OPT_JSON(opt_json, "print a JSON array"),
   POPT_TABLEEND
 };
@@ -115,7 +138,7 @@ vctl_setvcpus(vk_cmd_ctx *ctx)
 }
 
 typedef struct {
-  unsigned groups;
+  unsigned groups, flags;
   vk_stat_list *lists;
   const char ***names; /* per host: the names asked of it */
   size_t *nnames;
@@ -129,7 +152,7 @@ fetch_stats(virConnectPtr conn, size_t i, void *opaque, vk_error **errp)
 
   if (fa->by_name && !fa->nnames[i])
     return true; /* none of the named domains is on this host */
-  return vk_domstats(conn, fa->names[i], fa->nnames[i], fa->groups, &fa->lists[i], errp);
+  return vk_domstats(conn, fa->names[i], fa->nnames[i], fa->groups, fa->flags, &fa->lists[i], errp);
 }
 
 int
@@ -153,6 +176,24 @@ vctl_domstats(vk_cmd_ctx *ctx)
     groups |= VIR_DOMAIN_STATS_INTERFACE;
   if (opt_g_block)
     groups |= VIR_DOMAIN_STATS_BLOCK;
+  groups |=
+      (opt_g_perf ? VIR_DOMAIN_STATS_PERF : 0) | (opt_g_iothread ? VIR_DOMAIN_STATS_IOTHREAD : 0) |
+      (opt_g_memory ? VIR_DOMAIN_STATS_MEMORY : 0) |
+      (opt_g_dirtyrate ? VIR_DOMAIN_STATS_DIRTYRATE : 0) | (opt_g_vm ? VIR_DOMAIN_STATS_VM : 0);
+  fa.flags = (opt_l_active ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE : 0) |
+             (opt_l_inactive ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE : 0) |
+             (opt_l_persistent ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT : 0) |
+             (opt_l_transient ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT : 0) |
+             (opt_l_running ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING : 0) |
+             (opt_l_paused ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_PAUSED : 0) |
+             (opt_l_shutoff ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_SHUTOFF : 0) |
+             (opt_l_other ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_OTHER : 0);
+  if (fa.flags && ctx->argc)
+    return vk_cmd_usage(ctx, "the --list-* filters choose among all domains: name none");
+  fa.flags |= (opt_backing ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING : 0) |
+              (opt_enforce ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS : 0) |
+              (opt_nowait ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT : 0);
+  (void)opt_raw;
   rc = vctl_open_all(ctx, true, &cs);
   if (!cs.n)
     return rc;

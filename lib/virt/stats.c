@@ -121,7 +121,7 @@ vk_stat_record_clear(vk_stat_record *r)
 
 bool
 vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames, unsigned groups,
-            vk_stat_list *out, vk_error **errp)
+            unsigned flags, vk_stat_list *out, vk_error **errp)
 {
   virDomainStatsRecordPtr *recs = NULL;
   virDomainPtr *doms = NULL;
@@ -135,9 +135,9 @@ vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames, unsigne
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot get statistics");
     for (size_t i = 0; i < nnames && ok; i++)
       ok = (doms[i] = vk_domain_lookup(conn, names[i], errp)) != NULL;
-    n = ok ? virDomainListGetStats(doms, groups, &recs, 0) : 0;
+    n = ok ? virDomainListGetStats(doms, groups, &recs, flags) : 0;
   } else {
-    n = virConnectGetAllDomainStats(conn, groups, &recs, 0);
+    n = virConnectGetAllDomainStats(conn, groups, &recs, flags);
   }
   if (ok && n < 0)
     ok = vk_virt_error(errp, conn, "cannot get domain statistics");

@@ -33,10 +33,11 @@ typedef struct vk_stat_list {
 
 /* Statistics groups (virDomainStatsTypes bits, 0: all groups) of the named
  * domains (names/ids/UUIDs, looked up like vk_domain_lookup) or, with
- * nnames 0, of every domain.  Returns false with *errp set; free with
- * vk_stat_list_free(). */
-bool vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames,
-                 unsigned groups, vk_stat_list *out, vk_error **errp);
+ * nnames 0, of every domain; flags are libvirt's
+ * VIR_CONNECT_GET_ALL_DOMAINS_STATS_* (the state filters only without
+ * names).  Returns false with *errp set; free with vk_stat_list_free(). */
+bool vk_domstats(virConnectPtr conn, const char *const *names, size_t nnames, unsigned groups,
+                 unsigned flags, vk_stat_list *out, vk_error **errp);
 void vk_stat_list_free(vk_stat_list *l);
 
 /* A record named `name` holding libvirt's typed parameters (false when

@@ -103,6 +103,26 @@ vsh() { virsh "$@" | sed '/^$/d'; }
   assert_failure 2
 }
 
+@test "domstats: the state filters choose among all domains, --backing, the newer groups" {
+  run vctl domstats --list-running --state --json
+  assert_success
+  [ "$(json_get "[d['name'] for d in j if d['name'] == '$NAME']" <<<"$output")" = "[\"$NAME\"]" ]
+  run vctl domstats --list-shutoff --list-paused --state --json
+  [ "$(json_get "[d['name'] for d in j if d['name'] == '$NAME']" <<<"$output")" = "[]" ]
+  run vctl domstats --list-persistent --list-active --state
+  assert_line "Domain: '$NAME'"
+  run vctl domstats "$NAME" --list-running
+  assert_failure 2
+  run vctl domstats "$NAME" --block --backing
+  assert_success
+  assert_line --regexp '^  block\.[0-9]+\.backingIndex=[0-9]+$'
+  assert_line "  block.0.name=hda"
+  # groups a TCG guest has little or nothing of still answer
+  run vctl domstats "$NAME" --memory --iothread --vm --raw
+  assert_success
+  assert_line "Domain: '$NAME'"
+}
+
 @test "domblkerror, domcontrol: no errors, the monitor answers; JSON" {
   run vctl domblkerror "$NAME"
   assert_success
