@@ -1,4 +1,5 @@
-/* vctl setmem, setmaxmem, setvcpus, domstats. */
+/* vctl setmem, setmaxmem, setvcpus, domstats, schedinfo, memtune,
+ * blkiotune, numatune, vcpucount, vcpuinfo, vcpupin, emulatorpin. */
 #include <config.h>
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -283,4 +285,354 @@ out:
   free(fa.nnames);
   vctl_conns_close(&cs);
   return rc;
+}
+
+/* ------------------------------------------------------------ typed tunables */
+
+static const char **opt_set;
+static const char *opt_hard, *opt_soft, *opt_swap, *opt_min, *opt_weight, *opt_dev_weights,
+    *opt_riops, *opt_wiops, *opt_rbps, *opt_wbps, *opt_mode, *opt_nodeset;
+
+const struct poptOption vctl_schedinfo_options[] = {
+  AFFECT_OPTIONS,
+  { "set", '\0', POPT_ARG_ARGV, &opt_set, 0, "set a parameter (repeatable)", "NAME=VALUE" },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_memtune_options[] = {
+  AFFECT_OPTIONS,
+  { "hard-limit", '\0', POPT_ARG_STRING, &opt_hard, 0, "the most memory the guest may use",
+    "SIZE|unlimited" },
+  { "soft-limit", '\0', POPT_ARG_STRING, &opt_soft, 0, "what it is pushed back to under contention",
+    "SIZE|unlimited" },
+  { "swap-hard-limit", '\0', POPT_ARG_STRING, &opt_swap, 0, "memory plus swap", "SIZE|unlimited" },
+  { "min-guarantee", '\0', POPT_ARG_STRING, &opt_min, 0, "memory always left to it", "SIZE" },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_blkiotune_options[] = {
+  AFFECT_OPTIONS,
+  { "weight", '\0', POPT_ARG_STRING, &opt_weight, 0, "the I/O weight", "N" },
+  { "device-weights", '\0', POPT_ARG_STRING, &opt_dev_weights, 0, "per device", "DEV,N[,...]" },
+  { "device-read-iops-sec", '\0', POPT_ARG_STRING, &opt_riops, 0, "read operations per second",
+    "DEV,N[,...]" },
+  { "device-write-iops-sec", '\0', POPT_ARG_STRING, &opt_wiops, 0, "write operations per second",
+    "DEV,N[,...]" },
+  { "device-read-bytes-sec", '\0', POPT_ARG_STRING, &opt_rbps, 0, "read bytes per second",
+    "DEV,N[,...]" },
+  { "device-write-bytes-sec", '\0', POPT_ARG_STRING, &opt_wbps, 0, "write bytes per second",
+    "DEV,N[,...]" },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_numatune_options[] = {
+  AFFECT_OPTIONS,
+  { "mode", '\0', POPT_ARG_STRING, &opt_mode, 0, "the memory policy",
+    "strict|preferred|interleave|restrictive" },
+  { "nodeset", '\0', POPT_ARG_STRING, &opt_nodeset, 0, "the host NUMA nodes", "LIST" },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_vcpu_options[] = { AFFECT_OPTIONS, VK_OPT_JSON(opt_json, "print JSON"),
+                                                POPT_TABLEEND };
+
+/* Print a tunables record: virsh's "NAME           : VALUE" lines
+ * (memtune's no-limit as "unlimited"), or one JSON object (null). */
+static void
+print_tunables(vk_cmd_ctx *ctx, vk_tune_kind kind, const vk_stat_record *r)
+{
+  vk_json j_w, *j = opt_json ? vk_json_init(&j_w, ctx->out) : NULL;
+
+  if (j) {
+    vk_json_begin_object(j);
+    if (kind == VK_TUNE_SCHED)
+      vk_json_kv_string(j, "scheduler", r->name);
+  } else if (kind == VK_TUNE_SCHED) {
+    fprintf(ctx->out, "%-15s: %s\n", "Scheduler", r->name);
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    const vk_stat_field *f = &r->f[i];
+    bool unlimited = kind == VK_TUNE_MEM && f->kind == VK_STAT_UINT && f->v.u >= VK_TUNE_UNLIMITED;
+    if (j) {
+      if (unlimited)
+        vk_json_kv_null(j, f->key);
+      else if (f->kind == VK_STAT_INT)
+        vk_json_kv_int(j, f->key, f->v.i);
+      else if (f->kind == VK_STAT_UINT)
+        vk_json_kv_uint(j, f->key, f->v.u);
+      else if (f->kind == VK_STAT_DOUBLE)
+        vk_json_kv_double(j, f->key, f->v.d);
+      else if (f->kind == VK_STAT_BOOL)
+        vk_json_kv_bool(j, f->key, f->v.b);
+      else
+        vk_json_kv_string(j, f->key, f->v.s);
+      continue;
+    }
+    fprintf(ctx->out, "%-15s: ", f->key);
+    if (unlimited)
+      fputs("unlimited", ctx->out);
+    else if (f->kind == VK_STAT_INT)
+      fprintf(ctx->out, "%" PRId64, f->v.i);
+    else if (f->kind == VK_STAT_UINT)
+      fprintf(ctx->out, "%" PRIu64, f->v.u);
+    else if (f->kind == VK_STAT_DOUBLE)
+      fprintf(ctx->out, "%f", f->v.d);
+    else if (f->kind == VK_STAT_BOOL)
+      fputs(f->v.b ? "yes" : "no", ctx->out);
+    else
+      fputs(f->v.s, ctx->out);
+    fputc('\n', ctx->out);
+  }
+  if (j)
+    vk_json_end_object(j);
+}
+
+/* Set what `assign` says (n texts NAME=VALUE), then print the tunables
+ * (show_after: always, as virsh's schedinfo; else only when nothing was
+ * set). */
+static int
+tune_cmd(vk_cmd_ctx *ctx, vk_tune_kind kind, const char *const *assign, size_t n, bool show_after)
+{
+  vk_stat_record r;
+  int prc;
+
+  if (!affect_ok(ctx, &prc))
+    return prc;
+  VCTL_DOMAIN_OR_RETURN(n == 0);
+  if (n && !vk_tune_set(dom, kind, assign, n, affect_flags(), &err))
+    return vk_cmd_fail(ctx, err);
+  if (n && !show_after)
+    return 0;
+  /* both --live and --config: show the live values */
+  if (!vk_tune_get(dom, kind, opt_live ? VK_TUNE_LIVE : opt_config ? VK_TUNE_CONFIG : 0, &r, &err))
+    return vk_cmd_fail(ctx, err);
+  print_tunables(ctx, kind, &r);
+  vk_stat_record_clear(&r);
+  return rc;
+}
+
+int
+vctl_schedinfo(vk_cmd_ctx *ctx)
+{
+  size_t n = 0;
+
+  while (opt_set && opt_set[n])
+    n++;
+  return tune_cmd(ctx, VK_TUNE_SCHED, opt_set, n, true);
+}
+
+/* "NAME=VALUE" for each option given, into a[] (texts in buf). */
+static size_t
+assignments(const char *const *names, const char *const *values, size_t k, char buf[][256],
+            const char **a)
+{
+  size_t n = 0;
+
+  for (size_t i = 0; i < k; i++)
+    if (values[i]) {
+      snprintf(buf[n], 256, "%s=%s", names[i], values[i]);
+      a[n] = buf[n];
+      n++;
+    }
+  return n;
+}
+
+int
+vctl_memtune(vk_cmd_ctx *ctx)
+{
+  static const char *const names[] = { VIR_DOMAIN_MEMORY_HARD_LIMIT, VIR_DOMAIN_MEMORY_SOFT_LIMIT,
+                                       VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT,
+                                       VIR_DOMAIN_MEMORY_MIN_GUARANTEE };
+  const char *values[] = { opt_hard, opt_soft, opt_swap, opt_min }, *a[4];
+  char buf[4][256];
+
+  return tune_cmd(ctx, VK_TUNE_MEM, a, assignments(names, values, 4, buf, a), false);
+}
+
+int
+vctl_blkiotune(vk_cmd_ctx *ctx)
+{
+  static const char *const names[] = {
+    VIR_DOMAIN_BLKIO_WEIGHT,           VIR_DOMAIN_BLKIO_DEVICE_WEIGHT,
+    VIR_DOMAIN_BLKIO_DEVICE_READ_IOPS, VIR_DOMAIN_BLKIO_DEVICE_WRITE_IOPS,
+    VIR_DOMAIN_BLKIO_DEVICE_READ_BPS,  VIR_DOMAIN_BLKIO_DEVICE_WRITE_BPS
+  };
+  const char *values[] = { opt_weight, opt_dev_weights, opt_riops, opt_wiops, opt_rbps, opt_wbps },
+             *a[6];
+  char buf[6][256];
+
+  return tune_cmd(ctx, VK_TUNE_BLKIO, a, assignments(names, values, 6, buf, a), false);
+}
+
+int
+vctl_numatune(vk_cmd_ctx *ctx)
+{
+  static const char *const names[] = { VIR_DOMAIN_NUMA_MODE, VIR_DOMAIN_NUMA_NODESET };
+  const char *values[] = { opt_mode, opt_nodeset }, *a[2];
+  char buf[2][256];
+
+  return tune_cmd(ctx, VK_TUNE_NUMA, a, assignments(names, values, 2, buf, a), false);
+}
+
+/* ------------------------------------------------------------ vCPUs */
+
+int
+vctl_vcpucount(vk_cmd_ctx *ctx)
+{
+  vk_stat_record r;
+  VCTL_DOMAIN_OR_RETURN(true);
+
+  if (!vk_vcpu_count(dom, &r, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    vk_json_begin_object(j);
+    for (size_t i = 0; i < r.n; i++)
+      vk_json_kv_uint(j, r.f[i].key, r.f[i].v.u);
+    vk_json_end_object(j);
+  } else {
+    /* virsh's layout: "maximum      config         2" */
+    for (size_t i = 0; i < r.n; i++) {
+      const char *us = strchr(r.f[i].key, '_');
+      fprintf(ctx->out, "%-12.*s %-12s %3" PRIu64 "\n", (int)(us - r.f[i].key), r.f[i].key, us + 1,
+              r.f[i].v.u);
+    }
+  }
+  vk_stat_record_clear(&r);
+  return rc;
+}
+
+int
+vctl_vcpuinfo(vk_cmd_ctx *ctx)
+{
+  static const char *const states[] = { "offline", "running", "blocked" };
+  vk_vcpu_info *v;
+  size_t n;
+  VCTL_DOMAIN_OR_RETURN(true);
+
+  if (!(v = vk_vcpu_info_get(dom, &n, &err)))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    vk_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) {
+      vk_json_begin_object(j);
+      vk_json_kv_uint(j, "vcpu", v[i].number);
+      if (v[i].cpu >= 0)
+        vk_json_kv_int(j, "cpu", v[i].cpu);
+      else
+        vk_json_kv_null(j, "cpu");
+      vk_json_kv_string(j, "state",
+                        v[i].cpu < 0 && v[i].state == VIR_VCPU_OFFLINE ? "offline"
+                        : v[i].state >= 0 && v[i].state <= 2           ? states[v[i].state]
+                                                                       : "unknown");
+      vk_json_kv_uint(j, "time_ns", v[i].time_ns);
+      vk_json_kv_string(j, "affinity", v[i].affinity);
+      vk_json_end_object(j);
+    }
+    vk_json_end_array(j);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      fprintf(ctx->out, "%-15s %u\n", "VCPU:", v[i].number);
+      if (v[i].cpu >= 0) {
+        fprintf(ctx->out, "%-15s %d\n%-15s %s\n%-15s %.1fs\n", "CPU:", v[i].cpu,
+                "State:", v[i].state >= 0 && v[i].state <= 2 ? states[v[i].state] : "unknown",
+                "CPU time:", (double)v[i].time_ns / 1e9);
+      } else {
+        fprintf(ctx->out, "%-15s %s\n%-15s %s\n", "CPU:", "N/A", "State:", "N/A");
+      }
+      fprintf(ctx->out, "%-15s %s\n\n", "CPU Affinity:", v[i].affinity);
+    }
+  }
+  free(v);
+  return rc;
+}
+
+static int
+pin_cmd(vk_cmd_ctx *ctx, bool emulator)
+{
+  vk_stat_record r;
+  const char *list =
+      emulator ? (ctx->argc > 1 ? ctx->argv[1] : NULL) : (ctx->argc > 2 ? ctx->argv[2] : NULL);
+  int prc, vcpu = -1;
+
+  if (!affect_ok(ctx, &prc))
+    return prc;
+  if (!emulator && ctx->argc > 1) {
+    char *end;
+    long l;
+    errno = 0;
+    l = strtol(ctx->argv[1], &end, 10);
+    if (errno || *end || end == ctx->argv[1] || l < 0 || l > INT_MAX)
+      return vk_cmd_usage(ctx, "'%s' is not a vCPU number", ctx->argv[1]);
+    vcpu = (int)l;
+  }
+  VCTL_DOMAIN_OR_RETURN(list == NULL);
+  if (list) {
+    if (!vk_vcpu_pin(dom, vcpu, list, affect_flags(), &err))
+      return vk_cmd_fail(ctx, err);
+    return 0;
+  }
+  if (!vk_vcpu_pins(dom, emulator,
+                    opt_config ? VK_TUNE_CONFIG
+                    : opt_live ? VK_TUNE_LIVE
+                               : 0,
+                    &r, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    if (emulator) {
+      vk_json_begin_object(j);
+      vk_json_kv_string(j, "affinity", r.n ? r.f[0].v.s : "");
+      vk_json_end_object(j);
+    } else {
+      vk_json_begin_array(j);
+      for (size_t i = 0; i < r.n; i++) {
+        if (vcpu >= 0 && (size_t)vcpu != i)
+          continue;
+        vk_json_begin_object(j);
+        vk_json_kv_uint(j, "vcpu", i);
+        vk_json_kv_string(j, "affinity", r.f[i].v.s);
+        vk_json_end_object(j);
+      }
+      vk_json_end_array(j);
+    }
+  } else if (emulator) {
+    /* virsh's layout */
+    fprintf(ctx->out, "emulator: CPU Affinity\n----------------------------------\n       *: %s\n",
+            r.n ? r.f[0].v.s : "");
+  } else {
+    static const char *const head[] = { "VCPU", "CPU Affinity" };
+    vk_table *t = vk_table_new(2, head);
+    for (size_t i = 0; i < r.n; i++) {
+      const char *row[] = { r.f[i].key, r.f[i].v.s };
+      if (vcpu < 0 || (size_t)vcpu == i)
+        vk_table_add(t, row);
+    }
+    if (vcpu >= 0 && (size_t)vcpu >= r.n) {
+      vk_table_free(t);
+      vk_stat_record_clear(&r);
+      vk_error_set(&err, VK_EXIT_USAGE, "the domain has vCPUs 0-%zu", r.n ? r.n - 1 : 0);
+      return vk_cmd_fail(ctx, err);
+    }
+    rc = vctl_print_table(ctx, t);
+  }
+  vk_stat_record_clear(&r);
+  return rc;
+}
+
+int
+vctl_vcpupin(vk_cmd_ctx *ctx)
+{
+  return pin_cmd(ctx, false);
+}
+
+int
+vctl_emulatorpin(vk_cmd_ctx *ctx)
+{
+  return pin_cmd(ctx, true);
 }

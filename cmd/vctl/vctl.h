@@ -162,6 +162,16 @@ int vctl_setmem(vk_cmd_ctx *ctx);
 int vctl_setmaxmem(vk_cmd_ctx *ctx);
 int vctl_setvcpus(vk_cmd_ctx *ctx);
 int vctl_domstats(vk_cmd_ctx *ctx);
+int vctl_schedinfo(vk_cmd_ctx *ctx);
+int vctl_memtune(vk_cmd_ctx *ctx);
+int vctl_blkiotune(vk_cmd_ctx *ctx);
+int vctl_numatune(vk_cmd_ctx *ctx);
+int vctl_vcpucount(vk_cmd_ctx *ctx);
+int vctl_vcpuinfo(vk_cmd_ctx *ctx);
+int vctl_vcpupin(vk_cmd_ctx *ctx);
+int vctl_emulatorpin(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_schedinfo_options[], vctl_memtune_options[],
+    vctl_blkiotune_options[], vctl_numatune_options[], vctl_vcpu_options[];
 extern const struct poptOption vctl_setmem_options[], vctl_setvcpus_options[],
   vctl_domstats_options[];
 

@@ -3,7 +3,8 @@
 # on qemu:///system, writing its count to its disk every second, with a
 # tap interface and a balloon): domblkstat, domifstat, dommemstat,
 # domblkinfo, domblkerror, cpu-stats, domcontrol, domid, domname, domuuid,
-# desc, metadata, reset, domrename.  virsh is the oracle; where counters
+# desc, metadata, schedinfo, memtune, blkiotune, numatune, vcpucount,
+# vcpuinfo, vcpupin, emulatorpin, reset, domrename.  virsh is the oracle; where counters
 # move, the guest is paused first so that both read the same numbers.
 
 bats_require_minimum_version 1.5.0
@@ -211,6 +212,85 @@ vsh() { virsh "$@" | sed '/^$/d'; }
   assert_output "Metadata removed"
   run vctl metadata "$NAME" "$uri"
   assert_failure 3
+}
+
+@test "schedinfo, memtune, blkiotune, numatune: read as virsh, set, read back; bad names and values exit 2" {
+  run vctl schedinfo "$NAME"
+  assert_success
+  assert_output "$(vsh schedinfo "$NAME")"
+  run vctl schedinfo "$NAME" --set cpu_shares=512 --set vcpu_quota=50000
+  assert_line "cpu_shares     : 512"
+  vsh schedinfo "$NAME" | grep -q '^vcpu_quota *: 50000$'
+  run vctl schedinfo "$NAME" --json
+  assert_equal "$(json_get '[j["scheduler"], j["cpu_shares"]]' <<<"$output")" '["posix", 512]'
+  run --separate-stderr vctl schedinfo "$NAME" --set no_such=1
+  assert_failure 2
+  [[ "$stderr" == *"not a tunable of this domain (cpu_shares"* ]]
+  run vctl schedinfo "$NAME" --set cpu_shares=-5
+  assert_failure 2
+  run vctl schedinfo "$NAME" --set cpu_shares
+  assert_failure 2
+  run vctl memtune "$NAME"
+  assert_output "$(vsh memtune "$NAME")"
+  run vctl memtune "$NAME" --hard-limit 1G --soft-limit 524288
+  assert_success
+  vsh memtune "$NAME" | grep -q '^hard_limit *: 1048576$'
+  run vctl memtune "$NAME" --json
+  assert_equal "$(json_get '[j["hard_limit"], j["soft_limit"], j["swap_hard_limit"]]' <<<"$output")" \
+    '[1048576, 524288, null]'
+  run vctl memtune "$NAME" --hard-limit unlimited --soft-limit unlimited
+  vsh memtune "$NAME" | grep -q '^hard_limit *: unlimited$'
+  run vctl memtune "$NAME" --hard-limit 12Q
+  assert_failure 2
+  run vctl blkiotune "$NAME"
+  assert_output "$(vsh blkiotune "$NAME")"
+  run vctl blkiotune "$NAME" --weight 300
+  assert_success
+  vsh blkiotune "$NAME" | grep -q '^weight *: 300$'
+  run vctl numatune "$NAME"
+  assert_output "$(vsh numatune "$NAME")"
+  run vctl numatune "$NAME" --mode sideways
+  assert_failure 2
+  run vctl numatune "$NAME" --json
+  assert_equal "$(json_get 'sorted(j)' <<<"$output")" '["numa_mode", "numa_nodeset"]'
+  run vctl memtune "$NAME" --live --current
+  assert_failure 2
+}
+
+@test "vcpucount, vcpuinfo, vcpupin, emulatorpin: as virsh; pinning set and read back; bad lists exit 2" {
+  run vctl vcpucount "$NAME"
+  assert_success
+  assert_output "$(vsh vcpucount "$NAME")"
+  run vctl vcpucount "$NAME" --json
+  assert_equal "$(json_get 'j["current_live"]' <<<"$output")" 1
+  last=$(( $(nproc) - 1 ))
+  run vctl vcpupin "$NAME" 0 "$last"
+  assert_success
+  run vctl vcpupin "$NAME"
+  assert_output "$(virsh vcpupin "$NAME" | sed '$d')"
+  assert_line --regexp "^ 0 +$last\$"
+  run vctl vcpuinfo "$NAME"
+  assert_line --regexp "^CPU: +$last\$"
+  assert_line --regexp "^CPU Affinity: +$last\$"
+  run vctl vcpuinfo "$NAME" --json
+  assert_equal "$(json_get '[j[0]["vcpu"], j[0]["state"], j[0]["affinity"]]' <<<"$output")" "[0, \"running\", \"$last\"]"
+  run vctl vcpupin "$NAME" 0 r
+  run vctl vcpupin "$NAME" 0 --json
+  assert_equal "$(json_get 'j[0]["affinity"]' <<<"$output")" "$([ "$last" -gt 0 ] && echo "0-$last" || echo 0)"
+  run vctl vcpupin "$NAME" 0 4096
+  assert_failure 2
+  run vctl vcpupin "$NAME" 0 1-x
+  assert_failure 2
+  run vctl vcpupin "$NAME" 0 "0,^0"
+  assert_failure 2
+  run vctl vcpupin "$NAME" 7
+  assert_failure 2
+  run vctl emulatorpin "$NAME" 0
+  assert_success
+  run vctl emulatorpin "$NAME"
+  assert_output "$(virsh emulatorpin "$NAME" | sed '$d')"
+  run vctl emulatorpin "$NAME" --json
+  assert_equal "$(json_get 'j["affinity"]' <<<"$output")" 0
 }
 
 @test "reset: the guest starts over (its count begins again)" {
