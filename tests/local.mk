@@ -64,6 +64,7 @@ BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats tests/forma
 	tests/vctl/vctl-migrate.bats tests/vctl/vctl-host.bats tests/vctl/vctl-pool.bats tests/vctl/vctl-event.bats \
 	tests/vctl/vctl-devices.bats \
 	tests/vctl/vctl-monitor.bats \
+	tests/vctl/vctl-agent.bats \
 	tests/vinstall/vinstall.bats tests/vinstall/vinstall-cloudinit.bats tests/vinstall/vinstall-guest.bats \
 	tests/vclone/vclone.bats tests/vclone/vclone-guest.bats
 # Peak memory against qemu-img's: in the plain build only (a sanitizer's

@@ -13,6 +13,15 @@ static int opt_idempotent, opt_graceful, opt_disable, opt_remove_storage;
 static int opt_keep_nvram, opt_nvram, opt_snapshots, opt_validate, opt_console, opt_managed_save;
 static bool opt_wait;
 static int opt_wait_ms = -1, opt_force_ms = -1;
+static const char *opt_mode;
+
+#define MODE_OPTION                                                                                \
+  {                                                                                                \
+    "mode", '\0', POPT_ARG_STRING, &opt_mode, 0,                                                   \
+        "how to ask the guest: acpi, agent (the guest agent), initctl, signal, paravirt; a list "  \
+        "is tried in libvirt's order",                                                             \
+        "MODE[,MODE]"                                                                              \
+  }
 
 enum { OPT_WAIT = 1, OPT_FORCE_AFTER, OPT_WAIT_RUNNING };
 
@@ -35,9 +44,12 @@ const struct poptOption vctl_shutdown_options[] = {
     "return once the domain is off (at most SECS seconds)", "SECS" },
   { "force-after", '\0', POPT_ARG_STRING, NULL, OPT_FORCE_AFTER,
     "destroy the domain if it is still running after SECS seconds", "SECS" },
+  MODE_OPTION,
   IDEMPOTENT_OPTION,
   POPT_TABLEEND
 };
+
+const struct poptOption vctl_reboot_options[] = { MODE_OPTION, POPT_TABLEEND };
 
 const struct poptOption vctl_destroy_options[] = {
   { "graceful", '\0', POPT_ARG_NONE, &opt_graceful, 0,
@@ -126,9 +138,13 @@ int
 vctl_shutdown(vk_cmd_ctx *ctx)
 {
   vk_dom_outcome how;
+  unsigned mode;
+  vk_error *merr = NULL;
 
+  if (!vk_domain_power_mode(opt_mode, &mode, &merr))
+    return vk_cmd_fail(ctx, merr);
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_shutdown(dom, idem(), opt_wait, opt_wait_ms, opt_force_ms, &how, &err))
+  if (!vk_domain_shutdown(dom, idem(), mode, opt_wait, opt_wait_ms, opt_force_ms, &how, &err))
     return vk_cmd_fail(ctx, err);
   if (how == VK_DOM_ALREADY)
     fprintf(ctx->out, "Domain '%s' is already shut off\n", virDomainGetName(dom));
@@ -159,8 +175,13 @@ vctl_destroy(vk_cmd_ctx *ctx)
 int
 vctl_reboot(vk_cmd_ctx *ctx)
 {
+  unsigned mode;
+  vk_error *merr = NULL;
+
+  if (!vk_domain_power_mode(opt_mode, &mode, &merr))
+    return vk_cmd_fail(ctx, merr);
   VCTL_DOMAIN_OR_RETURN(false);
-  if (!vk_domain_reboot(dom, &err))
+  if (!vk_domain_reboot(dom, mode, &err))
     return vk_cmd_fail(ctx, err);
   fprintf(ctx->out, "Domain '%s' is being rebooted\n", virDomainGetName(dom));
   return 0;

@@ -139,8 +139,8 @@ int vctl_undefine(vk_cmd_ctx *ctx);
 int vctl_define(vk_cmd_ctx *ctx);
 int vctl_create(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_start_options[], vctl_shutdown_options[],
-  vctl_destroy_options[], vctl_idem_options[], vctl_autostart_options[],
-  vctl_undefine_options[], vctl_define_options[];
+    vctl_destroy_options[], vctl_idem_options[], vctl_autostart_options[], vctl_undefine_options[],
+    vctl_define_options[], vctl_reboot_options[];
 bool vctl_lifecycle_option(int val, const char *arg, vk_error **errp);
 
 int vctl_dumpxml(vk_cmd_ctx *ctx);
@@ -193,6 +193,15 @@ int vctl_reset(vk_cmd_ctx *ctx);
 int vctl_desc(vk_cmd_ctx *ctx);
 int vctl_metadata(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_desc_options[], vctl_metadata_options[];
+
+int vctl_domtime(vk_cmd_ctx *ctx);
+int vctl_domfsfreeze(vk_cmd_ctx *ctx);
+int vctl_domfsthaw(vk_cmd_ctx *ctx);
+int vctl_domfsinfo(vk_cmd_ctx *ctx);
+int vctl_guestinfo(vk_cmd_ctx *ctx);
+int vctl_domhostname(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_domtime_options[], vctl_fsfreeze_options[],
+    vctl_guest_json_options[], vctl_guestinfo_options[], vctl_domhostname_options[];
 
 int vctl_top(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_top_options[];

@@ -99,7 +99,8 @@ vk_virt_error_code(int code, int domain, const char *msg)
   case VIR_ERR_STORAGE_POOL_BUILT:
   case VIR_ERR_NETWORK_PORT_EXIST:
   case VIR_ERR_RESOURCE_BUSY:
-    return VK_EXIT_BUSY;
+  case VIR_ERR_AGENT_UNRESPONSIVE: /* the guest agent is not up (yet): try again */
+  case VIR_ERR_AGENT_UNSYNCED: return VK_EXIT_BUSY;
   case VIR_ERR_OPERATION_FAILED:
     return says_taken(msg) ? VK_EXIT_BUSY : VK_EXIT_FAILED;
   case VIR_ERR_OPERATION_TIMEOUT:

@@ -275,8 +275,37 @@ vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_dom
 }
 
 bool
-vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, int force_after_ms,
-                   vk_dom_outcome *out, vk_error **errp)
+vk_domain_power_mode(const char *list, unsigned *mode, vk_error **errp)
+{
+  static const struct {
+    const char *name;
+    unsigned bit;
+  } modes[] = {
+    { "acpi", VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN }, { "agent", VIR_DOMAIN_SHUTDOWN_GUEST_AGENT },
+    { "initctl", VIR_DOMAIN_SHUTDOWN_INITCTL },     { "signal", VIR_DOMAIN_SHUTDOWN_SIGNAL },
+    { "paravirt", VIR_DOMAIN_SHUTDOWN_PARAVIRT },
+  };
+  const char *p = list;
+
+  *mode = 0;
+  while (p && *p) {
+    size_t len = strcspn(p, ","), i;
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
+      if (strlen(modes[i].name) == len && strncmp(p, modes[i].name, len) == 0)
+        break;
+    if (i == sizeof modes / sizeof modes[0])
+      return vk_error_set(
+          errp, VK_EXIT_USAGE,
+          "--mode '%s': acpi, agent, initctl, signal or paravirt (a list: agent,acpi)", list);
+    *mode |= modes[i].bit;
+    p += len + (p[len] == ',');
+  }
+  return true;
+}
+
+bool
+vk_domain_shutdown(virDomainPtr dom, unsigned flags, unsigned mode, bool wait, int wait_ms,
+                   int force_after_ms, vk_dom_outcome *out, vk_error **errp)
 {
   unsigned off = VK_STATE_BIT(VIR_DOMAIN_SHUTOFF);
   vk_error *err = NULL;
@@ -286,7 +315,7 @@ vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, int
   go = need_running(dom, flags, &state, errp);
   if (go <= 0)
     return go == 0 && set_outcome(out, VK_DOM_ALREADY);
-  if (virDomainShutdown(dom) < 0) {
+  if (virDomainShutdownFlags(dom, mode) < 0) {
     vk_error *e2 = NULL;
 
     vk_virt_dom_error(&err, dom, "cannot shut down");
@@ -349,13 +378,13 @@ vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_dom_outcom
 }
 
 bool
-vk_domain_reboot(virDomainPtr dom, vk_error **errp)
+vk_domain_reboot(virDomainPtr dom, unsigned mode, vk_error **errp)
 {
   int state;
 
   if (need_running(dom, 0, &state, errp) < 0)
     return false;
-  if (virDomainReboot(dom, 0) < 0)
+  if (virDomainReboot(dom, mode) < 0)
     return vk_virt_dom_error(errp, dom, "cannot reboot");
   return true;
 }

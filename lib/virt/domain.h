@@ -67,19 +67,27 @@ bool vk_domain_require(virDomainPtr dom, bool running, int *state, vk_error **er
 bool vk_domain_start(virDomainPtr dom, unsigned flags, bool wait, int wait_ms, vk_dom_outcome *out,
                      vk_error **errp);
 
-/* Ask the guest to shut down (ACPI).  With `wait`, return once it is off
+/* Ask the guest to shut down (mode: vk_domain_power_mode()'s bits, 0: the
+ * hypervisor's choice, ACPI for QEMU).  With `wait`, return once it is off
  * (wait_ms < 0: no limit; expiry gives VK_EXIT_TIMEOUT).  With
  * force_after_ms >= 0, a guest still up after that long is destroyed
  * (and the wait continues until it is off). */
-bool vk_domain_shutdown(virDomainPtr dom, unsigned flags, bool wait, int wait_ms,
+bool vk_domain_shutdown(virDomainPtr dom, unsigned flags, unsigned mode, bool wait, int wait_ms,
                         int force_after_ms, vk_dom_outcome *out, vk_error **errp);
+
+/* The --mode list of shutdown and reboot ("acpi", "agent,acpi", ...:
+ * acpi, agent, initctl, signal, paravirt) as libvirt's flags (the
+ * VIR_DOMAIN_SHUTDOWN_* and VIR_DOMAIN_REBOOT_* bits are the same);
+ * NULL gives 0 (the hypervisor's choice).  An unknown word:
+ * VK_EXIT_USAGE. */
+bool vk_domain_power_mode(const char *list, unsigned *mode, vk_error **errp);
 
 /* Power off now (graceful: SIGTERM to the hypervisor process only). */
 bool vk_domain_destroy(virDomainPtr dom, unsigned flags, bool graceful, vk_dom_outcome *out,
                        vk_error **errp);
 
-/* Reboot a running domain. */
-bool vk_domain_reboot(virDomainPtr dom, vk_error **errp);
+/* Reboot a running domain (mode as for vk_domain_shutdown()). */
+bool vk_domain_reboot(virDomainPtr dom, unsigned mode, vk_error **errp);
 
 /* Reset a running domain at once, like the reset button (no guest
  * shutdown): not running is VK_EXIT_BUSY. */

@@ -1,0 +1,215 @@
+/* vctl domtime, domfsfreeze, domfsthaw, domfsinfo, guestinfo, domhostname:
+ * what the guest agent tells and does. */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/cleanup.h"
+#include "util/table.h"
+#include "virt/guest.h"
+#include "vctl.h"
+
+static int opt_now, opt_pretty, opt_sync, opt_json;
+static int opt_user, opt_os, opt_tz, opt_host, opt_fs, opt_disk, opt_iface;
+static const char *opt_time, *opt_source, **opt_mounts;
+
+const struct poptOption vctl_domtime_options[] = {
+  { "now", '\0', POPT_ARG_NONE, &opt_now, 0, "set the guest's clock to the host's", NULL },
+  { "sync", '\0', POPT_ARG_NONE, &opt_sync, 0, "set it from the domain's RTC", NULL },
+  { "time", '\0', POPT_ARG_STRING, &opt_time, 0, "set it to this time", "SECS" },
+  { "pretty", '\0', POPT_ARG_NONE, &opt_pretty, 0, "print the time as a date (UTC)", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_fsfreeze_options[] = {
+  { "mountpoint", '\0', POPT_ARG_ARGV, &opt_mounts, 0, "only this file system (repeatable)",
+    "PATH" },
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_guest_json_options[] = { VK_OPT_JSON(opt_json, "print JSON"),
+                                                      POPT_TABLEEND };
+
+const struct poptOption vctl_guestinfo_options[] = {
+  { "user", '\0', POPT_ARG_NONE, &opt_user, 0, "logged-in users", NULL },
+  { "os", '\0', POPT_ARG_NONE, &opt_os, 0, "the operating system", NULL },
+  { "timezone", '\0', POPT_ARG_NONE, &opt_tz, 0, "the time zone", NULL },
+  { "hostname", '\0', POPT_ARG_NONE, &opt_host, 0, "the host name", NULL },
+  { "filesystem", '\0', POPT_ARG_NONE, &opt_fs, 0, "the file systems", NULL },
+  { "disk", '\0', POPT_ARG_NONE, &opt_disk, 0, "the disks", NULL },
+  { "interface", '\0', POPT_ARG_NONE, &opt_iface, 0, "the network interfaces", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_domhostname_options[] = {
+  { "source", '\0', POPT_ARG_STRING, &opt_source, 0, "ask the guest agent or the DHCP leases",
+    "agent|lease" },
+  POPT_TABLEEND
+};
+
+int
+vctl_domtime(vk_cmd_ctx *ctx)
+{
+  long long secs = 0;
+  unsigned nsecs = 0;
+
+  if (opt_now + opt_sync + (opt_time != NULL) > 1)
+    return vk_cmd_usage(ctx, "--now, --sync and --time exclude each other");
+  if (opt_time) {
+    char *end;
+    errno = 0;
+    secs = strtoll(opt_time, &end, 10);
+    if (errno || end == opt_time || *end || secs < 0)
+      return vk_cmd_usage(ctx, "--time '%s': seconds since the epoch", opt_time);
+  }
+  VCTL_DOMAIN_OR_RETURN(false);
+  if (opt_now || opt_sync || opt_time) {
+    if (opt_now) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      secs = ts.tv_sec;
+      nsecs = (unsigned)ts.tv_nsec;
+    }
+    if (!vk_guest_set_time(dom, secs, nsecs, opt_sync, &err))
+      return vk_cmd_fail(ctx, err);
+    return 0;
+  }
+  if (!vk_guest_time(dom, &secs, &nsecs, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    vk_json_begin_object(j);
+    vk_json_kv_int(j, "seconds", secs);
+    vk_json_kv_uint(j, "nanoseconds", nsecs);
+    vk_json_end_object(j);
+  } else if (opt_pretty) {
+    time_t t = (time_t)secs;
+    struct tm tm;
+    char buf[64] = "";
+    if (gmtime_r(&t, &tm))
+      strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(ctx->out, "Time: %s\n", buf);
+  } else {
+    fprintf(ctx->out, "Time: %lld\n", secs);
+  }
+  return rc;
+}
+
+static int
+freeze_cmd(vk_cmd_ctx *ctx, bool thaw)
+{
+  size_t n = 0;
+  int count;
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  while (opt_mounts && opt_mounts[n])
+    n++;
+  if (!vk_guest_fsfreeze(dom, thaw, opt_mounts, n, &count, &err))
+    return vk_cmd_fail(ctx, err);
+  fprintf(ctx->out, "%s %d filesystem(s)\n", thaw ? "Thawed" : "Froze", count);
+  return rc;
+}
+
+int
+vctl_domfsfreeze(vk_cmd_ctx *ctx)
+{
+  return freeze_cmd(ctx, false);
+}
+
+int
+vctl_domfsthaw(vk_cmd_ctx *ctx)
+{
+  return freeze_cmd(ctx, true);
+}
+
+int
+vctl_domfsinfo(vk_cmd_ctx *ctx)
+{
+  vk_stat_list l;
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  if (!vk_guest_fsinfo(dom, &l, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    vk_json_begin_array(j);
+    for (size_t i = 0; i < l.n; i++) {
+      vk_json_begin_object(j);
+      vk_json_kv_string(j, "mountpoint", l.r[i].name);
+      for (size_t k = 0; k < l.r[i].n; k++)
+        vk_json_kv_string(j, l.r[i].f[k].key, l.r[i].f[k].v.s);
+      vk_json_end_object(j);
+    }
+    vk_json_end_array(j);
+  } else if (!l.n) {
+    fputs("No filesystems are mounted in the domain\n", ctx->out);
+  } else {
+    static const char *const head[] = { "Mountpoint", "Name", "Type", "Target" };
+    vk_table *t = vk_table_new(4, head);
+    for (size_t i = 0; i < l.n; i++) {
+      const char *row[] = { l.r[i].name, l.r[i].f[0].v.s, l.r[i].f[1].v.s, l.r[i].f[2].v.s };
+      vk_table_add(t, row);
+    }
+    rc = vctl_print_table(ctx, t);
+  }
+  vk_stat_list_free(&l);
+  return rc;
+}
+
+int
+vctl_guestinfo(vk_cmd_ctx *ctx)
+{
+  unsigned types = (opt_user ? VIR_DOMAIN_GUEST_INFO_USERS : 0) |
+                   (opt_os ? VIR_DOMAIN_GUEST_INFO_OS : 0) |
+                   (opt_tz ? VIR_DOMAIN_GUEST_INFO_TIMEZONE : 0) |
+                   (opt_host ? VIR_DOMAIN_GUEST_INFO_HOSTNAME : 0) |
+                   (opt_fs ? VIR_DOMAIN_GUEST_INFO_FILESYSTEM : 0) |
+                   (opt_disk ? VIR_DOMAIN_GUEST_INFO_DISKS : 0) |
+                   (opt_iface ? VIR_DOMAIN_GUEST_INFO_INTERFACES : 0);
+  vk_stat_record r;
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  if (!vk_guest_info(dom, types, &r, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    /* the structure of domstats --json: groups as objects, numbered items as arrays */
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    if (!vk_stat_record_json(&r, j, &err)) {
+      vk_stat_record_clear(&r);
+      return vk_cmd_fail(ctx, err);
+    }
+  } else {
+    for (size_t i = 0; i < r.n; i++) {
+      const vk_stat_field *f = &r.f[i];
+      fprintf(ctx->out, "%-20s: ", f->key);
+      switch (f->kind) {
+      case VK_STAT_INT: fprintf(ctx->out, "%" PRId64 "\n", f->v.i); break;
+      case VK_STAT_UINT: fprintf(ctx->out, "%" PRIu64 "\n", f->v.u); break;
+      case VK_STAT_DOUBLE: fprintf(ctx->out, "%f\n", f->v.d); break;
+      case VK_STAT_BOOL: fprintf(ctx->out, "%s\n", f->v.b ? "yes" : "no"); break;
+      case VK_STAT_STRING: fprintf(ctx->out, "%s\n", f->v.s); break;
+      }
+    }
+  }
+  vk_stat_record_clear(&r);
+  return rc;
+}
+
+int
+vctl_domhostname(vk_cmd_ctx *ctx)
+{
+  CLEANUP_FREE char *h = NULL;
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  if (!(h = vk_guest_hostname(dom, opt_source, &err)))
+    return vk_cmd_fail(ctx, err);
+  fprintf(ctx->out, "%s\n", h);
+  return rc;
+}
