@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "util/size.h"
 #include "virt/domain.h"
 #include "virt/edit.h"
+#include "virt/stats.h"
 #include "vctl.h"
 
 static vk_hosts hosts;  /* the hosts file */
@@ -369,4 +371,28 @@ vctl_edit_run(vk_cmd_ctx *ctx, int kind, void *obj, const char *label)
   if (!rc)
     fprintf(ctx->out, "%s XML configuration %s.\n", label, changed ? "edited" : "not changed");
   return rc;
+}
+
+void
+vctl_print_stat_value(FILE *out, const vk_stat_field *f)
+{
+  switch (f->kind) {
+  case VK_STAT_INT: fprintf(out, "%" PRId64, f->v.i); break;
+  case VK_STAT_UINT: fprintf(out, "%" PRIu64, f->v.u); break;
+  case VK_STAT_DOUBLE: fprintf(out, "%g", f->v.d); break;
+  case VK_STAT_BOOL: fputs(f->v.b ? "yes" : "no", out); break;
+  case VK_STAT_STRING: fputs(f->v.s, out); break;
+  }
+}
+
+void
+vctl_json_stat_field(vk_json *j, const vk_stat_field *f)
+{
+  switch (f->kind) {
+  case VK_STAT_INT: vk_json_kv_int(j, f->key, f->v.i); break;
+  case VK_STAT_UINT: vk_json_kv_uint(j, f->key, f->v.u); break;
+  case VK_STAT_DOUBLE: vk_json_kv_double(j, f->key, f->v.d); break;
+  case VK_STAT_BOOL: vk_json_kv_bool(j, f->key, f->v.b); break;
+  case VK_STAT_STRING: vk_json_kv_string(j, f->key, f->v.s); break;
+  }
 }

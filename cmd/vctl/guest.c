@@ -189,13 +189,8 @@ vctl_guestinfo(vk_cmd_ctx *ctx)
     for (size_t i = 0; i < r.n; i++) {
       const vk_stat_field *f = &r.f[i];
       fprintf(ctx->out, "%-20s: ", f->key);
-      switch (f->kind) {
-      case VK_STAT_INT: fprintf(ctx->out, "%" PRId64 "\n", f->v.i); break;
-      case VK_STAT_UINT: fprintf(ctx->out, "%" PRIu64 "\n", f->v.u); break;
-      case VK_STAT_DOUBLE: fprintf(ctx->out, "%f\n", f->v.d); break;
-      case VK_STAT_BOOL: fprintf(ctx->out, "%s\n", f->v.b ? "yes" : "no"); break;
-      case VK_STAT_STRING: fprintf(ctx->out, "%s\n", f->v.s); break;
-      }
+      vctl_print_stat_value(ctx->out, f);
+      fputc('\n', ctx->out);
     }
   }
   vk_stat_record_clear(&r);

@@ -43,33 +43,12 @@ const struct poptOption vctl_cpu_stats_options[] = {
   POPT_TABLEEND
 };
 
-/* The value of f as text ("%" PRIu64 ...). */
-static void
-print_value(FILE *out, const vk_stat_field *f)
-{
-  switch (f->kind) {
-  case VK_STAT_INT: fprintf(out, "%" PRId64, f->v.i); break;
-  case VK_STAT_UINT: fprintf(out, "%" PRIu64, f->v.u); break;
-  case VK_STAT_DOUBLE: fprintf(out, "%g", f->v.d); break;
-  case VK_STAT_BOOL: fputs(f->v.b ? "yes" : "no", out); break;
-  case VK_STAT_STRING: fputs(f->v.s, out); break;
-  }
-}
-
 /* The fields of r as members of the JSON object being written. */
 static void
 json_fields(vk_json *j, const vk_stat_record *r)
 {
-  for (size_t i = 0; i < r->n; i++) {
-    const vk_stat_field *f = &r->f[i];
-    switch (f->kind) {
-    case VK_STAT_INT: vk_json_kv_int(j, f->key, f->v.i); break;
-    case VK_STAT_UINT: vk_json_kv_uint(j, f->key, f->v.u); break;
-    case VK_STAT_DOUBLE: vk_json_kv_double(j, f->key, f->v.d); break;
-    case VK_STAT_BOOL: vk_json_kv_bool(j, f->key, f->v.b); break;
-    case VK_STAT_STRING: vk_json_kv_string(j, f->key, f->v.s); break;
-    }
-  }
+  for (size_t i = 0; i < r->n; i++)
+    vctl_json_stat_field(j, &r->f[i]);
 }
 
 /* r as one JSON object, `name_key` (when not NULL) holding its name;
@@ -91,7 +70,7 @@ print_record(const vk_cmd_ctx *ctx, const vk_stat_record *r, const char *name_ke
     if (prefixed)
       fprintf(ctx->out, "%s ", r->name);
     fprintf(ctx->out, "%s ", r->f[i].key);
-    print_value(ctx->out, &r->f[i]);
+    vctl_print_stat_value(ctx->out, &r->f[i]);
     fputc('\n', ctx->out);
   }
   return 0;
@@ -310,7 +289,7 @@ vctl_cpu_stats(vk_cmd_ctx *ctx)
                   f->v.u / 1000000000u, f->v.u % 1000000000u);
         else {
           fprintf(ctx->out, "\t%-12s ", f->key);
-          print_value(ctx->out, f);
+          vctl_print_stat_value(ctx->out, f);
           fputc('\n', ctx->out);
         }
       }

@@ -262,13 +262,11 @@ vctl_domstats(vk_cmd_ctx *ctx)
         for (size_t k = 0; k < r->n; k++) {
           const vk_stat_field *f = &r->f[k];
           fprintf(ctx->out, "  %s=", f->key);
-          switch (f->kind) {
-          case VK_STAT_INT: fprintf(ctx->out, "%" PRId64 "\n", f->v.i); break;
-          case VK_STAT_UINT: fprintf(ctx->out, "%" PRIu64 "\n", f->v.u); break;
-          case VK_STAT_DOUBLE: fprintf(ctx->out, "%f\n", f->v.d); break;
-          case VK_STAT_BOOL: fprintf(ctx->out, "%s\n", f->v.b ? "yes" : "no"); break;
-          case VK_STAT_STRING: fprintf(ctx->out, "%s\n", f->v.s); break;
-          }
+          if (f->kind == VK_STAT_DOUBLE)
+            fprintf(ctx->out, "%f", f->v.d);
+          else
+            vctl_print_stat_value(ctx->out, f);
+          fputc('\n', ctx->out);
         }
         fputc('\n', ctx->out);
       }
@@ -360,31 +358,17 @@ print_tunables(vk_cmd_ctx *ctx, vk_tune_kind kind, const vk_stat_record *r)
     if (j) {
       if (unlimited)
         vk_json_kv_null(j, f->key);
-      else if (f->kind == VK_STAT_INT)
-        vk_json_kv_int(j, f->key, f->v.i);
-      else if (f->kind == VK_STAT_UINT)
-        vk_json_kv_uint(j, f->key, f->v.u);
-      else if (f->kind == VK_STAT_DOUBLE)
-        vk_json_kv_double(j, f->key, f->v.d);
-      else if (f->kind == VK_STAT_BOOL)
-        vk_json_kv_bool(j, f->key, f->v.b);
       else
-        vk_json_kv_string(j, f->key, f->v.s);
+        vctl_json_stat_field(j, f);
       continue;
     }
     fprintf(ctx->out, "%-15s: ", f->key);
     if (unlimited)
       fputs("unlimited", ctx->out);
-    else if (f->kind == VK_STAT_INT)
-      fprintf(ctx->out, "%" PRId64, f->v.i);
-    else if (f->kind == VK_STAT_UINT)
-      fprintf(ctx->out, "%" PRIu64, f->v.u);
     else if (f->kind == VK_STAT_DOUBLE)
       fprintf(ctx->out, "%f", f->v.d);
-    else if (f->kind == VK_STAT_BOOL)
-      fputs(f->v.b ? "yes" : "no", ctx->out);
     else
-      fputs(f->v.s, ctx->out);
+      vctl_print_stat_value(ctx->out, f);
     fputc('\n', ctx->out);
   }
   if (j)

@@ -124,6 +124,12 @@ bool vctl_parse_uint(const char *what, const char *arg, uint64_t *out, vk_error 
  * changed.").  Returns an exit status. */
 int vctl_edit_run(vk_cmd_ctx *ctx, int kind, void *obj, const char *label);
 
+/* One statistics field's value as text (integers in full, doubles with
+ * %g, booleans yes/no) on out; its key and value as a JSON member. */
+struct vk_stat_field;
+void vctl_print_stat_value(FILE *out, const struct vk_stat_field *f);
+void vctl_json_stat_field(vk_json *j, const struct vk_stat_field *f);
+
 /* Handlers, by file. */
 int vctl_list(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_list_options[];
