@@ -320,9 +320,9 @@ define_as(vk_cmd_ctx *ctx, bool create)
 
   if (opt_mtu && !vctl_parse_uint("--mtu", opt_mtu, &mtu, &err))
     return vk_cmd_fail(ctx, err);
-  s.mtu = mtu > 65535 ? 65536 : (unsigned)mtu;
-  if (opt_mtu && !mtu)
-    s.mtu = 1; /* refused by the builder, with the range */
+  if (opt_mtu && (mtu < 68 || mtu > 65535))
+    return vk_cmd_usage(ctx, "--mtu %s: 68-65535", opt_mtu);
+  s.mtu = (unsigned)mtu;
   if (!(xml = vk_network_xml_build(&s, &err)))
     return vk_cmd_fail(ctx, err);
   if (opt_print_xml) {

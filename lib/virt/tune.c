@@ -367,7 +367,6 @@ bool
 vk_cpulist_parse(const char *text, int ncpus, unsigned char *map, int maplen, vk_error **errp)
 {
   const char *p = text;
-  bool any = false;
 
   memset(map, 0, (size_t)maplen);
   if (strcmp(text, "r") == 0) {
@@ -399,12 +398,10 @@ vk_cpulist_parse(const char *text, int ncpus, unsigned char *map, int maplen, vk
       if (*end && *end != ',')
         return vk_error_set(errp, VK_EXIT_USAGE, "'%s': a CPU list such as 0-2,5 or ^1", text);
       for (long c = a; c <= b; c++) {
-        if (pass == 0 && !neg) {
+        if (pass == 0 && !neg)
           VIR_USE_CPU(map, c);
-          any = true;
-        } else if (pass == 1 && neg) {
+        else if (pass == 1 && neg)
           VIR_UNUSE_CPU(map, c);
-        }
       }
       p = *end ? end + 1 : end;
     }
@@ -412,7 +409,6 @@ vk_cpulist_parse(const char *text, int ncpus, unsigned char *map, int maplen, vk
   for (int c = 0; c < ncpus; c++)
     if (VIR_CPU_USED(map, c))
       return true;
-  (void)any;
   return vk_error_set(errp, VK_EXIT_USAGE, "'%s': no CPU left", text);
 }
 
