@@ -48,7 +48,7 @@ cleanup_t6_domains() {
 
 # fake_apt DIR: put apt-cache and apt-get stand-ins in DIR/bin (put it
 # first in PATH) for the kernel fixture, with a kernel package DIR/pkg.deb
-# that holds a fake kernel and the virtio modules.  Their behaviour follows
+# that holds a fake kernel and the modules make-initramfs.sh copies.  Their behaviour follows
 # files in DIR: without DIR/updated or DIR/lists-ok, `apt-cache depends`
 # resolves nothing (stale lists); without DIR/updated or DIR/download-ok,
 # `apt-get download` fails as on a 404; with DIR/never, it always fails.
@@ -59,8 +59,9 @@ fake_apt() {
   printf 'Package: %s\nVersion: 1\nArchitecture: amd64\nMaintainer: vkit <vkit@localhost>\nDescription: fake kernel\n' "$k" \
     >"$d/deb/DEBIAN/control"
   echo VKIT-FAKE-KERNEL >"$d/deb/boot/vmlinuz-6.1.0-99-amd64"
-  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
-           failover net_failover virtio_net scsi_common scsi_mod libata ata_piix cdrom sr_mod isofs; do
+  # the modules the script copies, read from its own list
+  for m in $(sed -n '/^modules="/,/"$/{s/^modules=//;s/"//g;p}' \
+    "$VK_SRCDIR/tests/fixtures/initramfs/make-initramfs.sh"); do
     echo "$m" >"$d/deb/lib/modules/6.1.0-99-amd64/$m.ko"
   done
   dpkg-deb -b "$d/deb" "$d/pkg.deb" >/dev/null
