@@ -7,6 +7,7 @@
 # vctl, with the command line's -c URI.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   export PATH="$VK_BUILDDIR:$PATH"

@@ -166,7 +166,10 @@ print_report(const vk_cmd_ctx *ctx, const vk_clone *c)
   fprintf(ctx->out, "Clone '%s' created successfully.\n", c->name);
   for (size_t i = 0; i < c->ndisks; i++) {
     const vk_clone_disk *d = &c->disks[i];
-    if (d->source)
+    if (d->source && d->volume)
+      fprintf(ctx->out, "  %-6s %-9s %s (volume %s/%s)\n", d->target ? d->target : "-",
+              vk_clone_how_name(d->how), d->path, d->pool, d->volume);
+    else if (d->source)
       fprintf(ctx->out, "  %-6s %-9s %s\n", d->target ? d->target : "-",
               vk_clone_how_name(d->how), d->path);
   }

@@ -168,11 +168,8 @@ vk_vol_lookup(virConnectPtr conn, virStoragePoolPtr pool, const char *ident, vk_
 
 static char *pool_dir(virStoragePoolPtr pool);
 
-/* The target directory of a directory pool whose files the engine can
- * reach: the pool's daemon is this host's and the directory is here.
- * NULL for any other pool (libvirt's backends do the work). */
-static char *
-dir_pool_target(virStoragePoolPtr pool)
+char *
+vk_vol_pool_dir(virStoragePoolPtr pool)
 {
   char *dir = pool_dir(pool);
   struct stat st;
@@ -324,7 +321,7 @@ vk_vol_create(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
     backing_path = virStorageVolGetPath(bv);
     virStorageVolFree(bv);
   }
-  if (!(dir = dir_pool_target(pool))) {
+  if (!(dir = vk_vol_pool_dir(pool))) {
     vk_vol_spec t = *s;
     t.backing = backing_path;
     return vk_vol_create_libvirt(pool, &t, errp);
@@ -392,7 +389,7 @@ vk_vol_create_xml(virStoragePoolPtr pool, const char *xml, vk_error **errp)
     vk_error_set(errp, VK_EXIT_USAGE, "the volume XML is not well-formed");
     return NULL;
   }
-  if (!(dir = dir_pool_target(pool))) {
+  if (!(dir = vk_vol_pool_dir(pool))) {
     if (!(v = virStorageVolCreateXML(pool, xml, 0)))
       vk_virt_error(errp, virStoragePoolGetConnect(pool), "cannot create the volume");
     return v;
@@ -487,7 +484,7 @@ vk_vol_copy(virStoragePoolPtr pool, const char *name, const char *format, virSto
     return NULL;
   }
   srcfmt = vol_format(src);
-  dir = dir_pool_target(pool);
+  dir = vk_vol_pool_dir(pool);
   if (!dir || si.type != VIR_STORAGE_VOL_FILE || !srcfmt ||
       (strcmp(srcfmt, "raw") != 0 && strcmp(srcfmt, "qcow2") != 0)) {
     /* libvirt copies: another pool type, or a format the engine does not write */
@@ -541,7 +538,7 @@ engine_path(virStorageVolPtr vol, char **fmt)
 {
   virStorageVolInfo info;
   virStoragePoolPtr pool = virStoragePoolLookupByVolume(vol);
-  CLEANUP_FREE char *dir = pool ? dir_pool_target(pool) : NULL;
+  CLEANUP_FREE char *dir = pool ? vk_vol_pool_dir(pool) : NULL;
 
   *fmt = NULL;
   if (pool)

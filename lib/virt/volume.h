@@ -88,6 +88,11 @@ bool vk_vol_upload(virStorageVolPtr vol, const char *file,
 bool vk_vol_download(virStorageVolPtr vol, const char *file,
                      void (*progress)(void *, uint64_t, uint64_t), void *opaque, vk_error **errp);
 
+/* The target directory of a directory pool whose files the engine can
+ * reach: the pool's daemon is this host's and the directory is here (a
+ * new string).  NULL for any other pool (libvirt's backends do the work). */
+char *vk_vol_pool_dir(virStoragePoolPtr pool);
+
 bool vk_vol_error(vk_error **errp, virStorageVolPtr vol, const char *what);
 void vk_cleanup_vol(virStorageVolPtr *v);
 #define CLEANUP_VOL __attribute__((cleanup(vk_cleanup_vol)))

@@ -28,6 +28,8 @@ setup() {
 
 teardown() {
   cleanup_t8
+  virsh -c "$URI" pool-destroy "${P}pool" >/dev/null 2>&1 || true
+  virsh -c "$URI" pool-undefine "${P}pool" >/dev/null 2>&1 || true
   if mountpoint -q "$D/small" 2>/dev/null; then umount "$D/small"; fi
   rm -f /var/log/libvirt/qemu/"$P"*.log
 }
@@ -266,4 +268,107 @@ my_domains() {
   grep -q "interrupted: nothing was created" "$D/err"
   [ -z "$(ls -A "$D/out")" ]
   [ "$(my_domains)" = "${P}sig" ]
+}
+
+# pool_with VOLUME: a directory pool ${P}pool in $D/pool holding the
+# boot-sector qcow2 as VOLUME; removed by the teardown.  volume_xml NAME
+# VOLUME [CONSOLE]: the boot-sector guest NAME whose disk is that volume
+# (<disk type='volume'>, as virsh attach-disk --source-type volume or
+# virt-manager write it), printed.
+pool_with() {
+  mkdir -p "$D/pool"
+  cp "$T8_DIR/bs.qcow2" "$D/pool/$1"
+  vctl -c "$URI" pool-define-as "${P}pool" dir --target "$D/pool" >/dev/null
+  vctl -c "$URI" pool-start "${P}pool" >/dev/null
+}
+volume_xml() {
+  vinstall -c "$URI" --name "$1" --virt-type qemu --memory 64 --import \
+    --disk "$D/pool/$2,format=qcow2" --network none ${3:+--console "file=$3"} --print-xml |
+    sed -e 's|<disk type="file" device="disk">|<disk type="volume" device="disk">|' \
+      -e "s|<source file=\"$D/pool/$2\"/>|<source pool=\"${P}pool\" volume=\"$2\"/>|"
+}
+
+@test "a disk that is a volume of a directory pool: the clone's is a new volume of that pool, made by the engine, and boots" {
+  pool_with orig.qcow2
+  volume_xml "${P}o" orig.qcow2 "$D/${P}o.log" >"$D/o.xml"
+  grep -q 'volume="orig.qcow2"' "$D/o.xml"
+  virsh -c "$URI" define "$D/o.xml" >/dev/null
+  run --separate-stderr vclone -c "$URI" -o "${P}o" -n "${P}c" --json
+  assert_success
+  [ "$(json_get 'j["disks"][0]["how"]' <<<"$output")" = copy ]
+  [ "$(json_get 'j["disks"][0]["pool"]' <<<"$output")" = "${P}pool" ]
+  [ "$(json_get 'j["disks"][0]["volume"]' <<<"$output")" = orig-clone.qcow2 ]
+  [ "$(json_get 'j["disks"][0]["path"]' <<<"$output")" = "$D/pool/orig-clone.qcow2" ]
+  [ "$(json_get 'j["disks"][0]["format"]' <<<"$output")" = qcow2 ]
+  # the pool knows the new volume at once (no pool-refresh needed)
+  run virsh -c "$URI" vol-path --pool "${P}pool" orig-clone.qcow2
+  assert_output "$D/pool/orig-clone.qcow2"
+  qemu-img check -q "$D/pool/orig-clone.qcow2"
+  qemu-img compare -q "$D/pool/orig.qcow2" "$D/pool/orig-clone.qcow2"
+  # the clone's disk is the volume, not a file path
+  run virsh -c "$URI" dumpxml --inactive "${P}c"
+  assert_output --partial "<disk type='volume' device='disk'>"
+  assert_output --partial "<source pool='${P}pool' volume='orig-clone.qcow2'/>"
+  run vctl -c "$URI" start "${P}c"
+  assert_success
+  wait_off "${P}c"
+  grep -q VKIT-GUEST-BOOTED "$D/${P}o.log"
+  # a second clone takes the next free name in the pool
+  run --separate-stderr vclone -c "$URI" -o "${P}o" -n "${P}c2" --json
+  assert_success
+  [ "$(json_get 'j["disks"][0]["volume"]' <<<"$output")" = orig-clone-1.qcow2 ]
+}
+
+@test "a volume disk: --file makes the clone's disk a file; an inactive pool is exit 5; a lost volume is exit 3; nothing is left" {
+  pool_with data.qcow2
+  volume_xml "${P}v" data.qcow2 >"$D/v.xml"
+  virsh -c "$URI" define "$D/v.xml" >/dev/null
+  run --separate-stderr vclone -c "$URI" -o "${P}v" -n "${P}f" -f "$D/f.qcow2" --json
+  assert_success
+  [ "$(json_get 'j["disks"][0]["pool"]' <<<"$output")" = null ]
+  run virsh -c "$URI" dumpxml --inactive "${P}f"
+  assert_output --partial "<source file='$D/f.qcow2'/>"
+  refute_output --partial "pool="
+  qemu-img compare -q "$D/pool/data.qcow2" "$D/f.qcow2"
+  virsh -c "$URI" pool-destroy "${P}pool" >/dev/null
+  run --separate-stderr vclone -c "$URI" -o "${P}v" -n "${P}x"
+  assert_failure 5
+  assert_equal "$stderr" "vclone: disk vda: pool '${P}pool' is not active (pool-start it)"
+  virsh -c "$URI" pool-start "${P}pool" >/dev/null
+  rm "$D/pool/data.qcow2"
+  virsh -c "$URI" pool-refresh "${P}pool" >/dev/null
+  run --separate-stderr vclone -c "$URI" -o "${P}v" -n "${P}x"
+  assert_failure 3
+  assert_equal "$stderr" "vclone: disk vda: pool '${P}pool' has no volume 'data.qcow2'"
+  [ -z "$(ls -A "$D/pool")" ]
+  [ -z "$(virsh -q -c "$URI" vol-list "${P}pool")" ]
+  [ "$(my_domains | sort | tr '\n' ' ')" = "${P}f ${P}v " ]
+}
+
+@test "a volume disk, and the definition fails: no new volume, nothing in the pool's directory" {
+  pool_with orig.qcow2
+  # an original the daemon will not define (no such machine type)
+  volume_xml "${P}bad" orig.qcow2 |
+    sed 's|<type>hvm</type>|<type machine="no-such-machine">hvm</type>|' >"$D/bad.xml"
+  grep -q 'volume="orig.qcow2"' "$D/bad.xml"
+  grep -q no-such-machine "$D/bad.xml"
+  run --separate-stderr vclone -c "$URI" --original-xml "$D/bad.xml" -n "${P}c"
+  assert_failure
+  [[ "$stderr" == *"cannot define the domain"* ]]
+  [ "$(ls -A "$D/pool")" = orig.qcow2 ]
+  [ "$(virsh -q -c "$URI" vol-list "${P}pool" | awk '{print $1}')" = orig.qcow2 ]
+  [ -z "$(my_domains)" ]
+}
+
+@test "a file disk in a directory pool's directory: the pool lists the copy at once, as virt-clone's" {
+  pool_with orig.qcow2
+  define_guest "${P}o" "$D/pool/orig.qcow2" qcow2
+  run --separate-stderr vclone -c "$URI" -o "${P}o" -n "${P}c" --json
+  assert_success
+  [ "$(json_get 'j["disks"][0]["volume"]' <<<"$output")" = null ]
+  run virsh -c "$URI" vol-path --pool "${P}pool" orig-clone.qcow2
+  assert_success
+  assert_output "$D/pool/orig-clone.qcow2"
+  run virsh -c "$URI" dumpxml --inactive "${P}c"
+  assert_output --partial "<source file='$D/pool/orig-clone.qcow2'/>"
 }

@@ -23,6 +23,8 @@
 #include "virt/conn.h"
 #include "virt/domain.h"
 #include "virt/domparse.h"
+#include "virt/pool.h"
+#include "virt/volume.h"
 
 /* A linked clone's overlay: header, tables; generous. */
 #define LINKED_NEED (1024 * 1024)
@@ -52,6 +54,11 @@ vk_clone_clear(vk_clone *c)
     free(d->target); free(d->device); free(d->source); free(d->path);
     free(d->format); free(d->src_format); free(d->create_opts);
     free(d->backing); free(d->backing_fmt); free(d->tmp);
+    free(d->src_pool);
+    free(d->src_volume);
+    free(d->src_pool_dir);
+    free(d->pool);
+    free(d->volume);
   }
   for (size_t i = 0; i < c->nmacs; i++)
     free(c->macs[i]);
@@ -334,9 +341,53 @@ is_copy(vk_clone_how how)
          how == VK_CLONE_PRESERVED;
 }
 
+/* A disk that is volume x->src_volume of pool x->src_pool: its file
+ * (x->source), its format when the disk does not say, and the pool's
+ * directory when the engine can write the copy there. */
+static bool
+resolve_volume(virConnectPtr conn, vk_clone_disk *x, vk_error **errp)
+{
+  CLEANUP_POOL virStoragePoolPtr pool = vk_pool_lookup(conn, x->src_pool, errp);
+  CLEANUP_VOL virStorageVolPtr vol = NULL;
+  vk_vol_entry e = { 0 };
+  bool ok;
+
+  if (!pool) {
+    vk_error_prefix(errp, "disk %s", x->target);
+    return false;
+  }
+  if (virStoragePoolIsActive(pool) != 1)
+    return vk_error_set(errp, VK_EXIT_BUSY, "disk %s: pool '%s' is not active (pool-start it)",
+                        x->target, x->src_pool);
+  if (!(vol = virStorageVolLookupByName(pool, x->src_volume))) {
+    virResetLastError();
+    return vk_error_set(errp, VK_EXIT_NOTFOUND, "disk %s: pool '%s' has no volume '%s'", x->target,
+                        x->src_pool, x->src_volume);
+  }
+  ok = vk_vol_info(vol, &e, errp);
+  if (ok && (!e.path || strcmp(e.type, "file") != 0))
+    ok = vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "disk %s: volume %s/%s is not a file, which vclone cannot copy; keep it shared with --skip-copy %s",
+        x->target, x->src_pool, x->src_volume, x->target);
+  if (ok) {
+    free(x->source);
+    x->source = e.path;
+    e.path = NULL;
+    if (!x->src_format && e.format) {
+      x->src_format = e.format;
+      e.format = NULL;
+    }
+    x->src_pool_dir = vk_vol_pool_dir(pool);
+  }
+  vk_vol_entry_clear(&e);
+  return ok;
+}
+
 /* What to do with each disk, before any path is chosen. */
 static bool
-classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error **errp)
+classify_disks(vk_clone *c, virConnectPtr conn, const vk_domxml *d, const vk_clone_opts *o,
+               vk_error **errp)
 {
   const char **lists[2] = { o->skip, o->force };
   size_t counts[2] = { o->nskip, o->nforce };
@@ -366,7 +417,7 @@ classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error
     x->target = s->target ? strdup(s->target) : NULL;
     x->device = strdup(s->device);
     x->source = s->source ? strdup(s->source) : NULL;
-    x->src_format = strdup(s->format ? s->format : "raw");
+    x->src_format = s->format ? strdup(s->format) : NULL;
     if (in_list(o->skip, o->nskip, s->target))
       x->how = VK_CLONE_SKIPPED;
     else if (!s->source)
@@ -381,9 +432,22 @@ classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error
       x->how = VK_CLONE_REFLINK;
     else
       x->how = VK_CLONE_COPY;
-    if (is_copy(x->how) && s->type && strcmp(s->type, "file") != 0)
+    if (is_copy(x->how) && s->type && strcmp(s->type, "volume") == 0) {
+      const char *slash = strchr(s->source, '/');
+      if (!slash)
+        return vk_error_set(errp, VK_EXIT_USAGE, "disk %s: volume '%s' names no pool", s->target,
+                            s->source);
+      x->src_pool = strndup(s->source, (size_t)(slash - s->source));
+      x->src_volume = strdup(slash + 1);
+      if (!x->src_pool || !x->src_volume)
+        return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot plan the clone");
+      if (!resolve_volume(conn, x, errp))
+        return false;
+    } else if (is_copy(x->how) && s->type && strcmp(s->type, "file") != 0)
       return vk_error_set(errp, VK_EXIT_USAGE, "disk %s is a '%s' disk, which vclone cannot copy; keep it shared with --skip-copy %s",
                           s->target, s->type, s->target);
+    if (!x->src_format && !(x->src_format = strdup("raw")))
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot plan the clone");
     if (is_copy(x->how) && x->how != VK_CLONE_PRESERVED &&
         (!vk_image_format_parse(x->src_format, &fmt, NULL) ||
          !vk_image_format_check_supported(fmt, NULL, NULL)))
@@ -396,9 +460,55 @@ classify_disks(vk_clone *c, const vk_domxml *d, const vk_clone_opts *o, vk_error
   return true;
 }
 
+/* A name is taken in a pool when a file or a volume has it. */
+static bool
+volume_taken(void *opaque, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  virStorageVolPtr v;
+
+  if (path_exists(NULL, path))
+    return true;
+  if (!(v = virStorageVolLookupByName(opaque, slash ? slash + 1 : path))) {
+    virResetLastError();
+    return false;
+  }
+  virStorageVolFree(v);
+  return true;
+}
+
+/* The clone of a volume disk: a new volume of the same pool, named as a
+ * file copy would be. */
+static bool
+choose_volume(virConnectPtr conn, vk_clone_disk *x, const vk_clone *c, vk_error **errp)
+{
+  CLEANUP_POOL virStoragePoolPtr pool = NULL;
+  CLEANUP_FREE char *base = NULL;
+
+  if (!x->src_pool_dir)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "disk %s is volume %s/%s, and vclone makes volumes in directory pools of this host only: give a --file for it, or --skip-copy %s",
+        x->target, x->src_pool, x->src_volume, x->target);
+  if (!(pool = vk_pool_lookup(conn, x->src_pool, errp)))
+    return false;
+  if (asprintf(&base, "%s/%s", x->src_pool_dir, x->src_volume) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot plan the clone");
+  x->path = vk_clone_disk_path(base, c->orig_name, c->name, volume_taken, pool);
+  if (!x->path)
+    return vk_error_set(errp, VK_EXIT_FAILED, "cannot choose a volume for the clone of disk %s",
+                        x->target);
+  x->pool = strdup(x->src_pool);
+  x->volume = strdup(strrchr(x->path, '/') + 1);
+  if (!x->pool || !x->volume)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot plan the clone");
+  return true;
+}
+
 /* The path of each copied disk: --file in order, else derived. */
 static bool
-choose_paths(vk_clone *c, const vk_in_use *u, const vk_clone_opts *o, vk_error **errp)
+choose_paths(vk_clone *c, virConnectPtr conn, const vk_in_use *u, const vk_clone_opts *o,
+             vk_error **errp)
 {
   size_t ncopy = 0, k = 0;
 
@@ -434,6 +544,9 @@ choose_paths(vk_clone *c, const vk_in_use *u, const vk_clone_opts *o, vk_error *
       } else {
         given = true;
       }
+    } else if (x->src_pool) {
+      if (!choose_volume(conn, x, c, errp))
+        return false;
     } else {
       x->path = vk_clone_disk_path(x->source, c->orig_name, c->name, path_exists, NULL);
       if (!x->path)
@@ -628,9 +741,9 @@ vk_clone_plan(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o, vk_error 
     return false;
   ok = choose_name(c, conn, o, errp) && choose_uuid(c, conn, o, errp) &&
        vk_in_use_collect(conn, &u, errp) && choose_macs(c, &d, &u, o, errp) &&
-       classify_disks(c, &d, o, errp) && check_local(conn, c, errp) &&
-       choose_paths(c, &u, o, errp) &&
-       inspect_sources(c, o, errp) && choose_nvram(c, o, errp) && check_space(c, errp);
+       classify_disks(c, conn, &d, o, errp) && check_local(conn, c, errp) &&
+       choose_paths(c, conn, &u, o, errp) && inspect_sources(c, o, errp) &&
+       choose_nvram(c, o, errp) && check_space(c, errp);
   if (ok && !(c->xml = vk_clone_xml_build(xml, c, errp)))
     ok = false;
   vk_in_use_clear(&u);

@@ -81,6 +81,11 @@ typedef struct vk_clone_disk {
   char *create_opts;  /* qcow2 creation options of the copy ("cluster_size=...") */
   char *backing;      /* backing file the copy records, or NULL */
   char *backing_fmt;  /* its format, or NULL */
+  char *src_pool;     /* a volume disk: the original's pool and volume */
+  char *src_volume;
+  char *src_pool_dir; /* that pool's directory, when the engine writes there */
+  char *pool;         /* the clone's volume (same pool), NULL for a file */
+  char *volume;
   /* run state */
   char *tmp;          /* temporary file being written, or NULL */
   bool created;       /* `path` was made by this clone */
@@ -114,7 +119,10 @@ void vk_clone_opts_init(vk_clone_opts *o);
  * and is shut off (BUSY), the new name and UUID are free (BUSY, unless
  * --replace for the name), the target files do not exist, the sources are
  * not in use by a running VM (BUSY), there is room for the copies on each
- * target filesystem, the options fit the original (USAGE).  Creates
+ * target filesystem, the options fit the original (USAGE).  A disk that is
+ * a volume of a directory pool is copied into a new volume of that pool
+ * (named as a file would be), unless a --file is given for it; the pool
+ * is refreshed once the copy is in place.  Creates
  * nothing.  On success fills *c (release with vk_clone_clear()); *o must
  * outlive *c. */
 bool vk_clone_plan(vk_clone *c, virConnectPtr conn, const vk_clone_opts *o,

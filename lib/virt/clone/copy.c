@@ -17,10 +17,13 @@
 #include "image/convert.h"
 #include "image/image.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "virt/clone/internal.h"
 #include "virt/clone/clone.h"
 #include "virt/conn.h"
 #include "virt/domain.h"
+#include "virt/pool.h"
+#include "virt/volume.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -341,6 +344,67 @@ undefine_old(vk_clone *c, virConnectPtr conn, vk_error **errp)
   return true;
 }
 
+/* Is `path` a file in the directory of a directory pool (canonical
+ * names compared)? */
+static bool
+in_pool_dir(virStoragePoolPtr pool, const char *path)
+{
+  CLEANUP_FREE char *dir = vk_vol_pool_dir(pool);
+  CLEANUP_FREE char *cdir = dir ? vk_path_canonical(dir) : NULL;
+  CLEANUP_FREE char *cpath = vk_path_canonical(path);
+  const char *slash = cpath ? strrchr(cpath, '/') : NULL;
+
+  return cdir && slash && strlen(cdir) == (size_t)(slash - cpath) &&
+         strncmp(cdir, cpath, (size_t)(slash - cpath)) == 0;
+}
+
+/* The pools that got a volume see it (after a rollback: no longer):
+ * the pool of a volume disk, and any active directory pool a copied
+ * file landed in.  With `check`, each new volume must be listed. */
+static bool
+refresh_pools(vk_clone *c, virConnectPtr conn, bool check, vk_error **errp)
+{
+  virStoragePoolPtr *pools = NULL;
+  int n = virConnectListAllStoragePools(conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+  bool ok = true;
+
+  if (n < 0) {
+    virResetLastError(); /* no storage driver: no pool to refresh */
+    n = 0;
+  }
+  for (int p = 0; p < n; p++) {
+    const char *pname = virStoragePoolGetName(pools[p]);
+    bool mine = false;
+
+    for (size_t i = 0; i < c->ndisks && !mine; i++) {
+      const vk_clone_disk *x = &c->disks[i];
+      if (x->pool)
+        mine = strcmp(x->pool, pname) == 0;
+      else if (x->how == VK_CLONE_COPY || x->how == VK_CLONE_LINKED || x->how == VK_CLONE_REFLINK)
+        mine = in_pool_dir(pools[p], x->path);
+    }
+    if (ok && mine && !vk_pool_refresh(pools[p], errp))
+      ok = false;
+  }
+  for (int p = 0; p < n; p++)
+    virStoragePoolFree(pools[p]);
+  free(pools);
+  for (size_t i = 0; ok && check && i < c->ndisks; i++) {
+    const vk_clone_disk *x = &c->disks[i];
+    CLEANUP_POOL virStoragePoolPtr pool = NULL;
+    CLEANUP_VOL virStorageVolPtr vol = NULL;
+
+    if (!x->pool)
+      continue;
+    if (!(pool = vk_pool_lookup(conn, x->pool, errp)))
+      return false;
+    if (!(vol = virStorageVolLookupByName(pool, x->volume)))
+      return vk_virt_error(errp, conn, "the new volume '%s' is not in pool '%s'", x->volume,
+                           x->pool);
+  }
+  return ok;
+}
+
 bool
 vk_clone_run(vk_clone *c, virConnectPtr conn, vk_error **errp)
 {
@@ -353,10 +417,11 @@ vk_clone_run(vk_clone *c, virConnectPtr conn, vk_error **errp)
     c->dom = vk_domain_define(conn, c->xml, false, errp);
     c->defined = ok = c->dom != NULL;
   }
-  ok = ok && vk_clone_commit_files(c, errp) &&
+  ok = ok && vk_clone_commit_files(c, errp) && refresh_pools(c, conn, true, errp) &&
        (!cancelled(c) || vk_error_set(errp, VK_EXIT_FAILED, "interrupted"));
   if (!ok) {
     rollback(c, conn);
+    refresh_pools(c, conn, false, NULL);
     return false;
   }
   /* The replaced domain's NVRAM file, unless the clone's took its place. */

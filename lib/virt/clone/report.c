@@ -21,6 +21,8 @@ vk_clone_report_json(const vk_clone *c, vk_json *j)
     bool file = d->path && stat(d->path, &st) == 0 && S_ISREG(st.st_mode);
     vk_disk_json_begin(j, d->target, d->device, d->path, d->format);
     vk_json_kv_string(j, "source", d->source);
+    vk_json_kv_string(j, "pool", d->pool);
+    vk_json_kv_string(j, "volume", d->volume);
     vk_json_kv_uint_or_null(j, "size", d->size != 0, d->size);
     vk_json_kv_uint_or_null(j, "allocation", file, file ? (uint64_t)st.st_blocks * 512 : 0);
     vk_json_kv_string(j, "how", vk_clone_how_name(d->how));

@@ -79,9 +79,19 @@ rewrite_disk(xmlNode *n, const vk_clone_disk *d)
     return true;
   if (!(src = ensure_child(n, "source")))
     return false;
-  xmlSetProp(n, X("type"), X("file"));
   xmlUnsetProp(src, X("dev"));
-  xmlSetProp(src, X("file"), X(d->path));
+  if (d->volume) {
+    xmlSetProp(n, X("type"), X("volume"));
+    xmlUnsetProp(src, X("file"));
+    xmlSetProp(src, X("pool"), X(d->pool));
+    xmlSetProp(src, X("volume"), X(d->volume));
+  } else {
+    xmlSetProp(n, X("type"), X("file"));
+    xmlUnsetProp(src, X("pool"));
+    xmlUnsetProp(src, X("volume"));
+    xmlUnsetProp(src, X("mode"));
+    xmlSetProp(src, X("file"), X(d->path));
+  }
   if (!(drv = vk_xml_child(n, "driver"))) {
     if (!(drv = xmlNewChild(n, NULL, X("driver"), NULL)))
       return false;
