@@ -12,11 +12,14 @@
 #include "util/cleanup.h"
 #include "util/table.h"
 #include "virt/guest.h"
+#include "virt/screen.h"
 #include "vctl.h"
 
 static int opt_now, opt_pretty, opt_sync, opt_json;
 static int opt_user, opt_os, opt_tz, opt_host, opt_fs, opt_disk, opt_iface;
 static const char *opt_time, *opt_source, **opt_mounts;
+static const char *opt_file, *opt_codeset = "linux";
+static int opt_screen, opt_overwrite, opt_holdtime;
 
 const struct poptOption vctl_domtime_options[] = {
   { "now", '\0', POPT_ARG_NONE, &opt_now, 0, "set the guest's clock to the host's", NULL },
@@ -53,6 +56,73 @@ const struct poptOption vctl_domhostname_options[] = {
     "agent|lease" },
   POPT_TABLEEND
 };
+
+const struct poptOption vctl_screenshot_options[] = {
+  { "file", '\0', POPT_ARG_STRING, &opt_file, 0, "where to write it (default NAME-DATE.png)",
+    "FILE" },
+  { "screen", '\0', POPT_ARG_INT, &opt_screen, 0, "which screen (head) of the video card", "N" },
+  { "overwrite", '\0', POPT_ARG_NONE, &opt_overwrite, 0, "replace an existing file", NULL },
+  VK_OPT_JSON(opt_json, "print a JSON object"),
+  POPT_TABLEEND
+};
+
+const struct poptOption vctl_send_key_options[] = {
+  { "codeset", '\0', POPT_ARG_STRING, &opt_codeset, 0, "the keycode set of the keys",
+    "linux|xt|atset1|atset2|atset3|os_x|xt_kbd|usb|win32|qnum|rfb" },
+  { "holdtime", '\0', POPT_ARG_INT, &opt_holdtime, 0, "how long the keys are held down", "MS" },
+  POPT_TABLEEND
+};
+
+int
+vctl_screenshot(vk_cmd_ctx *ctx)
+{
+  CLEANUP_FREE char *file = NULL, *mime = NULL;
+  const char *path = opt_file;
+
+  if (ctx->argc > 1) {
+    if (opt_file)
+      return vk_cmd_usage(ctx, "the file is given twice (FILE and --file)");
+    path = ctx->argv[1];
+  }
+  if (opt_screen < 0)
+    return vk_cmd_usage(ctx, "--screen %d: a screen is 0 or more", opt_screen);
+  VCTL_DOMAIN_OR_RETURN(false);
+  if (!vk_domain_screenshot(dom, (unsigned)opt_screen, path, opt_overwrite, &file, &mime, &err))
+    return vk_cmd_fail(ctx, err);
+  if (opt_json) {
+    vk_json j_w, *j = vk_json_init(&j_w, ctx->out);
+    vk_json_begin_object(j);
+    vk_json_kv_string(j, "file", file);
+    vk_json_kv_string(j, "mime", mime);
+    vk_json_end_object(j);
+  } else {
+    fprintf(ctx->out, "Screenshot saved to %s, with type of %s\n", file, mime);
+  }
+  return rc;
+}
+
+int
+vctl_send_key(vk_cmd_ctx *ctx)
+{
+  unsigned set, codes[VIR_DOMAIN_SEND_KEY_MAX_KEYS];
+  size_t n = (size_t)ctx->argc - 1;
+  vk_error *perr = NULL;
+
+  if (!vk_keycode_set_parse(opt_codeset, &set, &perr))
+    return vk_cmd_fail(ctx, perr);
+  if (opt_holdtime < 0)
+    return vk_cmd_usage(ctx, "--holdtime %d: milliseconds, 0 or more", opt_holdtime);
+  if (n > VIR_DOMAIN_SEND_KEY_MAX_KEYS)
+    return vk_cmd_usage(ctx, "%zu keys given: at most %d are pressed together", n,
+                        VIR_DOMAIN_SEND_KEY_MAX_KEYS);
+  for (size_t i = 0; i < n; i++)
+    if (!vk_keycode_parse(set, ctx->argv[i + 1], &codes[i], &perr))
+      return vk_cmd_fail(ctx, perr);
+  VCTL_DOMAIN_OR_RETURN(false);
+  if (!vk_domain_send_key(dom, set, (unsigned)opt_holdtime, codes, n, &err))
+    return vk_cmd_fail(ctx, err);
+  return rc;
+}
 
 int
 vctl_domtime(vk_cmd_ctx *ctx)

@@ -206,6 +206,9 @@ int vctl_domfsthaw(vk_cmd_ctx *ctx);
 int vctl_domfsinfo(vk_cmd_ctx *ctx);
 int vctl_guestinfo(vk_cmd_ctx *ctx);
 int vctl_domhostname(vk_cmd_ctx *ctx);
+int vctl_screenshot(vk_cmd_ctx *ctx);
+int vctl_send_key(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_screenshot_options[], vctl_send_key_options[];
 extern const struct poptOption vctl_domtime_options[], vctl_fsfreeze_options[],
     vctl_guest_json_options[], vctl_guestinfo_options[], vctl_domhostname_options[];
 

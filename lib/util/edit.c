@@ -11,6 +11,7 @@
 
 #include "util/cleanup.h"
 #include "util/edit.h"
+#include "util/path.h"
 #include "util/text.h"
 
 /* The editor command: $VISUAL, $EDITOR, vi (as virsh and git). */
@@ -70,21 +71,6 @@ run_editor(const char *path, vk_error **errp)
   return true;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 /* Ask "Try again?" on stderr; true for an answer starting with y. */
 static bool
 again(void)
@@ -119,7 +105,7 @@ vk_cmd_edit(const vk_cmd_ctx *ctx, const char *text, vk_edit_apply apply, void *
     vk_error_set_errno(&err, VK_EXIT_FAILED, errno, "cannot make a temporary file in %s", dir);
     return vk_cmd_fail(ctx, err);
   }
-  if (!write_all(fd, text, len) || close(fd) < 0) {
+  if (!vk_write_all(fd, text, len) || close(fd) < 0) {
     vk_error_set_errno(&err, VK_EXIT_FAILED, errno, "cannot write %s", path);
     unlink(path);
     return vk_cmd_fail(ctx, err);

@@ -1,6 +1,7 @@
 /* vkit — file names (see path.h). */
 #include <config.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,4 +44,37 @@ vk_path_canonical(const char *path)
     out = NULL;
   free(r);
   return out;
+}
+
+char *
+vk_path_dir(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+
+  if (!slash)
+    return strdup(".");
+  if (slash == path)
+    return strdup("/");
+  return strndup(path, (size_t)(slash - path));
+}
+
+bool
+vk_write_all(int fd, const void *p, size_t n)
+{
+  const char *c = p;
+
+  while (n > 0) {
+    ssize_t w = write(fd, c, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return false;
+    if (w == 0) {
+      errno = EIO;
+      return false;
+    }
+    c += w;
+    n -= (size_t)w;
+  }
+  return true;
 }

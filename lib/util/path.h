@@ -1,7 +1,11 @@
 /* vkit — file names: made absolute, or canonical (one spelling for one
- * file, so that two names of the same file compare equal). */
+ * file, so that two names of the same file compare equal), their
+ * directory; and writing all of a buffer to a file. */
 #ifndef VK_UTIL_PATH_H
 #define VK_UTIL_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 /* `path` with the working directory in front when it is relative (not
  * resolved further).  A new string, or NULL when out of memory. */
@@ -12,5 +16,13 @@ char *vk_path_absolute(const char *path);
  * resolved and its name appended; absolute when nothing resolves.  A new
  * string, or NULL when out of memory. */
 char *vk_path_canonical(const char *path);
+
+/* The directory part of `path`: "." when it has none, "/" for a file in
+ * the root.  A new string, or NULL when out of memory. */
+char *vk_path_dir(const char *path);
+
+/* Write all n bytes at p to fd (again after EINTR and short writes);
+ * false with errno set on an error. */
+bool vk_write_all(int fd, const void *p, size_t n);
 
 #endif

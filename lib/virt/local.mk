@@ -18,6 +18,7 @@ lib_libvkit_a_SOURCES += \
 	lib/virt/stats.c lib/virt/stats.h lib/virt/stats-json.c \
 	lib/virt/monitor.c lib/virt/monitor.h \
 	lib/virt/guest.c lib/virt/guest.h \
+	lib/virt/screen.c lib/virt/screen.h \
 	lib/virt/console.c lib/virt/console.h \
 	lib/virt/network.c lib/virt/network.h \
 	lib/virt/migrate.c lib/virt/migrate.h \

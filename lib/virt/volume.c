@@ -13,6 +13,7 @@
 #include "image/convert.h"
 #include "image/image.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "virt/conn.h"
 #include "virt/pool.h"
 #include "virt/volume.h"
@@ -713,17 +714,10 @@ static int
 recv_data(virStreamPtr st, const char *data, size_t n, void *opaque)
 {
   xfer *x = opaque;
-  size_t off = 0;
 
   (void)st;
-  while (off < n) {
-    ssize_t w = write(x->fd, data + off, n - off);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      return -1;
-    off += (size_t)w;
-  }
+  if (!vk_write_all(x->fd, data, n))
+    return -1;
   advance(x, n);
   return (int)n;
 }

@@ -4,7 +4,8 @@
 # tap interface and a balloon): domblkstat, domifstat, dommemstat,
 # domblkinfo, domblkerror, cpu-stats, domcontrol, domid, domname, domuuid,
 # desc, metadata, schedinfo, memtune, blkiotune, numatune, vcpucount,
-# vcpuinfo, vcpupin, emulatorpin, reset, domrename.  virsh is the oracle; where counters
+# vcpuinfo, vcpupin, emulatorpin, screenshot, send-key (VNC, the default
+# video card), reset, domrename.  virsh is the oracle; where counters
 # move, the guest is paused first so that both read the same numbers.
 
 bats_require_minimum_version 1.5.0
@@ -291,6 +292,69 @@ vsh() { virsh "$@" | sed '/^$/d'; }
   assert_output "$(virsh emulatorpin "$NAME" | sed '$d')"
   run vctl emulatorpin "$NAME" --json
   assert_equal "$(json_get 'j["affinity"]' <<<"$output")" 0
+}
+
+@test "screenshot: a PNG of the guest's display, as virsh's; an existing file exits 5 unless --overwrite, a missing directory 3; nothing left" {
+  mkdir "$D/cwd" && cd "$D/cwd"
+  run --separate-stderr vctl screenshot "$NAME" --json
+  assert_success
+  f=$(json_get 'j["file"]' <<<"$output")
+  assert_equal "$(json_get 'j["mime"]' <<<"$output")" image/png
+  [[ "$f" == "$NAME"-20[0-9][0-9]-[01][0-9]-[0-3][0-9]-[0-2][0-9]:[0-5][0-9]:[0-5][0-9].png ]]
+  [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+  # the same picture size as virsh's (width and height of the IHDR chunk)
+  run vctl screenshot "$NAME" "$D/s.png"
+  assert_success
+  assert_output "Screenshot saved to $D/s.png, with type of image/png"
+  virsh screenshot "$NAME" --file "$D/v.png" >/dev/null
+  [ "$(od -An -tx1 -j16 -N8 "$D/s.png")" = "$(od -An -tx1 -j16 -N8 "$D/v.png")" ]
+  # the mode a new file gets, not mkstemp's 0600
+  touch "$D/m"
+  [ "$(stat -c %a "$D/s.png")" = "$(stat -c %a "$D/m")" ]
+  run --separate-stderr vctl screenshot "$NAME" --file "$D/s.png"
+  assert_failure 5
+  assert_equal "$stderr" "vctl: '$D/s.png' exists (--overwrite replaces it)"
+  : >"$D/s.png"
+  run vctl screenshot "$NAME" --file "$D/s.png" --overwrite
+  assert_success
+  [ -s "$D/s.png" ]
+  run --separate-stderr vctl screenshot "$NAME" "$D/no/such/s.png"
+  assert_failure 3
+  assert_equal "$stderr" "vctl: directory '$D/no/such': No such file or directory"
+  run --separate-stderr vctl screenshot "$NAME" "$D/x.png" --file "$D/y.png"
+  assert_failure 2
+  [ -z "$(ls -A "$D" | grep -e vkit-screenshot -e '^[xy].png$')" ]
+  [ "$(ls -A "$D/cwd")" = "$f" ] || fail "left in the directory: $(ls -A "$D/cwd")"
+}
+
+@test "send-key: names and numbers of the linux set, another codeset, a hold time; what the hypervisor cannot translate exits 1, bad input 2" {
+  run vctl send-key "$NAME" KEY_LEFTCTRL KEY_LEFTALT KEY_F1
+  assert_success
+  assert_output ""
+  run vctl send-key "$NAME" enter 0x1e --holdtime 50
+  assert_success
+  run vctl send-key "$NAME" --codeset xt 0x1c
+  assert_success
+  # a code QEMU's keymap lacks: libvirt's message, as virsh's, status 1
+  run --separate-stderr vctl send-key "$NAME" 0xfff
+  assert_failure 1
+  assert_equal "$stderr" "vctl: cannot send keys to domain '$NAME': internal error: cannot translate keycode 4095 of linux codeset to qnum keycode"
+  run --separate-stderr vctl send-key "$NAME" KEY_NOSUCH
+  assert_failure 2
+  assert_equal "$stderr" "vctl: key 'KEY_NOSUCH' is not a key name (KEY_A, KEY_ENTER, ...) or a number"
+  run --separate-stderr vctl send-key "$NAME" --codeset xt KEY_A
+  assert_failure 2
+  run --separate-stderr vctl send-key "$NAME" --codeset ebcdic 1
+  assert_failure 2
+  run --separate-stderr vctl send-key "$NAME" 0x10000
+  assert_failure 2
+  run --separate-stderr vctl send-key "$NAME" KEY_A KEY_A
+  assert_failure 2
+  run --separate-stderr vctl send-key "$NAME" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
+  assert_failure 2
+  assert_equal "$stderr" "vctl send-key: 17 keys given: at most 16 are pressed together (try 'vctl send-key --help')"
+  # the guest goes on counting
+  wait_for_count "$D/serial.log" $(($(last_count "$D/serial.log") + 1)) 30
 }
 
 @test "reset: the guest starts over (its count begins again)" {

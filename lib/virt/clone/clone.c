@@ -120,18 +120,6 @@ same_file(const char *a, const char *b)
   return ca && cb && strcmp(ca, cb) == 0;
 }
 
-static char *
-dir_of(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-
-  if (!slash)
-    return strdup(".");
-  if (slash == path)
-    return strdup("/");
-  return strndup(path, (size_t)(slash - path));
-}
-
 /* ------------------------------------------------------------ steps */
 
 static bool is_copy(vk_clone_how how);
@@ -553,7 +541,7 @@ choose_paths(vk_clone *c, virConnectPtr conn, const vk_in_use *u, const vk_clone
         return vk_error_set(errp, VK_EXIT_FAILED, "cannot choose a path for the clone of disk %s", x->target);
     }
     if (x->how != VK_CLONE_PRESERVED) {
-      CLEANUP_FREE char *dir = dir_of(x->path);
+      CLEANUP_FREE char *dir = vk_path_dir(x->path);
       if (!dir || stat(dir, &st) < 0)
         return vk_error_set_errno(errp, VK_EXIT_FAILED, dir ? errno : ENOMEM, "directory of '%s'", x->path);
       if (same_file(x->path, x->source))
@@ -623,8 +611,8 @@ inspect_sources(vk_clone *c, const vk_clone_opts *o, vk_error **errp)
         if (ok && info.backing_file) {
           /* Keep the reference as recorded when the clone sits next to
            * the original; elsewhere a relative name would not resolve. */
-          CLEANUP_FREE char *d1 = dir_of(x->source);
-          CLEANUP_FREE char *d2 = dir_of(x->path);
+          CLEANUP_FREE char *d1 = vk_path_dir(x->source);
+          CLEANUP_FREE char *d2 = vk_path_dir(x->path);
           bool same_dir = d1 && d2 && strcmp(d1, d2) == 0;
           x->backing = info.backing_file[0] == '/' || same_dir
                        ? strdup(info.backing_file)
@@ -658,7 +646,7 @@ choose_nvram(vk_clone *c, const vk_clone_opts *o, vk_error **errp)
   if (o->nvram) {
     c->nvram = vk_path_absolute(o->nvram);
   } else {
-    dir = dir_of(c->nvram_src);
+    dir = vk_path_dir(c->nvram_src);
     if (!dir || asprintf(&c->nvram, "%s/%s_VARS.fd", dir, c->name) < 0)
       c->nvram = NULL;
   }
@@ -688,7 +676,7 @@ check_space(vk_clone *c, vk_error **errp)
 
     if (!is_copy(x->how) || x->how == VK_CLONE_PRESERVED || x->need == 0)
       continue;
-    dir = dir_of(x->path);
+    dir = vk_path_dir(x->path);
     if (!dir || stat(dir, &st) < 0)
       return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "directory of '%s'", x->path);
     /* Everything going to the same filesystem, counted once, at its
@@ -700,7 +688,7 @@ check_space(vk_clone *c, vk_error **errp)
       struct stat st2;
       if (!is_copy(y->how) || y->how == VK_CLONE_PRESERVED || y->need == 0)
         continue;
-      d2 = dir_of(y->path);
+      d2 = vk_path_dir(y->path);
       if (!d2 || stat(d2, &st2) < 0 || st2.st_dev != st.st_dev)
         continue;
       if (j < i) {
