@@ -85,12 +85,13 @@ make_guest_disk() {
   rm -f "$raw"
 }
 
-# make_counter_disk OUT [SIZE [QCOW2-OPTIONS]]: the counter fixture
-# (tests/fixtures/counter.S: counts once a second on the serial line and
-# writes the count at offset 1 MiB) as a qcow2 of SIZE (default 4M).
+# make_counter_disk OUT [SIZE [QCOW2-OPTIONS [FILL_MIB]]]: the counter
+# fixture (tests/fixtures/counter.S: counts once a second on the serial
+# line and writes the count at offset 1 MiB; with FILL_MIB it first fills
+# that much memory) as a qcow2 of SIZE (default 4M).
 make_counter_disk() {
   local raw=$1.raw
-  "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$raw" counter
+  "$VK_SRCDIR/tests/fixtures/make-bootsector.sh" "$raw" counter ${4:+"$4"}
   truncate -s "${2:-4M}" "$raw"
   qemu-img convert -q -f raw -O qcow2 ${3:+-o "$3"} "$raw" "$1"
   rm -f "$raw"

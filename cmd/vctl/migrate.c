@@ -294,7 +294,9 @@ vctl_migrate(vk_cmd_ctx *ctx)
       fprintf(ctx->out, "Domain '%s' migrated to %s in %.1f s", dname, dest, res.seconds);
       if (res.has_stats && res.stats.has_downtime_ms)
         fprintf(ctx->out, " (downtime %" PRIu64 " ms)", res.stats.downtime_ms);
-      if (res.timed_out)
+      if (res.timed_out && o.timeout_action == VK_MIGRATE_TIMEOUT_ABORT)
+        fprintf(ctx->out, ", done before the abort at the %d s timeout took effect", o.timeout_s);
+      else if (res.timed_out)
         fprintf(ctx->out, ", %s after the %d s timeout",
                 o.timeout_action == VK_MIGRATE_TIMEOUT_POSTCOPY ? "post-copy" : "paused",
                 o.timeout_s);

@@ -2,7 +2,8 @@
 # vctl migrate between two real libvirt hosts on this machine: qemu:///system
 # and a second libvirtd in namespaces of its own (tests/second-host.sh),
 # reached over its unix socket, over TCP on a veth pair, and over ssh.
-# The guest is the counter fixture under TCG: it prints a count a second
+# The guest is the counter fixture under TCG (with 15 MiB of memory
+# filled, so that a migration has that much to carry): it prints a count a second
 # on its serial line, which is a file under /var/log/libvirt/qemu, a
 # directory each host has of its own; so the count going on in the second
 # host's file is the guest running there, from memory it carried along.
@@ -27,7 +28,9 @@ setup_file() {
   UUID=$(cat /proc/sys/kernel/random/uuid)
   export DISK=$BATS_FILE_TMPDIR/$NAME.qcow2
   export LOG1=/var/log/libvirt/qemu/$NAME-serial.log LOG2=$HOST2_LOGS/$NAME-serial.log
-  make_counter_disk "$DISK"
+  # 15 MiB of its memory filled: at --bandwidth 1 a migration takes 15 s,
+  # long enough to be timed out, interrupted or lost midway
+  make_counter_disk "$DISK" 4M "" 15
   guest_xml "$NAME" "$DISK" "/var/log/libvirt/qemu/$NAME-serial.log" "$UUID" |
     sed "s|<on_poweroff>|<on_reboot>destroy</on_reboot><on_poweroff>|" > "$BATS_FILE_TMPDIR/guest.xml"
   # another domain of the same name (another UUID)
