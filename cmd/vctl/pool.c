@@ -277,6 +277,29 @@ vctl_pool_create(vk_cmd_ctx *ctx)
 }
 
 int
+vctl_pool_name(vk_cmd_ctx *ctx)
+{
+  POOL_OR_RETURN(true);
+  (void)err;
+  fprintf(ctx->out, "%s\n", virStoragePoolGetName(pool));
+  return rc;
+}
+
+int
+vctl_pool_uuid(vk_cmd_ctx *ctx)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  POOL_OR_RETURN(true);
+
+  if (virStoragePoolGetUUIDString(pool, uuid) < 0) {
+    vk_pool_error(&err, pool, "cannot get the UUID of");
+    return vk_cmd_fail(ctx, err);
+  }
+  fprintf(ctx->out, "%s\n", uuid);
+  return rc;
+}
+
+int
 vctl_pool_build(vk_cmd_ctx *ctx)
 {
   POOL_OR_RETURN(false);

@@ -280,6 +280,8 @@ extern const struct poptOption vctl_host_validate_options[], vctl_host_json_opti
 
 int vctl_pool_list(vk_cmd_ctx *ctx);
 int vctl_pool_info(vk_cmd_ctx *ctx);
+int vctl_pool_name(vk_cmd_ctx *ctx);
+int vctl_pool_uuid(vk_cmd_ctx *ctx);
 int vctl_pool_define_as(vk_cmd_ctx *ctx);
 int vctl_pool_create_as(vk_cmd_ctx *ctx);
 int vctl_pool_define(vk_cmd_ctx *ctx);
@@ -312,6 +314,8 @@ int vctl_vol_download(vk_cmd_ctx *ctx);
 int vctl_vol_path(vk_cmd_ctx *ctx);
 int vctl_vol_key(vk_cmd_ctx *ctx);
 int vctl_vol_name(vk_cmd_ctx *ctx);
+int vctl_vol_pool(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_vol_pool_pool_options[];
 int vctl_vol_dumpxml(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_vol_list_options[], vctl_vol_info_options[],
     vctl_vol_pool_options[], vctl_vol_create_as_options[], vctl_vol_create_from_options[],

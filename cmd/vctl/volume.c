@@ -41,6 +41,12 @@ const struct poptOption vctl_vol_info_options[] = { OPT_POOL,
 
 const struct poptOption vctl_vol_pool_options[] = { OPT_POOL, POPT_TABLEEND };
 
+static int opt_uuid;
+const struct poptOption vctl_vol_pool_pool_options[] = {
+  { "uuid", '\0', POPT_ARG_NONE, &opt_uuid, 0, "print the pool's UUID, not its name", NULL },
+  POPT_TABLEEND
+};
+
 const struct poptOption vctl_vol_create_as_options[] = {
   { "format", '\0', POPT_ARG_STRING, &opt_format, 0, "the image format (default raw)", "FMT" },
   { "backing-vol", '\0', POPT_ARG_STRING, &opt_backing, 0,
@@ -405,6 +411,22 @@ vctl_vol_name(vk_cmd_ctx *ctx)
 {
   VOL_OR_RETURN(true);
   fprintf(ctx->out, "%s\n", virStorageVolGetName(vol));
+  return 0;
+}
+
+int
+vctl_vol_pool(vk_cmd_ctx *ctx)
+{
+  CLEANUP_POOL virStoragePoolPtr pool = NULL;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  VOL_OR_RETURN(true);
+
+  if (!(pool = virStoragePoolLookupByVolume(vol)) ||
+      (opt_uuid && virStoragePoolGetUUIDString(pool, uuid) < 0)) {
+    vk_vol_error(&err, vol, "cannot get the pool of");
+    return vk_cmd_fail(ctx, err);
+  }
+  fprintf(ctx->out, "%s\n", opt_uuid ? uuid : virStoragePoolGetName(pool));
   return 0;
 }
 

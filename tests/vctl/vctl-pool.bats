@@ -97,6 +97,12 @@ vpools() { virsh -q pool-list --all | awk '{print $1, $2}'; }
   assert_line --regexp "^Target: +$D$"
   run vctl pool-info --json "$(virsh -q pool-uuid "$P")"
   assert_equal "$(json_get 'j["name"]' <<<"$output")" "$P"
+  run vctl pool-uuid "$P"
+  assert_output "$(virsh -q pool-uuid "$P")"
+  run vctl pool-name "$(virsh -q pool-uuid "$P")"
+  assert_output "$P"
+  run vctl pool-uuid nosuch-pool
+  assert_failure 3
   run vctl pool-autostart "$P"
   assert_output "Pool $P marked as autostarted"
   run virsh -q pool-info "$P"
@@ -152,7 +158,7 @@ vpools() { virsh -q pool-list --all | awk '{print $1, $2}'; }
   assert_file_not_exists "$D/c.img"
 }
 
-@test "vol-info, vol-path, vol-key, vol-name, vol-dumpxml; a volume by path; one that is not there is 3" {
+@test "vol-info, vol-path, vol-key, vol-name, vol-pool, vol-dumpxml; a volume by path; one that is not there is 3" {
   run vctl vol-info --pool "$P" a.qcow2
   assert_success
   assert_line --regexp "^Format: +qcow2$"
@@ -166,6 +172,12 @@ vpools() { virsh -q pool-list --all | awk '{print $1, $2}'; }
   assert_output "$(virsh -q vol-key --pool "$P" a.qcow2)"
   run vctl vol-name "$D/a.qcow2"
   assert_output a.qcow2
+  run vctl vol-pool "$D/a.qcow2"
+  assert_output "$P"
+  run vctl vol-pool --uuid "$(virsh -q vol-key --pool "$P" a.qcow2)"
+  assert_output "$(virsh -q vol-pool --uuid "$D/a.qcow2")"
+  run vctl vol-pool "$D/nosuch.qcow2"
+  assert_failure 3
   run vctl vol-dumpxml --pool "$P" a.qcow2
   assert_output --partial "<format type='qcow2'/>"
   run vctl vol-info --pool "$P" nosuch
