@@ -145,6 +145,9 @@ XML
   run vctl attach-disk "$NAME" "$D/a.iso" hdc --type cdrom --targetbus ide --config
   assert_success
   vctl start "$NAME" >/dev/null
+  # past the firmware, which probes the CD-ROM while it boots (an eject
+  # then may find the tray closed again: QEMU's "Tray ... is not open")
+  wait_for_count "$D/serial.log" 1 60
   run vctl change-media "$NAME" hdc --eject
   assert_success
   assert_output "Successfully ejected media."
