@@ -73,7 +73,7 @@ print_text(FILE *f, const vk_image_info *in, const snaps *sn, bool first)
   fprintf(f, "virtual size: %s (%" PRIu64 " bytes)\n", vk_format_size(in->virtual_size, a),
           in->virtual_size);
   fprintf(f, "disk size: %s\n", vk_format_size(in->disk_size, b));
-  if (in->format == VK_FMT_QCOW2)
+  if (in->format == VK_FMT_QCOW2 || in->cluster_size)
     fprintf(f, "cluster_size: %" PRIu32 "\n", in->cluster_size);
   if (in->backing_file) {
     if (in->backing_full && strcmp(in->backing_full, in->backing_file) != 0)
@@ -109,6 +109,8 @@ print_json(vk_json *j, const vk_image_info *in, const snaps *sn)
   vk_json_kv_uint(j, "virtual_size", in->virtual_size);
   vk_json_kv_uint(j, "disk_size", in->disk_size);
   vk_json_kv_uint(j, "file_length", in->file_length);
+  if (in->format != VK_FMT_QCOW2 && in->cluster_size)
+    vk_json_kv_uint(j, "cluster_size", in->cluster_size);
   if (in->format == VK_FMT_QCOW2) {
     vk_json_kv_uint(j, "cluster_size", in->cluster_size);
     vk_json_kv_string(j, "compat", in->version == 2 ? "0.10" : "1.1");

@@ -84,6 +84,10 @@ vk_image_changed(vk_image *img)
 
 extern const vk_image_driver vk_raw_driver;
 extern const vk_image_driver vk_qcow2_driver;
+/* formats/: read-only drivers (no pwrite and the like: an image opened
+ * for writing is refused by their open) */
+extern const vk_image_driver vk_vpc_driver;
+extern const vk_image_driver vk_vdi_driver;
 
 /* Full pread/pwrite on a host fd: loops over short transfers; a pread
  * past EOF fills the rest with zeros. */

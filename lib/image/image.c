@@ -122,7 +122,12 @@ vk_image_resolve_backing(const char *overlay, const char *name)
 static const vk_image_driver *
 driver_for(vk_image_format fmt)
 {
-  return fmt == VK_FMT_QCOW2 ? &vk_qcow2_driver : &vk_raw_driver;
+  switch (fmt) {
+  case VK_FMT_QCOW2: return &vk_qcow2_driver;
+  case VK_FMT_VPC: return &vk_vpc_driver;
+  case VK_FMT_VDI: return &vk_vdi_driver;
+  default: return &vk_raw_driver;
+  }
 }
 
 /* One layer, without its backing file.  `layer`: it is the backing file

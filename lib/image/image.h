@@ -29,17 +29,18 @@
 /* ---------------------------------------------------------------- formats */
 
 typedef enum vk_image_format {
-  VK_FMT_NONE = 0,   /* not given: probe (read-only opens only) */
+  VK_FMT_NONE = 0, /* not given: probe (read-only opens only) */
   VK_FMT_RAW,
   VK_FMT_QCOW2,
-  /* Recognised by vk_image_probe() and named by -f, but not read or
-   * written: vk_image_format_check_supported() refuses them. */
+  /* Recognised by vk_image_probe() and named by -f; vdi and vpc are
+   * read (not written), the others neither:
+   * vk_image_format_check_supported() refuses them. */
   VK_FMT_VMDK,
   VK_FMT_VDI,
   VK_FMT_VHDX,
   VK_FMT_VPC,
   VK_FMT_QED,
-  VK_FMT_QCOW,       /* qcow version 1 */
+  VK_FMT_QCOW, /* qcow version 1 */
   VK_FMT_LUKS,
   VK_FMT_DMG,
   VK_FMT_PARALLELS,
@@ -57,12 +58,17 @@ bool vk_image_format_parse(const char *name, vk_image_format *out,
 /* Format -> its qemu-img name (static string; "none" for VK_FMT_NONE). */
 const char *vk_image_format_name(vk_image_format fmt);
 
-/* True for the formats vkit reads and writes: raw and qcow2.  Otherwise
+/* True for the formats vkit reads: raw and qcow2 (read and written), vpc
+ * and vdi (read only: an image opened for writing is refused).  Otherwise
  * false with a VK_EXIT_USAGE error that names the format: "PATH is a vmdk
  * image; ..." when `path` is given (the format was detected), "vmdk images
  * are not supported; ..." when it is NULL (the format was given). */
 bool vk_image_format_check_supported(vk_image_format fmt, const char *path,
                                      vk_error **errp);
+
+/* True for the formats vkit writes (creates, converts to, resizes,
+ * copies): raw and qcow2. */
+bool vk_image_format_writable(vk_image_format fmt);
 
 /* Detect the format of the image at `path` by its magic, as qemu-img
  * does (lib/image/probe.c): qcow2 (magic "QFI\xfb", any version but 1),

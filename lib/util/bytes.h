@@ -35,4 +35,16 @@ static inline void vk_put_be16(unsigned char *p, uint16_t v)
   p[1] = (unsigned char)v;
 }
 
+/* Little-endian (VDI). */
+static inline uint32_t
+vk_le32(const unsigned char *p)
+{
+  return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+static inline uint64_t
+vk_le64(const unsigned char *p)
+{
+  return ((uint64_t)vk_le32(p + 4) << 32) | vk_le32(p);
+}
+
 #endif

@@ -334,6 +334,9 @@ vk_vol_create(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
     return NULL;
   }
   if (!vk_image_format_check_supported(io.format, NULL, errp) ||
+      (!vk_image_format_writable(io.format) &&
+       !vk_error_set(errp, VK_EXIT_USAGE, "vkit does not create %s images",
+                     vk_image_format_name(io.format))) ||
       (s->options && !vk_image_opts_parse(&io, s->options, errp))) {
     vk_image_opts_clear(&io);
     return NULL;

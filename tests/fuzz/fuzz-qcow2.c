@@ -14,7 +14,10 @@
  *   - block status breaking its contract (length 0 or past the range),
  *     or a range it calls zero that does not read as zeros.
  * Backing files are never opened (the names come from the input; the
- * mutation run, tests/fuzz/mutate.py, covers backing chains).
+ * mutation run, tests/fuzz/mutate.py, covers backing chains).  An input
+ * that probes as a format vkit only reads (vpc, vdi: the corpus has
+ * seeds of both) is opened as that format and read as above, block
+ * status included; nothing else is done with it.
  *
  * Built with VK_FUZZ_LIBFUZZER (configure --enable-fuzz) this is a
  * libFuzzer target.  Otherwise it is a replay driver for `make check`:
@@ -195,15 +198,16 @@ read_view(vk_image *img)
   }
 }
 
-/* Read-only: info, snapshots, data, each snapshot's data. */
+/* Read-only: info, snapshots, data, each snapshot's data (`fmt`: qcow2,
+ * or a read-only format the input probes as). */
 static void
-read_only(const char *path)
+read_only(const char *path, vk_image_format fmt)
 {
   vk_error *err = NULL;
   vk_image_info info;
   vk_snapshot_info *snaps = NULL;
   size_t nsnap = 0;
-  vk_image *img = vk_image_open(path, VK_FMT_QCOW2, OPEN_FLAGS, &err);
+  vk_image *img = vk_image_open(path, fmt, OPEN_FLAGS, &err);
 
   if (!step("open read-only", img != NULL, &err))
     return;
@@ -419,11 +423,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   seed_from(data, size);
 
-  /* Read-only, then check without repair. */
+  /* Read-only, then check without repair.  An input that probes as a
+   * format vkit only reads (vpc, vdi) is read, and that is all. */
   if ((fd = mem_copy(data, size)) < 0)
     return 0;
   fd_path(path, sizeof path, fd);
-  read_only(path);
+  {
+    vk_image_format fmt = VK_FMT_NONE;
+    vk_error *err = NULL;
+    if (vk_image_probe(path, &fmt, &err) && (fmt == VK_FMT_VPC || fmt == VK_FMT_VDI)) {
+      read_only(path, fmt);
+      close(fd);
+      return 0;
+    }
+    vk_error_free(err);
+  }
+  read_only(path, VK_FMT_QCOW2);
   before = check_fd(fd, path, VK_CHECK_REPAIR_NONE);
   close(fd);
 

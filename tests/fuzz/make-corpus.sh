@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make the fuzz seed corpus: small qcow2 images written by qemu-img and
-# qemu-io, one per case of shared/QCOW2.md §10 that fits in a few KiB.
+# qemu-io, one per case of shared/QCOW2.md §10 that fits in a few KiB,
+# and small vpc and vdi images written by hand (13.).
 #
 #   tests/fuzz/make-corpus.sh [--large] [OUTDIR]   (default: tests/fuzz/corpus)
 #
@@ -153,6 +154,57 @@ q bitmap --add --granularity 1k bitmap.qcow2 b1
 io bitmap.qcow2 'write -P 0xc1 0 3k' 'write -P 0xc2 130k 1k'
 q bitmap --add --granularity 64k bitmap.qcow2 b2
 
+# 13. the read-only formats, written here (qemu-img's have 1-2 MiB
+# blocks, and stamp times and UUIDs): a dynamic VHD with 4 KiB blocks
+# (creator qem2: the footer's size counts), a fixed VHD sized by its
+# geometry, a dynamic VDI with 4 KiB blocks, one of them discarded.
+python3 - <<'PY'
+import struct
+
+def vhd_sum(b, at):
+    b[at:at + 4] = b"\0\0\0\0"
+    b[at:at + 4] = struct.pack(">I", ~sum(b) & 0xffffffff)
+
+def footer(size, dtype, data_offset, creator, chs):
+    f = bytearray(512)
+    f[0:8] = b"conectix"
+    struct.pack_into(">IIQI", f, 8, 2, 0x00010000, data_offset, 0)
+    f[28:32] = creator
+    struct.pack_into(">QQHBBI", f, 40, size, size, chs[0], chs[1], chs[2], dtype)
+    f[68:84] = bytes(range(16))
+    vhd_sum(f, 64)
+    return f
+
+bs, nblk = 4096, 8
+bat = [4, 0xffffffff, 13, 0xffffffff, 22, 0xffffffff, 0xffffffff, 0xffffffff]
+foot = footer(bs * nblk, 3, 512, b"qem2", (1, 1, 64))
+dyn = bytearray(1024)
+dyn[0:8] = b"cxsparse"
+struct.pack_into(">QQIII", dyn, 8, 0xffffffffffffffff, 1536, 0x00010000, nblk, bs)
+vhd_sum(dyn, 36)
+img = bytearray(foot + dyn + struct.pack(">8I", *bat).ljust(512, b"\0"))
+for i, e in enumerate(bat):
+    if e != 0xffffffff:
+        img += b"\xff" * 512 + bytes([0x40 + i]) * bs
+img += foot
+open("dyn4k.vhd", "wb").write(img)
+
+data = bytes((i * 7) & 0xff for i in range(8192))
+open("fixed.vhd", "wb").write(data + footer(8192, 2, 0xffffffffffffffff, b"vpc ", (1, 1, 16)))
+
+vmap = [0, 0xffffffff, 1, 0xfffffffe, 2, 0xffffffff, 0xffffffff, 0xffffffff]
+h = bytearray(512)
+h[0:40] = b"<<< Oracle VM VirtualBox Disk Image >>>\n"
+struct.pack_into("<IIIII", h, 64, 0xbeda107f, 0x00010001, 0x190, 1, 0)
+struct.pack_into("<IIIIIII", h, 340, 512, 1024, 0, 0, 0, 512, 0)
+struct.pack_into("<QIIII", h, 368, bs * nblk, bs, 0, nblk, 3)
+h[392:408] = bytes(range(1, 17))
+img = bytearray(h + struct.pack("<8I", *vmap).ljust(512, b"\0"))
+for i in range(3):
+    img += bytes([0x60 + i]) * bs
+open("dyn4k.vdi", "wb").write(img)
+PY
+
 if [ -n "$large" ]; then
   # 64 KiB clusters, data across the first L2 boundary (512 MiB).
   q create -f qcow2 c64k.qcow2 600M
@@ -175,5 +227,5 @@ if [ -n "$large" ]; then
   fix_dates snap64k.qcow2
 fi
 
-cp ./*.qcow2 "$out/"
+cp ./*.qcow2 ./*.vhd ./*.vdi "$out/"
 ls "$out"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Format detection: every container qemu-img knows is recognised by its
-# magic and refused by name (exit 2, one line, nothing written), never
-# read as raw; -f raw still reads such a file as raw; what is not a
-# regular file or block device is refused without blocking.
+# magic, and read when vkit reads its format (vdi, vpc: read only) or
+# refused by name (exit 2, one line, nothing written), never read as raw;
+# -f raw still reads such a file as raw; what is not a regular file or
+# block device is refused without blocking.
 
 load ../image-helpers
 load ../install-helpers
@@ -135,11 +136,36 @@ refused_everywhere() {
 @test "probe: vmdk, streamOptimized" { refused_everywhere stream.vmdk vmdk; }
 @test "probe: vmdk, descriptor without its first line" { refused_everywhere hand.vmdk vmdk; }
 @test "probe: vmdk 3 (COWD)" { refused_everywhere cowd.vmdk vmdk; }
-@test "probe: vdi" { refused_everywhere x.vdi vdi; }
-@test "probe: vdi known by its header text alone" { refused_everywhere text.vdi vdi; }
+# read_everywhere FILE FORMAT: a format vkit reads: info names it, convert,
+# map and compare read what qemu-img reads; what would write it is
+# refused, naming it.
+read_everywhere() {
+  local f=$FIX/$1
+  run vimg info --json "$f"
+  assert_success
+  assert_equal "$(json_get 'j["format"]' <<<"$output")" "$2"
+  qemu-img convert -f "$2" -O raw "$f" q.raw
+  run vimg convert -O raw "$f" out.raw
+  assert_success
+  cmp q.raw out.raw
+  run vimg compare "$f" q.raw
+  assert_success
+  run vimg map "$f"
+  assert_success
+  refused "vkit reads $2 images but does not write them" vimg resize "$f" 2M
+  refused "$2 images have no options to amend" vimg amend -o lazy_refcounts=on "$f"
+  rm -f q.raw out.raw
+}
+
+@test "probe: vdi" { read_everywhere x.vdi vdi; }
+@test "probe: vdi known by its header text alone: read as vdi, its signature missing is corruption" {
+  REFUSED_STATUS=7 refused "$FIX/text.vdi: corrupt vdi image: no signature" vimg info "$FIX/text.vdi"
+  REFUSED_STATUS=7 refused "corrupt vdi image: no signature" vimg convert -O raw "$FIX/text.vdi" out.raw
+  assert_file_not_exists out.raw
+}
 @test "probe: vhdx" { refused_everywhere x.vhdx vhdx; }
-@test "probe: vpc, dynamic" { refused_everywhere dynamic.vpc vpc; }
-@test "probe: vpc, fixed (footer only)" { refused_everywhere fixed.vpc vpc; }
+@test "probe: vpc, dynamic" { read_everywhere dynamic.vpc vpc; }
+@test "probe: vpc, fixed (footer only)" { read_everywhere fixed.vpc vpc; }
 @test "probe: qed" { refused_everywhere x.qed qed; }
 @test "probe: qcow version 1" { refused_everywhere x.qcow qcow; }
 @test "probe: luks" { refused_everywhere x.luks luks; }
@@ -152,7 +178,10 @@ refused_everywhere() {
 @test "probe: -f raw reads a container as the raw bytes it is" {
   local f fmt
   while read -r f fmt; do
-    refused "is a $fmt image" vimg info "$FIX/$f"
+    case $fmt in
+    vdi | vpc) ;;     # read as what they are
+    *) refused "is a $fmt image" vimg info "$FIX/$f" ;;
+    esac
     run vimg info --json -f raw "$FIX/$f"
     assert_success
     assert_equal "$(json_get 'j["format"]' <<<"$output")" raw
@@ -166,7 +195,13 @@ refused_everywhere() {
 
 @test "probe: the names of the other formats are understood after -f, and refused" {
   local fmt
-  for fmt in vmdk vdi vhdx vpc qed qcow luks dmg parallels cloop bochs; do
+  for fmt in vdi vpc; do
+    REFUSED_STATUS=7 refused "corrupt $fmt image" vimg info -f "$fmt" "$FIX/zero.raw"
+    refused "cannot create $fmt images" vimg create -f "$fmt" new.img 1M
+    refused "cannot create $fmt images" vimg convert -O "$fmt" "$FIX/zero.raw" out.img
+    assert_file_not_exists out.img
+  done
+  for fmt in vmdk vhdx qed qcow luks dmg parallels cloop bochs; do
     refused "$fmt images are not supported" vimg info -f "$fmt" "$FIX/zero.raw"
     refused "$fmt images are not supported" vimg convert -f "$fmt" -O raw "$FIX/zero.raw" out.raw
     assert_file_not_exists out.raw
@@ -186,7 +221,7 @@ refused_everywhere() {
   qemu-img create -q -f qcow2 -b "$FIX/sparse.vmdk" -F vmdk -u rec.qcow2 1M
   # An overlay that records no backing format (qemu-img no longer makes
   # one): its backing-format header extension turned into an unknown one.
-  qemu-img create -q -f qcow2 -b "$FIX/x.vdi" -F vdi -u det.qcow2 1M
+  qemu-img create -q -f qcow2 -b "$FIX/x.qed" -F qed -u det.qcow2 1M
   python3 - det.qcow2 <<'PY'
 import sys
 data = bytearray(open(sys.argv[1], "rb").read())
@@ -198,10 +233,10 @@ PY
   refused "vmdk images are not supported" vimg info --backing-chain rec.qcow2
   refused "vmdk images are not supported" vimg convert -O raw rec.qcow2 out.raw
   assert_file_not_exists out.raw
-  refused "$FIX/x.vdi is a vdi image" vimg convert -O raw det.qcow2 out.raw
+  refused "$FIX/x.qed is a qed image" vimg convert -O raw det.qcow2 out.raw
   assert_file_not_exists out.raw
-  refused "$FIX/x.vdi is a vdi image" vimg map det.qcow2
-  refused "$FIX/x.vdi is a vdi image" vimg create -f qcow2 -b "$FIX/x.vdi" ov.qcow2
+  refused "$FIX/x.qed is a qed image" vimg map det.qcow2
+  refused "$FIX/x.qed is a qed image" vimg create -f qcow2 -b "$FIX/x.qed" ov.qcow2
   assert_file_not_exists ov.qcow2
   refused "vmdk images are not supported" vimg create -f qcow2 -b "$FIX/zero.raw" -F vmdk ov.qcow2
   assert_file_not_exists ov.qcow2
@@ -273,5 +308,6 @@ PY
   # The same zeros with the footer of a fixed VHD at the end.
   cp "$FIX/zero.raw" footed.raw
   tail -c 512 "$FIX/fixed.vpc" | dd of=footed.raw bs=512 seek=2047 conv=notrunc status=none
-  refused "footed.raw is a vpc image" vimg info footed.raw
+  # (read as a fixed VHD, whose footer claims more data than is there)
+  REFUSED_STATUS=7 refused "footed.raw: corrupt vpc image: the file is shorter than the disk" vimg info footed.raw
 }

@@ -437,8 +437,7 @@ classify_disks(vk_clone *c, virConnectPtr conn, const vk_domxml *d, const vk_clo
     if (!x->src_format && !(x->src_format = strdup("raw")))
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "cannot plan the clone");
     if (is_copy(x->how) && x->how != VK_CLONE_PRESERVED &&
-        (!vk_image_format_parse(x->src_format, &fmt, NULL) ||
-         !vk_image_format_check_supported(fmt, NULL, NULL)))
+        (!vk_image_format_parse(x->src_format, &fmt, NULL) || !vk_image_format_writable(fmt)))
       return vk_error_set(errp, VK_EXIT_USAGE, "disk %s has format '%s', which vclone cannot copy; keep it shared with --skip-copy %s",
                           s->target, x->src_format, s->target);
     x->format = strdup(x->how == VK_CLONE_LINKED ? "qcow2" : x->src_format);

@@ -164,7 +164,7 @@ existing_format(vk_disk_spec *d, vk_error **errp)
   }
   if (fmt == VK_FMT_QCOW2)
     return vk_strset(&d->format, "qcow2", errp);
-  if (!vk_image_format_check_supported(fmt, d->path, NULL))
+  if (fmt != VK_FMT_RAW)
     return vk_error_set(
         errp, VK_EXIT_USAGE,
         "--disk: %s is a %s image; vinstall attaches only raw and qcow2 images (convert it with vimg convert, or say format=raw to attach its bytes as they are)",

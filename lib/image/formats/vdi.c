@@ -1,0 +1,218 @@
+/* vkit — the vdi driver: VirtualBox images, read only.  A 512-byte
+ * header (a text line, then little-endian fields), a block map of 32-bit
+ * entries (a block index, or unallocated, or discarded: both read as
+ * zeros), and the blocks.  Static and dynamic images are read; undo and
+ * differencing images, linked images, and what qemu-img does not read
+ * either (another version than 1.1, sectors other than 512 bytes, extra
+ * bytes per block) are refused by name.  Every field is decoded and
+ * checked here before it is used: the map and each block it points to
+ * lie inside the file, the blocks cover the disk.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/formats/blockmap.h"
+#include "util/bytes.h"
+
+#define HEADER_LEN 512
+#define SIGNATURE 0xbeda107fu
+#define VERSION_1_1 0x00010001u
+#define TYPE_DYNAMIC 1
+#define TYPE_STATIC 2
+#define MAP_FREE 0xffffffffu
+#define MAP_DISCARDED 0xfffffffeu
+
+typedef struct vdi_header {
+  uint32_t version, type;
+  uint32_t offset_bmap, offset_data;
+  uint32_t sector_size;
+  uint64_t disk_size;
+  uint32_t block_size, block_extra;
+  uint32_t blocks_in_image;
+  bool linked, has_parent;
+} vdi_header;
+
+typedef struct vdi_state {
+  uint32_t block_size;
+  uint32_t nblocks;
+  uint32_t *map; /* block indexes, host order */
+  uint32_t offset_data;
+  uint32_t type;
+} vdi_state;
+
+static bool
+corrupt(vk_image *img, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt vdi image: %s", img->filename, what);
+}
+
+static bool
+unsupported(vk_image *img, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not read this vdi image: %s",
+                      img->filename, what);
+}
+
+static bool
+all_zero(const unsigned char *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (p[i])
+      return false;
+  return true;
+}
+
+static bool
+decode_header(vk_image *img, const unsigned char *b, vdi_header *h, vk_error **errp)
+{
+  if (vk_le32(b + 64) != SIGNATURE)
+    return corrupt(img, errp, "no signature");
+  h->version = vk_le32(b + 68);
+  h->type = vk_le32(b + 76);
+  h->offset_bmap = vk_le32(b + 340);
+  h->offset_data = vk_le32(b + 344);
+  h->sector_size = vk_le32(b + 360);
+  h->disk_size = vk_le64(b + 368);
+  h->block_size = vk_le32(b + 376);
+  h->block_extra = vk_le32(b + 380);
+  h->blocks_in_image = vk_le32(b + 384);
+  h->linked = !all_zero(b + 424, 16);
+  h->has_parent = !all_zero(b + 440, 16);
+  if (h->version != VERSION_1_1)
+    return unsupported(img, errp, "not version 1.1");
+  if (h->type != TYPE_DYNAMIC && h->type != TYPE_STATIC)
+    return unsupported(img, errp, "an undo or differencing image");
+  if (h->linked || h->has_parent)
+    return unsupported(img, errp, "a linked image, or one with a parent");
+  if (h->sector_size != 512)
+    return unsupported(img, errp, "its sectors are not 512 bytes");
+  if (h->block_extra)
+    return unsupported(img, errp, "extra bytes in its blocks");
+  if (h->offset_bmap % 512 || h->offset_data % 512)
+    return corrupt(img, errp, "the block map or the data is not sector aligned");
+  if (h->block_size < 512 || h->block_size > (256u << 20) || (h->block_size & (h->block_size - 1)))
+    return corrupt(img, errp, "the block size is not a power of two from 512 bytes to 256 MiB");
+  /* VBoxManage convertfromraw writes sizes of odd bytes: the last partial
+   * sector is not part of the disk (as qemu-img reads it) */
+  h->disk_size = h->disk_size / 512 * 512;
+  if (h->disk_size > (uint64_t)h->blocks_in_image * h->block_size)
+    return corrupt(img, errp, "the blocks do not cover the disk size");
+  return true;
+}
+
+static int64_t
+vdi_lookup(const vk_image *img, uint64_t block)
+{
+  const vdi_state *s = img->priv;
+  uint32_t e = block < s->nblocks ? s->map[block] : MAP_FREE;
+
+  if (e == MAP_FREE || e == MAP_DISCARDED)
+    return -1;
+  return (int64_t)s->offset_data + (int64_t)e * s->block_size;
+}
+
+static bool
+vdi_open(vk_image *img, vk_error **errp)
+{
+  unsigned char b[HEADER_LEN], *raw;
+  uint64_t file_size, need;
+  vdi_header h = { 0 };
+  vdi_state *s;
+
+  if (img->writable)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "%s: vkit reads vdi images but does not write them (convert it to qcow2 or raw)",
+        img->filename);
+  if (!vk_host_size(img->fd, img->filename, &file_size, errp))
+    return false;
+  if (file_size < HEADER_LEN)
+    return corrupt(img, errp, "shorter than its header");
+  if (!vk_host_pread(img->fd, b, HEADER_LEN, 0, img->filename, errp) ||
+      !decode_header(img, b, &h, errp))
+    return false;
+  img->size = h.disk_size;
+  need = (h.disk_size + h.block_size - 1) / h.block_size;
+  if (h.offset_bmap < HEADER_LEN || h.offset_bmap > file_size ||
+      (file_size - h.offset_bmap) / 4 < h.blocks_in_image)
+    return corrupt(img, errp, "the block map lies outside the file");
+  if (h.offset_data < h.offset_bmap + (uint64_t)h.blocks_in_image * 4)
+    return corrupt(img, errp, "the data starts inside the block map");
+  if (!(s = calloc(1, sizeof *s)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  img->priv = s;
+  s->block_size = h.block_size;
+  s->offset_data = h.offset_data;
+  s->type = h.type;
+  s->nblocks = (uint32_t)need;
+  if (!(s->map = calloc(need ? need : 1, sizeof *s->map)) || !(raw = malloc(need ? need * 4 : 1)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_pread(img->fd, raw, need * 4, h.offset_bmap, img->filename, errp)) {
+    free(raw);
+    return false;
+  }
+  for (uint64_t i = 0; i < need; i++) {
+    uint32_t e = vk_le32(raw + i * 4);
+    uint64_t start = (uint64_t)h.offset_data + (uint64_t)e * h.block_size;
+    s->map[i] = e;
+    if (e == MAP_FREE || e == MAP_DISCARDED)
+      continue;
+    if (e >= h.blocks_in_image || start > file_size || file_size - start < h.block_size) {
+      free(raw);
+      return corrupt(img, errp, "a block lies outside the file");
+    }
+  }
+  free(raw);
+  return true;
+}
+
+static bool
+vdi_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  vdi_state *s = img->priv;
+
+  return vk_blocks_pread(img, s->block_size, vdi_lookup, buf, len, off, errp);
+}
+
+static bool
+vdi_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp)
+{
+  vdi_state *s = img->priv;
+
+  (void)errp;
+  return vk_blocks_status(img, s->block_size, vdi_lookup, off, len, out);
+}
+
+static bool
+vdi_info(vk_image *img, vk_image_info *info, vk_error **errp)
+{
+  vdi_state *s = img->priv;
+
+  (void)errp;
+  info->cluster_size = s->block_size;
+  return true;
+}
+
+static bool
+vdi_close(vk_image *img, vk_error **errp)
+{
+  vdi_state *s = img->priv;
+
+  (void)errp;
+  if (s)
+    free(s->map);
+  free(s);
+  img->priv = NULL;
+  return true;
+}
+
+const vk_image_driver vk_vdi_driver = {
+  .name = "vdi",
+  .open = vdi_open,
+  .pread = vdi_pread,
+  .block_status = vdi_block_status,
+  .info = vdi_info,
+  .close = vdi_close,
+};

@@ -1,0 +1,273 @@
+/* vkit — the vpc driver: VHD images (Virtual PC, Hyper-V, Azure), read
+ * only.  Fixed disks (the data, then a 512-byte footer) and dynamic disks
+ * (a footer copy, a dynamic header, a block allocation table, blocks of a
+ * sector bitmap and data, the footer); differencing disks are refused.
+ * Every structure is decoded and checked here before it is used: both
+ * checksums, the disk type, the block size, the table and every block it
+ * points to lie inside the file.
+ *
+ * The disk size follows what qemu-img does: the footer's CHS geometry
+ * for images of Virtual PC and QEMU's "qemu" creator, the footer's
+ * current size for Hyper-V, disk2vhd, XenServer/XenConverter and QEMU's
+ * "qem2", and for any geometry at its maximum.  Blocks of a dynamic disk
+ * are read whole when allocated (their sector bitmaps are not consulted,
+ * as qemu-img does for dynamic disks).
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/formats/blockmap.h"
+#include "util/bytes.h"
+
+#define FOOTER_LEN 512
+#define DYN_LEN 1024
+#define VHD_FIXED 2
+#define VHD_DYNAMIC 3
+#define VHD_DIFF 4
+#define BAT_FREE 0xffffffffu
+#define MAX_GEOMETRY (65535ULL * 16 * 255)
+
+typedef struct vpc_footer {
+  uint64_t data_offset; /* the dynamic header */
+  uint64_t current_size;
+  uint16_t cyls;
+  uint8_t heads, secs;
+  uint32_t type;
+  char creator[4];
+} vpc_footer;
+
+typedef struct vpc_dyn {
+  uint64_t table_offset;
+  uint32_t max_entries;
+  uint32_t block_size;
+} vpc_dyn;
+
+typedef struct vpc_state {
+  bool dynamic;
+  uint32_t block_size;
+  uint32_t bitmap_size; /* the sector bitmap before each block's data */
+  uint32_t nblocks;     /* table entries in use */
+  uint32_t *bat;        /* sector offsets, host order */
+} vpc_state;
+
+/* One's complement of the byte sum, the checksum field (4 bytes at
+ * `at`) counted as zero. */
+static uint32_t
+checksum(const unsigned char *b, size_t n, size_t at)
+{
+  uint32_t sum = 0;
+
+  for (size_t i = 0; i < n; i++)
+    if (i < at || i >= at + 4)
+      sum += b[i];
+  return ~sum;
+}
+
+static bool
+corrupt(vk_image *img, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt vpc image: %s", img->filename, what);
+}
+
+static bool
+decode_footer(vk_image *img, const unsigned char *b, vpc_footer *f, vk_error **errp)
+{
+  if (memcmp(b, "conectix", 8) != 0)
+    return corrupt(img, errp, "no footer (\"conectix\")");
+  if (vk_be32(b + 64) != checksum(b, FOOTER_LEN, 64))
+    return corrupt(img, errp, "the footer's checksum is wrong");
+  f->data_offset = vk_be64(b + 16);
+  f->current_size = vk_be64(b + 48);
+  f->cyls = vk_be16(b + 56);
+  f->heads = b[58];
+  f->secs = b[59];
+  f->type = vk_be32(b + 60);
+  memcpy(f->creator, b + 28, 4);
+  if (f->type == VHD_DIFF)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "%s is a differencing VHD, which vkit does not read (fixed and dynamic ones only)",
+        img->filename);
+  if (f->type != VHD_FIXED && f->type != VHD_DYNAMIC)
+    return corrupt(img, errp, "unknown disk type");
+  return true;
+}
+
+static bool
+decode_dyn(vk_image *img, const unsigned char *b, vpc_dyn *d, vk_error **errp)
+{
+  if (memcmp(b, "cxsparse", 8) != 0)
+    return corrupt(img, errp, "no dynamic header (\"cxsparse\")");
+  if (vk_be32(b + 36) != checksum(b, DYN_LEN, 36))
+    return corrupt(img, errp, "the dynamic header's checksum is wrong");
+  d->table_offset = vk_be64(b + 16);
+  d->max_entries = vk_be32(b + 28);
+  d->block_size = vk_be32(b + 32);
+  if (d->block_size < 512 || d->block_size > (256u << 20) || (d->block_size & (d->block_size - 1)))
+    return corrupt(img, errp, "the block size is not a power of two from 512 bytes to 256 MiB");
+  return true;
+}
+
+/* The disk size qemu-img gives it (see the top of the file). */
+static uint64_t
+disk_size(const vpc_footer *f)
+{
+  uint64_t chs = (uint64_t)f->cyls * f->heads * f->secs;
+  bool use_chs = memcmp(f->creator, "win ", 4) && memcmp(f->creator, "qem2", 4) &&
+                 memcmp(f->creator, "d2v ", 4) && memcmp(f->creator, "CTXS", 4) &&
+                 memcmp(f->creator, "tap", 4);
+
+  if (!use_chs || chs == MAX_GEOMETRY)
+    return f->current_size / 512 * 512;
+  return chs * 512;
+}
+
+static int64_t
+vpc_lookup(const vk_image *img, uint64_t block)
+{
+  const vpc_state *s = img->priv;
+  uint32_t e = block < s->nblocks ? s->bat[block] : BAT_FREE;
+
+  return e == BAT_FREE ? -1 : (int64_t)e * 512 + s->bitmap_size;
+}
+
+static bool
+open_dynamic(vk_image *img, vpc_state *s, const vpc_footer *f, uint64_t file_size, vk_error **errp)
+{
+  unsigned char b[DYN_LEN];
+  unsigned char *raw;
+  vpc_dyn d = { 0 };
+  uint64_t need, bitmap;
+
+  if (f->data_offset < FOOTER_LEN || f->data_offset > file_size ||
+      file_size - f->data_offset < DYN_LEN)
+    return corrupt(img, errp, "the dynamic header lies outside the file");
+  if (!vk_host_pread(img->fd, b, DYN_LEN, f->data_offset, img->filename, errp) ||
+      !decode_dyn(img, b, &d, errp))
+    return false;
+  need = (img->size + d.block_size - 1) / d.block_size;
+  if (need > d.max_entries)
+    return corrupt(img, errp, "the block table is too small for the disk size");
+  if (d.table_offset < FOOTER_LEN || d.table_offset > file_size ||
+      (file_size - d.table_offset) / 4 < need)
+    return corrupt(img, errp, "the block table lies outside the file");
+  s->dynamic = true;
+  s->block_size = d.block_size;
+  bitmap = ((uint64_t)d.block_size / 512 + 7) / 8;
+  s->bitmap_size = (uint32_t)((bitmap + 511) / 512 * 512);
+  s->nblocks = (uint32_t)need;
+  if (!(s->bat = calloc(need ? need : 1, sizeof *s->bat)) || !(raw = malloc(need ? need * 4 : 1))) {
+    free(s->bat);
+    s->bat = NULL;
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (!vk_host_pread(img->fd, raw, need * 4, d.table_offset, img->filename, errp)) {
+    free(raw);
+    return false;
+  }
+  for (uint64_t i = 0; i < need; i++) {
+    uint32_t e = vk_be32(raw + i * 4);
+    uint64_t start = (uint64_t)e * 512;
+    s->bat[i] = e;
+    if (e == BAT_FREE)
+      continue;
+    if (start < FOOTER_LEN || start > file_size ||
+        file_size - start < (uint64_t)s->bitmap_size + d.block_size) {
+      free(raw);
+      return corrupt(img, errp, "a block lies outside the file");
+    }
+  }
+  free(raw);
+  return true;
+}
+
+static bool
+vpc_open(vk_image *img, vk_error **errp)
+{
+  unsigned char b[FOOTER_LEN];
+  uint64_t file_size;
+  vpc_footer f = { 0 };
+  vpc_state *s;
+
+  if (img->writable)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "%s: vkit reads vpc images but does not write them (convert it to qcow2 or raw)",
+        img->filename);
+  if (!vk_host_size(img->fd, img->filename, &file_size, errp))
+    return false;
+  if (file_size < FOOTER_LEN)
+    return corrupt(img, errp, "shorter than its footer");
+  /* a dynamic disk's copy of the footer comes first; a fixed disk has
+   * only the one at the end */
+  if (!vk_host_pread(img->fd, b, FOOTER_LEN, 0, img->filename, errp))
+    return false;
+  if (memcmp(b, "conectix", 8) != 0 &&
+      !vk_host_pread(img->fd, b, FOOTER_LEN, file_size - FOOTER_LEN, img->filename, errp))
+    return false;
+  if (!decode_footer(img, b, &f, errp))
+    return false;
+  img->size = disk_size(&f);
+  if (!(s = calloc(1, sizeof *s)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  img->priv = s;
+  if (f.type == VHD_FIXED)
+    return img->size <= file_size - FOOTER_LEN ||
+           corrupt(img, errp, "the file is shorter than the disk");
+  return open_dynamic(img, s, &f, file_size, errp);
+}
+
+static bool
+vpc_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  vpc_state *s = img->priv;
+
+  if (!s->dynamic)
+    return vk_host_pread(img->fd, buf, len, off, img->filename, errp);
+  return vk_blocks_pread(img, s->block_size, vpc_lookup, buf, len, off, errp);
+}
+
+static bool
+vpc_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp)
+{
+  vpc_state *s = img->priv;
+
+  /* a fixed disk's data is laid out as a raw file's */
+  if (!s->dynamic)
+    return vk_raw_driver.block_status(img, off, len, out, errp);
+  return vk_blocks_status(img, s->block_size, vpc_lookup, off, len, out);
+}
+
+static bool
+vpc_info(vk_image *img, vk_image_info *info, vk_error **errp)
+{
+  vpc_state *s = img->priv;
+
+  (void)errp;
+  info->cluster_size = s->dynamic ? s->block_size : 0;
+  return true;
+}
+
+static bool
+vpc_close(vk_image *img, vk_error **errp)
+{
+  vpc_state *s = img->priv;
+
+  (void)errp;
+  if (s)
+    free(s->bat);
+  free(s);
+  img->priv = NULL;
+  return true;
+}
+
+const vk_image_driver vk_vpc_driver = {
+  .name = "vpc",
+  .open = vpc_open,
+  .pread = vpc_pread,
+  .block_status = vpc_block_status,
+  .info = vpc_info,
+  .close = vpc_close,
+};

@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# The formats vkit reads but does not write, against qemu-img: VHD (vpc:
+# fixed, dynamic, with each creator's idea of the disk size) and VDI
+# (dynamic, static), made by qemu-img and written by qemu-io, read
+# byte-identical to `qemu-img convert -O raw`, mapped as `qemu-img map`
+# maps them, converted to qcow2 that `qemu-img check` finds clean; and
+# the same images damaged or of kinds vkit does not read, refused in one
+# line with the status vimg(1) gives, leaving no target.
+
+load ../image-helpers
+
+setup() {
+  requires qemu-img qemu-io python3
+  image_setup
+}
+
+teardown() {
+  image_teardown
+}
+
+# fill FMT IMG: data in a few places, zeros written over part of it, a
+# write across a block boundary (VHD blocks are 2 MiB, VDI blocks 1 MiB).
+fill() {
+  qemu-io -f "$1" -c "write -P 0x11 0 64k" -c "write -P 0x22 1536k 1M" \
+    -c "write -P 0x33 5M 3M" -c "write -z 6M 512k" -c "write -P 0x44 31M 1M" "$2" >/dev/null
+}
+
+# same_as_qemu FMT IMG [nomap]: convert, map, compare and info agree with
+# qemu-img.  With nomap the maps are not compared: of a fixed VHD or a
+# static VDI qemu-img calls every byte data (holes too, flagged zero),
+# vimg the holes zeros.
+same_as_qemu() {
+  local fmt=$1 img=$2 nomap=${3:-}
+  qemu-img convert -f "$fmt" -O raw "$img" q.raw
+  run vimg convert -O raw "$img" v.raw
+  assert_success
+  cmp q.raw v.raw || fail "vimg reads $img differently from qemu-img"
+  run vimg map --json "$img"
+  assert_success
+  local vmap qmap
+  vmap=$(json_get '[[e["start"], e["length"], e["data"]] for e in j if e["data"]]' <<<"$output")
+  qmap=$(qemu-img map -f "$fmt" --output=json "$img" |
+    json_get '[[e["start"], e["length"], e["data"]] for e in j if e["data"]]')
+  [ -n "$nomap" ] || assert_equal "$vmap" "$qmap"
+  run vimg info --json "$img"
+  assert_equal "$(json_get 'j["virtual_size"]' <<<"$output")" \
+    "$(qemu-img info -f "$fmt" --output=json "$img" | json_get 'j["virtual-size"]')"
+  run vimg compare "$img" q.raw
+  assert_success
+  run vimg convert -O qcow2 "$img" out.qcow2
+  assert_success
+  assert_qemu_clean out.qcow2
+  assert_qemu_same -f "$fmt" -F qcow2 "$img" out.qcow2
+  rm -f q.raw v.raw out.qcow2
+}
+
+@test "vpc dynamic: read as qemu-img reads it, mapped as it maps it, converted to qcow2" {
+  qemu-img create -q -f vpc d.vhd 40M
+  fill vpc d.vhd
+  same_as_qemu vpc d.vhd
+  run vimg info d.vhd
+  assert_line "file format: vpc"
+  assert_line "cluster_size: 2097152"
+}
+
+@test "vpc fixed: the data before the footer; holes stay holes in the copy" {
+  qemu-img create -q -f vpc -o subformat=fixed f.vhd 40M
+  fill vpc f.vhd
+  same_as_qemu vpc f.vhd nomap
+  run vimg convert -O raw f.vhd v.raw
+  [ "$(du -k v.raw | cut -f1)" -lt 8192 ]
+}
+
+@test "vpc: the size is the footer's with force_size (creator qem2), the geometry's otherwise, as qemu-img" {
+  qemu-img create -q -f vpc -o force_size=on s.vhd 40M
+  qemu-img create -q -f vpc g.vhd 40M
+  [ "$(qemu-img info --output=json s.vhd | json_get 'j["virtual-size"]')" -eq $((40 << 20)) ]
+  [ "$(qemu-img info --output=json g.vhd | json_get 'j["virtual-size"]')" -ne $((40 << 20)) ]
+  fill vpc s.vhd
+  same_as_qemu vpc s.vhd
+  same_as_qemu vpc g.vhd
+}
+
+@test "vdi dynamic and static: read as qemu-img reads them, converted to qcow2" {
+  qemu-img create -q -f vdi d.vdi 40M
+  fill vdi d.vdi
+  same_as_qemu vdi d.vdi
+  qemu-img create -q -f vdi -o static=on s.vdi 40M
+  fill vdi s.vdi
+  same_as_qemu vdi s.vdi nomap
+  run vimg info d.vdi
+  assert_line "file format: vdi"
+  assert_line "cluster_size: 1048576"
+}
+
+@test "random writes: 200 of them into a vpc and a vdi image read as qemu-img reads them" {
+  local fmt img cmds
+  for fmt in vpc vdi; do
+    img=r.$fmt
+    qemu-img create -q -f "$fmt" "$img" 64M
+    cmds=$(python3 - <<'PY'
+import random
+r = random.Random(7)
+for i in range(200):
+    off = r.randrange(0, (64 << 20) // 512 - 256) * 512
+    n = r.choice([512, 4096, 65536, 300 * 512])
+    print("-c\nwrite -P %d %d %d" % (r.randrange(1, 256), off, n))
+PY
+)
+    mapfile -t args <<<"$cmds"
+    qemu-io -f "$fmt" "${args[@]}" "$img" >/dev/null
+    same_as_qemu "$fmt" "$img"
+  done
+}
+
+@test "vpc and vdi are not written: resize, amend, commit, create and convert -O refuse, nothing changes" {
+  qemu-img create -q -f vpc d.vhd 8M
+  qemu-img create -q -f vdi d.vdi 8M
+  sha256sum d.vhd d.vdi >sums
+  for img in d.vhd d.vdi; do
+    fmt=${img#d.}; fmt=${fmt/vhd/vpc}
+    run --separate-stderr vimg resize "$img" +1M
+    assert_failure 2
+    [[ "$stderr" == *"vkit reads $fmt images but does not write them (convert it to qcow2 or raw)"* ]]
+    run --separate-stderr vimg rebase -u -b "" "$img"
+    assert_failure 2
+  done
+  run --separate-stderr vimg create -f vpc n.vhd 1M
+  assert_failure 2
+  [[ "$stderr" == "vimg create: cannot create vpc images; vkit creates only raw and qcow2 images"* ]]
+  run --separate-stderr vimg convert -O vdi d.vhd n.vdi
+  assert_failure 2
+  [ ! -e n.vhd ] && [ ! -e n.vdi ]
+  sha256sum -c --quiet sums
+  # as a backing file a vpc image is read
+  qemu-io -f vpc -c "write -P 0x5a 1M 1M" d.vhd >/dev/null
+  vimg create -f qcow2 -b d.vhd -F vpc top.qcow2
+  qemu-img convert -O raw top.qcow2 q.raw
+  run vimg convert -O raw top.qcow2 v.raw
+  assert_success
+  cmp q.raw v.raw
+}
+
+# patch FILE OFFSET HEX: overwrite bytes.
+patch() {
+  printf '%s' "$3" | xxd -r -p | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# vhd_sum FILE AT LEN: rewrite the VHD checksum of the LEN-byte structure
+# at AT (the footer at 0 or the dynamic header at 512).
+vhd_sum() {
+  python3 - "$@" <<'PY'
+import struct, sys
+path, at, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+f = open(path, "r+b"); f.seek(at); b = bytearray(f.read(n))
+c = 64 if n == 512 else 36
+b[c:c + 4] = b"\0\0\0\0"
+b[c:c + 4] = struct.pack(">I", ~sum(b) & 0xffffffff)
+f.seek(at); f.write(b)
+if n == 512 and at == 0:   # the copy at the end as well
+    f.seek(0, 2); end = f.tell(); f.seek(end - 512); f.write(b)
+PY
+}
+
+# damaged WANT-STATUS WANT-TEXT IMG: refused by info and convert, one
+# line, no target left.
+damaged() {
+  run --separate-stderr vimg info "$3"
+  assert_failure "$1"
+  [[ "$stderr" == *"$2"* ]] || fail "info: $stderr"
+  [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+  run --separate-stderr vimg convert -O qcow2 "$3" out.qcow2
+  assert_failure "$1"
+  [ ! -e out.qcow2 ]
+}
+
+@test "damaged VHDs: checksums, a block or the table outside the file, a truncated fixed disk, a differencing disk" {
+  requires xxd
+  qemu-img create -q -f vpc d.vhd 8M
+  qemu-io -f vpc -c "write -P 0x11 0 3M" d.vhd >/dev/null
+  cp d.vhd a.vhd; patch a.vhd 100 ff
+  damaged 7 "a.vhd: corrupt vpc image: the footer's checksum is wrong" a.vhd
+  cp d.vhd b.vhd; patch b.vhd $((512 + 200)) ff
+  damaged 7 "corrupt vpc image: the dynamic header's checksum is wrong" b.vhd
+  # the first table entry (the table follows the dynamic header at 1536)
+  cp d.vhd c.vhd; patch c.vhd 1536 00ffff00
+  damaged 7 "corrupt vpc image: a block lies outside the file" c.vhd
+  # the table's offset past the end
+  cp d.vhd e.vhd; patch e.vhd $((512 + 16)) 00000000ffff0000; vhd_sum e.vhd 512 1024
+  damaged 7 "corrupt vpc image: the block table lies outside the file" e.vhd
+  # a block size that is no power of two
+  cp d.vhd g.vhd; patch g.vhd $((512 + 32)) 00300000; vhd_sum g.vhd 512 1024
+  damaged 7 "the block size is not a power of two" g.vhd
+  # a differencing disk (type 4)
+  cp d.vhd h.vhd; patch h.vhd 60 00000004; vhd_sum h.vhd 0 512
+  damaged 2 "h.vhd is a differencing VHD, which vkit does not read" h.vhd
+  # a fixed disk cut short
+  qemu-img create -q -f vpc -o subformat=fixed f.vhd 8M
+  { head -c 4M f.vhd; tail -c 512 f.vhd; } >t.vhd
+  damaged 7 "t.vhd: corrupt vpc image: the file is shorter than the disk" t.vhd
+}
+
+@test "damaged and unsupported VDIs: a block outside the file, a map past its end, a parent, a version, sectors" {
+  requires xxd
+  qemu-img create -q -f vdi d.vdi 8M
+  qemu-io -f vdi -c "write -P 0x11 0 2M" d.vdi >/dev/null
+  map=$(python3 -c 'import struct; print(struct.unpack("<I", open("d.vdi","rb").read()[340:344])[0])')
+  cp d.vdi a.vdi; patch a.vdi "$map" 07000000
+  damaged 7 "a.vdi: corrupt vdi image: a block lies outside the file" a.vdi
+  cp d.vdi b.vdi; patch b.vdi 340 00feff7f
+  damaged 7 "corrupt vdi image: the block map lies outside the file" b.vdi
+  cp d.vdi c.vdi; patch c.vdi 440 01
+  damaged 2 "c.vdi: vkit does not read this vdi image: a linked image, or one with a parent" c.vdi
+  cp d.vdi e.vdi; patch e.vdi 68 00000200
+  damaged 2 "vkit does not read this vdi image: not version 1.1" e.vdi
+  cp d.vdi g.vdi; patch g.vdi 360 00100000
+  damaged 2 "its sectors are not 512 bytes" g.vdi
+  cp d.vdi h.vdi; patch h.vdi 376 00001000; patch h.vdi 384 01000000
+  damaged 7 "the blocks do not cover the disk size" h.vdi
+  # a discarded block reads as zeros, as in qemu-img
+  cp d.vdi z.vdi; patch z.vdi "$map" feffffff
+  same_as_qemu vdi z.vdi
+}
