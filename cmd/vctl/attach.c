@@ -1,6 +1,6 @@
 /* vctl attach-disk, detach-disk, attach-interface, detach-interface,
  * attach-device, detach-device, detach-device-alias, update-device,
- * change-media. */
+ * change-media, domif-getlink, domif-setlink. */
 #include <config.h>
 
 #include <stdio.h>
@@ -41,6 +41,13 @@ const struct poptOption vctl_attach_disk_options[] = {
   { "mode", '\0', POPT_ARG_STRING, &opt_mode, 0, "readonly or shareable", "readonly|shareable" },
   { "print-xml", '\0', POPT_ARG_NONE, &opt_print_xml, 0, "print the disk XML, attach nothing",
     NULL },
+  POPT_TABLEEND
+};
+
+static int opt_link_config;
+const struct poptOption vctl_domif_link_options[] = {
+  { "config", '\0', POPT_ARG_NONE, &opt_link_config, 0,
+    "the definition (default: the running guest if it runs)", NULL },
   POPT_TABLEEND
 };
 
@@ -287,5 +294,30 @@ vctl_change_media(vk_cmd_ctx *ctx)
     fprintf(ctx->out, "Successfully ejected media.\n");
   else
     fprintf(ctx->out, "Successfully %s media.\n", opt_insert ? "inserted" : "updated");
+  return 0;
+}
+
+int
+vctl_domif_getlink(vk_cmd_ctx *ctx)
+{
+  CLEANUP_FREE char *state = NULL;
+  VCTL_DOMAIN_OR_RETURN(true);
+
+  if (!(state = vk_iface_link_get(dom, ctx->argv[1], opt_link_config || virDomainIsActive(dom) != 1,
+                                  &err)))
+    return vk_cmd_fail(ctx, err);
+  fprintf(ctx->out, "%s %s\n", ctx->argv[1], state);
+  return 0;
+}
+
+int
+vctl_domif_setlink(vk_cmd_ctx *ctx)
+{
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  if (!vk_iface_link_set(dom, ctx->argv[1], ctx->argv[2], opt_link_config ? VK_DEV_CONFIG : 0,
+                         &err))
+    return vk_cmd_fail(ctx, err);
+  fprintf(ctx->out, "Device updated successfully\n");
   return 0;
 }

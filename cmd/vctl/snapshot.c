@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/text.h"
+#include "virt/edit.h"
 #include "virt/snapshot/snapshot.h"
 #include "vctl.h"
 
@@ -416,6 +417,19 @@ vctl_snapshot_dumpxml(vk_cmd_ctx *ctx)
     return vk_cmd_fail(ctx, err);
   fputs(xml, ctx->out);
   return 0;
+}
+
+int
+vctl_snapshot_edit(vk_cmd_ctx *ctx)
+{
+  CLEANUP_SNAPSHOT virDomainSnapshotPtr snap = NULL;
+  char label[512];
+  VCTL_DOMAIN_OR_RETURN(false);
+
+  if (!(snap = named_or_current(ctx, dom, &err)))
+    return vk_cmd_fail(ctx, err);
+  snprintf(label, sizeof label, "Snapshot %s", virDomainSnapshotGetName(snap));
+  return vctl_edit_run(ctx, VK_EDIT_SNAPSHOT, snap, label);
 }
 
 int

@@ -242,6 +242,7 @@ int vctl_snapshot_list(vk_cmd_ctx *ctx);
 int vctl_snapshot_info(vk_cmd_ctx *ctx);
 int vctl_snapshot_current(vk_cmd_ctx *ctx);
 int vctl_snapshot_dumpxml(vk_cmd_ctx *ctx);
+int vctl_snapshot_edit(vk_cmd_ctx *ctx);
 int vctl_snapshot_parent(vk_cmd_ctx *ctx);
 int vctl_snapshot_revert(vk_cmd_ctx *ctx);
 int vctl_snapshot_delete(vk_cmd_ctx *ctx);
@@ -329,6 +330,9 @@ int vctl_attach_device(vk_cmd_ctx *ctx);
 int vctl_detach_device(vk_cmd_ctx *ctx);
 int vctl_detach_device_alias(vk_cmd_ctx *ctx);
 int vctl_update_device(vk_cmd_ctx *ctx);
+int vctl_domif_getlink(vk_cmd_ctx *ctx);
+int vctl_domif_setlink(vk_cmd_ctx *ctx);
+extern const struct poptOption vctl_domif_link_options[];
 int vctl_change_media(vk_cmd_ctx *ctx);
 extern const struct poptOption vctl_attach_disk_options[], vctl_detach_disk_options[],
     vctl_attach_interface_options[], vctl_detach_interface_options[], vctl_attach_device_options[],

@@ -176,6 +176,82 @@ vk_domain_find_iface(virDomainPtr dom, const char *type, const char *mac, bool i
   return xml;
 }
 
+/* ------------------------------------------------------------ link state */
+
+/* An interface by its host-side device name (vnet0) or its MAC. */
+static bool
+iface_named(xmlNode *n, const void *arg)
+{
+  CLEANUP_FREE char *dev = vk_xml_attr(vk_xml_child(n, "target"), "dev");
+  CLEANUP_FREE char *mac = vk_xml_attr(vk_xml_child(n, "mac"), "address");
+
+  return (dev && strcmp(dev, arg) == 0) || (mac && strcasecmp(mac, arg) == 0);
+}
+
+/* The interface's XML parsed, or NULL with *errp set. */
+static xmlDocPtr
+iface_doc(virDomainPtr dom, const char *iface, bool inactive, vk_error **errp)
+{
+  CLEANUP_FREE char *xml =
+      find_device(dom, inactive, "interface", iface_named, iface, false, NULL, errp);
+  xmlDocPtr doc;
+
+  if (!xml) {
+    if (*errp && (*errp)->code == VK_EXIT_NOTFOUND) {
+      vk_error_free(*errp);
+      *errp = NULL;
+      vk_error_set(errp, VK_EXIT_NOTFOUND, "domain '%s' has no interface '%s'%s",
+                   virDomainGetName(dom), iface, inactive ? " in its definition" : "");
+    }
+    return NULL;
+  }
+  if (!(doc = vk_xml_read(xml, strlen(xml), "interface XML")))
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  return doc;
+}
+
+char *
+vk_iface_link_get(virDomainPtr dom, const char *iface, bool inactive, vk_error **errp)
+{
+  CLEANUP_XMLDOC xmlDocPtr doc = iface_doc(dom, iface, inactive, errp);
+  char *state;
+
+  if (!doc)
+    return NULL;
+  state = vk_xml_attr(vk_xml_child(xmlDocGetRootElement(doc), "link"), "state");
+  if (!state && !(state = strdup("up")))
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  return state;
+}
+
+bool
+vk_iface_link_set(virDomainPtr dom, const char *iface, const char *state, unsigned flags,
+                  vk_error **errp)
+{
+  CLEANUP_XMLDOC xmlDocPtr doc = NULL;
+  xmlNode *root, *link;
+  xmlBufferPtr buf;
+  bool ok = false;
+
+  if (strcmp(state, "up") != 0 && strcmp(state, "down") != 0)
+    return vk_error_set(errp, VK_EXIT_USAGE, "link state '%s': up or down", state);
+  if (!(doc = iface_doc(dom, iface, !vk_dev_affects_live(dom, flags), errp)))
+    return false;
+  root = xmlDocGetRootElement(doc);
+  if (!(link = vk_xml_child(root, "link")) &&
+      !(link = xmlNewChild(root, NULL, (const xmlChar *)"link", NULL)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  xmlSetProp(link, (const xmlChar *)"state", (const xmlChar *)state);
+  if (!(buf = xmlBufferCreate()))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (xmlNodeDump(buf, doc, root, 0, 0) >= 0)
+    ok = vk_device_update(dom, (const char *)xmlBufferContent(buf), flags, errp);
+  else
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  xmlBufferFree(buf);
+  return ok;
+}
+
 /* ------------------------------------------------------------ detach */
 
 /* Is the device `alias` still in the live XML? */

@@ -49,6 +49,14 @@ char *vk_domain_find_disk(virDomainPtr dom, const char *target, bool inactive, c
 char *vk_domain_find_iface(virDomainPtr dom, const char *type, const char *mac, bool inactive,
                            char **alias, vk_error **errp);
 
+/* The link state ("up", "down") of the interface called `iface` (its
+ * host-side device, vnet0, or its MAC), live or in the definition; a
+ * new string.  No <link> element is "up". */
+char *vk_iface_link_get(virDomainPtr dom, const char *iface, bool inactive, vk_error **errp);
+/* Set it (VK_DEV_* flags) through an update of the interface. */
+bool vk_iface_link_set(virDomainPtr dom, const char *iface, const char *state, unsigned flags,
+                       vk_error **errp);
+
 /* Put `source` (NULL: nothing, eject) into the CD-ROM or floppy drive
  * `path` (its target, or the file now in it); a disk is VK_EXIT_USAGE. */
 bool vk_change_media(virDomainPtr dom, const char *path, const char *source, unsigned flags,

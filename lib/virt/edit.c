@@ -9,7 +9,7 @@
 #include "virt/edit.h"
 #include "virt/xml.h"
 
-static const char *const kinds[] = { "domain", "network", "pool" };
+static const char *const kinds[] = { "domain", "network", "pool", "snapshot" };
 
 /* The persistent definition of e->obj, or NULL with *errp set. */
 static char *
@@ -34,6 +34,10 @@ current(const vk_virt_edit *e, vk_error **errp)
     conn = virStoragePoolGetConnect(e->obj);
     if ((persistent = virStoragePoolIsPersistent(e->obj)) == 1)
       xml = virStoragePoolGetXMLDesc(e->obj, VIR_STORAGE_XML_INACTIVE);
+    break;
+  case VK_EDIT_SNAPSHOT:
+    conn = virDomainSnapshotGetConnect(e->obj);
+    xml = virDomainSnapshotGetXMLDesc(e->obj, VIR_DOMAIN_SNAPSHOT_XML_SECURE);
     break;
   }
   if (persistent == 0)
@@ -125,6 +129,18 @@ vk_virt_edit_apply(const char *edited, void *opaque, vk_error **errp)
     conn = virNetworkGetConnect(e->obj);
     if ((n = virNetworkDefineXMLFlags(conn, edited, VIR_NETWORK_DEFINE_VALIDATE))) {
       virNetworkFree(n);
+      ok = true;
+    }
+    break;
+  }
+  case VK_EDIT_SNAPSHOT: {
+    virDomainSnapshotPtr s;
+    unsigned fl = VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE | VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE;
+    conn = virDomainSnapshotGetConnect(e->obj);
+    if (virDomainSnapshotIsCurrent(e->obj, 0) == 1)
+      fl |= VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT;
+    if ((s = virDomainSnapshotCreateXML(virDomainSnapshotGetDomain(e->obj), edited, fl))) {
+      virDomainSnapshotFree(s);
       ok = true;
     }
     break;

@@ -4,7 +4,7 @@
 # tap interface and a balloon): domblkstat, domifstat, dommemstat,
 # domblkinfo, domblkerror, cpu-stats, domcontrol, domid, domname, domuuid,
 # desc, metadata, schedinfo, memtune, blkiotune, numatune, vcpucount,
-# vcpuinfo, vcpupin, emulatorpin, screenshot, send-key (VNC, the default
+# vcpuinfo, vcpupin, emulatorpin, domif-getlink/setlink, screenshot, send-key (VNC, the default
 # video card), reset, domrename.  virsh is the oracle; where counters
 # move, the guest is paused first so that both read the same numbers.
 
@@ -355,6 +355,31 @@ vsh() { virsh "$@" | sed '/^$/d'; }
   assert_equal "$stderr" "vctl send-key: 17 keys given: at most 16 are pressed together (try 'vctl send-key --help')"
   # the guest goes on counting
   wait_for_count "$D/serial.log" $(($(last_count "$D/serial.log") + 1)) 30
+}
+
+@test "domif-getlink, domif-setlink: down and up again, by MAC and by device name, as virsh sees it; --config" {
+  dev=$(virsh domiflist "$NAME" | awk -v m="$MAC" '$5 == m {print $1}')
+  [ -n "$dev" ]
+  run vctl domif-getlink "$NAME" "$MAC"
+  assert_output "$MAC up"
+  run vctl domif-setlink "$NAME" "$MAC" down
+  assert_success
+  assert_output "Device updated successfully"
+  run virsh domif-getlink "$NAME" "$dev"
+  assert_output --partial "down"
+  run vctl domif-getlink "$NAME" "$dev"
+  assert_output "$dev down"
+  # the definition is untouched by a live change
+  run vctl domif-getlink "$NAME" "$MAC" --config
+  assert_output "$MAC up"
+  run vctl domif-setlink "$NAME" "$dev" up
+  assert_success
+  run vctl domif-getlink "$NAME" "$MAC"
+  assert_output "$MAC up"
+  run vctl domif-setlink "$NAME" "$MAC" sideways
+  assert_failure 2
+  run vctl domif-getlink "$NAME" 52:54:00:99:99:99
+  assert_failure 3
 }
 
 @test "reset: the guest starts over (its count begins again)" {

@@ -120,6 +120,31 @@ PY
   refute_line "$NAME"
 }
 
+@test "snapshot-edit: the description changed by \$EDITOR, the snapshot still current; a rename is refused" {
+  ed=$BATS_TEST_TMPDIR/ed.sh
+  printf '#!/bin/sh\nsed -i "s|<description>.*</description>|<description>edited \&lt;by\&gt; vctl</description>|" "$1"\n' >"$ed"
+  chmod +x "$ed"
+  EDITOR="$ed" run vctl snapshot-edit "$NAME" before
+  assert_success
+  assert_output "Snapshot before XML configuration edited."
+  run virsh -q snapshot-dumpxml "$NAME" before
+  assert_output --partial "<description>edited &lt;by&gt; vctl</description>"
+  assert_equal "$(virsh -q snapshot-current "$NAME" --name)" before
+  # the current one by default; unchanged
+  VISUAL= EDITOR=true run vctl snapshot-edit "$NAME"
+  assert_output "Snapshot before XML configuration not changed."
+  printf '#!/bin/sh\nsed -i "s|<name>before</name>|<name>after</name>|" "$1"\n' >"$ed"
+  EDITOR="$ed" run --separate-stderr vctl snapshot-edit "$NAME" before </dev/null
+  assert_failure 2
+  [[ "$stderr" == *"renames the snapshot"* ]]
+  assert_equal "$(virsh -q snapshot-list "$NAME" --name | sed '/^$/d')" before
+  # back as it was, for the tests that follow
+  printf '#!/bin/sh\nsed -i "s|<description>.*</description>|<description>before the \&lt;upgrade\&gt; \"x\"</description>|" "$1"\n' >"$ed"
+  EDITOR="$ed" run vctl snapshot-edit "$NAME" before
+  assert_success
+  run -3 vctl snapshot-edit "$NAME" no-such-snap
+}
+
 @test "revert to, or info of, a snapshot that does not exist: exit 3" {
   run -3 vctl snapshot-revert "$NAME" no-such-snap
   assert_output --partial "has no snapshot 'no-such-snap'"
