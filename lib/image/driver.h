@@ -88,6 +88,7 @@ extern const vk_image_driver vk_qcow2_driver;
  * for writing is refused by their open) */
 extern const vk_image_driver vk_vpc_driver;
 extern const vk_image_driver vk_vdi_driver;
+extern const vk_image_driver vk_vmdk_driver;
 
 /* Full pread/pwrite on a host fd: loops over short transfers; a pread
  * past EOF fills the rest with zeros. */
@@ -95,6 +96,10 @@ bool vk_host_pread(int fd, void *buf, size_t len, uint64_t off,
                    const char *file, vk_error **errp);
 bool vk_host_pwrite(int fd, const void *buf, size_t len, uint64_t off,
                     const char *file, vk_error **errp);
+/* raw.c: what a raw file holds at [off, off + len), by SEEK_DATA and
+ * SEEK_HOLE: *out's kind (DATA or ZERO), length, allocated, host_offset
+ * (= off).  Without SEEK_DATA: all data. */
+void vk_host_block_status(int fd, uint64_t off, uint64_t len, vk_extent *out);
 /* probe.c: fd must be a regular file or a block device (*st filled);
  * otherwise a VK_EXIT_USAGE error "PATH is not a regular file or block
  * device". */

@@ -115,34 +115,40 @@ static bool
 raw_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
                  vk_error **errp)
 {
-  off_t d = lseek(img->fd, (off_t)off, SEEK_DATA), h;
-
   (void)errp;
+  vk_host_block_status(img->fd, off, len, out);
+  return true;
+}
+
+void
+vk_host_block_status(int fd, uint64_t off, uint64_t len, vk_extent *out)
+{
+  off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+
   out->length = len;
   if (d < 0 || (uint64_t)d >= off + len) {
     if (d < 0 && errno != ENXIO) {
       /* No SEEK_DATA here: all data. */
       out->kind = VK_EXTENT_DATA;
       out->host_offset = (int64_t)off;
-      return true;
+      return;
     }
     out->kind = VK_EXTENT_ZERO;
     if (d >= 0)
       out->length = (uint64_t)d - off;
-    return true;
+    return;
   }
   if ((uint64_t)d > off) {
     out->kind = VK_EXTENT_ZERO;
     out->length = (uint64_t)d - off;
-    return true;
+    return;
   }
-  h = lseek(img->fd, (off_t)off, SEEK_HOLE);
+  h = lseek(fd, (off_t)off, SEEK_HOLE);
   out->kind = VK_EXTENT_DATA;
   out->allocated = true;
   out->host_offset = (int64_t)off;
   if (h > (off_t)off && (uint64_t)h < off + len)
     out->length = (uint64_t)h - off;
-  return true;
 }
 
 static bool

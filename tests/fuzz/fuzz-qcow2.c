@@ -15,8 +15,8 @@
  *     or a range it calls zero that does not read as zeros.
  * Backing files are never opened (the names come from the input; the
  * mutation run, tests/fuzz/mutate.py, covers backing chains).  An input
- * that probes as a format vkit only reads (vpc, vdi: the corpus has
- * seeds of both) is opened as that format and read as above, block
+ * that probes as a format vkit only reads (vmdk, vpc, vdi: the corpus
+ * has seeds of each) is opened as that format and read as above, block
  * status included; nothing else is done with it.
  *
  * Built with VK_FUZZ_LIBFUZZER (configure --enable-fuzz) this is a
@@ -424,14 +424,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   seed_from(data, size);
 
   /* Read-only, then check without repair.  An input that probes as a
-   * format vkit only reads (vpc, vdi) is read, and that is all. */
+   * format vkit only reads (vmdk, vpc, vdi) is read, and that is all. */
   if ((fd = mem_copy(data, size)) < 0)
     return 0;
   fd_path(path, sizeof path, fd);
   {
     vk_image_format fmt = VK_FMT_NONE;
     vk_error *err = NULL;
-    if (vk_image_probe(path, &fmt, &err) && (fmt == VK_FMT_VPC || fmt == VK_FMT_VDI)) {
+    if (vk_image_probe(path, &fmt, &err) &&
+        (fmt == VK_FMT_VPC || fmt == VK_FMT_VDI || fmt == VK_FMT_VMDK)) {
       read_only(path, fmt);
       close(fd);
       return 0;

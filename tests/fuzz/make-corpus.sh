@@ -157,7 +157,8 @@ q bitmap --add --granularity 64k bitmap.qcow2 b2
 # 13. the read-only formats, written here (qemu-img's have 1-2 MiB
 # blocks, and stamp times and UUIDs): a dynamic VHD with 4 KiB blocks
 # (creator qem2: the footer's size counts), a fixed VHD sized by its
-# geometry, a dynamic VDI with 4 KiB blocks, one of them discarded.
+# geometry, a dynamic VDI with 4 KiB blocks, one of them discarded, and
+# two tiny vmdk images.
 python3 - <<'PY'
 import struct
 
@@ -203,6 +204,53 @@ img = bytearray(h + struct.pack("<8I", *vmap).ljust(512, b"\0"))
 for i in range(3):
     img += bytes([0x60 + i]) * bs
 open("dyn4k.vdi", "wb").write(img)
+
+# vmdk: a monolithicSparse file with 512-byte grains, 4 entries a grain
+# table, an embedded descriptor, a zeroed grain; and the same data as a
+# stream (deflated grains behind markers, the header again as a footer).
+import zlib
+
+def kdmv(flags, capacity, grain, desc_off, desc_size, gtes, gd_off, over):
+    h = bytearray(512)
+    h[0:4] = b"KDMV"
+    struct.pack_into("<IIQQQQIQQQ", h, 4, 1, flags, capacity, grain, desc_off, desc_size,
+                     gtes, 0, gd_off, over)
+    h[73:77] = b"\n \r\n"
+    if flags & (1 << 16):
+        struct.pack_into("<H", h, 77, 1)
+    return h
+
+cap, gtes = 16, 4                      # 16 sectors: 4 tables of 4 grains
+desc = (b'# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\n'
+        b'createType="monolithicSparse"\nRW 16 SPARSE "s.vmdk"\n').ljust(512, b"\0")
+gd_off, gt_off, data_off = 2, 3, 5
+gd = struct.pack("<4I", gt_off, 0, gt_off + 1, 0).ljust(512, b"\0")
+gts = (struct.pack("<4I", data_off, 0, 1, data_off + 1).ljust(512, b"\0") +   # grains 0-3
+       struct.pack("<4I", data_off + 2, 0, 0, 0).ljust(512, b"\0"))           # grains 8-11
+img = (kdmv(1 | (1 << 2), cap, 1, 1, 1, gtes, gd_off, data_off) + desc + gd + gts +
+       bytes([0x70]) * 512 + bytes([0x71]) * 512 + bytes([0x72]) * 512)
+open("sparse.vmdk", "wb").write(img)
+
+grains = {0: 0x70, 3: 0x71, 8: 0x72}
+body, table = bytearray(), {}
+at = 2                                 # header, descriptor
+for g, v in sorted(grains.items()):
+    z = zlib.compress(bytes([v]) * 512)
+    rec = (struct.pack("<QI", g, len(z)) + z)
+    rec += bytes(-len(rec) % 512)
+    table[g] = at
+    body += rec
+    at += len(rec) // 512
+gt_at, gd_at = at, at + 2
+tables = [struct.pack("<4I", *[table.get(t * 4 + i, 0) for i in range(4)]) for t in range(4)]
+gtab = tables[0].ljust(512, b"\0") + tables[2].ljust(512, b"\0")    # tables 1, 3: none
+sd = desc.rstrip(b"\0").replace(b"monolithicSparse", b"streamOptimized").ljust(512, b"\0")
+gdir = struct.pack("<4I", gt_at, 0, gt_at + 1, 0).ljust(512, b"\0")
+flags = 1 | (1 << 16) | (1 << 17)
+head = kdmv(flags, cap, 1, 1, 1, gtes, 0xffffffffffffffff, 2)
+foot = kdmv(flags, cap, 1, 1, 1, gtes, gd_at, 2)
+marker = struct.pack("<QII", 1, 0, 3).ljust(512, b"\0")
+open("stream.vmdk", "wb").write(head + sd + body + gtab + gdir + marker + foot + bytes(512))
 PY
 
 if [ -n "$large" ]; then
@@ -227,5 +275,5 @@ if [ -n "$large" ]; then
   fix_dates snap64k.qcow2
 fi
 
-cp ./*.qcow2 ./*.vhd ./*.vdi "$out/"
+cp ./*.qcow2 ./*.vhd ./*.vdi ./*.vmdk "$out/"
 ls "$out"

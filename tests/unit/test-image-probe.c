@@ -134,22 +134,25 @@ main(void)
     ok(known && back == (vk_image_format)f, "format %s: its name parses back",
        vk_image_format_name((vk_image_format)f));
     ok(vk_image_format_check_supported((vk_image_format)f, NULL, NULL) ==
-           (f == VK_FMT_RAW || f == VK_FMT_QCOW2 || f == VK_FMT_VPC || f == VK_FMT_VDI),
-       "format %s: read only if raw, qcow2, vpc or vdi", vk_image_format_name((vk_image_format)f));
+           (f == VK_FMT_RAW || f == VK_FMT_QCOW2 || f == VK_FMT_VPC || f == VK_FMT_VDI ||
+            f == VK_FMT_VMDK),
+       "format %s: read only if raw, qcow2, vmdk, vpc or vdi",
+       vk_image_format_name((vk_image_format)f));
     ok(vk_image_format_writable((vk_image_format)f) == (f == VK_FMT_RAW || f == VK_FMT_QCOW2),
        "format %s: written only if raw or qcow2", vk_image_format_name((vk_image_format)f));
   }
   ok(!vk_image_format_parse("none", &fmt, NULL), "'none' is not a format name");
-  ok(!vk_image_format_check_supported(VK_FMT_VMDK, "x.vmdk", &err) && err &&
-     err->code == VK_EXIT_USAGE, "vmdk refused with a usage error");
+  ok(!vk_image_format_check_supported(VK_FMT_QED, "x.qed", &err) && err &&
+         err->code == VK_EXIT_USAGE,
+     "qed refused with a usage error");
   is_str(err ? err->msg : NULL,
-         "x.vmdk is a vmdk image; vkit reads only raw, qcow2, vpc and vdi images",
+         "x.qed is a qed image; vkit reads only raw, qcow2, vmdk, vpc and vdi images",
          "message naming the file");
   vk_error_free(err);
   err = NULL;
   vk_image_format_check_supported(VK_FMT_VHDX, NULL, &err);
   is_str(err ? err->msg : NULL,
-         "vhdx images are not supported; vkit reads only raw, qcow2, vpc and vdi images",
+         "vhdx images are not supported; vkit reads only raw, qcow2, vmdk, vpc and vdi images",
          "message for a format given");
   vk_error_free(err);
 

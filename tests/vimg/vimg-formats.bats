@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# The formats vkit reads but does not write, against qemu-img: VHD (vpc:
-# fixed, dynamic, with each creator's idea of the disk size) and VDI
-# (dynamic, static), made by qemu-img and written by qemu-io, read
+# The formats vkit reads but does not write, against qemu-img: VMDK (every
+# subformat qemu-img makes), VHD (vpc: fixed, dynamic, with each
+# creator's idea of the disk size) and VDI (dynamic, static), made by
+# qemu-img and written by qemu-io, read
 # byte-identical to `qemu-img convert -O raw`, mapped as `qemu-img map`
 # maps them, converted to qcow2 that `qemu-img check` finds clean; and
 # the same images damaged or of kinds vkit does not read, refused in one
@@ -93,23 +94,29 @@ same_as_qemu() {
   assert_line "cluster_size: 1048576"
 }
 
-@test "random writes: 200 of them into a vpc and a vdi image read as qemu-img reads them" {
-  local fmt img cmds
-  for fmt in vpc vdi; do
-    img=r.$fmt
-    qemu-img create -q -f "$fmt" "$img" 64M
-    cmds=$(python3 - <<'PY'
-import random
-r = random.Random(7)
+# random_writes FMT IMG SEED: 200 writes by qemu-io into the 64 MiB IMG,
+# of 512 B to 150 KiB at sector offsets, from a seeded generator.
+random_writes() {
+  local cmds args
+  cmds=$(python3 - "$3" <<'PY'
+import random, sys
+r = random.Random(int(sys.argv[1]))
 for i in range(200):
     off = r.randrange(0, (64 << 20) // 512 - 256) * 512
     n = r.choice([512, 4096, 65536, 300 * 512])
     print("-c\nwrite -P %d %d %d" % (r.randrange(1, 256), off, n))
 PY
 )
-    mapfile -t args <<<"$cmds"
-    qemu-io -f "$fmt" "${args[@]}" "$img" >/dev/null
-    same_as_qemu "$fmt" "$img"
+  mapfile -t args <<<"$cmds"
+  qemu-io -f "$1" "${args[@]}" "$2" >/dev/null
+}
+
+@test "random writes: 200 of them into a vpc and a vdi image read as qemu-img reads them" {
+  local fmt
+  for fmt in vpc vdi; do
+    qemu-img create -q -f "$fmt" "r.$fmt" 64M
+    random_writes "$fmt" "r.$fmt" 7
+    same_as_qemu "$fmt" "r.$fmt"
   done
 }
 
@@ -173,6 +180,18 @@ damaged() {
   [ ! -e out.qcow2 ]
 }
 
+# damaged_data WANT-STATUS WANT-TEXT IMG: what is damaged is met reading
+# the data: convert fails (no target left), and so does compare.
+damaged_data() {
+  run --separate-stderr vimg convert -O qcow2 "$3" out.qcow2
+  assert_failure "$1"
+  [[ "$stderr" == *"$2" ]] || fail "convert: $stderr"
+  [ ! -e out.qcow2 ]
+  qemu-img create -q -f raw zero.raw "$(vimg info --json "$3" | json_get 'j["virtual_size"]')"
+  run --separate-stderr vimg compare "$3" zero.raw
+  assert_failure "$1"
+}
+
 @test "damaged VHDs: checksums, a block or the table outside the file, a truncated fixed disk, a differencing disk" {
   requires xxd
   qemu-img create -q -f vpc d.vhd 8M
@@ -219,4 +238,118 @@ damaged() {
   # a discarded block reads as zeros, as in qemu-img
   cp d.vdi z.vdi; patch z.vdi "$map" feffffff
   same_as_qemu vdi z.vdi
+}
+
+@test "vmdk: monolithicSparse, monolithicFlat, twoGbMaxExtentSparse, twoGbMaxExtentFlat, streamOptimized read as qemu-img reads them" {
+  local sf
+  for sf in monolithicSparse twoGbMaxExtentSparse monolithicFlat twoGbMaxExtentFlat; do
+    qemu-img create -q -f vmdk -o subformat=$sf $sf.vmdk 40M
+    fill vmdk $sf.vmdk
+    case $sf in
+    *Flat) same_as_qemu vmdk $sf.vmdk nomap ;;
+    *) same_as_qemu vmdk $sf.vmdk ;;
+    esac
+  done
+  # a stream (what OVA files hold) is written once, by convert
+  qemu-img create -q -f raw src.raw 40M
+  fill raw src.raw
+  qemu-img convert -f raw -O vmdk -o subformat=streamOptimized src.raw s.vmdk
+  same_as_qemu vmdk s.vmdk
+  run vimg info s.vmdk
+  assert_line "file format: vmdk"
+  assert_line "cluster_size: 65536"
+  # zeroed grains (a zero write with the zeroed-grain flag on) and
+  # compressed ones of a sparse file
+  qemu-img create -q -f vmdk -o zeroed_grain=on z.vmdk 8M
+  qemu-io -f vmdk -c "write -P 0x55 0 1M" -c "write -z 256k 256k" z.vmdk >/dev/null
+  same_as_qemu vmdk z.vmdk
+}
+
+@test "vmdk: 200 random writes into a monolithicSparse image read as qemu-img reads them" {
+  qemu-img create -q -f vmdk r.vmdk 64M
+  random_writes vmdk r.vmdk 11
+  same_as_qemu vmdk r.vmdk
+}
+
+# vmdk_field FILE NAME: a field of the sparse header at the start of FILE
+# (gd, rgd, grain, desc), or of the footer of a stream with "footer-"
+# (the sector before the end-of-stream marker).
+vmdk_field() {
+  python3 - "$@" <<'PY'
+import struct, sys
+path, name = sys.argv[1], sys.argv[2]
+b = open(path, "rb").read()
+h = b[-1024:-512] if name.startswith("footer-") else b[:512]
+name = name.replace("footer-", "")
+fields = {"grain": 20, "desc": 28, "rgd": 48, "gd": 56}
+print(struct.unpack("<Q", h[fields[name]:fields[name] + 8])[0])
+PY
+}
+
+@test "damaged and unsupported VMDKs: the directory, a table, a grain, a compressed grain, a parent, extents" {
+  requires xxd
+  qemu-img create -q -f vmdk d.vmdk 8M
+  qemu-io -f vmdk -c "write -P 0x11 0 1M" d.vmdk >/dev/null
+  gd=$(vmdk_field d.vmdk gd)
+  # the grain directory's offset past the end
+  cp d.vmdk a.vmdk; patch a.vmdk 56 ffffff0000000000
+  damaged 7 "a.vmdk: corrupt vmdk image: the grain directory lies outside the file" a.vmdk
+  # its first table past the end
+  cp d.vmdk b.vmdk; patch b.vmdk $((gd * 512)) ffffff00
+  damaged 7 "corrupt vmdk image: a grain table lies outside the file" b.vmdk
+  # a grain of the first table past the end
+  gt=$(python3 -c "import struct; print(struct.unpack('<I', open('d.vmdk','rb').read()[$gd*512:$gd*512+4])[0])")
+  cp d.vmdk c.vmdk; patch c.vmdk $((gt * 512)) ffffff00
+  # (a table is checked when it is first read: info reads none)
+  damaged_data 7 "c.vmdk: corrupt vmdk image: a grain lies outside the file" c.vmdk
+  # a grain size that is no power of two
+  cp d.vmdk e.vmdk; patch e.vmdk 20 0300000000000000
+  damaged 7 "the grain size is not a power of two" e.vmdk
+  # a parent in the embedded descriptor
+  cp d.vmdk f.vmdk
+  desc=$(vmdk_field d.vmdk desc)
+  python3 - f.vmdk "$desc" <<'PY'
+import sys
+path, desc = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(path, "rb").read())
+at = b.index(b"parentCID=ffffffff", desc * 512)
+b[at:at + 18] = b"parentCID=12345678"
+open(path, "wb").write(b)
+PY
+  damaged 2 "f.vmdk: vkit does not read this vmdk image: it has a parent" f.vmdk
+  # a stream whose first compressed grain is cut or garbled
+  qemu-img create -q -f raw src.raw 4M
+  qemu-io -f raw -c "write -P 0x22 0 1M" src.raw >/dev/null
+  qemu-img convert -f raw -O vmdk -o subformat=streamOptimized src.raw s.vmdk
+  # (qemu-img puts the directory's offset in the header; VMware leaves
+  # it "at the end" there, and writes the header again as a footer: so
+  # does this copy, read as qemu-img reads it)
+  python3 - s.vmdk fs.vmdk <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+head = bytearray(b[:512])
+b[56:64] = struct.pack("<Q", 0xffffffffffffffff)
+marker = struct.pack("<QII", 1, 0, 3).ljust(512, b"\0")   # footer marker
+open(sys.argv[2], "wb").write(bytes(b) + marker + bytes(head) + bytes(512))
+PY
+  [ "$(vmdk_field fs.vmdk gd)" = 18446744073709551615 ]
+  same_as_qemu vmdk fs.vmdk
+  gd=$(vmdk_field s.vmdk gd)
+  gt=$(python3 -c "import struct; print(struct.unpack('<I', open('s.vmdk','rb').read()[$gd*512:$gd*512+4])[0])")
+  g0=$(python3 -c "import struct; print(struct.unpack('<I', open('s.vmdk','rb').read()[$gt*512:$gt*512+4])[0])")
+  cp s.vmdk g.vmdk; patch g.vmdk $((g0 * 512 + 8)) ffffff7f
+  damaged_data 7 "g.vmdk: corrupt vmdk image: a compressed grain's length is wrong" g.vmdk
+  cp s.vmdk h.vmdk; patch h.vmdk $((g0 * 512 + 12)) 0000000000000000
+  damaged_data 7 "h.vmdk: corrupt vmdk image: a compressed grain does not inflate to a whole grain" h.vmdk
+  # descriptors: a missing extent file, an unknown extent type, a short flat file
+  qemu-img create -q -f vmdk -o subformat=monolithicFlat fl.vmdk 4M
+  cp fl.vmdk m.vmdk; sed -i 's/fl-flat.vmdk/nosuch-flat.vmdk/' m.vmdk
+  damaged 3 "m.vmdk: extent" m.vmdk
+  cp fl.vmdk t.vmdk; sed -i 's/ FLAT / VMFSSPARSE /' t.vmdk
+  damaged 2 "vkit does not read this vmdk image: an extent of type VMFSSPARSE" t.vmdk
+  cp fl-flat.vmdk short-flat.vmdk; truncate -s 1M short-flat.vmdk
+  cp fl.vmdk u.vmdk; sed -i 's/fl-flat.vmdk/short-flat.vmdk/' u.vmdk
+  damaged 7 "short-flat.vmdk: corrupt vmdk image: a flat extent's file is shorter than the extent" u.vmdk
+  cp fl.vmdk w.vmdk; sed -i 's/^RW .*/RW many FLAT "fl-flat.vmdk" 0/' w.vmdk
+  damaged 7 "an extent line of the descriptor is not understood" w.vmdk
 }

@@ -1,0 +1,677 @@
+/* vkit — the vmdk driver: VMware disks, read only.
+ *
+ * An image is a text descriptor (a file of its own, or embedded in a
+ * sparse extent) listing extents, or a hosted sparse extent ("KDMV")
+ * opened directly.  Extents are FLAT (raw bytes of a file from an
+ * offset), ZERO, or SPARSE: a header, a grain directory (GD) of grain
+ * tables (GT) of grain offsets; 0 is a grain not stored (zeros: vkit does
+ * not read vmdk images with a parent), 1 a zeroed grain where the header
+ * says so.  streamOptimized extents keep their header at the end (the
+ * footer) and store each grain deflated behind a 12-byte marker.  What
+ * monolithicSparse, monolithicFlat, twoGbMaxExtentSparse,
+ * twoGbMaxExtentFlat and streamOptimized images (qemu-img's subformats,
+ * VMware's and OVA exports) are made of is read; a delta with a parent,
+ * ESX COWD and seSparse extents and other kinds are refused by name.
+ *
+ * Everything is decoded and checked here before it is used: the header's
+ * grain size and table sizes, the directory and each grain table inside
+ * the file (a table when it is first read, all its entries), each
+ * compressed grain's length and its inflated size, the extents' sizes
+ * against the descriptor's.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "image/formats/blockmap.h"
+#include "image/lock.h"
+#include "util/bytes.h"
+#include "util/cleanup.h"
+
+#define SECTOR 512ULL
+#define MAX_DESCRIPTOR (64 * 1024)
+#define MAX_EXTENTS 1024
+#define MAX_GRAIN (16ULL << 20)
+#define GT_CACHE 16
+#define FLAG_NL_TEST (1u << 0)
+#define FLAG_ZERO_GRAIN (1u << 2)
+#define FLAG_COMPRESSED (1u << 16)
+#define FLAG_MARKERS (1u << 17)
+#define GD_AT_END 0xffffffffffffffffULL
+
+typedef enum { EXT_FLAT, EXT_ZERO, EXT_SPARSE } ext_kind;
+
+/* A sparse extent's header, as decoded. */
+typedef struct sparse_header {
+  uint32_t version, flags;
+  uint64_t capacity, grain, desc_off, desc_size;
+  uint32_t gtes;
+  uint64_t gd_off;
+  uint16_t compress;
+} sparse_header;
+
+typedef struct extent {
+  ext_kind kind;
+  char *path; /* for messages and block status */
+  int fd;     /* -1 for ZERO; the image's own fd is not owned */
+  bool own_fd;
+  uint64_t start, len; /* guest bytes */
+  uint64_t flat_off;   /* FLAT: where the data starts in the file */
+  uint64_t file_size;
+  /* SPARSE */
+  uint32_t flags;
+  uint64_t grain; /* bytes */
+  uint32_t gtes;  /* entries per grain table */
+  uint32_t ngd;
+  uint32_t *gd; /* sector offsets of the grain tables */
+  uint32_t *gt; /* GT_CACHE tables of gtes entries */
+  int64_t gt_of[GT_CACHE];
+  unsigned char *zbuf; /* one compressed grain, and the last one inflated */
+  unsigned char *grain_buf;
+  int64_t grain_at; /* which grain grain_buf holds, or -1 */
+} extent;
+
+typedef struct vmdk_state {
+  extent *ext;
+  size_t n;
+  uint64_t grain; /* the first sparse extent's, for info */
+} vmdk_state;
+
+static bool
+corrupt(const char *file, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt vmdk image: %s", file, what);
+}
+
+static bool
+unsupported(const char *file, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not read this vmdk image: %s", file,
+                      what);
+}
+
+/* ------------------------------------------------------------ decoding */
+
+static bool
+decode_sparse_header(const char *file, const unsigned char *b, sparse_header *h, vk_error **errp)
+{
+  if (memcmp(b, "KDMV", 4) != 0)
+    return corrupt(file, errp, "a sparse extent without its header (\"KDMV\")");
+  h->version = vk_le32(b + 4);
+  h->flags = vk_le32(b + 8);
+  h->capacity = vk_le64(b + 12);
+  h->grain = vk_le64(b + 20);
+  h->desc_off = vk_le64(b + 28);
+  h->desc_size = vk_le64(b + 36);
+  h->gtes = vk_le32(b + 44);
+  h->gd_off = vk_le64(b + 56);
+  h->compress = (uint16_t)(b[77] | b[78] << 8);
+  if (h->version < 1 || h->version > 3)
+    return unsupported(file, errp, "a sparse extent of another version than 1 to 3");
+  if ((h->flags & FLAG_NL_TEST) &&
+      (b[73] != '\n' || b[74] != ' ' || b[75] != '\r' || b[76] != '\n'))
+    return corrupt(file, errp, "the header's newline test fails (a transfer in text mode?)");
+  if (h->grain == 0 || h->grain > MAX_GRAIN / SECTOR || (h->grain & (h->grain - 1)))
+    return corrupt(file, errp, "the grain size is not a power of two up to 16 MiB");
+  if (h->gtes == 0 || h->gtes > 4096)
+    return corrupt(file, errp, "the grain tables' size is not 1 to 4096 entries");
+  if (h->capacity > (UINT64_MAX / SECTOR) / 2)
+    return corrupt(file, errp, "the capacity is too large");
+  if ((h->flags & FLAG_COMPRESSED) && h->compress != 1)
+    return unsupported(file, errp, "grains compressed otherwise than with deflate");
+  return true;
+}
+
+/* One line "ACCESS SECTORS TYPE \"FILE\" [OFFSET]" of a descriptor. */
+typedef struct ext_line {
+  char type[16];
+  uint64_t sectors, offset;
+  char file[4096];
+} ext_line;
+
+static bool
+parse_extent_line(const char *line, ext_line *e)
+{
+  char access[16];
+  const char *q, *end;
+  int used = 0;
+
+  memset(e, 0, sizeof *e);
+  if (sscanf(line, "%15s %" SCNu64 " %15s %n", access, &e->sectors, e->type, &used) < 3 || !used)
+    return false;
+  if (strcmp(access, "RW") && strcmp(access, "RDONLY") && strcmp(access, "NOACCESS"))
+    return false;
+  q = line + used;
+  if (strcmp(e->type, "ZERO") == 0)
+    return true;
+  if (*q != '"' || !(end = strchr(q + 1, '"')) || (size_t)(end - q - 1) >= sizeof e->file ||
+      end == q + 1)
+    return false;
+  memcpy(e->file, q + 1, (size_t)(end - q - 1));
+  e->file[end - q - 1] = '\0';
+  if (end[1] && sscanf(end + 1, " %" SCNu64, &e->offset) != 1) {
+    for (const char *r = end + 1; *r; r++)
+      if (*r != ' ' && *r != '\t' && *r != '\r')
+        return false;
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------ opening */
+
+static void
+extent_free(extent *x)
+{
+  if (x->own_fd && x->fd >= 0)
+    close(x->fd);
+  free(x->path);
+  free(x->gd);
+  free(x->gt);
+  free(x->zbuf);
+  free(x->grain_buf);
+}
+
+/* The sparse extent in x->fd: header (the footer's for a stream), grain
+ * directory.  `expect` is the extent's size in sectors (0: the header's
+ * capacity). */
+static bool
+open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size, vk_error **errp)
+{
+  unsigned char b[SECTOR], *raw;
+  sparse_header h;
+  uint64_t grains, ngd;
+
+  if (x->file_size < SECTOR)
+    return corrupt(x->path, errp, "shorter than its header");
+  if (!vk_host_pread(x->fd, b, SECTOR, 0, x->path, errp) ||
+      !decode_sparse_header(x->path, b, &h, errp))
+    return false;
+  if (desc_off) {
+    *desc_off = h.desc_off;
+    *desc_size = h.desc_size;
+  }
+  if (h.gd_off == GD_AT_END) {
+    /* streamOptimized: the header that counts is the footer, the second
+     * to last sector (the last is the end-of-stream marker) */
+    if (x->file_size < 3 * SECTOR ||
+        !vk_host_pread(x->fd, b, SECTOR, x->file_size - 2 * SECTOR, x->path, errp))
+      return corrupt(x->path, errp, "a stream without its footer");
+    if (!decode_sparse_header(x->path, b, &h, errp))
+      return false;
+    if (h.gd_off == GD_AT_END)
+      return corrupt(x->path, errp, "the footer has no grain directory");
+  }
+  if (expect && h.capacity < expect)
+    return corrupt(x->path, errp, "the extent is smaller than the descriptor says");
+  if (!expect)
+    expect = h.capacity;
+  x->flags = h.flags;
+  x->grain = h.grain * SECTOR;
+  x->gtes = h.gtes;
+  x->len = expect * SECTOR;
+  grains = (x->len + x->grain - 1) / x->grain;
+  ngd = (grains + h.gtes - 1) / h.gtes;
+  if (h.gd_off == 0 || h.gd_off > x->file_size / SECTOR ||
+      (x->file_size - h.gd_off * SECTOR) / 4 < ngd)
+    return corrupt(x->path, errp, "the grain directory lies outside the file");
+  x->ngd = (uint32_t)ngd;
+  if (!(x->gd = calloc(ngd ? ngd : 1, 4)) || !(raw = malloc(ngd ? ngd * 4 : 1)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_pread(x->fd, raw, ngd * 4, h.gd_off * SECTOR, x->path, errp)) {
+    free(raw);
+    return false;
+  }
+  for (uint64_t i = 0; i < ngd; i++) {
+    uint64_t at = (uint64_t)vk_le32(raw + i * 4) * SECTOR;
+    x->gd[i] = vk_le32(raw + i * 4);
+    if (x->gd[i] && (at < SECTOR || at > x->file_size || (x->file_size - at) / 4 < h.gtes)) {
+      free(raw);
+      return corrupt(x->path, errp, "a grain table lies outside the file");
+    }
+  }
+  free(raw);
+  if (!(x->gt = malloc((size_t)GT_CACHE * h.gtes * 4)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  for (int i = 0; i < GT_CACHE; i++)
+    x->gt_of[i] = -1;
+  x->grain_at = -1;
+  if (x->flags & FLAG_COMPRESSED) {
+    /* a deflated grain may be a little larger than the grain */
+    if (!(x->zbuf = malloc(x->grain + x->grain / 8 + 1024)) || !(x->grain_buf = malloc(x->grain)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  return true;
+}
+
+/* A file named by a descriptor, relative to the descriptor's directory. */
+static char *
+extent_path(const char *desc_path, const char *name)
+{
+  CLEANUP_FREE char *copy = strdup(desc_path);
+  const char *dir;
+  char *out;
+
+  if (name[0] == '/' || !strchr(desc_path, '/'))
+    return strdup(name);
+  if (!copy)
+    return NULL;
+  dir = dirname(copy);
+  if (asprintf(&out, "%s/%s", dir, name) < 0)
+    return NULL;
+  return out;
+}
+
+static bool
+add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error **errp)
+{
+  extent *x;
+
+  if (s->n >= MAX_EXTENTS)
+    return unsupported(img->filename, errp, "more than 1024 extents");
+  if (l->sectors == 0 || l->sectors > (UINT64_MAX / SECTOR) / 2 ||
+      img->size > UINT64_MAX / 2 - l->sectors * SECTOR)
+    return corrupt(img->filename, errp, "an extent of no size or too large");
+  x = &s->ext[s->n];
+  memset(x, 0, sizeof *x);
+  x->fd = -1;
+  x->start = img->size;
+  x->len = l->sectors * SECTOR;
+  s->n++;
+  if (strcmp(l->type, "ZERO") == 0) {
+    x->kind = EXT_ZERO;
+    x->path = strdup(img->filename);
+    img->size += x->len;
+    return x->path || vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (strcmp(l->type, "FLAT") == 0 || strcmp(l->type, "VMFS") == 0) {
+    x->kind = EXT_FLAT;
+  } else if (strcmp(l->type, "SPARSE") == 0) {
+    x->kind = EXT_SPARSE;
+  } else {
+    char what[64];
+    snprintf(what, sizeof what, "an extent of type %s", l->type);
+    return unsupported(img->filename, errp, what);
+  }
+  if (self) {
+    x->fd = img->fd;
+    x->path = strdup(img->filename);
+  } else {
+    x->path = extent_path(img->filename, l->file);
+    if (x->path) {
+      x->own_fd = true;
+      x->fd = vk_host_open_file(x->path, O_RDONLY, errp);
+      if (x->fd < 0) {
+        vk_error_prefix(errp, "%s: extent", img->filename);
+        return false;
+      }
+      if (!(img->flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) &&
+          !vk_image_lock(x->fd, x->path, VK_LOCK_READ, errp))
+        return false;
+    }
+  }
+  if (!x->path)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_size(x->fd, x->path, &x->file_size, errp))
+    return false;
+  if (x->kind == EXT_FLAT) {
+    if (l->offset > UINT64_MAX / SECTOR / 2)
+      return corrupt(x->path, errp, "the extent's offset is too large");
+    x->flat_off = l->offset * SECTOR;
+    if (x->file_size < x->flat_off || x->file_size - x->flat_off < x->len)
+      return corrupt(x->path, errp, "a flat extent's file is shorter than the extent");
+  } else {
+    if (!open_sparse(x, l->sectors, NULL, NULL, errp))
+      return false;
+    if (!s->grain)
+      s->grain = x->grain;
+  }
+  img->size += x->len;
+  return true;
+}
+
+/* The descriptor text: parentCID must say "none", then the extents. */
+static bool
+parse_descriptor(vk_image *img, vmdk_state *s, char *text, bool embedded, vk_error **errp)
+{
+  bool any = false;
+  char *save = NULL;
+
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    ext_line l;
+    size_t n = strlen(line);
+
+    if (n && line[n - 1] == '\r')
+      line[n - 1] = '\0';
+    while (*line == ' ' || *line == '\t')
+      line++;
+    if (!*line || *line == '#')
+      continue;
+    if (strncmp(line, "parentCID", 9) == 0) {
+      const char *v = strchr(line, '=');
+      while (v && (*++v == ' ' || *v == '\t'))
+        ;
+      if (!v || strncasecmp(v, "ffffffff", 8) != 0)
+        return unsupported(img->filename, errp, "it has a parent (a snapshot's delta)");
+      continue;
+    }
+    if (strncmp(line, "createType", 10) == 0) {
+      if (strstr(line, "vmfsSparse") || strstr(line, "seSparse") || strstr(line, "vmfsRDM") ||
+          strstr(line, "vmfsRaw"))
+        return unsupported(img->filename, errp, "an ESX sparse, seSparse or raw device image");
+      continue;
+    }
+    if (strncmp(line, "RW ", 3) && strncmp(line, "RDONLY ", 7) && strncmp(line, "NOACCESS ", 9))
+      continue;
+    if (!parse_extent_line(line, &l))
+      return corrupt(img->filename, errp, "an extent line of the descriptor is not understood");
+    if (embedded) {
+      /* a monolithic sparse file describes itself: its one extent is it */
+      if (any)
+        return unsupported(img->filename, errp, "an embedded descriptor with several extents");
+      if (strcmp(l.type, "SPARSE") != 0)
+        return corrupt(img->filename, errp, "an embedded descriptor's extent is not sparse");
+      any = true;
+      continue;
+    }
+    if (!add_extent(img, s, &l, false, errp))
+      return false;
+    any = true;
+  }
+  if (!any)
+    return corrupt(img->filename, errp, "the descriptor lists no extent");
+  return true;
+}
+
+static bool
+vmdk_open(vk_image *img, vk_error **errp)
+{
+  unsigned char head[SECTOR];
+  uint64_t file_size, desc_off = 0, desc_size = 0;
+  CLEANUP_FREE char *text = NULL;
+  vmdk_state *s;
+
+  if (img->writable)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "%s: vkit reads vmdk images but does not write them (convert it to qcow2 or raw)",
+        img->filename);
+  if (!(s = calloc(1, sizeof *s)) || !(s->ext = calloc(MAX_EXTENTS, sizeof *s->ext))) {
+    free(s);
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  img->priv = s;
+  img->size = 0;
+  if (!vk_host_size(img->fd, img->filename, &file_size, errp))
+    return false;
+  memset(head, 0, sizeof head);
+  if (!vk_host_pread(img->fd, head, file_size < SECTOR ? (size_t)file_size : SECTOR, 0,
+                     img->filename, errp))
+    return false;
+  if (memcmp(head, "COWD", 4) == 0)
+    return unsupported(img->filename, errp, "an ESX sparse (COWD) extent");
+  if (memcmp(head, "KDMV", 4) == 0) {
+    /* a sparse extent opened directly: itself, all of its capacity */
+    extent *x = &s->ext[0];
+    x->kind = EXT_SPARSE;
+    x->fd = img->fd;
+    x->file_size = file_size;
+    s->n = 1;
+    if (!(x->path = strdup(img->filename)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    if (!open_sparse(x, 0, &desc_off, &desc_size, errp))
+      return false;
+    s->grain = x->grain;
+    img->size = x->len;
+    if (desc_off && desc_size) {
+      if (desc_size > MAX_DESCRIPTOR / SECTOR || desc_off > file_size / SECTOR ||
+          file_size - desc_off * SECTOR < desc_size * SECTOR)
+        return corrupt(img->filename, errp, "the embedded descriptor lies outside the file");
+      if (!(text = calloc(1, desc_size * SECTOR + 1)))
+        return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+      if (!vk_host_pread(img->fd, text, desc_size * SECTOR, desc_off * SECTOR, img->filename, errp))
+        return false;
+      return parse_descriptor(img, s, text, true, errp);
+    }
+    return true;
+  }
+  /* a descriptor file */
+  if (file_size > MAX_DESCRIPTOR)
+    return corrupt(img->filename, errp, "not a descriptor (larger than 64 KiB)");
+  if (!(text = calloc(1, file_size + 1)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_pread(img->fd, text, file_size, 0, img->filename, errp))
+    return false;
+  /* (the text ends at the first NUL: qemu-img pads it to a sector) */
+  return parse_descriptor(img, s, text, false, errp);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* The grain table `gdi` of x (read and checked on first use). */
+static const uint32_t *
+grain_table(extent *x, uint32_t gdi, vk_error **errp)
+{
+  int slot = (int)(gdi % GT_CACHE);
+  uint32_t *gt = x->gt + (size_t)slot * x->gtes;
+  unsigned char *raw;
+
+  if (x->gt_of[slot] == (int64_t)gdi)
+    return gt;
+  if (!(raw = malloc((size_t)x->gtes * 4))) {
+    vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    return NULL;
+  }
+  x->gt_of[slot] = -1;
+  if (!vk_host_pread(x->fd, raw, (size_t)x->gtes * 4, (uint64_t)x->gd[gdi] * SECTOR, x->path,
+                     errp)) {
+    free(raw);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < x->gtes; i++) {
+    uint32_t e = vk_le32(raw + (size_t)i * 4);
+    uint64_t at = (uint64_t)e * SECTOR;
+    bool ok =
+        e == 0 || (e == 1 && (x->flags & FLAG_ZERO_GRAIN)) ||
+        (at >= SECTOR && at < x->file_size &&
+         ((x->flags & FLAG_COMPRESSED) ? x->file_size - at >= 12 : x->file_size - at >= x->grain));
+    if (!ok) {
+      free(raw);
+      corrupt(x->path, errp, "a grain lies outside the file");
+      return NULL;
+    }
+    gt[i] = e;
+  }
+  free(raw);
+  x->gt_of[slot] = gdi;
+  return gt;
+}
+
+/* The entry of grain g: 0 not stored, 1 zeroed, else its sector. */
+static bool
+grain_entry(extent *x, uint64_t g, uint32_t *entry, vk_error **errp)
+{
+  uint64_t gdi = g / x->gtes;
+  const uint32_t *gt;
+
+  if (gdi >= x->ngd || x->gd[gdi] == 0) {
+    *entry = 0;
+    return true;
+  }
+  if (!(gt = grain_table(x, (uint32_t)gdi, errp)))
+    return false;
+  *entry = gt[g % x->gtes];
+  return true;
+}
+
+/* Inflate compressed grain g (stored at sector `entry`) into x->grain_buf. */
+static bool
+inflate_grain(extent *x, uint64_t g, uint32_t entry, vk_error **errp)
+{
+  unsigned char m[12];
+  uint64_t at = (uint64_t)entry * SECTOR;
+  uint32_t size;
+  uLongf out = (uLongf)x->grain;
+
+  if (x->grain_at == (int64_t)g)
+    return true;
+  x->grain_at = -1;
+  if (!vk_host_pread(x->fd, m, sizeof m, at, x->path, errp))
+    return false;
+  size = vk_le32(m + 8);
+  if (size == 0 || size > x->grain + x->grain / 8 + 1024 || x->file_size - at - 12 < size)
+    return corrupt(x->path, errp, "a compressed grain's length is wrong");
+  if (!vk_host_pread(x->fd, x->zbuf, size, at + 12, x->path, errp))
+    return false;
+  if (uncompress(x->grain_buf, &out, x->zbuf, size) != Z_OK || out != x->grain)
+    return corrupt(x->path, errp, "a compressed grain does not inflate to a whole grain");
+  x->grain_at = (int64_t)g;
+  return true;
+}
+
+static extent *
+extent_at(vmdk_state *s, uint64_t off)
+{
+  size_t lo = 0, hi = s->n;
+
+  while (lo + 1 < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (s->ext[mid].start <= off)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return &s->ext[lo];
+}
+
+static bool
+vmdk_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  unsigned char *p = buf;
+
+  while (len) {
+    extent *x = extent_at(s, off);
+    uint64_t in = off - x->start;
+    size_t n = x->len - in < len ? (size_t)(x->len - in) : len;
+
+    if (x->kind == EXT_ZERO) {
+      memset(p, 0, n);
+    } else if (x->kind == EXT_FLAT) {
+      if (!vk_host_pread(x->fd, p, n, x->flat_off + in, x->path, errp))
+        return false;
+    } else {
+      uint64_t g = in / x->grain, gin = in % x->grain;
+      uint32_t e;
+      if (n > x->grain - gin)
+        n = (size_t)(x->grain - gin);
+      if (!grain_entry(x, g, &e, errp))
+        return false;
+      if (e <= 1) { /* not stored, or zeroed (a 1 is refused without the flag) */
+        memset(p, 0, n);
+      } else if (x->flags & FLAG_COMPRESSED) {
+        if (!inflate_grain(x, g, e, errp))
+          return false;
+        memcpy(p, x->grain_buf + gin, n);
+      } else if (!vk_host_pread(x->fd, p, n, (uint64_t)e * SECTOR + gin, x->path, errp)) {
+        return false;
+      }
+    }
+    p += n;
+    off += n;
+    len -= n;
+  }
+  return true;
+}
+
+static bool
+vmdk_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  extent *x = extent_at(s, off);
+  uint64_t in = off - x->start, g, at;
+  uint32_t e, next;
+
+  if (len > x->len - in)
+    len = x->len - in;
+  out->file = x->path;
+  if (x->kind == EXT_ZERO) {
+    out->kind = VK_EXTENT_ZERO;
+    out->length = len;
+    return true;
+  }
+  if (x->kind == EXT_FLAT) {
+    vk_host_block_status(x->fd, x->flat_off + in, len, out);
+    return true;
+  }
+  g = in / x->grain;
+  if (!grain_entry(x, g, &e, errp))
+    return false;
+  /* runs of grains of one kind (stored ones: contiguous in the file) */
+  at = (g + 1) * x->grain;
+  while (at < in + len) {
+    if (!grain_entry(x, at / x->grain, &next, errp))
+      return false;
+    if (e == 0 ? next != 0
+        : e == 1 && (x->flags & FLAG_ZERO_GRAIN)
+            ? next != 1
+            : (x->flags & FLAG_COMPRESSED) || next != e + (at - g * x->grain) / SECTOR)
+      break;
+    at += x->grain;
+  }
+  out->length = (at < in + len ? at : in + len) - in;
+  if (e == 0) {
+    out->kind = VK_EXTENT_UNALLOCATED;
+  } else if (e == 1 && (x->flags & FLAG_ZERO_GRAIN)) {
+    out->kind = VK_EXTENT_ZERO;
+  } else {
+    out->kind = VK_EXTENT_DATA;
+    out->allocated = true;
+    if (!(x->flags & FLAG_COMPRESSED))
+      out->host_offset = (int64_t)((uint64_t)e * SECTOR + in % x->grain);
+  }
+  return true;
+}
+
+static bool
+vmdk_info(vk_image *img, vk_image_info *info, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+
+  (void)errp;
+  info->cluster_size = (uint32_t)s->grain;
+  return true;
+}
+
+static bool
+vmdk_close(vk_image *img, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+
+  (void)errp;
+  if (s) {
+    for (size_t i = 0; i < s->n; i++)
+      extent_free(&s->ext[i]);
+    free(s->ext);
+  }
+  free(s);
+  img->priv = NULL;
+  return true;
+}
+
+const vk_image_driver vk_vmdk_driver = {
+  .name = "vmdk",
+  .open = vmdk_open,
+  .pread = vmdk_pread,
+  .block_status = vmdk_block_status,
+  .info = vmdk_info,
+  .close = vmdk_close,
+};
