@@ -89,6 +89,7 @@ extern const vk_image_driver vk_qcow2_driver;
 extern const vk_image_driver vk_vpc_driver;
 extern const vk_image_driver vk_vdi_driver;
 extern const vk_image_driver vk_vmdk_driver;
+extern const vk_image_driver vk_vhdx_driver;
 
 /* Full pread/pwrite on a host fd: loops over short transfers; a pread
  * past EOF fills the rest with zeros. */

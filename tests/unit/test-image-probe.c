@@ -135,8 +135,8 @@ main(void)
        vk_image_format_name((vk_image_format)f));
     ok(vk_image_format_check_supported((vk_image_format)f, NULL, NULL) ==
            (f == VK_FMT_RAW || f == VK_FMT_QCOW2 || f == VK_FMT_VPC || f == VK_FMT_VDI ||
-            f == VK_FMT_VMDK),
-       "format %s: read only if raw, qcow2, vmdk, vpc or vdi",
+            f == VK_FMT_VMDK || f == VK_FMT_VHDX),
+       "format %s: read only if raw, qcow2, vmdk, vhdx, vpc or vdi",
        vk_image_format_name((vk_image_format)f));
     ok(vk_image_format_writable((vk_image_format)f) == (f == VK_FMT_RAW || f == VK_FMT_QCOW2),
        "format %s: written only if raw or qcow2", vk_image_format_name((vk_image_format)f));
@@ -146,14 +146,15 @@ main(void)
          err->code == VK_EXIT_USAGE,
      "qed refused with a usage error");
   is_str(err ? err->msg : NULL,
-         "x.qed is a qed image; vkit reads only raw, qcow2, vmdk, vpc and vdi images",
+         "x.qed is a qed image; vkit reads only raw, qcow2, vmdk, vhdx, vpc and vdi images",
          "message naming the file");
   vk_error_free(err);
   err = NULL;
-  vk_image_format_check_supported(VK_FMT_VHDX, NULL, &err);
-  is_str(err ? err->msg : NULL,
-         "vhdx images are not supported; vkit reads only raw, qcow2, vmdk, vpc and vdi images",
-         "message for a format given");
+  vk_image_format_check_supported(VK_FMT_LUKS, NULL, &err);
+  is_str(
+      err ? err->msg : NULL,
+      "luks images are not supported; vkit reads only raw, qcow2, vmdk, vhdx, vpc and vdi images",
+      "message for a format given");
   vk_error_free(err);
 
   rmdir(dir);

@@ -353,3 +353,91 @@ PY
   cp fl.vmdk w.vmdk; sed -i 's/^RW .*/RW many FLAT "fl-flat.vmdk" 0/' w.vmdk
   damaged 7 "an extent line of the descriptor is not understood" w.vmdk
 }
+
+@test "vhdx: dynamic (qemu-img's 8 MiB blocks, and 1 MiB ones) and fixed read as qemu-img reads them" {
+  # (qemu-img map does not map vhdx images: the maps are not compared)
+  qemu-img create -q -f vhdx d.vhdx 40M
+  qemu-img create -q -f vhdx -o block_size=1M d1.vhdx 40M
+  qemu-img create -q -f vhdx -o subformat=fixed f.vhdx 40M
+  for img in d.vhdx d1.vhdx f.vhdx; do
+    fill vhdx "$img"
+    same_as_qemu vhdx "$img" nomap
+  done
+  run vimg info d1.vhdx
+  assert_line "file format: vhdx"
+  assert_line "cluster_size: 1048576"
+  run vimg map --json d1.vhdx
+  [ "$(json_get '[[e["start"], e["length"]] for e in j if e["data"]]' <<<"$output")" = \
+    "[[0, 3145728], [5242880, 3145728], [32505856, 1048576]]" ]
+  qemu-img create -q -f vhdx -o block_size=1M r.vhdx 64M
+  random_writes vhdx r.vhdx 13
+  same_as_qemu vhdx r.vhdx nomap
+}
+
+# vhdx_fix FILE AT LEN CRC-AT: recompute the CRC-32C of the LEN-byte
+# structure at AT whose checksum is at CRC-AT within it.
+vhdx_fix() {
+  python3 - "$@" <<'PY'
+import struct, sys
+path, at, n, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+t = []
+for i in range(256):
+    v = i
+    for k in range(8):
+        v = (v >> 1) ^ (0x82f63b78 if v & 1 else 0)
+    t.append(v)
+f = open(path, "r+b"); f.seek(at); b = bytearray(f.read(n))
+b[c:c + 4] = b"\0\0\0\0"
+crc = 0xffffffff
+for x in b:
+    crc = t[(crc ^ x) & 0xff] ^ (crc >> 8)
+b[c:c + 4] = struct.pack("<I", crc ^ 0xffffffff)
+f.seek(at); f.write(b)
+PY
+}
+
+@test "damaged and unsupported VHDXs: headers, a log to replay, region tables, BAT entries, a parent" {
+  requires xxd
+  qemu-img create -q -f vhdx -o block_size=1M d.vhdx 8M
+  qemu-io -f vhdx -c "write -P 0x11 0 2M" d.vhdx >/dev/null
+  # both headers garbled
+  cp d.vhdx a.vhdx; patch a.vhdx $((64 * 1024 + 100)) ff; patch a.vhdx $((128 * 1024 + 100)) ff
+  damaged 7 "a.vhdx: corrupt vhdx image: neither header is valid" a.vhdx
+  # one header garbled: the other is used
+  cp d.vhdx b.vhdx; patch b.vhdx $((64 * 1024 + 100)) ff; patch b.vhdx $((128 * 1024 + 100)) ff
+  vhdx_fix b.vhdx $((128 * 1024)) 4096 4
+  same_as_qemu vhdx b.vhdx nomap
+  # a log GUID in both headers (valid checksums): changes not yet written
+  cp d.vhdx c.vhdx
+  for h in 64 128; do patch c.vhdx $((h * 1024 + 48)) 0102030405060708090a0b0c0d0e0f10; vhdx_fix c.vhdx $((h * 1024)) 4096 4; done
+  damaged 7 "c.vhdx: the vhdx image has a log to replay (it was not closed cleanly); vkit does not replay it" c.vhdx
+  # the first region table garbled: the second copy is read (qemu-img
+  # refuses the image)
+  cp d.vhdx e.vhdx; patch e.vhdx $((192 * 1024 + 20)) ff
+  qemu-img convert -f vhdx -O raw d.vhdx q.raw
+  run vimg convert -O raw e.vhdx v.raw
+  assert_success
+  cmp q.raw v.raw
+  cp e.vhdx g.vhdx; patch g.vhdx $((256 * 1024 + 20)) ff
+  damaged 7 "g.vhdx: corrupt vhdx image: neither region table is valid" g.vhdx
+  # BAT entries (the BAT region's offset from the region table)
+  bat=$(python3 -c "import struct; b=open('d.vhdx','rb').read(); print(struct.unpack('<Q', b[192*1024+32:192*1024+40])[0])")
+  cp d.vhdx i.vhdx; patch i.vhdx "$bat" 07
+  damaged 7 "i.vhdx: corrupt vhdx image: a block's state is not one of a disk without a parent" i.vhdx
+  cp d.vhdx j.vhdx; patch j.vhdx "$bat" 060000f0ff
+  damaged 7 "j.vhdx: corrupt vhdx image: a block lies outside the file" j.vhdx
+  # a parent (the file parameters' HasParent flag)
+  meta=$(python3 -c "import struct; b=open('d.vhdx','rb').read(); print(struct.unpack('<Q', b[192*1024+64:192*1024+72])[0])")
+  fp=$(python3 - "$meta" <<'PY'
+import struct, sys
+b = open("d.vhdx", "rb").read(); m = int(sys.argv[1])
+n = struct.unpack("<H", b[m + 10:m + 12])[0]
+for i in range(n):
+    e = b[m + 32 + 32 * i:m + 64 + 32 * i]
+    if e[:16] == bytes.fromhex("3767a1ca36fa434db3b633f0aa44e76b"):
+        print(m + struct.unpack("<I", e[16:20])[0])
+PY
+)
+  cp d.vhdx k.vhdx; patch k.vhdx $((fp + 4)) 02
+  damaged 2 "k.vhdx is a differencing VHDX (it has a parent), which vkit does not read" k.vhdx
+}

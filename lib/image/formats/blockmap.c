@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -10,9 +11,11 @@
 #include "image/formats/blockmap.h"
 
 bool
-vk_blocks_pread(vk_image *img, uint32_t block_size, vk_block_lookup lookup, void *buf, size_t len,
-                uint64_t off, vk_error **errp)
+vk_blockmap_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
 {
+  const vk_blockmap *m = img->priv;
+  uint32_t block_size = m->block_size;
+  vk_block_lookup lookup = m->lookup;
   unsigned char *p = buf;
 
   while (len) {
@@ -32,12 +35,15 @@ vk_blocks_pread(vk_image *img, uint32_t block_size, vk_block_lookup lookup, void
 }
 
 bool
-vk_blocks_status(vk_image *img, uint32_t block_size, vk_block_lookup lookup, uint64_t off,
-                 uint64_t len, vk_extent *out)
+vk_blockmap_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp)
 {
+  const vk_blockmap *m = img->priv;
+  uint32_t block_size = m->block_size;
+  vk_block_lookup lookup = m->lookup;
   uint64_t block = off / block_size, end = off + len, at;
   int64_t host = lookup(img, block);
 
+  (void)errp;
   /* an absent run: every absent block that follows; data: this block */
   at = (block + 1) * block_size;
   if (host < 0)
@@ -55,6 +61,29 @@ vk_blocks_status(vk_image *img, uint32_t block_size, vk_block_lookup lookup, uin
 }
 
 bool
+vk_blockmap_info(vk_image *img, vk_image_info *info, vk_error **errp)
+{
+  const vk_blockmap *m = img->priv;
+
+  (void)errp;
+  info->cluster_size = m->block_size;
+  return true;
+}
+
+bool
+vk_blockmap_close(vk_image *img, vk_error **errp)
+{
+  vk_blockmap *m = img->priv;
+
+  (void)errp;
+  if (m)
+    free(m->table);
+  free(m);
+  img->priv = NULL;
+  return true;
+}
+
+bool
 vk_host_size(int fd, const char *file, uint64_t *size, vk_error **errp)
 {
   struct stat st;
@@ -68,5 +97,40 @@ vk_host_size(int fd, const char *file, uint64_t *size, vk_error **errp)
     return true;
   }
   *size = (uint64_t)st.st_size;
+  return true;
+}
+
+bool
+vk_fmt_corrupt(const char *file, const char *fmt, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt %s image: %s", file, fmt, what);
+}
+
+bool
+vk_fmt_unsupported(const char *file, const char *fmt, vk_error **errp, const char *what)
+{
+  return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not read this %s image: %s", file, fmt,
+                      what);
+}
+
+bool
+vk_fmt_read_only(const vk_image *img, vk_error **errp)
+{
+  if (!img->writable)
+    return true;
+  return vk_error_set(
+      errp, VK_EXIT_USAGE,
+      "%s: vkit reads %s images but does not write them (convert it to qcow2 or raw)",
+      img->filename, img->drv->name);
+}
+
+bool
+vk_all_zero(const void *p, size_t n)
+{
+  const unsigned char *c = p;
+
+  for (size_t i = 0; i < n; i++)
+    if (c[i])
+      return false;
   return true;
 }

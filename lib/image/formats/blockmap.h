@@ -7,6 +7,7 @@
 #define VK_IMAGE_BLOCKMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "image/driver.h"
@@ -16,11 +17,30 @@
  * image, so a lookup cannot fail. */
 typedef int64_t (*vk_block_lookup)(const vk_image *img, uint64_t block);
 
-/* drv->pread and drv->block_status for such an image. */
-bool vk_blocks_pread(vk_image *img, uint32_t block_size, vk_block_lookup lookup, void *buf,
-                     size_t len, uint64_t off, vk_error **errp);
-bool vk_blocks_status(vk_image *img, uint32_t block_size, vk_block_lookup lookup, uint64_t off,
-                      uint64_t len, vk_extent *out);
+/* The first member of such a driver's img->priv. */
+typedef struct vk_blockmap {
+  uint32_t block_size;
+  uint32_t nblocks; /* blocks of the disk */
+  void *table;      /* the driver's decoded table (freed on close) */
+  vk_block_lookup lookup;
+} vk_blockmap;
+
+/* drv->pread, block_status, info (the block size as cluster_size) and
+ * close (priv, its table) of such an image. */
+bool vk_blockmap_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp);
+bool vk_blockmap_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp);
+bool vk_blockmap_info(vk_image *img, vk_image_info *info, vk_error **errp);
+bool vk_blockmap_close(vk_image *img, vk_error **errp);
+
+/* What every read-only format driver says: "FILE: corrupt FMT image:
+ * WHAT" (VK_EXIT_CORRUPT), "FILE: vkit does not read this FMT image:
+ * WHAT" (VK_EXIT_USAGE); both return false. */
+bool vk_fmt_corrupt(const char *file, const char *fmt, vk_error **errp, const char *what);
+bool vk_fmt_unsupported(const char *file, const char *fmt, vk_error **errp, const char *what);
+/* An image opened for writing is refused (VK_EXIT_USAGE): false. */
+bool vk_fmt_read_only(const vk_image *img, vk_error **errp);
+/* Are the n bytes at p all zero? */
+bool vk_all_zero(const void *p, size_t n);
 
 /* The size of a host file or block device. */
 bool vk_host_size(int fd, const char *file, uint64_t *size, vk_error **errp);

@@ -16,6 +16,10 @@
 #include "image/formats/blockmap.h"
 #include "util/bytes.h"
 
+/* every message of this driver names the file and the format */
+#define corrupt(img, errp, what) vk_fmt_corrupt((img)->filename, "vdi", (errp), (what))
+#define unsupported(img, errp, what) vk_fmt_unsupported((img)->filename, "vdi", (errp), (what))
+
 #define HEADER_LEN 512
 #define SIGNATURE 0xbeda107fu
 #define VERSION_1_1 0x00010001u
@@ -35,34 +39,9 @@ typedef struct vdi_header {
 } vdi_header;
 
 typedef struct vdi_state {
-  uint32_t block_size;
-  uint32_t nblocks;
-  uint32_t *map; /* block indexes, host order */
+  vk_blockmap m; /* m.table: the block indexes, host order */
   uint32_t offset_data;
-  uint32_t type;
 } vdi_state;
-
-static bool
-corrupt(vk_image *img, vk_error **errp, const char *what)
-{
-  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt vdi image: %s", img->filename, what);
-}
-
-static bool
-unsupported(vk_image *img, vk_error **errp, const char *what)
-{
-  return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not read this vdi image: %s",
-                      img->filename, what);
-}
-
-static bool
-all_zero(const unsigned char *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (p[i])
-      return false;
-  return true;
-}
 
 static bool
 decode_header(vk_image *img, const unsigned char *b, vdi_header *h, vk_error **errp)
@@ -78,8 +57,8 @@ decode_header(vk_image *img, const unsigned char *b, vdi_header *h, vk_error **e
   h->block_size = vk_le32(b + 376);
   h->block_extra = vk_le32(b + 380);
   h->blocks_in_image = vk_le32(b + 384);
-  h->linked = !all_zero(b + 424, 16);
-  h->has_parent = !all_zero(b + 440, 16);
+  h->linked = !vk_all_zero(b + 424, 16);
+  h->has_parent = !vk_all_zero(b + 440, 16);
   if (h->version != VERSION_1_1)
     return unsupported(img, errp, "not version 1.1");
   if (h->type != TYPE_DYNAMIC && h->type != TYPE_STATIC)
@@ -106,11 +85,12 @@ static int64_t
 vdi_lookup(const vk_image *img, uint64_t block)
 {
   const vdi_state *s = img->priv;
-  uint32_t e = block < s->nblocks ? s->map[block] : MAP_FREE;
+  const uint32_t *map = s->m.table;
+  uint32_t e = block < s->m.nblocks ? map[block] : MAP_FREE;
 
   if (e == MAP_FREE || e == MAP_DISCARDED)
     return -1;
-  return (int64_t)s->offset_data + (int64_t)e * s->block_size;
+  return (int64_t)s->offset_data + (int64_t)e * s->m.block_size;
 }
 
 static bool
@@ -120,12 +100,10 @@ vdi_open(vk_image *img, vk_error **errp)
   uint64_t file_size, need;
   vdi_header h = { 0 };
   vdi_state *s;
+  uint32_t *map;
 
-  if (img->writable)
-    return vk_error_set(
-        errp, VK_EXIT_USAGE,
-        "%s: vkit reads vdi images but does not write them (convert it to qcow2 or raw)",
-        img->filename);
+  if (!vk_fmt_read_only(img, errp))
+    return false;
   if (!vk_host_size(img->fd, img->filename, &file_size, errp))
     return false;
   if (file_size < HEADER_LEN)
@@ -143,11 +121,12 @@ vdi_open(vk_image *img, vk_error **errp)
   if (!(s = calloc(1, sizeof *s)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   img->priv = s;
-  s->block_size = h.block_size;
+  s->m.block_size = h.block_size;
+  s->m.lookup = vdi_lookup;
   s->offset_data = h.offset_data;
-  s->type = h.type;
-  s->nblocks = (uint32_t)need;
-  if (!(s->map = calloc(need ? need : 1, sizeof *s->map)) || !(raw = malloc(need ? need * 4 : 1)))
+  s->m.nblocks = (uint32_t)need;
+  if (!(s->m.table = map = calloc(need ? need : 1, sizeof *map)) ||
+      !(raw = malloc(need ? need * 4 : 1)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_pread(img->fd, raw, need * 4, h.offset_bmap, img->filename, errp)) {
     free(raw);
@@ -156,7 +135,7 @@ vdi_open(vk_image *img, vk_error **errp)
   for (uint64_t i = 0; i < need; i++) {
     uint32_t e = vk_le32(raw + i * 4);
     uint64_t start = (uint64_t)h.offset_data + (uint64_t)e * h.block_size;
-    s->map[i] = e;
+    map[i] = e;
     if (e == MAP_FREE || e == MAP_DISCARDED)
       continue;
     if (e >= h.blocks_in_image || start > file_size || file_size - start < h.block_size) {
@@ -168,51 +147,11 @@ vdi_open(vk_image *img, vk_error **errp)
   return true;
 }
 
-static bool
-vdi_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
-{
-  vdi_state *s = img->priv;
-
-  return vk_blocks_pread(img, s->block_size, vdi_lookup, buf, len, off, errp);
-}
-
-static bool
-vdi_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp)
-{
-  vdi_state *s = img->priv;
-
-  (void)errp;
-  return vk_blocks_status(img, s->block_size, vdi_lookup, off, len, out);
-}
-
-static bool
-vdi_info(vk_image *img, vk_image_info *info, vk_error **errp)
-{
-  vdi_state *s = img->priv;
-
-  (void)errp;
-  info->cluster_size = s->block_size;
-  return true;
-}
-
-static bool
-vdi_close(vk_image *img, vk_error **errp)
-{
-  vdi_state *s = img->priv;
-
-  (void)errp;
-  if (s)
-    free(s->map);
-  free(s);
-  img->priv = NULL;
-  return true;
-}
-
 const vk_image_driver vk_vdi_driver = {
   .name = "vdi",
   .open = vdi_open,
-  .pread = vdi_pread,
-  .block_status = vdi_block_status,
-  .info = vdi_info,
-  .close = vdi_close,
+  .pread = vk_blockmap_pread,
+  .block_status = vk_blockmap_status,
+  .info = vk_blockmap_info,
+  .close = vk_blockmap_close,
 };

@@ -37,6 +37,10 @@
 #include "util/bytes.h"
 #include "util/cleanup.h"
 
+/* every message of this driver names the file and the format */
+#define corrupt(file, errp, what) vk_fmt_corrupt((file), "vmdk", (errp), (what))
+#define unsupported(file, errp, what) vk_fmt_unsupported((file), "vmdk", (errp), (what))
+
 #define SECTOR 512ULL
 #define MAX_DESCRIPTOR (64 * 1024)
 #define MAX_EXTENTS 1024
@@ -85,19 +89,6 @@ typedef struct vmdk_state {
   size_t n;
   uint64_t grain; /* the first sparse extent's, for info */
 } vmdk_state;
-
-static bool
-corrupt(const char *file, vk_error **errp, const char *what)
-{
-  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt vmdk image: %s", file, what);
-}
-
-static bool
-unsupported(const char *file, vk_error **errp, const char *what)
-{
-  return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not read this vmdk image: %s", file,
-                      what);
-}
 
 /* ------------------------------------------------------------ decoding */
 
@@ -399,11 +390,8 @@ vmdk_open(vk_image *img, vk_error **errp)
   CLEANUP_FREE char *text = NULL;
   vmdk_state *s;
 
-  if (img->writable)
-    return vk_error_set(
-        errp, VK_EXIT_USAGE,
-        "%s: vkit reads vmdk images but does not write them (convert it to qcow2 or raw)",
-        img->filename);
+  if (!vk_fmt_read_only(img, errp))
+    return false;
   if (!(s = calloc(1, sizeof *s)) || !(s->ext = calloc(MAX_EXTENTS, sizeof *s->ext))) {
     free(s);
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");

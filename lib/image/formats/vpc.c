@@ -21,6 +21,10 @@
 #include "image/formats/blockmap.h"
 #include "util/bytes.h"
 
+/* every message of this driver names the file and the format */
+#define corrupt(img, errp, what) vk_fmt_corrupt((img)->filename, "vpc", (errp), (what))
+#define unsupported(img, errp, what) vk_fmt_unsupported((img)->filename, "vpc", (errp), (what))
+
 #define FOOTER_LEN 512
 #define DYN_LEN 1024
 #define VHD_FIXED 2
@@ -45,11 +49,9 @@ typedef struct vpc_dyn {
 } vpc_dyn;
 
 typedef struct vpc_state {
+  vk_blockmap m; /* m.table: sector offsets, host order (dynamic) */
   bool dynamic;
-  uint32_t block_size;
   uint32_t bitmap_size; /* the sector bitmap before each block's data */
-  uint32_t nblocks;     /* table entries in use */
-  uint32_t *bat;        /* sector offsets, host order */
 } vpc_state;
 
 /* One's complement of the byte sum, the checksum field (4 bytes at
@@ -63,12 +65,6 @@ checksum(const unsigned char *b, size_t n, size_t at)
     if (i < at || i >= at + 4)
       sum += b[i];
   return ~sum;
-}
-
-static bool
-corrupt(vk_image *img, vk_error **errp, const char *what)
-{
-  return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt vpc image: %s", img->filename, what);
 }
 
 static bool
@@ -128,7 +124,8 @@ static int64_t
 vpc_lookup(const vk_image *img, uint64_t block)
 {
   const vpc_state *s = img->priv;
-  uint32_t e = block < s->nblocks ? s->bat[block] : BAT_FREE;
+  const uint32_t *bat = s->m.table;
+  uint32_t e = block < s->m.nblocks ? bat[block] : BAT_FREE;
 
   return e == BAT_FREE ? -1 : (int64_t)e * 512 + s->bitmap_size;
 }
@@ -138,6 +135,7 @@ open_dynamic(vk_image *img, vpc_state *s, const vpc_footer *f, uint64_t file_siz
 {
   unsigned char b[DYN_LEN];
   unsigned char *raw;
+  uint32_t *bat;
   vpc_dyn d = { 0 };
   uint64_t need, bitmap;
 
@@ -154,15 +152,14 @@ open_dynamic(vk_image *img, vpc_state *s, const vpc_footer *f, uint64_t file_siz
       (file_size - d.table_offset) / 4 < need)
     return corrupt(img, errp, "the block table lies outside the file");
   s->dynamic = true;
-  s->block_size = d.block_size;
+  s->m.block_size = d.block_size;
+  s->m.lookup = vpc_lookup;
   bitmap = ((uint64_t)d.block_size / 512 + 7) / 8;
   s->bitmap_size = (uint32_t)((bitmap + 511) / 512 * 512);
-  s->nblocks = (uint32_t)need;
-  if (!(s->bat = calloc(need ? need : 1, sizeof *s->bat)) || !(raw = malloc(need ? need * 4 : 1))) {
-    free(s->bat);
-    s->bat = NULL;
+  s->m.nblocks = (uint32_t)need;
+  if (!(s->m.table = bat = calloc(need ? need : 1, sizeof *bat)) ||
+      !(raw = malloc(need ? need * 4 : 1)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  }
   if (!vk_host_pread(img->fd, raw, need * 4, d.table_offset, img->filename, errp)) {
     free(raw);
     return false;
@@ -170,7 +167,7 @@ open_dynamic(vk_image *img, vpc_state *s, const vpc_footer *f, uint64_t file_siz
   for (uint64_t i = 0; i < need; i++) {
     uint32_t e = vk_be32(raw + i * 4);
     uint64_t start = (uint64_t)e * 512;
-    s->bat[i] = e;
+    bat[i] = e;
     if (e == BAT_FREE)
       continue;
     if (start < FOOTER_LEN || start > file_size ||
@@ -191,11 +188,8 @@ vpc_open(vk_image *img, vk_error **errp)
   vpc_footer f = { 0 };
   vpc_state *s;
 
-  if (img->writable)
-    return vk_error_set(
-        errp, VK_EXIT_USAGE,
-        "%s: vkit reads vpc images but does not write them (convert it to qcow2 or raw)",
-        img->filename);
+  if (!vk_fmt_read_only(img, errp))
+    return false;
   if (!vk_host_size(img->fd, img->filename, &file_size, errp))
     return false;
   if (file_size < FOOTER_LEN)
@@ -226,7 +220,7 @@ vpc_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
 
   if (!s->dynamic)
     return vk_host_pread(img->fd, buf, len, off, img->filename, errp);
-  return vk_blocks_pread(img, s->block_size, vpc_lookup, buf, len, off, errp);
+  return vk_blockmap_pread(img, buf, len, off, errp);
 }
 
 static bool
@@ -237,30 +231,7 @@ vpc_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_e
   /* a fixed disk's data is laid out as a raw file's */
   if (!s->dynamic)
     return vk_raw_driver.block_status(img, off, len, out, errp);
-  return vk_blocks_status(img, s->block_size, vpc_lookup, off, len, out);
-}
-
-static bool
-vpc_info(vk_image *img, vk_image_info *info, vk_error **errp)
-{
-  vpc_state *s = img->priv;
-
-  (void)errp;
-  info->cluster_size = s->dynamic ? s->block_size : 0;
-  return true;
-}
-
-static bool
-vpc_close(vk_image *img, vk_error **errp)
-{
-  vpc_state *s = img->priv;
-
-  (void)errp;
-  if (s)
-    free(s->bat);
-  free(s);
-  img->priv = NULL;
-  return true;
+  return vk_blockmap_status(img, off, len, out, errp);
 }
 
 const vk_image_driver vk_vpc_driver = {
@@ -268,6 +239,6 @@ const vk_image_driver vk_vpc_driver = {
   .open = vpc_open,
   .pread = vpc_pread,
   .block_status = vpc_block_status,
-  .info = vpc_info,
-  .close = vpc_close,
+  .info = vk_blockmap_info, /* a fixed disk's block size is 0 */
+  .close = vk_blockmap_close,
 };
