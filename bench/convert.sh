@@ -20,6 +20,9 @@
 #   chain     a 30-deep chain of qcow2 overlays (40 scattered writes each)
 #             on the qcow2 of the same image: convert -O raw, info
 #             --backing-chain, map, measure, check
+#   import    the same image as qemu-img writes it in the formats vimg
+#             reads but does not write: vmdk (monolithicSparse and
+#             streamOptimized), vhdx, vpc (dynamic) and vdi, each -> qcow2
 #   sparse    sparse qcow2 images of 64 GiB, 256 GiB and 1 TiB with
 #             1/512 of their size allocated (128 MiB, 512 MiB, 2 GiB in
 #             1 MiB runs at random offsets): map, measure, check of each,
@@ -39,7 +42,7 @@ runs=5
 size_mib=1024
 dir=
 tmpfs=
-groups=basic,clusters,chain,sparse
+groups=basic,clusters,chain,import,sparse
 keep=false
 while getopts "r:s:d:t:g:kh" o; do
   case $o in
@@ -116,6 +119,17 @@ PY
   chain_top=$prev
 fi
 
+imports=()
+if has import; then
+  echo "writing the image as vmdk, vhdx, vpc and vdi ..." >&2
+  qemu-img convert -f raw -O vmdk "$src" "$dir/src.vmdk"
+  qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$src" "$dir/stream.vmdk"
+  qemu-img convert -f raw -O vhdx "$src" "$dir/src.vhdx"
+  qemu-img convert -f raw -O vpc -o force_size=on "$src" "$dir/src.vpc"
+  qemu-img convert -f raw -O vdi "$src" "$dir/src.vdi"
+  imports=("vmdk -> qcow2" "vmdk stream -> qcow2" "vhdx -> qcow2" "vpc -> qcow2" "vdi -> qcow2")
+fi
+
 sparse_sizes=()
 if has sparse; then
   for g in 64 256 1024; do
@@ -134,6 +148,7 @@ has clusters && names+=("raw -> qcow2 512 B clusters" "raw -> qcow2 4 KiB cluste
   "tmpfs: raw -> qcow2" "tmpfs: qcow2 -> qcow2")
 has chain && names+=("chain: convert -O raw" "chain: info --backing-chain" "chain: map"
   "chain: measure" "chain: check")
+names+=(${imports[@]+"${imports[@]}"})
 for g in "${sparse_sizes[@]}"; do
   names+=("sparse $g G: map" "sparse $g G: measure" "sparse $g G: check")
 done
@@ -167,6 +182,11 @@ case_cmd() {
     "chain: map") exec "$t" map "$chain_top" ;;
     "chain: measure") exec "$t" measure -O qcow2 "$chain_top" ;;
     "chain: check") exec "$t" check "$chain_top" ;;
+    "vmdk -> qcow2") exec "$t" convert -f vmdk -O qcow2 "$dir/src.vmdk" "$dir/out" ;;
+    "vmdk stream -> qcow2") exec "$t" convert -f vmdk -O qcow2 "$dir/stream.vmdk" "$dir/out" ;;
+    "vhdx -> qcow2") exec "$t" convert -f vhdx -O qcow2 "$dir/src.vhdx" "$dir/out" ;;
+    "vpc -> qcow2") exec "$t" convert -f vpc -O qcow2 "$dir/src.vpc" "$dir/out" ;;
+    "vdi -> qcow2") exec "$t" convert -f vdi -O qcow2 "$dir/src.vdi" "$dir/out" ;;
     "sparse "*) local g=${1#sparse }; g=${g%% *}
       case $1 in
         *": map") exec "$t" map "$dir/sparse$g.qcow2" ;;
