@@ -90,6 +90,7 @@ extern const vk_image_driver vk_vpc_driver;
 extern const vk_image_driver vk_vdi_driver;
 extern const vk_image_driver vk_vmdk_driver;
 extern const vk_image_driver vk_vhdx_driver;
+extern const vk_image_driver vk_qed_driver;
 
 /* Full pread/pwrite on a host fd: loops over short transfers; a pread
  * past EOF fills the rest with zeros. */

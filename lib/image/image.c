@@ -128,6 +128,7 @@ driver_for(vk_image_format fmt)
   case VK_FMT_VDI: return &vk_vdi_driver;
   case VK_FMT_VMDK: return &vk_vmdk_driver;
   case VK_FMT_VHDX: return &vk_vhdx_driver;
+  case VK_FMT_QED: return &vk_qed_driver;
   default: return &vk_raw_driver;
   }
 }

@@ -43,16 +43,16 @@ bool
 vk_image_format_check_supported(vk_image_format fmt, const char *path, vk_error **errp)
 {
   if (fmt == VK_FMT_RAW || fmt == VK_FMT_QCOW2 || fmt == VK_FMT_VPC || fmt == VK_FMT_VDI ||
-      fmt == VK_FMT_VMDK || fmt == VK_FMT_VHDX)
+      fmt == VK_FMT_VMDK || fmt == VK_FMT_VHDX || fmt == VK_FMT_QED)
     return true;
   if (path)
     return vk_error_set(
         errp, VK_EXIT_USAGE,
-        "%s is a %s image; vkit reads only raw, qcow2, vmdk, vhdx, vpc and vdi images", path,
+        "%s is a %s image; vkit reads only raw, qcow2, vmdk, vhdx, vpc, vdi and qed images", path,
         vk_image_format_name(fmt));
   return vk_error_set(
       errp, VK_EXIT_USAGE,
-      "%s images are not supported; vkit reads only raw, qcow2, vmdk, vhdx, vpc and vdi images",
+      "%s images are not supported; vkit reads only raw, qcow2, vmdk, vhdx, vpc, vdi and qed images",
       vk_image_format_name(fmt));
 }
 

@@ -15,9 +15,9 @@
  *     or a range it calls zero that does not read as zeros.
  * Backing files are never opened (the names come from the input; the
  * mutation run, tests/fuzz/mutate.py, covers backing chains).  An input
- * that probes as a format vkit only reads (vmdk, vpc, vdi: the corpus
- * has seeds of each) is opened as that format and read as above, block
- * status included; nothing else is done with it.
+ * that probes as a format vkit only reads (vmdk, vhdx, vpc, vdi, qed:
+ * the corpus has seeds of each but vhdx, whose smallest image is 3 MiB) is opened as that format
+ * and read as above, block status included; nothing else is done with it.
  *
  * Built with VK_FUZZ_LIBFUZZER (configure --enable-fuzz) this is a
  * libFuzzer target.  Otherwise it is a replay driver for `make check`:
@@ -424,7 +424,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   seed_from(data, size);
 
   /* Read-only, then check without repair.  An input that probes as a
-   * format vkit only reads (vmdk, vpc, vdi) is read, and that is all. */
+   * format vkit only reads (vmdk, vhdx, vpc, vdi, qed) is read, and that
+   * is all. */
   if ((fd = mem_copy(data, size)) < 0)
     return 0;
   fd_path(path, sizeof path, fd);
@@ -432,7 +433,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vk_image_format fmt = VK_FMT_NONE;
     vk_error *err = NULL;
     if (vk_image_probe(path, &fmt, &err) &&
-        (fmt == VK_FMT_VPC || fmt == VK_FMT_VDI || fmt == VK_FMT_VMDK)) {
+        (fmt == VK_FMT_VPC || fmt == VK_FMT_VDI || fmt == VK_FMT_VMDK || fmt == VK_FMT_VHDX ||
+         fmt == VK_FMT_QED)) {
       read_only(path, fmt);
       close(fd);
       return 0;

@@ -157,8 +157,8 @@ q bitmap --add --granularity 64k bitmap.qcow2 b2
 # 13. the read-only formats, written here (qemu-img's have 1-2 MiB
 # blocks, and stamp times and UUIDs): a dynamic VHD with 4 KiB blocks
 # (creator qem2: the footer's size counts), a fixed VHD sized by its
-# geometry, a dynamic VDI with 4 KiB blocks, one of them discarded, and
-# two tiny vmdk images.
+# geometry, a dynamic VDI with 4 KiB blocks, one of them discarded, two
+# tiny vmdk images and a small qed.
 python3 - <<'PY'
 import struct
 
@@ -251,6 +251,16 @@ head = kdmv(flags, cap, 1, 1, 1, gtes, 0xffffffffffffffff, 2)
 foot = kdmv(flags, cap, 1, 1, 1, gtes, gd_at, 2)
 marker = struct.pack("<QII", 1, 0, 3).ljust(512, b"\0")
 open("stream.vmdk", "wb").write(head + sd + body + gtab + gdir + marker + foot + bytes(512))
+
+# qed: 4 KiB clusters, one-cluster tables (512 entries: 2 MiB an L2
+# table), a 4 MiB disk: the L1 table, one L2 table, a zeroed cluster and
+# two data clusters.
+c = 4096
+h = bytearray(c)
+struct.pack_into("<IIIIQQQQQII", h, 0, 0x00444551, c, 1, 1, 0, 0, 0, c, 4 << 20, 0, 0)
+l1 = struct.pack("<2Q", 2 * c, 0).ljust(c, b"\0")
+l2 = struct.pack("<4Q", 3 * c, 1, 0, 4 * c).ljust(c, b"\0")
+open("small.qed", "wb").write(bytes(h) + l1 + l2 + bytes([0x80]) * c + bytes([0x81]) * c)
 PY
 
 if [ -n "$large" ]; then
@@ -275,5 +285,5 @@ if [ -n "$large" ]; then
   fix_dates snap64k.qcow2
 fi
 
-cp ./*.qcow2 ./*.vhd ./*.vdi ./*.vmdk "$out/"
+cp ./*.qcow2 ./*.vhd ./*.vdi ./*.vmdk ./*.qed "$out/"
 ls "$out"

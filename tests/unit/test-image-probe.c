@@ -135,25 +135,25 @@ main(void)
        vk_image_format_name((vk_image_format)f));
     ok(vk_image_format_check_supported((vk_image_format)f, NULL, NULL) ==
            (f == VK_FMT_RAW || f == VK_FMT_QCOW2 || f == VK_FMT_VPC || f == VK_FMT_VDI ||
-            f == VK_FMT_VMDK || f == VK_FMT_VHDX),
-       "format %s: read only if raw, qcow2, vmdk, vhdx, vpc or vdi",
+            f == VK_FMT_VMDK || f == VK_FMT_VHDX || f == VK_FMT_QED),
+       "format %s: read only if raw, qcow2, vmdk, vhdx, vpc, vdi or qed",
        vk_image_format_name((vk_image_format)f));
     ok(vk_image_format_writable((vk_image_format)f) == (f == VK_FMT_RAW || f == VK_FMT_QCOW2),
        "format %s: written only if raw or qcow2", vk_image_format_name((vk_image_format)f));
   }
   ok(!vk_image_format_parse("none", &fmt, NULL), "'none' is not a format name");
-  ok(!vk_image_format_check_supported(VK_FMT_QED, "x.qed", &err) && err &&
+  ok(!vk_image_format_check_supported(VK_FMT_DMG, "x.dmg", &err) && err &&
          err->code == VK_EXIT_USAGE,
-     "qed refused with a usage error");
+     "dmg refused with a usage error");
   is_str(err ? err->msg : NULL,
-         "x.qed is a qed image; vkit reads only raw, qcow2, vmdk, vhdx, vpc and vdi images",
+         "x.dmg is a dmg image; vkit reads only raw, qcow2, vmdk, vhdx, vpc, vdi and qed images",
          "message naming the file");
   vk_error_free(err);
   err = NULL;
   vk_image_format_check_supported(VK_FMT_LUKS, NULL, &err);
   is_str(
       err ? err->msg : NULL,
-      "luks images are not supported; vkit reads only raw, qcow2, vmdk, vhdx, vpc and vdi images",
+      "luks images are not supported; vkit reads only raw, qcow2, vmdk, vhdx, vpc, vdi and qed images",
       "message for a format given");
   vk_error_free(err);
 

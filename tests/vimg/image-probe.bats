@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Format detection: every container qemu-img knows is recognised by its
-# magic, and read when vkit reads its format (vmdk, vhdx, vdi, vpc: read only) or
+# magic, and read when vkit reads its format (vmdk, vhdx, vdi, vpc, qed:
+# read only) or
 # refused by name (exit 2, one line, nothing written), never read as raw;
 # -f raw still reads such a file as raw; what is not a regular file or
 # block device is refused without blocking.
@@ -170,7 +171,7 @@ read_everywhere() {
 @test "probe: vhdx" { read_everywhere x.vhdx vhdx; }
 @test "probe: vpc, dynamic" { read_everywhere dynamic.vpc vpc; }
 @test "probe: vpc, fixed (footer only)" { read_everywhere fixed.vpc vpc; }
-@test "probe: qed" { refused_everywhere x.qed qed; }
+@test "probe: qed" { read_everywhere x.qed qed; }
 @test "probe: qcow version 1" { refused_everywhere x.qcow qcow; }
 @test "probe: luks" { refused_everywhere x.luks luks; }
 @test "probe: parallels" { refused_everywhere x.parallels parallels; }
@@ -183,7 +184,7 @@ read_everywhere() {
   local f fmt
   while read -r f fmt; do
     case $f in
-    *.vdi | *.vpc | *.vhdx | sparse.vmdk | flat.vmdk | stream.vmdk | hand.vmdk) ;;   # read as what they are
+    *.vdi | *.vpc | *.vhdx | *.qed | sparse.vmdk | flat.vmdk | stream.vmdk | hand.vmdk) ;;   # read as what they are
     cowd.vmdk) refused "an ESX sparse (COWD) extent" vimg info "$FIX/$f" ;;
     *) refused "is a $fmt image" vimg info "$FIX/$f" ;;
     esac
@@ -200,13 +201,13 @@ read_everywhere() {
 
 @test "probe: the names of the other formats are understood after -f, and refused" {
   local fmt
-  for fmt in vmdk vhdx vdi vpc; do
+  for fmt in vmdk vhdx vdi vpc qed; do
     REFUSED_STATUS=7 refused "corrupt $fmt image" vimg info -f "$fmt" "$FIX/zero.raw"
     refused "cannot create $fmt images" vimg create -f "$fmt" new.img 1M
     refused "cannot create $fmt images" vimg convert -O "$fmt" "$FIX/zero.raw" out.img
     assert_file_not_exists out.img
   done
-  for fmt in qed qcow luks dmg parallels cloop bochs; do
+  for fmt in qcow luks dmg parallels cloop bochs; do
     refused "$fmt images are not supported" vimg info -f "$fmt" "$FIX/zero.raw"
     refused "$fmt images are not supported" vimg convert -f "$fmt" -O raw "$FIX/zero.raw" out.raw
     assert_file_not_exists out.raw
@@ -226,7 +227,7 @@ read_everywhere() {
   qemu-img create -q -f qcow2 -b "$FIX/x.qcow" -F qcow -u rec.qcow2 1M
   # An overlay that records no backing format (qemu-img no longer makes
   # one): its backing-format header extension turned into an unknown one.
-  qemu-img create -q -f qcow2 -b "$FIX/x.qed" -F qed -u det.qcow2 1M
+  qemu-img create -q -f qcow2 -b "$FIX/x.parallels" -F parallels -u det.qcow2 1M
   python3 - det.qcow2 <<'PY'
 import sys
 data = bytearray(open(sys.argv[1], "rb").read())
@@ -238,10 +239,10 @@ PY
   refused "qcow images are not supported" vimg info --backing-chain rec.qcow2
   refused "qcow images are not supported" vimg convert -O raw rec.qcow2 out.raw
   assert_file_not_exists out.raw
-  refused "$FIX/x.qed is a qed image" vimg convert -O raw det.qcow2 out.raw
+  refused "$FIX/x.parallels is a parallels image" vimg convert -O raw det.qcow2 out.raw
   assert_file_not_exists out.raw
-  refused "$FIX/x.qed is a qed image" vimg map det.qcow2
-  refused "$FIX/x.qed is a qed image" vimg create -f qcow2 -b "$FIX/x.qed" ov.qcow2
+  refused "$FIX/x.parallels is a parallels image" vimg map det.qcow2
+  refused "$FIX/x.parallels is a parallels image" vimg create -f qcow2 -b "$FIX/x.parallels" ov.qcow2
   assert_file_not_exists ov.qcow2
   refused "qcow images are not supported" vimg create -f qcow2 -b "$FIX/zero.raw" -F qcow ov.qcow2
   assert_file_not_exists ov.qcow2

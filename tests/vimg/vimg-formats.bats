@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The formats vkit reads but does not write, against qemu-img: VMDK (every
-# subformat qemu-img makes), VHD (vpc: fixed, dynamic, with each
-# creator's idea of the disk size) and VDI (dynamic, static), made by
-# qemu-img and written by qemu-io, read
+# subformat qemu-img makes), VHDX (fixed, dynamic), VHD (vpc: fixed,
+# dynamic, with each creator's idea of the disk size), VDI (dynamic,
+# static) and QED, made by qemu-img and written by qemu-io, read
 # byte-identical to `qemu-img convert -O raw`, mapped as `qemu-img map`
 # maps them, converted to qcow2 that `qemu-img check` finds clean; and
 # the same images damaged or of kinds vkit does not read, refused in one
@@ -440,4 +440,35 @@ PY
 )
   cp d.vhdx k.vhdx; patch k.vhdx $((fp + 4)) 02
   damaged 2 "k.vhdx is a differencing VHDX (it has a parent), which vkit does not read" k.vhdx
+}
+
+@test "qed: read as qemu-img reads it, mapped as it maps it; zeroed clusters; damage and a backing file refused" {
+  requires xxd
+  qemu-img create -q -f qed d.qed 40M
+  fill qed d.qed
+  same_as_qemu qed d.qed
+  qemu-img create -q -f qed -o cluster_size=4k s.qed 64M
+  random_writes qed s.qed 17
+  same_as_qemu qed s.qed
+  run vimg info s.qed
+  assert_line "file format: qed"
+  assert_line "cluster_size: 4096"
+  # the L1 table's offset (header field at 40) past the end
+  cp d.qed a.qed; patch a.qed 40 000000ffff000000
+  damaged 7 "a.qed: corrupt qed image: the L1 table lies outside the file" a.qed
+  # its first entry: an L2 table past the end
+  l1=$(python3 -c "import struct; print(struct.unpack('<Q', open('d.qed','rb').read()[40:48])[0])")
+  cp d.qed b.qed; patch b.qed "$l1" 0000ffffff000000
+  damaged 7 "b.qed: corrupt qed image: an L2 table lies outside the file or is not aligned" b.qed
+  # a data cluster not aligned (found when its table is read)
+  l2=$(python3 -c "import struct; print(struct.unpack('<Q', open('d.qed','rb').read()[$l1:$l1+8])[0])")
+  cp d.qed c.qed; patch c.qed "$l2" 0102000000000000
+  damaged_data 7 "c.qed: corrupt qed image: a data cluster lies outside the file or is not aligned" c.qed
+  # a cluster size that is no power of two; an unknown feature
+  cp d.qed e.qed; patch e.qed 4 00300100
+  damaged 7 "the cluster size is not a power of two" e.qed
+  cp d.qed g.qed; patch g.qed 16 0001000000000000
+  damaged 2 "g.qed: vkit does not read this qed image: features vkit does not know" g.qed
+  qemu-img create -q -f qed -b d.qed -F qed o.qed
+  damaged 2 "o.qed is a qed image with a backing file, which vkit does not read" o.qed
 }
