@@ -15,14 +15,15 @@ vk_blockmap_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error *
 {
   const vk_blockmap *m = img->priv;
   uint32_t block_size = m->block_size;
-  vk_block_lookup lookup = m->lookup;
   unsigned char *p = buf;
 
   while (len) {
     uint64_t in = off % block_size;
     size_t n = block_size - in < len ? (size_t)(block_size - in) : len;
-    int64_t host = lookup(img, off / block_size);
+    int64_t host = m->lookup(img, off / block_size, errp);
 
+    if (host == VK_BLOCK_ERROR)
+      return false;
     if (host < 0)
       memset(p, 0, n);
     else if (!vk_host_pread(img->fd, p, n, (uint64_t)host + in, img->filename, errp))
@@ -39,19 +40,24 @@ vk_blockmap_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk
 {
   const vk_blockmap *m = img->priv;
   uint32_t block_size = m->block_size;
-  vk_block_lookup lookup = m->lookup;
   uint64_t block = off / block_size, end = off + len, at;
-  int64_t host = lookup(img, block);
+  int64_t host = m->lookup(img, block, errp), next;
 
-  (void)errp;
-  /* an absent run: every absent block that follows; data: this block */
-  at = (block + 1) * block_size;
-  if (host < 0)
-    while (at < end && lookup(img, at / block_size) < 0)
-      at += block_size;
+  if (host == VK_BLOCK_ERROR)
+    return false;
+  /* a run of blocks of one kind; stored ones contiguous in the file */
+  for (at = (block + 1) * block_size; at < end; at += block_size) {
+    next = m->lookup(img, at / block_size, errp);
+    if (next == VK_BLOCK_ERROR)
+      return false;
+    if (host < 0 ? next != host : next != host + (int64_t)(at - block * block_size))
+      break;
+  }
   out->length = (at < end ? at : end) - off;
-  if (host < 0) {
+  if (host == VK_BLOCK_ABSENT) {
     out->kind = VK_EXTENT_UNALLOCATED;
+  } else if (host == VK_BLOCK_ZERO) {
+    out->kind = VK_EXTENT_ZERO;
   } else {
     out->kind = VK_EXTENT_DATA;
     out->allocated = true;

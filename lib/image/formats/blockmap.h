@@ -12,10 +12,14 @@
 
 #include "image/driver.h"
 
-/* Where block `block` of img starts in the file (*host), or -1 when it
- * is not stored.  The driver checked every entry when it opened the
- * image, so a lookup cannot fail. */
-typedef int64_t (*vk_block_lookup)(const vk_image *img, uint64_t block);
+/* Where block `block` of img starts in the file (>= 0), or
+ * VK_BLOCK_ABSENT (not stored: zeros, unallocated), VK_BLOCK_ZERO (a
+ * block recorded as zeros), VK_BLOCK_ERROR (*errp set: a table read
+ * on demand failed or is damaged). */
+#define VK_BLOCK_ABSENT (-1)
+#define VK_BLOCK_ZERO (-2)
+#define VK_BLOCK_ERROR (-3)
+typedef int64_t (*vk_block_lookup)(vk_image *img, uint64_t block, vk_error **errp);
 
 /* The first member of such a driver's img->priv. */
 typedef struct vk_blockmap {

@@ -32,10 +32,11 @@
 #define L2_CACHE_BYTES (64u << 20)
 
 typedef struct qed_state {
+  vk_blockmap m; /* m.table: the L1 table (nl1 entries, host order) */
   uint32_t cluster;
   uint64_t entries; /* per table */
   uint64_t file_size;
-  uint64_t *l1; /* host order */
+  uint64_t *l1; /* = m.table */
   uint64_t nl1; /* L1 entries the disk uses */
   uint64_t *l2; /* nslots tables */
   int nslots;   /* L2_CACHE, fewer for big tables */
@@ -75,21 +76,20 @@ l2_table(vk_image *img, qed_state *s, uint64_t i, vk_error **errp)
   return t;
 }
 
-/* The L2 entry of cluster c: 0 not stored, 1 zeroed, else its offset. */
-static bool
-entry_of(vk_image *img, uint64_t c, uint64_t *e, vk_error **errp)
+/* Where cluster c is: a lookup of formats/blockmap.h. */
+static int64_t
+qed_lookup(vk_image *img, uint64_t c, vk_error **errp)
 {
   qed_state *s = img->priv;
-  uint64_t i = c / s->entries;
+  uint64_t i = c / s->entries, e;
   const uint64_t *t;
 
-  *e = 0;
   if (i >= s->nl1 || s->l1[i] == 0)
-    return true;
+    return VK_BLOCK_ABSENT;
   if (!(t = l2_table(img, s, i, errp)))
-    return false;
-  *e = t[c % s->entries];
-  return true;
+    return VK_BLOCK_ERROR;
+  e = t[c % s->entries];
+  return e == 0 ? VK_BLOCK_ABSENT : e == CLUSTER_ZERO ? VK_BLOCK_ZERO : (int64_t)e;
 }
 
 static bool
@@ -141,7 +141,10 @@ qed_open(vk_image *img, vk_error **errp)
       s->file_size - l1_off < table_bytes)
     return corrupt(img, errp, "the L1 table lies outside the file");
   s->nl1 = (img->size / s->cluster + s->entries - 1) / s->entries;
-  if (!(s->l1 = calloc(s->nl1 ? s->nl1 : 1, 8)) || !(raw = malloc(s->nl1 ? s->nl1 * 8 : 1)))
+  s->m.block_size = s->cluster;
+  s->m.lookup = qed_lookup;
+  if (!(s->m.table = s->l1 = calloc(s->nl1 ? s->nl1 : 1, 8)) ||
+      !(raw = malloc(s->nl1 ? s->nl1 * 8 : 1)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_pread(img->fd, raw, s->nl1 * 8, l1_off, img->filename, errp)) {
     free(raw);
@@ -167,87 +170,20 @@ qed_open(vk_image *img, vk_error **errp)
 }
 
 static bool
-qed_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
-{
-  qed_state *s = img->priv;
-  unsigned char *p = buf;
-
-  while (len) {
-    uint64_t in = off % s->cluster, e;
-    size_t n = s->cluster - in < len ? (size_t)(s->cluster - in) : len;
-
-    if (!entry_of(img, off / s->cluster, &e, errp))
-      return false;
-    if (e <= CLUSTER_ZERO)
-      memset(p, 0, n);
-    else if (!vk_host_pread(img->fd, p, n, e + in, img->filename, errp))
-      return false;
-    p += n;
-    off += n;
-    len -= n;
-  }
-  return true;
-}
-
-static bool
-qed_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_error **errp)
-{
-  qed_state *s = img->priv;
-  uint64_t c = off / s->cluster, at = (c + 1) * s->cluster, e, next;
-
-  if (!entry_of(img, c, &e, errp))
-    return false;
-  /* a run of one kind (stored clusters: contiguous in the file) */
-  while (at < off + len) {
-    if (!entry_of(img, at / s->cluster, &next, errp))
-      return false;
-    if (e <= CLUSTER_ZERO ? next != e : next != e + (at / s->cluster - c) * s->cluster)
-      break;
-    at += s->cluster;
-  }
-  out->length = (at < off + len ? at : off + len) - off;
-  if (e == 0) {
-    out->kind = VK_EXTENT_UNALLOCATED;
-  } else if (e == CLUSTER_ZERO) {
-    out->kind = VK_EXTENT_ZERO;
-  } else {
-    out->kind = VK_EXTENT_DATA;
-    out->allocated = true;
-    out->host_offset = (int64_t)(e + off % s->cluster);
-  }
-  return true;
-}
-
-static bool
-qed_info(vk_image *img, vk_image_info *info, vk_error **errp)
-{
-  qed_state *s = img->priv;
-
-  (void)errp;
-  info->cluster_size = s->cluster;
-  return true;
-}
-
-static bool
 qed_close(vk_image *img, vk_error **errp)
 {
   qed_state *s = img->priv;
 
-  (void)errp;
-  if (s) {
-    free(s->l1);
+  if (s)
     free(s->l2);
-  }
-  free(s);
-  img->priv = NULL;
-  return true;
+  return vk_blockmap_close(img, errp);
 }
 
 const vk_image_driver vk_qed_driver = {
   .name = "qed",
   .open = qed_open,
-  .pread = qed_pread,
-  .block_status = qed_block_status,
-  .info = qed_info,
+  .pread = vk_blockmap_pread,
+  .block_status = vk_blockmap_status,
+  .info = vk_blockmap_info,
   .close = qed_close,
 };

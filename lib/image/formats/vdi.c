@@ -82,12 +82,13 @@ decode_header(vk_image *img, const unsigned char *b, vdi_header *h, vk_error **e
 }
 
 static int64_t
-vdi_lookup(const vk_image *img, uint64_t block)
+vdi_lookup(vk_image *img, uint64_t block, vk_error **errp)
 {
   const vdi_state *s = img->priv;
   const uint32_t *map = s->m.table;
   uint32_t e = block < s->m.nblocks ? map[block] : MAP_FREE;
 
+  (void)errp;
   if (e == MAP_FREE || e == MAP_DISCARDED)
     return -1;
   return (int64_t)s->offset_data + (int64_t)e * s->m.block_size;

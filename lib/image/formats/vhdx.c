@@ -240,13 +240,16 @@ read_metadata(vk_image *img, const region *meta, params *p, vk_error **errp)
 }
 
 static int64_t
-vhdx_lookup(const vk_image *img, uint64_t block)
+vhdx_lookup(vk_image *img, uint64_t block, vk_error **errp)
 {
   const vk_blockmap *m = img->priv;
   const uint64_t *bat = m->table; /* the payload blocks' entries, host order */
   uint64_t e = block < m->nblocks ? bat[block] : 0;
 
-  return (e & 7) == BLOCK_FULLY_PRESENT ? (int64_t)((e >> 20) * MiB) : -1;
+  (void)errp;
+  if ((e & 7) == BLOCK_FULLY_PRESENT)
+    return (int64_t)((e >> 20) * MiB);
+  return (e & 7) == BLOCK_ZERO ? VK_BLOCK_ZERO : VK_BLOCK_ABSENT;
 }
 
 static bool

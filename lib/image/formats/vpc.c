@@ -121,12 +121,13 @@ disk_size(const vpc_footer *f)
 }
 
 static int64_t
-vpc_lookup(const vk_image *img, uint64_t block)
+vpc_lookup(vk_image *img, uint64_t block, vk_error **errp)
 {
   const vpc_state *s = img->priv;
   const uint32_t *bat = s->m.table;
   uint32_t e = block < s->m.nblocks ? bat[block] : BAT_FREE;
 
+  (void)errp;
   return e == BAT_FREE ? -1 : (int64_t)e * 512 + s->bitmap_size;
 }
 
