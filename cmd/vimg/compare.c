@@ -13,10 +13,10 @@ static int opt_strict, opt_quiet, opt_force_share, opt_progress;
 
 const struct poptOption vimg_compare_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt1, 0,
-    "format of the first image: raw or qcow2 (detected if omitted; other formats are refused)",
+    "format of the first image: raw, qcow2, vmdk, vhdx, vpc, vdi or qed (detected if omitted; other formats are refused)",
     "FMT" },
   { "second-format", 'F', POPT_ARG_STRING, &opt_fmt2, 0,
-    "format of the second image: raw or qcow2 (detected if omitted; other formats are refused)",
+    "format of the second image: raw, qcow2, vmdk, vhdx, vpc, vdi or qed (detected if omitted; other formats are refused)",
     "FMT" },
   { "strict", 's', POPT_ARG_NONE, &opt_strict, 0,
     "different sizes or allocation also count as a difference", NULL },

@@ -19,7 +19,7 @@ static int opt_compress, opt_threads = INT_MIN, opt_no_create, opt_target_is_zer
 
 const struct poptOption vimg_convert_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
-    "format of the sources: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+    "format of the sources: raw, qcow2, vmdk, vhdx, vpc, vdi or qed (detected if omitted; other formats are refused)", "FMT" },
   { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0,
     "format of the target (default raw)", "FMT" },
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,

@@ -23,7 +23,8 @@ const struct poptOption vimg_info_options[] = {
   { "backing-chain", '\0', POPT_ARG_NONE, &opt_chain, 0, "report every image of the backing chain",
     NULL },
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0,
-    "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+    "image format: raw, qcow2, vmdk, vhdx, vpc, vdi or qed (detected if omitted; other formats are refused)",
+    "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_share, 0,
     "open even if the image is in use for writing", NULL },
   POPT_TABLEEND

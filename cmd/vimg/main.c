@@ -44,7 +44,8 @@ static const vk_subcmd cmds[] = {
 
 static const vk_tool tool = {
   .name = "vimg",
-  .summary = "Create, inspect, check, resize and convert disk images (raw, qcow2)",
+  .summary =
+      "Create, inspect, check, resize and convert disk images (raw, qcow2; reads vmdk, vhdx, vpc, vdi, qed)",
   .cmds = cmds,
 };
 

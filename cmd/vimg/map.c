@@ -15,7 +15,8 @@ static int opt_json, opt_force_share;
 
 const struct poptOption vimg_map_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
-    "image format: raw or qcow2 (detected if omitted; other formats are refused)", "FMT" },
+    "image format: raw, qcow2, vmdk, vhdx, vpc, vdi or qed (detected if omitted; other formats are refused)",
+    "FMT" },
   VK_OPT_JSON(opt_json, "print every extent as JSON"),
   VK_OPT_OUTPUT(opt_output),
   { "start-offset", '\0', POPT_ARG_STRING, &opt_start, 0, "map from this guest offset on",

@@ -27,8 +27,10 @@ vk_image_format_parse(const char *name, vk_image_format *out, vk_error **errp)
       *out = (vk_image_format)i;
       return true;
     }
-  return vk_error_set(errp, VK_EXIT_USAGE,
-                      "unknown image format '%s' (use raw or qcow2)", name);
+  return vk_error_set(
+      errp, VK_EXIT_USAGE,
+      "unknown image format '%s' (vkit reads raw, qcow2, vmdk, vhdx, vpc, vdi and qed, and writes raw and qcow2)",
+      name);
 }
 
 const char *
