@@ -112,8 +112,12 @@ same_as_qemu() {
   assert_output --partial "-b"
   run vimg rebase -b nosuch.qcow2 top.qcow2
   assert_failure 3
-  run vimg rebase -b base.qcow2 -F vmdk top.qcow2
+  run vimg rebase -b base.qcow2 -F dmg top.qcow2
   assert_failure 2
+  # a format vimg reads, that the file is not: corrupt as that format
+  run vimg rebase -b base.qcow2 -F vmdk top.qcow2
+  assert_failure 7
+  assert_output --partial "corrupt vmdk image"
   run vimg rebase -b base.qcow2 before.raw
   assert_failure 2
   assert_output --partial "raw images have no backing file"
