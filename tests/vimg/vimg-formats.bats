@@ -472,3 +472,44 @@ PY
   qemu-img create -q -f qed -b d.qed -F qed o.qed
   damaged 2 "o.qed is a qed image with a backing file, which vkit does not read" o.qed
 }
+
+@test "check of the formats vimg reads: clean where qemu-img check is, 7 for a shared block or a damaged table, -r refused" {
+  requires xxd
+  qemu-img create -q -f vdi d.vdi 8M
+  qemu-io -f vdi -c "write -P 0x11 0 3M" d.vdi >/dev/null
+  qemu-img create -q -f vmdk d.vmdk 8M
+  qemu-io -f vmdk -c "write -P 0x11 0 1M" d.vmdk >/dev/null
+  qemu-img create -q -f vhdx -o block_size=1M d.vhdx 8M
+  qemu-io -f vhdx -c "write -P 0x11 0 2M" d.vhdx >/dev/null
+  qemu-img create -q -f qed d.qed 8M
+  qemu-io -f qed -c "write -P 0x11 0 1M" d.qed >/dev/null
+  qemu-img create -q -f vpc d.vhd 8M
+  for img in d.vdi d.vmdk d.vhdx d.qed d.vhd; do
+    run --separate-stderr vimg check "$img"
+    assert_success
+    assert_line "No errors were found on the image."
+    run vimg check --json "$img"
+    assert_equal "$(json_get 'j["corruptions"]' <<<"$output")" 0
+  done
+  assert_equal "$(vimg check --json d.vdi | json_get 'j["allocated_clusters"]')" 3
+  run --separate-stderr vimg check -r all d.vdi
+  assert_failure 2
+  [[ "$stderr" == *"d.vdi: vkit does not repair vdi images (-r)"* ]]
+  # two guest blocks on one host block: qemu-img check calls it corrupt too
+  map=$(python3 -c 'import struct; print(struct.unpack("<I", open("d.vdi","rb").read()[340:344])[0])')
+  cp d.vdi two.vdi; patch two.vdi $((map + 4)) 00000000
+  run qemu-img check two.vdi
+  assert_failure
+  run --separate-stderr vimg check two.vdi
+  assert_failure 7
+  [[ "$stderr" == *"share host offset"* ]]
+  # a grain table damaged: found by the walk (info alone does not read it)
+  gd=$(vmdk_field d.vmdk gd)
+  gt=$(python3 -c "import struct; print(struct.unpack('<I', open('d.vmdk','rb').read()[$gd*512:$gd*512+4])[0])")
+  cp d.vmdk c.vmdk; patch c.vmdk $((gt * 512)) ffffff00
+  run vimg info c.vmdk
+  assert_success
+  run --separate-stderr vimg check c.vmdk
+  assert_failure 7
+  [[ "$stderr" == *"c.vmdk: corrupt vmdk image: a grain lies outside the file"* ]]
+}
