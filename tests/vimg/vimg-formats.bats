@@ -513,3 +513,50 @@ PY
   assert_failure 7
   [[ "$stderr" == *"c.vmdk: corrupt vmdk image: a grain lies outside the file"* ]]
 }
+
+@test "hostile sizes and names: a 16 EiB VHD, a 4 EiB qed of 16 MiB, vmdk extents outside the descriptor's directory, a grain at sector 1" {
+  requires xxd
+  # a dynamic VHD from Hyper-V ("win ": the footer's size counts) of 16 EiB
+  qemu-img create -q -f vpc d.vhd 8M
+  python3 - d.vhd <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for at in (0, len(b) - 512):
+    f = b[at:at + 512]
+    f[28:32] = b"win "
+    f[48:56] = struct.pack(">Q", 0xfffffffffffffe00)
+    f[64:68] = b"\0\0\0\0"
+    f[64:68] = struct.pack(">I", ~sum(f) & 0xffffffff)
+    b[at:at + 512] = f
+open(sys.argv[1], "wb").write(b)
+PY
+  damaged 7 "d.vhd: corrupt vpc image: the disk size is larger than 4 EiB" d.vhd
+  # a qed whose tables can map 2^63 bytes, claiming 4 EiB with no table
+  # present: mapping it must skip the absent tables, not walk 2^39 clusters
+  python3 - <<'PY'
+import struct
+c = 8 << 20
+h = bytearray(512)
+struct.pack_into("<IIIIQQQQQII", h, 0, 0x00444551, c, 1, 1, 0, 0, 0, c, 1 << 62, 0, 0)
+with open("big.qed", "wb") as f:
+    f.write(h)
+    f.truncate(2 * c)
+PY
+  run timeout 20 "$VK_BUILDDIR/vimg" map --json big.qed
+  assert_success
+  [ "$(json_get '[e["data"] for e in j]' <<<"$output")" = "[false]" ]
+  # vmdk extents: an absolute name, "..", are refused
+  qemu-img create -q -f vmdk -o subformat=monolithicFlat fl.vmdk 1M
+  mkdir sub
+  sed "s|\"fl-flat.vmdk\"|\"$PWD/fl-flat.vmdk\"|" fl.vmdk >abs.vmdk
+  damaged 2 "abs.vmdk: vkit does not read this vmdk image: extent \"$PWD/fl-flat.vmdk\" is not a file beside the descriptor" abs.vmdk
+  sed 's|"fl-flat.vmdk"|"../fl-flat.vmdk"|' fl.vmdk >sub/up.vmdk
+  damaged 2 "is not a file beside the descriptor" sub/up.vmdk
+  # a grain table entry of 1 without the zeroed-grain flag (sector 1: the descriptor)
+  qemu-img create -q -f vmdk s.vmdk 4M
+  qemu-io -f vmdk -c "write -P 0x11 0 64k" s.vmdk >/dev/null
+  gd=$(vmdk_field s.vmdk gd)
+  gt=$(python3 -c "import struct; print(struct.unpack('<I', open('s.vmdk','rb').read()[$gd*512:$gd*512+4])[0])")
+  cp s.vmdk one.vmdk; patch one.vmdk $((gt * 512)) 01000000
+  damaged_data 7 "one.vmdk: corrupt vmdk image: a grain lies outside the file" one.vmdk
+}

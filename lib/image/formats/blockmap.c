@@ -20,7 +20,8 @@ vk_blockmap_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error *
   while (len) {
     uint64_t in = off % block_size;
     size_t n = block_size - in < len ? (size_t)(block_size - in) : len;
-    int64_t host = m->lookup(img, off / block_size, errp);
+    uint64_t same = 1;
+    int64_t host = m->lookup(img, off / block_size, &same, errp);
 
     if (host == VK_BLOCK_ERROR)
       return false;
@@ -40,18 +41,21 @@ vk_blockmap_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk
 {
   const vk_blockmap *m = img->priv;
   uint32_t block_size = m->block_size;
-  uint64_t block = off / block_size, end = off + len, at;
-  int64_t host = m->lookup(img, block, errp), next;
+  uint64_t block = off / block_size, end = off + len, at, same = 1;
+  int64_t host = m->lookup(img, block, &same, errp), next;
 
   if (host == VK_BLOCK_ERROR)
     return false;
   /* a run of blocks of one kind; stored ones contiguous in the file */
-  for (at = (block + 1) * block_size; at < end; at += block_size) {
-    next = m->lookup(img, at / block_size, errp);
+  at = (block + (host < 0 ? same : 1)) * block_size;
+  while (at < end) {
+    uint64_t more = 1;
+    next = m->lookup(img, at / block_size, &more, errp);
     if (next == VK_BLOCK_ERROR)
       return false;
     if (host < 0 ? next != host : next != host + (int64_t)(at - block * block_size))
       break;
+    at += (host < 0 ? more : 1) * block_size;
   }
   out->length = (at < end ? at : end) - off;
   if (host == VK_BLOCK_ABSENT) {
@@ -117,6 +121,14 @@ vk_fmt_unsupported(const char *file, const char *fmt, vk_error **errp, const cha
 {
   return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not read this %s image: %s", file, fmt,
                       what);
+}
+
+bool
+vk_fmt_size_ok(const vk_image *img, const char *fmt, vk_error **errp)
+{
+  if (img->size <= VK_FMT_MAX_SIZE)
+    return true;
+  return vk_fmt_corrupt(img->filename, fmt, errp, "the disk size is larger than 4 EiB");
 }
 
 bool

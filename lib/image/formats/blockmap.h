@@ -15,11 +15,13 @@
 /* Where block `block` of img starts in the file (>= 0), or
  * VK_BLOCK_ABSENT (not stored: zeros, unallocated), VK_BLOCK_ZERO (a
  * block recorded as zeros), VK_BLOCK_ERROR (*errp set: a table read
- * on demand failed or is damaged). */
+ * on demand failed or is damaged).  *same (already 1) may be raised to
+ * the number of blocks from `block` on that are absent or zero alike (a
+ * whole table that is not there), so that a walk skips them at once. */
 #define VK_BLOCK_ABSENT (-1)
 #define VK_BLOCK_ZERO (-2)
 #define VK_BLOCK_ERROR (-3)
-typedef int64_t (*vk_block_lookup)(vk_image *img, uint64_t block, vk_error **errp);
+typedef int64_t (*vk_block_lookup)(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp);
 
 /* The first member of such a driver's img->priv. */
 typedef struct vk_blockmap {
@@ -41,6 +43,10 @@ bool vk_blockmap_close(vk_image *img, vk_error **errp);
  * WHAT" (VK_EXIT_USAGE); both return false. */
 bool vk_fmt_corrupt(const char *file, const char *fmt, vk_error **errp, const char *what);
 bool vk_fmt_unsupported(const char *file, const char *fmt, vk_error **errp, const char *what);
+/* The disk size the driver decoded is at most VK_FMT_MAX_SIZE (4 EiB:
+ * offsets and block counts cannot wrap): else VK_EXIT_CORRUPT. */
+#define VK_FMT_MAX_SIZE (1ULL << 62)
+bool vk_fmt_size_ok(const vk_image *img, const char *fmt, vk_error **errp);
 /* An image opened for writing is refused (VK_EXIT_USAGE): false. */
 bool vk_fmt_read_only(const vk_image *img, vk_error **errp);
 /* Are the n bytes at p all zero? */

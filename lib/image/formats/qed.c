@@ -78,14 +78,16 @@ l2_table(vk_image *img, qed_state *s, uint64_t i, vk_error **errp)
 
 /* Where cluster c is: a lookup of formats/blockmap.h. */
 static int64_t
-qed_lookup(vk_image *img, uint64_t c, vk_error **errp)
+qed_lookup(vk_image *img, uint64_t c, uint64_t *same, vk_error **errp)
 {
   qed_state *s = img->priv;
   uint64_t i = c / s->entries, e;
   const uint64_t *t;
 
-  if (i >= s->nl1 || s->l1[i] == 0)
+  if (i >= s->nl1 || s->l1[i] == 0) {
+    *same = s->entries - c % s->entries; /* the rest of this table's span */
     return VK_BLOCK_ABSENT;
+  }
   if (!(t = l2_table(img, s, i, errp)))
     return VK_BLOCK_ERROR;
   e = t[c % s->entries];
@@ -119,6 +121,8 @@ qed_open(vk_image *img, vk_error **errp)
   features = vk_le64(h + 16);
   l1_off = vk_le64(h + 40);
   img->size = vk_le64(h + 48);
+  if (!vk_fmt_size_ok(img, "qed", errp))
+    return false;
   if (s->cluster < 4096 || s->cluster > (64u << 20) || (s->cluster & (s->cluster - 1)))
     return corrupt(img, errp, "the cluster size is not a power of two from 4 KiB to 64 MiB");
   if (table_size < 1 || table_size > 16 || (table_size & (table_size - 1)))

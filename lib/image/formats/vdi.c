@@ -82,12 +82,13 @@ decode_header(vk_image *img, const unsigned char *b, vdi_header *h, vk_error **e
 }
 
 static int64_t
-vdi_lookup(vk_image *img, uint64_t block, vk_error **errp)
+vdi_lookup(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp)
 {
   const vdi_state *s = img->priv;
   const uint32_t *map = s->m.table;
   uint32_t e = block < s->m.nblocks ? map[block] : MAP_FREE;
 
+  (void)same;
   (void)errp;
   if (e == MAP_FREE || e == MAP_DISCARDED)
     return -1;
@@ -113,6 +114,8 @@ vdi_open(vk_image *img, vk_error **errp)
       !decode_header(img, b, &h, errp))
     return false;
   img->size = h.disk_size;
+  if (!vk_fmt_size_ok(img, "vdi", errp))
+    return false;
   need = (h.disk_size + h.block_size - 1) / h.block_size;
   if (h.offset_bmap < HEADER_LEN || h.offset_bmap > file_size ||
       (file_size - h.offset_bmap) / 4 < h.blocks_in_image)

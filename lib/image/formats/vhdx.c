@@ -240,12 +240,13 @@ read_metadata(vk_image *img, const region *meta, params *p, vk_error **errp)
 }
 
 static int64_t
-vhdx_lookup(vk_image *img, uint64_t block, vk_error **errp)
+vhdx_lookup(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp)
 {
   const vk_blockmap *m = img->priv;
   const uint64_t *bat = m->table; /* the payload blocks' entries, host order */
   uint64_t e = block < m->nblocks ? bat[block] : 0;
 
+  (void)same;
   (void)errp;
   if ((e & 7) == BLOCK_FULLY_PRESENT)
     return (int64_t)((e >> 20) * MiB);

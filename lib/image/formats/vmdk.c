@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -46,6 +47,7 @@
 #define MAX_EXTENTS 1024
 #define MAX_GRAIN (16ULL << 20)
 #define GT_CACHE 16
+#define MAX_GTES 4096
 #define FLAG_NL_TEST (1u << 0)
 #define FLAG_ZERO_GRAIN (1u << 2)
 #define FLAG_COMPRESSED (1u << 16)
@@ -63,8 +65,21 @@ typedef struct sparse_header {
   uint16_t compress;
 } sparse_header;
 
+/* What the extents share: a cache of grain tables, the buffers of the
+ * last compressed grain inflated (grown to the largest grain read). */
+typedef struct vmdk_cache {
+  uint32_t *gt;                 /* GT_CACHE tables of up to MAX_GTES entries */
+  const void *gt_ext[GT_CACHE]; /* whose table each slot holds */
+  int64_t gt_of[GT_CACHE];
+  unsigned char *zbuf, *grain_buf;
+  size_t zcap, gcap;
+  const void *grain_ext; /* whose grain grain_buf holds */
+  int64_t grain_at;
+} vmdk_cache;
+
 typedef struct extent {
   ext_kind kind;
+  vmdk_cache *cache;
   char *path; /* for messages and block status */
   int fd;     /* -1 for ZERO; the image's own fd is not owned */
   bool own_fd;
@@ -77,14 +92,10 @@ typedef struct extent {
   uint32_t gtes;  /* entries per grain table */
   uint32_t ngd;
   uint32_t *gd; /* sector offsets of the grain tables */
-  uint32_t *gt; /* GT_CACHE tables of gtes entries */
-  int64_t gt_of[GT_CACHE];
-  unsigned char *zbuf; /* one compressed grain, and the last one inflated */
-  unsigned char *grain_buf;
-  int64_t grain_at; /* which grain grain_buf holds, or -1 */
 } extent;
 
 typedef struct vmdk_state {
+  vmdk_cache cache;
   extent *ext;
   size_t n;
   uint64_t grain; /* the first sparse extent's, for info */
@@ -113,7 +124,7 @@ decode_sparse_header(const char *file, const unsigned char *b, sparse_header *h,
     return corrupt(file, errp, "the header's newline test fails (a transfer in text mode?)");
   if (h->grain == 0 || h->grain > MAX_GRAIN / SECTOR || (h->grain & (h->grain - 1)))
     return corrupt(file, errp, "the grain size is not a power of two up to 16 MiB");
-  if (h->gtes == 0 || h->gtes > 4096)
+  if (h->gtes == 0 || h->gtes > MAX_GTES)
     return corrupt(file, errp, "the grain tables' size is not 1 to 4096 entries");
   if (h->capacity > (UINT64_MAX / SECTOR) / 2)
     return corrupt(file, errp, "the capacity is too large");
@@ -166,9 +177,6 @@ extent_free(extent *x)
     close(x->fd);
   free(x->path);
   free(x->gd);
-  free(x->gt);
-  free(x->zbuf);
-  free(x->grain_buf);
 }
 
 /* The sparse extent in x->fd: header (the footer's for a stream), grain
@@ -211,6 +219,8 @@ open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size,
   x->len = expect * SECTOR;
   grains = (x->len + x->grain - 1) / x->grain;
   ngd = (grains + h.gtes - 1) / h.gtes;
+  if (ngd > UINT32_MAX)
+    return corrupt(x->path, errp, "the grain directory is too large");
   if (h.gd_off == 0 || h.gd_off > x->file_size / SECTOR ||
       (x->file_size - h.gd_off * SECTOR) / 4 < ngd)
     return corrupt(x->path, errp, "the grain directory lies outside the file");
@@ -230,16 +240,6 @@ open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size,
     }
   }
   free(raw);
-  if (!(x->gt = malloc((size_t)GT_CACHE * h.gtes * 4)))
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  for (int i = 0; i < GT_CACHE; i++)
-    x->gt_of[i] = -1;
-  x->grain_at = -1;
-  if (x->flags & FLAG_COMPRESSED) {
-    /* a deflated grain may be a little larger than the grain */
-    if (!(x->zbuf = malloc(x->grain + x->grain / 8 + 1024)) || !(x->grain_buf = malloc(x->grain)))
-      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  }
   return true;
 }
 
@@ -268,11 +268,12 @@ add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error 
 
   if (s->n >= MAX_EXTENTS)
     return unsupported(img->filename, errp, "more than 1024 extents");
-  if (l->sectors == 0 || l->sectors > (UINT64_MAX / SECTOR) / 2 ||
-      img->size > UINT64_MAX / 2 - l->sectors * SECTOR)
-    return corrupt(img->filename, errp, "an extent of no size or too large");
+  if (l->sectors == 0 || l->sectors > VK_FMT_MAX_SIZE / SECTOR ||
+      img->size > VK_FMT_MAX_SIZE - l->sectors * SECTOR)
+    return corrupt(img->filename, errp, "an extent of no size, or the disk larger than 4 EiB");
   x = &s->ext[s->n];
   memset(x, 0, sizeof *x);
+  x->cache = &s->cache;
   x->fd = -1;
   x->start = img->size;
   x->len = l->sectors * SECTOR;
@@ -296,6 +297,15 @@ add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error 
     x->fd = img->fd;
     x->path = strdup(img->filename);
   } else {
+    struct stat st;
+    /* Extents are files beside the descriptor: an absolute name, "..", or
+     * a device would let an image read any file of the host into what it
+     * is converted to. */
+    if (l->file[0] == '/' || strstr(l->file, "..")) {
+      char what[64 + sizeof l->file];
+      snprintf(what, sizeof what, "extent \"%s\" is not a file beside the descriptor", l->file);
+      return unsupported(img->filename, errp, what);
+    }
     x->path = extent_path(img->filename, l->file);
     if (x->path) {
       x->own_fd = true;
@@ -304,6 +314,8 @@ add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error 
         vk_error_prefix(errp, "%s: extent", img->filename);
         return false;
       }
+      if (fstat(x->fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return unsupported(img->filename, errp, "an extent that is not a regular file");
       if (!(img->flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) &&
           !vk_image_lock(x->fd, x->path, VK_LOCK_READ, errp))
         return false;
@@ -398,6 +410,8 @@ vmdk_open(vk_image *img, vk_error **errp)
   }
   img->priv = s;
   img->size = 0;
+  if (!(s->cache.gt = malloc((size_t)GT_CACHE * MAX_GTES * 4)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_size(img->fd, img->filename, &file_size, errp))
     return false;
   memset(head, 0, sizeof head);
@@ -410,6 +424,7 @@ vmdk_open(vk_image *img, vk_error **errp)
     /* a sparse extent opened directly: itself, all of its capacity */
     extent *x = &s->ext[0];
     x->kind = EXT_SPARSE;
+    x->cache = &s->cache;
     x->fd = img->fd;
     x->file_size = file_size;
     s->n = 1;
@@ -419,6 +434,8 @@ vmdk_open(vk_image *img, vk_error **errp)
       return false;
     s->grain = x->grain;
     img->size = x->len;
+    if (!vk_fmt_size_ok(img, "vmdk", errp))
+      return false;
     if (desc_off && desc_size) {
       if (desc_size > MAX_DESCRIPTOR / SECTOR || desc_off > file_size / SECTOR ||
           file_size - desc_off * SECTOR < desc_size * SECTOR)
@@ -448,17 +465,18 @@ vmdk_open(vk_image *img, vk_error **errp)
 static const uint32_t *
 grain_table(extent *x, uint32_t gdi, vk_error **errp)
 {
+  vmdk_cache *c = x->cache;
   int slot = (int)(gdi % GT_CACHE);
-  uint32_t *gt = x->gt + (size_t)slot * x->gtes;
+  uint32_t *gt = c->gt + (size_t)slot * MAX_GTES;
   unsigned char *raw;
 
-  if (x->gt_of[slot] == (int64_t)gdi)
+  if (c->gt_ext[slot] == x && c->gt_of[slot] == (int64_t)gdi)
     return gt;
   if (!(raw = malloc((size_t)x->gtes * 4))) {
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     return NULL;
   }
-  x->gt_of[slot] = -1;
+  c->gt_ext[slot] = NULL;
   if (!vk_host_pread(x->fd, raw, (size_t)x->gtes * 4, (uint64_t)x->gd[gdi] * SECTOR, x->path,
                      errp)) {
     free(raw);
@@ -469,7 +487,7 @@ grain_table(extent *x, uint32_t gdi, vk_error **errp)
     uint64_t at = (uint64_t)e * SECTOR;
     bool ok =
         e == 0 || (e == 1 && (x->flags & FLAG_ZERO_GRAIN)) ||
-        (at >= SECTOR && at < x->file_size &&
+        (e != 1 && at >= SECTOR && at < x->file_size &&
          ((x->flags & FLAG_COMPRESSED) ? x->file_size - at >= 12 : x->file_size - at >= x->grain));
     if (!ok) {
       free(raw);
@@ -479,8 +497,18 @@ grain_table(extent *x, uint32_t gdi, vk_error **errp)
     gt[i] = e;
   }
   free(raw);
-  x->gt_of[slot] = gdi;
+  c->gt_ext[slot] = x;
+  c->gt_of[slot] = gdi;
   return gt;
+}
+
+/* Has grain g a grain table? */
+static bool
+table_present(const extent *x, uint64_t g)
+{
+  uint64_t gdi = g / x->gtes;
+
+  return gdi < x->ngd && x->gd[gdi] != 0;
 }
 
 /* The entry of grain g: 0 not stored, 1 zeroed, else its sector. */
@@ -504,24 +532,38 @@ grain_entry(extent *x, uint64_t g, uint32_t *entry, vk_error **errp)
 static bool
 inflate_grain(extent *x, uint64_t g, uint32_t entry, vk_error **errp)
 {
+  vmdk_cache *c = x->cache;
   unsigned char m[12];
   uint64_t at = (uint64_t)entry * SECTOR;
+  size_t zmax = x->grain + x->grain / 8 + 1024; /* deflate may grow data a little */
   uint32_t size;
   uLongf out = (uLongf)x->grain;
 
-  if (x->grain_at == (int64_t)g)
+  if (c->grain_ext == x && c->grain_at == (int64_t)g)
     return true;
-  x->grain_at = -1;
+  c->grain_ext = NULL;
+  if (c->zcap < zmax || c->gcap < x->grain) {
+    unsigned char *z = realloc(c->zbuf, zmax), *gb;
+    if (z)
+      c->zbuf = z;
+    gb = z ? realloc(c->grain_buf, x->grain) : NULL;
+    if (!z || !gb)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    c->grain_buf = gb;
+    c->zcap = zmax;
+    c->gcap = x->grain;
+  }
   if (!vk_host_pread(x->fd, m, sizeof m, at, x->path, errp))
     return false;
   size = vk_le32(m + 8);
-  if (size == 0 || size > x->grain + x->grain / 8 + 1024 || x->file_size - at - 12 < size)
+  if (size == 0 || size > zmax || x->file_size - at - 12 < size)
     return corrupt(x->path, errp, "a compressed grain's length is wrong");
-  if (!vk_host_pread(x->fd, x->zbuf, size, at + 12, x->path, errp))
+  if (!vk_host_pread(x->fd, c->zbuf, size, at + 12, x->path, errp))
     return false;
-  if (uncompress(x->grain_buf, &out, x->zbuf, size) != Z_OK || out != x->grain)
+  if (uncompress(c->grain_buf, &out, c->zbuf, size) != Z_OK || out != x->grain)
     return corrupt(x->path, errp, "a compressed grain does not inflate to a whole grain");
-  x->grain_at = (int64_t)g;
+  c->grain_ext = x;
+  c->grain_at = (int64_t)g;
   return true;
 }
 
@@ -568,7 +610,7 @@ vmdk_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
       } else if (x->flags & FLAG_COMPRESSED) {
         if (!inflate_grain(x, g, e, errp))
           return false;
-        memcpy(p, x->grain_buf + gin, n);
+        memcpy(p, x->cache->grain_buf + gin, n);
       } else if (!vk_host_pread(x->fd, p, n, (uint64_t)e * SECTOR + gin, x->path, errp)) {
         return false;
       }
@@ -603,10 +645,18 @@ vmdk_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_
   g = in / x->grain;
   if (!grain_entry(x, g, &e, errp))
     return false;
-  /* runs of grains of one kind (stored ones: contiguous in the file) */
+  /* runs of grains of one kind (stored ones: contiguous in the file); a
+   * grain table that is not there is skipped whole */
   at = (g + 1) * x->grain;
+  if (e == 0 && !table_present(x, g))
+    at = (g / x->gtes + 1) * x->gtes * x->grain;
   while (at < in + len) {
-    if (!grain_entry(x, at / x->grain, &next, errp))
+    uint64_t ag = at / x->grain;
+    if (e == 0 && !table_present(x, ag)) {
+      at = (ag / x->gtes + 1) * x->gtes * x->grain;
+      continue;
+    }
+    if (!grain_entry(x, ag, &next, errp))
       return false;
     if (e == 0 ? next != 0
         : e == 1 && (x->flags & FLAG_ZERO_GRAIN)
@@ -649,6 +699,9 @@ vmdk_close(vk_image *img, vk_error **errp)
     for (size_t i = 0; i < s->n; i++)
       extent_free(&s->ext[i]);
     free(s->ext);
+    free(s->cache.gt);
+    free(s->cache.zbuf);
+    free(s->cache.grain_buf);
   }
   free(s);
   img->priv = NULL;

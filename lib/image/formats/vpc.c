@@ -121,12 +121,13 @@ disk_size(const vpc_footer *f)
 }
 
 static int64_t
-vpc_lookup(vk_image *img, uint64_t block, vk_error **errp)
+vpc_lookup(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp)
 {
   const vpc_state *s = img->priv;
   const uint32_t *bat = s->m.table;
   uint32_t e = block < s->m.nblocks ? bat[block] : BAT_FREE;
 
+  (void)same;
   (void)errp;
   return e == BAT_FREE ? -1 : (int64_t)e * 512 + s->bitmap_size;
 }
@@ -205,6 +206,8 @@ vpc_open(vk_image *img, vk_error **errp)
   if (!decode_footer(img, b, &f, errp))
     return false;
   img->size = disk_size(&f);
+  if (!vk_fmt_size_ok(img, "vpc", errp))
+    return false;
   if (!(s = calloc(1, sizeof *s)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   img->priv = s;
