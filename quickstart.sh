@@ -18,7 +18,7 @@ run_pkgs="qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu
   libvirt-clients dnsmasq-base iptables binutils osinfo-db ovmf"
 test_pkgs="bats bats-assert bats-support bats-file shellcheck mandoc groff-base
   python3 xz-utils libxml2-utils busybox-static cpio time bsdutils strace
-  iproute2 procps xorriso swtpm swtpm-tools qemu-guest-agent openssh-server openssh-client debhelper lintian dpkg-dev fakeroot clang libclang-rt-14-dev
+  iproute2 procps xxd xorriso swtpm swtpm-tools qemu-guest-agent openssh-server openssh-client debhelper lintian dpkg-dev fakeroot clang libclang-rt-14-dev
   clang-format git"
 
 install_packages() {
