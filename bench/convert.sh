@@ -23,6 +23,9 @@
 #   import    the same image as qemu-img writes it in the formats vimg
 #             reads but does not write: vmdk (monolithicSparse and
 #             streamOptimized), vhdx, vpc (dynamic) and vdi, each -> qcow2
+#   export    the qcow2 of the same image to the formats vimg writes
+#             besides qcow2: vmdk streamOptimized (OVA, ESXi) and
+#             monolithicSparse, vpc (dynamic) and vdi
 #   sparse    sparse qcow2 images of 64 GiB, 256 GiB and 1 TiB with
 #             1/512 of their size allocated (128 MiB, 512 MiB, 2 GiB in
 #             1 MiB runs at random offsets): map, measure, check of each,
@@ -42,7 +45,7 @@ runs=5
 size_mib=1024
 dir=
 tmpfs=
-groups=basic,clusters,chain,import,sparse
+groups=basic,clusters,chain,import,export,sparse
 keep=false
 while getopts "r:s:d:t:g:kh" o; do
   case $o in
@@ -149,6 +152,7 @@ has clusters && names+=("raw -> qcow2 512 B clusters" "raw -> qcow2 4 KiB cluste
 has chain && names+=("chain: convert -O raw" "chain: info --backing-chain" "chain: map"
   "chain: measure" "chain: check")
 names+=(${imports[@]+"${imports[@]}"})
+has export && names+=("qcow2 -> vmdk stream" "qcow2 -> vmdk" "qcow2 -> vpc" "qcow2 -> vdi")
 for g in "${sparse_sizes[@]}"; do
   names+=("sparse $g G: map" "sparse $g G: measure" "sparse $g G: check")
 done
@@ -187,6 +191,11 @@ case_cmd() {
     "vhdx -> qcow2") exec "$t" convert -f vhdx -O qcow2 "$dir/src.vhdx" "$dir/out" ;;
     "vpc -> qcow2") exec "$t" convert -f vpc -O qcow2 "$dir/src.vpc" "$dir/out" ;;
     "vdi -> qcow2") exec "$t" convert -f vdi -O qcow2 "$dir/src.vdi" "$dir/out" ;;
+    "qcow2 -> vmdk stream")
+      exec "$t" convert -f qcow2 -O vmdk -o subformat=streamOptimized "$dir/src.qcow2" "$dir/out" ;;
+    "qcow2 -> vmdk") exec "$t" convert -f qcow2 -O vmdk "$dir/src.qcow2" "$dir/out" ;;
+    "qcow2 -> vpc") exec "$t" convert -f qcow2 -O vpc "$dir/src.qcow2" "$dir/out" ;;
+    "qcow2 -> vdi") exec "$t" convert -f qcow2 -O vdi "$dir/src.qcow2" "$dir/out" ;;
     "sparse "*) local g=${1#sparse }; g=${g%% *}
       case $1 in
         *": map") exec "$t" map "$dir/sparse$g.qcow2" ;;
@@ -212,6 +221,9 @@ case_ref() {
     tmpfs:*) echo "$shm/src.raw qcow2" ;;
     "chain: convert -O raw") echo "$chain_top raw" ;;
     "sparse 1024 G: convert -O qcow2") echo "$dir/sparse1024.qcow2 qcow2" ;;
+    "qcow2 -> vmdk"*) echo "$src vmdk" ;;
+    "qcow2 -> vpc") echo "$src vpc" ;;
+    "qcow2 -> vdi") echo "$src vdi" ;;
     *" -> "*) echo "$src qcow2" ;;
   esac
 }

@@ -55,7 +55,7 @@ tests_unit_test_install_put_LDADD = $(VK_LIBS)
 
 # ---------------------------------------------------------------- bats suites
 BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats tests/format.bats \
-	tests/vimg/vimg.bats tests/vimg/vimg-check.bats tests/vimg/vimg-convert.bats tests/vimg/vimg-formats.bats \
+	tests/vimg/vimg.bats tests/vimg/vimg-check.bats tests/vimg/vimg-convert.bats tests/vimg/vimg-formats.bats tests/vimg/vimg-write-formats.bats \
 	tests/vimg/vimg-tools.bats tests/vimg/vimg-snapshot.bats tests/vimg/vimg-rebase.bats tests/vimg/vimg-commit.bats \
 	tests/vimg/vimg-dd.bats tests/vimg/vimg-amend.bats \
 	tests/vimg/image-interop.bats tests/vimg/image-lock.bats tests/vimg/image-crash.bats \

@@ -30,13 +30,17 @@ vimg_create_option(int val, const char *arg, vk_error **errp)
 }
 
 const struct poptOption vimg_create_options[] = {
-  { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "image format: raw (default) or qcow2", "FMT" },
+  { "format", 'f', POPT_ARG_STRING, &opt_format, 0,
+    "image format: raw (default), qcow2, vmdk, vpc or vdi", "FMT" },
   { "options", 'o', POPT_ARG_STRING, NULL, 'o',
-    "format options, comma separated: cluster_size, compat, lazy_refcounts, refcount_bits, compression_type, preallocation, extended_l2, backing_file, backing_fmt", "OPTIONS" },
+    "format options, comma separated: cluster_size, compat, lazy_refcounts, refcount_bits, compression_type, preallocation, extended_l2, backing_file, backing_fmt (qcow2); subformat (vmdk: monolithicSparse, streamOptimized; vpc: dynamic, fixed), force_size (vpc), static (vdi)",
+    "OPTIONS" },
   { "backing", 'b', POPT_ARG_STRING, &opt_backing, 0, "backing file (qcow2 only)", "BACKING" },
-  { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0, "format of the backing file", "FMT" },
+  { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0, "format of the backing file",
+    "FMT" },
   { "force", '\0', POPT_ARG_NONE, &opt_force, 0, "replace an existing file", NULL },
-  { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; vimg create prints nothing", NULL },
+  { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0,
+    "accepted for compatibility; vimg create prints nothing", NULL },
   POPT_TABLEEND
 };
 

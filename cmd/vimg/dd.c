@@ -12,14 +12,15 @@
 static char *opt_fmt, *opt_out_fmt;
 static int opt_force_share;
 
-const struct poptOption vimg_dd_options[] = { { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
-                                                "format of the input (detected if omitted)",
-                                                "FMT" },
-                                              { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt,
-                                                0, "format of the output (default raw)", "FMT" },
-                                              { "force-share", 'U', POPT_ARG_NONE, &opt_force_share,
-                                                0, "open the input even if a VM uses it", NULL },
-                                              POPT_TABLEEND };
+const struct poptOption vimg_dd_options[] = {
+  { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "format of the input (detected if omitted)",
+    "FMT" },
+  { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0,
+    "format of the output: raw (default), qcow2, vmdk, vpc or vdi", "FMT" },
+  { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0, "open the input even if a VM uses it",
+    NULL },
+  POPT_TABLEEND
+};
 
 int
 vimg_dd(vk_cmd_ctx *ctx)

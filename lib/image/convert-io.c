@@ -212,7 +212,7 @@ target_opts(const vk_convert_opts *o, uint64_t size, vk_image_opts *io,
     return false;
   io->format = fmt;
   io->size = size;
-  if (fmt == VK_FMT_QCOW2 && io->size % 512)
+  if (fmt != VK_FMT_RAW && io->size % 512)
     io->size += 512 - io->size % 512;
   if (o->backing) {
     free(io->backing_file);
@@ -226,7 +226,9 @@ target_opts(const vk_convert_opts *o, uint64_t size, vk_image_opts *io,
     }
   }
   if (o->compress && fmt != VK_FMT_QCOW2)
-    return vk_error_set(errp, VK_EXIT_USAGE, "compression (-c) needs a qcow2 target (-O qcow2)");
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "compression (-c) needs a qcow2 target (-O qcow2; a vmdk is compressed with -o subformat=streamOptimized)");
   return vk_image_opts_validate(io, errp);
 }
 

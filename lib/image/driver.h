@@ -40,6 +40,9 @@ typedef struct vk_image_driver {
   /* Record `name` (NULL: none) of format `fmt` as the backing file, in the
    * header only; NULL for formats without backing files. */
   bool (*set_backing)(vk_image *img, const char *name, vk_image_format fmt, vk_error **errp);
+  /* Lay out a new empty image described by *o (validated) in the empty
+   * file fd; NULL for raw and qcow2, which image.c creates itself. */
+  bool (*create)(int fd, const char *path, const vk_image_opts *o, vk_error **errp);
   /* Write back state (clean bit); free priv.  Must not close img->fd. */
   bool (*close)(vk_image *img, vk_error **errp);
 } vk_image_driver;
@@ -84,8 +87,9 @@ vk_image_changed(vk_image *img)
 
 extern const vk_image_driver vk_raw_driver;
 extern const vk_image_driver vk_qcow2_driver;
-/* formats/: read-only drivers (no pwrite and the like: an image opened
- * for writing is refused by their open) */
+/* formats/: vpc, vdi and vmdk are read and written (pwrite, zeroes,
+ * flush, create: no resize, discard or backing file); vhdx and qed are
+ * read only (their open refuses an image opened for writing) */
 extern const vk_image_driver vk_vpc_driver;
 extern const vk_image_driver vk_vdi_driver;
 extern const vk_image_driver vk_vmdk_driver;

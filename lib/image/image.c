@@ -381,6 +381,9 @@ vk_image_discard(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
   vk_image_changed(img);
   if (!check_write(img, off, len, errp))
     return false;
+  if (!img->drv->discard)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not discard in %s images",
+                        img->filename, img->drv->name);
   return len == 0 || img->drv->discard(img, off, len, errp);
 }
 
@@ -403,6 +406,10 @@ vk_image_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned f
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "%s: shrinking the image needs the shrink flag (--shrink)",
                         img->filename);
+  if (!img->drv->truncate)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: vkit does not resize %s images (convert it to qcow2 or raw)",
+                        img->filename, img->drv->name);
   return img->drv->truncate(img, size, prealloc, flags, errp);
 }
 
@@ -683,6 +690,9 @@ vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
   if (o.format == VK_FMT_QCOW2) {
     if (!qcow2_create_file(fd, path, &o, o.backing_file ? vk_image_format_name(bfmt) : NULL,
                            &err))
+      goto out;
+  } else if (driver_for(o.format)->create) {
+    if (!driver_for(o.format)->create(fd, path, &o, &err))
       goto out;
   } else if (ftruncate(fd, (off_t)o.size) < 0) {
     vk_error_set_errno(&err, VK_EXIT_FAILED, errno, "%s: cannot set size", path);

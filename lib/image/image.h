@@ -66,9 +66,13 @@ const char *vk_image_format_name(vk_image_format fmt);
 bool vk_image_format_check_supported(vk_image_format fmt, const char *path,
                                      vk_error **errp);
 
-/* True for the formats vkit writes (creates, converts to, resizes,
- * copies): raw and qcow2. */
+/* True for the formats vkit writes in place (resizes, copies, commits
+ * to, installs and clones on): raw and qcow2. */
 bool vk_image_format_writable(vk_image_format fmt);
+/* True for the formats vkit creates and converts to: raw, qcow2, vmdk,
+ * vpc and vdi (the last three are written by their own drivers: see
+ * vimg(1)). */
+bool vk_image_format_creatable(vk_image_format fmt);
 
 /* Detect the format of the image at `path` by its magic, as qemu-img
  * does (lib/image/probe.c): qcow2 (magic "QFI\xfb", any version but 1),
@@ -116,6 +120,15 @@ typedef enum vk_compression {
 
 const char *vk_compression_name(vk_compression c);   /* "zlib", "zstd" */
 
+/* What `-o subformat=` names. */
+typedef enum vk_subformat {
+  VK_SUB_DEFAULT = 0,       /* the format's default */
+  VK_SUB_MONOLITHIC_SPARSE, /* vmdk (default): one file, grains on demand */
+  VK_SUB_STREAM_OPTIMIZED,  /* vmdk: compressed grains, written once in order */
+  VK_SUB_DYNAMIC,           /* vpc, vhdx (default): blocks on demand */
+  VK_SUB_FIXED,             /* vpc: the whole disk, then the footer */
+} vk_subformat;
+
 /* Creation options: what `-o` says, plus size and format.  Fields set by
  * the parser have the matching `has_*` flag set, so drivers can reject
  * options that do not apply to them (e.g. cluster_size for raw). */
@@ -131,9 +144,13 @@ typedef struct vk_image_opts {
   bool extended_l2;
   char *backing_file;         /* owned; NULL for none */
   vk_image_format backing_fmt;/* VK_FMT_NONE: detect from the backing file */
-  unsigned has_cluster_size : 1, has_version : 1, has_lazy_refcounts : 1,
-           has_refcount_bits : 1, has_compression : 1, has_prealloc : 1,
-           has_extended_l2 : 1, has_backing_fmt : 1;
+  /* the other formats vkit writes */
+  vk_subformat subformat; /* vmdk, vpc: the kind of file */
+  bool force_size;        /* vpc: the exact size, not the CHS geometry's */
+  bool static_image;      /* vdi: every block allocated (static=on) */
+  unsigned has_cluster_size : 1, has_version : 1, has_lazy_refcounts : 1, has_refcount_bits : 1,
+      has_compression : 1, has_prealloc : 1, has_extended_l2 : 1, has_backing_fmt : 1,
+      has_subformat : 1, has_force_size : 1, has_static : 1;
 } vk_image_opts;
 
 /* Fill *o with the defaults (raw, size 0, qcow2 defaults as qemu-img's). */
@@ -144,7 +161,9 @@ void vk_image_opts_clear(vk_image_opts *o);
 /* Parse a `-o` string: "key=value,key=value,...".  Keys: cluster_size,
  * compat (0.10|v2|1.1|v3), lazy_refcounts (on|off), refcount_bits,
  * compression_type (zlib|zstd), preallocation (off|metadata|falloc|full),
- * extended_l2 (on|off), backing_file, backing_fmt, size.  May be called
+ * extended_l2 (on|off), backing_file, backing_fmt, size; subformat
+ * (monolithicSparse|streamOptimized for vmdk, dynamic|fixed for vpc),
+ * force_size (on|off, vpc), static (on|off, vdi).  May be called
  * several times (later values win).  Unknown keys and bad values are
  * VK_EXIT_USAGE errors. */
 bool vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp);

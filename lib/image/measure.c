@@ -78,6 +78,9 @@ vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
   uint64_t vsize = vk_round_up(size, 512), cs = target->cluster_size, data = 0;
 
   memset(r, 0, sizeof *r);
+  if (target->format != VK_FMT_RAW && target->format != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "measure gives sizes of raw and qcow2 images, not %s",
+                        vk_image_format_name(target->format));
   if (target->format == VK_FMT_RAW) {
     r->required = r->fully_allocated = vsize;
     return true;

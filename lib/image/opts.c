@@ -29,7 +29,7 @@ vk_image_format_parse(const char *name, vk_image_format *out, vk_error **errp)
     }
   return vk_error_set(
       errp, VK_EXIT_USAGE,
-      "unknown image format '%s' (vkit reads raw, qcow2, vmdk, vhdx, vpc, vdi and qed, and writes raw and qcow2)",
+      "unknown image format '%s' (vkit reads raw, qcow2, vmdk, vhdx, vpc, vdi and qed, and writes raw, qcow2, vmdk, vpc and vdi)",
       name);
 }
 
@@ -62,6 +62,13 @@ bool
 vk_image_format_writable(vk_image_format fmt)
 {
   return fmt == VK_FMT_RAW || fmt == VK_FMT_QCOW2;
+}
+
+bool
+vk_image_format_creatable(vk_image_format fmt)
+{
+  return fmt == VK_FMT_RAW || fmt == VK_FMT_QCOW2 || fmt == VK_FMT_VMDK || fmt == VK_FMT_VPC ||
+         fmt == VK_FMT_VDI;
 }
 
 static const char *const prealloc_names[] = { "off", "metadata", "falloc", "full" };
@@ -175,6 +182,34 @@ parse_one(vk_image_opts *o, const char *key, const char *v, vk_error **errp)
     if (!vk_image_format_parse(v, &o->backing_fmt, errp))
       return false;
     o->has_backing_fmt = 1;
+  } else if (strcmp(key, "subformat") == 0) {
+    static const struct {
+      const char *name;
+      vk_subformat sub;
+    } subs[] = {
+      { "monolithicSparse", VK_SUB_MONOLITHIC_SPARSE },
+      { "streamOptimized", VK_SUB_STREAM_OPTIMIZED },
+      { "dynamic", VK_SUB_DYNAMIC },
+      { "fixed", VK_SUB_FIXED },
+    };
+    size_t i;
+    for (i = 0; i < sizeof subs / sizeof *subs && strcmp(v, subs[i].name); i++)
+      ;
+    if (i == sizeof subs / sizeof *subs)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid subformat '%s' (vmdk: monolithicSparse or streamOptimized; "
+                          "vpc: dynamic or fixed)",
+                          v);
+    o->subformat = subs[i].sub;
+    o->has_subformat = 1;
+  } else if (strcmp(key, "force_size") == 0) {
+    if (!parse_bool(key, v, &o->force_size, errp))
+      return false;
+    o->has_force_size = 1;
+  } else if (strcmp(key, "static") == 0) {
+    if (!parse_bool(key, v, &o->static_image, errp))
+      return false;
+    o->has_static = 1;
   } else if (strcmp(key, "size") == 0) {
     if (!vk_parse_size(v, &o->size, errp))
       return false;
@@ -209,12 +244,52 @@ vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp)
   return true;
 }
 
+/* The options of vmdk, vpc and vdi images. */
+static bool
+validate_other(const vk_image_opts *o, vk_error **errp)
+{
+  const char *fmt = vk_image_format_name(o->format);
+
+  if (o->has_cluster_size || o->has_version || o->has_lazy_refcounts || o->has_refcount_bits ||
+      o->has_compression || o->has_extended_l2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "qcow2 options given for a %s image", fmt);
+  if (o->backing_file || o->has_backing_fmt)
+    return vk_error_set(errp, VK_EXIT_USAGE, "vkit writes %s images without a backing file", fmt);
+  if (o->prealloc != VK_PREALLOC_OFF)
+    return vk_error_set(errp, VK_EXIT_USAGE, "preallocation is not an option of %s images%s", fmt,
+                        o->format == VK_FMT_VPC   ? " (subformat=fixed allocates the whole disk)"
+                        : o->format == VK_FMT_VDI ? " (static=on allocates the whole disk)"
+                                                  : "");
+  if (o->has_subformat &&
+      (o->format == VK_FMT_VDI ||
+       (o->format == VK_FMT_VMDK) !=
+           (o->subformat == VK_SUB_MONOLITHIC_SPARSE || o->subformat == VK_SUB_STREAM_OPTIMIZED)))
+    return vk_error_set(errp, VK_EXIT_USAGE, "subformat is not one of %s images%s", fmt,
+                        o->format == VK_FMT_VMDK  ? " (use monolithicSparse or streamOptimized)"
+                        : o->format == VK_FMT_VPC ? " (use dynamic or fixed)"
+                                                  : "");
+  if (o->has_force_size && o->format != VK_FMT_VPC)
+    return vk_error_set(errp, VK_EXIT_USAGE, "force_size is an option of vpc images");
+  if (o->has_static && o->format != VK_FMT_VDI)
+    return vk_error_set(errp, VK_EXIT_USAGE, "static is an option of vdi images");
+  if (o->size % 512)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s image size must be a multiple of 512 bytes", fmt);
+  return true;
+}
+
 bool
 vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
 {
-  if (o->format != VK_FMT_NONE && o->format != VK_FMT_RAW && o->format != VK_FMT_QCOW2)
+  if (o->format != VK_FMT_NONE && !vk_image_format_creatable(o->format))
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "cannot create %s images; vkit creates raw, qcow2, vmdk, vpc and vdi images",
+        vk_image_format_name(o->format));
+  if (o->format == VK_FMT_VMDK || o->format == VK_FMT_VPC || o->format == VK_FMT_VDI)
+    return validate_other(o, errp);
+  if (o->has_subformat || o->has_force_size || o->has_static)
     return vk_error_set(errp, VK_EXIT_USAGE,
-                        "cannot create %s images; vkit creates only raw and qcow2 images",
+                        "subformat, force_size and static are not options of %s images",
                         vk_image_format_name(o->format));
   if (o->has_backing_fmt && o->backing_fmt != VK_FMT_NONE &&
       !vk_image_format_check_supported(o->backing_fmt, NULL, errp)) {

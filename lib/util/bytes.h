@@ -35,7 +35,7 @@ static inline void vk_put_be16(unsigned char *p, uint16_t v)
   p[1] = (unsigned char)v;
 }
 
-/* Little-endian (VDI). */
+/* Little-endian (VDI, VMDK, VHDX). */
 static inline uint32_t
 vk_le32(const unsigned char *p)
 {
@@ -45,6 +45,20 @@ static inline uint64_t
 vk_le64(const unsigned char *p)
 {
   return ((uint64_t)vk_le32(p + 4) << 32) | vk_le32(p);
+}
+static inline void
+vk_put_le32(unsigned char *p, uint32_t v)
+{
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+  p[2] = (unsigned char)(v >> 16);
+  p[3] = (unsigned char)(v >> 24);
+}
+static inline void
+vk_put_le64(unsigned char *p, uint64_t v)
+{
+  vk_put_le32(p, (uint32_t)v);
+  vk_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 #endif

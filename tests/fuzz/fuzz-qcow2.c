@@ -15,9 +15,13 @@
  *     or a range it calls zero that does not read as zeros.
  * Backing files are never opened (the names come from the input; the
  * mutation run, tests/fuzz/mutate.py, covers backing chains).  An input
- * that probes as a format vkit only reads (vmdk, vhdx, vpc, vdi, qed:
- * the corpus has seeds of each but vhdx, whose smallest image is 3 MiB) is opened as that format
- * and read as above, block status included; nothing else is done with it.
+ * that probes as another format (vmdk, vhdx, vpc, vdi, qed: the corpus
+ * has seeds of each but vhdx, whose smallest image is 3 MiB) is opened as
+ * that format and read as above, block status included; one that vkit
+ * also writes (vmdk, vpc, vdi) is then opened read-write on a fresh copy
+ * for a few writes and zero writes and a last write of a pattern, which
+ * must read back after the image is closed and opened again (else
+ * abort).
  *
  * Built with VK_FUZZ_LIBFUZZER (configure --enable-fuzz) this is a
  * libFuzzer target.  Otherwise it is a replay driver for `make check`:
@@ -411,6 +415,51 @@ write_path(int fd, const char *path)
   return all;
 }
 
+/* vmdk, vpc, vdi opened read-write: writes, then a pattern that must
+ * read back after a close and an open. */
+static void
+other_write_path(const char *path, vk_image_format fmt)
+{
+  static unsigned char buf[MAX_IO], back[MAX_IO];
+  vk_error *err = NULL;
+  uint64_t off, len, size;
+  bool all = true;
+  vk_image *img = vk_image_open(path, fmt, VK_IMAGE_RDWR | VK_IMAGE_UNSAFE | OPEN_FLAGS, &err);
+
+  if (!step("open read-write", img != NULL, &err))
+    return;
+  size = vk_image_size(img);
+  for (int i = 0; i < 3 && size; i++) {
+    pick_range(size, 65536, 65536 * 512, &off, &len);
+    if (!len)
+      continue;
+    if (rnd() % 3) {
+      memset(buf, (int)(rnd() % 255) + 1, len);
+      all &= step("write", vk_image_pwrite(img, buf, len, off, &err), &err);
+    } else {
+      all &= step("zero write", vk_image_pwrite_zeroes(img, off, len, 0, &err), &err);
+    }
+  }
+  len = 0;
+  if (size) {
+    /* a stream vmdk is written in order: the pattern goes at its end */
+    off = size - (size < 4096 ? size : 4096);
+    len = size - off;
+    memset(buf, 0xa5, len);
+    all &= step("write", vk_image_pwrite(img, buf, len, off, &err), &err);
+  }
+  all &= step("close", vk_image_close(img, &err), &err);
+  if (!all || !len)
+    return;
+  img = vk_image_open(path, fmt, OPEN_FLAGS, &err);
+  if (!step("open again", img != NULL, &err))
+    broken("an image written without an error does not open again");
+  if (!step("read back", vk_image_pread(img, back, len, off, &err), &err) ||
+      memcmp(back, buf, len) != 0)
+    broken("the last write does not read back after a close and an open");
+  vk_image_close(img, NULL);
+}
+
 /* ---------------------------------------------------------------- target */
 
 int
@@ -423,9 +472,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   seed_from(data, size);
 
-  /* Read-only, then check without repair.  An input that probes as a
-   * format vkit only reads (vmdk, vhdx, vpc, vdi, qed) is read, and that
-   * is all. */
+  /* Read-only, then check without repair.  An input that probes as
+   * another format (vmdk, vhdx, vpc, vdi, qed) is read, and written when
+   * vkit writes it, and that is all. */
   if ((fd = mem_copy(data, size)) < 0)
     return 0;
   fd_path(path, sizeof path, fd);
@@ -437,6 +486,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          fmt == VK_FMT_QED)) {
       read_only(path, fmt);
       close(fd);
+      if ((fmt == VK_FMT_VPC || fmt == VK_FMT_VDI || fmt == VK_FMT_VMDK) &&
+          (fd = mem_copy(data, size)) >= 0) {
+        fd_path(path, sizeof path, fd);
+        other_write_path(path, fmt);
+        close(fd);
+      }
       return 0;
     }
     vk_error_free(err);

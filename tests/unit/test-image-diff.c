@@ -1,7 +1,10 @@
 /* Differential test of the qcow2 engine: seeded random writes, zero
  * writes and discards go to a qcow2 image (through the engine) and to a
  * raw twin; reads are compared along the way, and at the end qemu-img
- * compare must say identical and qemu-img check must find nothing.
+ * compare must say identical and qemu-img check must find nothing.  The
+ * same for the other formats vkit writes (vdi, vpc, vmdk
+ * monolithicSparse: random writes with reopenings; vmdk streamOptimized:
+ * writes in order).
  *
  * VK_TEST_SEED=N repeats a run; the seed is printed first and with every
  * failure.  VK_TEST_OPS=N scales the number of operations per case.
@@ -397,6 +400,115 @@ out:
   return ok;
 }
 
+/* A fresh image of format `fmt` with options `o`, written as a twin in
+ * memory is: random byte ranges (data and zeros) with reads compared and
+ * the image closed and opened again now and then; a stream in order.
+ * Then qemu-img compare (and check, where it has one) against the twin. */
+static bool
+run_format_case(const char *fmt, const char *o, bool in_order, const char *dir, int nops)
+{
+  char path[256], twin_path[256], cmd[768];
+  uint64_t want = (20ULL << 20) + 7 * 512, size, off = 0;
+  unsigned char *twin = NULL, *buf = NULL;
+  vk_image_opts io;
+  vk_error *err = NULL;
+  vk_image *img = NULL;
+  bool good = false;
+  FILE *f;
+
+  snprintf(path, sizeof path, "%s/img.%s", dir, fmt);
+  snprintf(twin_path, sizeof twin_path, "%s/twin.raw", dir);
+  vk_image_opts_init(&io);
+  if (!vk_image_format_parse(fmt, &io.format, &err) || (o && !vk_image_opts_parse(&io, o, &err)))
+    goto out;
+  io.size = want;
+  if (!vk_image_create(path, &io, VK_IMAGE_CREATE_FORCE, &err) ||
+      !(img = vk_image_open(path, io.format, VK_IMAGE_RDWR, &err)))
+    goto out;
+  size = vk_image_size(img);
+  if (size < want || !(twin = calloc(1, size)) || !(buf = malloc(1 << 20)))
+    goto out;
+  for (int i = 0; i < nops; i++) {
+    uint64_t len = 1 + rnd_below(rnd_below(4) ? 70000 : 600000), at;
+    int op = (int)rnd_below(10);
+    total_ops++;
+    if (in_order) {
+      /* a gap (zeros), then data or zeros; nothing before `off` again */
+      off += rnd_below(3) ? 0 : rnd_below(300000);
+      if (off >= size)
+        break;
+      if (len > size - off)
+        len = size - off;
+      at = off;
+      off += len;
+      op = op < 2 ? 6 : 0;
+    } else {
+      at = rnd_below(size);
+      if (len > size - at)
+        len = size - at;
+    }
+    if (op <= 5) {
+      for (uint64_t j = 0; j < len; j++)
+        buf[j] = (unsigned char)(rnd_below(4) ? 0x11 * (at % 13) + j / 512 : rnd());
+      memcpy(twin + at, buf, len);
+      if (!vk_image_pwrite(img, buf, len, at, &err))
+        goto out;
+    } else if (op <= 7) {
+      memset(twin + at, 0, len);
+      if (!vk_image_pwrite_zeroes(img, at, len, 0, &err))
+        goto out;
+    } else if (op == 8 && !in_order) {
+      if (!vk_image_pread(img, buf, len, at, &err))
+        goto out;
+      if (memcmp(buf, twin + at, len) != 0) {
+        printf("# seed %lu: %s %s: read %" PRIu64 "+%" PRIu64 " differs\n", seed, fmt, o ? o : "",
+               at, len);
+        goto out;
+      }
+    } else if (!in_order) {
+      if (!vk_image_close(img, &err) ||
+          !(img = vk_image_open(path, io.format, VK_IMAGE_RDWR, &err)))
+        goto out;
+    }
+  }
+  if (in_order) {
+    /* written once: going back is refused */
+    vk_error *e2 = NULL;
+    memset(buf, 1, 512);
+    if (vk_image_pwrite(img, buf, 512, 0, &e2) || !e2 || e2->code != VK_EXIT_USAGE) {
+      printf("# %s %s: a write before the stream's end was not refused\n", fmt, o);
+      vk_error_free(e2);
+      goto out;
+    }
+    vk_error_free(e2);
+  }
+  if (!vk_image_close(img, &err))
+    goto out;
+  img = NULL;
+  if (!(f = fopen(twin_path, "w")) || fwrite(twin, 1, size, f) != size || fclose(f) != 0)
+    goto out;
+  snprintf(cmd, sizeof cmd, "qemu-img compare -q -f raw -F %s '%s' '%s'", fmt, twin_path, path);
+  if (run(cmd) != 0) {
+    printf("# seed %lu: %s %s: qemu-img compare differs\n", seed, fmt, o ? o : "");
+    goto out;
+  }
+  snprintf(cmd, sizeof cmd, "qemu-img check -q -f %s '%s'", fmt, path);
+  if (strcmp(fmt, "vpc") != 0 && run(cmd) != 0) {
+    printf("# seed %lu: %s %s: qemu-img check fails\n", seed, fmt, o ? o : "");
+    goto out;
+  }
+  good = true;
+out:
+  if (err)
+    printf("# seed %lu: %s %s: %s\n", seed, fmt, o ? o : "", err->msg);
+  vk_error_free(err);
+  vk_image_close(img, NULL);
+  vk_image_opts_clear(&io);
+  free(twin);
+  free(buf);
+  return good;
+}
+
 int
 main(void)
 {
@@ -460,6 +572,23 @@ main(void)
          snap[i].nsnap, snap[i].cs, snap[i].refbits, snap[i].extl2 ? "on" : "off",
          snap[i].backing == 0 ? "none" : snap[i].backing == 1 ? "raw" : "qcow2",
          snap[i].version == 2 ? "0.10" : "1.1");
+  }
+  {
+    static const struct {
+      const char *fmt, *o;
+      bool in_order;
+    } other[] = {
+      { "vdi", NULL, false },
+      { "vdi", "static=on", false },
+      { "vpc", NULL, false },
+      { "vpc", "force_size=on", false },
+      { "vpc", "subformat=fixed", false },
+      { "vmdk", NULL, false },
+      { "vmdk", "subformat=streamOptimized", true },
+    };
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+      ok(run_format_case(other[i].fmt, other[i].o, other[i].in_order, dir, scale), "%s %s",
+         other[i].fmt, other[i].o ? other[i].o : "(defaults)");
   }
   printf("# total random operations: %llu\n", total_ops);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -149,8 +149,8 @@ refused_everywhere() {
   assert_file_not_exists out.raw
 }
 # read_everywhere FILE FORMAT: a format vkit reads: info names it, convert,
-# map and compare read what qemu-img reads; what would write it is
-# refused, naming it.
+# map and compare read what qemu-img reads; a resize is refused, naming
+# the format.
 read_everywhere() {
   local f=$FIX/$1
   run vimg info --json "$f"
@@ -164,7 +164,14 @@ read_everywhere() {
   assert_success
   run vimg map "$f"
   assert_success
-  refused "vkit reads $2 images but does not write them" vimg resize "$f" 2M
+  # vmdk, vpc and vdi are written but not resized; a vmdk vkit does not
+  # write (a descriptor, a stream with data) says which ones it writes,
+  # an empty stream that it is not resized
+  case $1 in
+  sparse.vmdk | *.vpc | *.vdi) refused "vkit does not resize $2 images" vimg resize "$f" 2M ;;
+  *.vmdk) refused "vmdk images" vimg resize "$f" 2M ;;
+  *) refused "vkit reads $2 images but does not write them" vimg resize "$f" 2M ;;
+  esac
   refused "$2 images have no options to amend" vimg amend -o lazy_refcounts=on "$f"
   rm -f q.raw out.raw
 }
@@ -210,6 +217,9 @@ read_everywhere() {
   local fmt
   for fmt in vmdk vhdx vdi vpc qed; do
     REFUSED_STATUS=7 refused "corrupt $fmt image" vimg info -f "$fmt" "$FIX/zero.raw"
+  done
+  # vmdk, vdi and vpc are created too (vimg-write-formats.bats)
+  for fmt in vhdx qed; do
     refused "cannot create $fmt images" vimg create -f "$fmt" new.img 1M
     refused "cannot create $fmt images" vimg convert -O "$fmt" "$FIX/zero.raw" out.img
     assert_file_not_exists out.img

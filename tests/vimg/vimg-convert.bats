@@ -295,10 +295,10 @@ PY
 }
 
 @test "convert to an unsupported format: exit 2, no target" {
-  run --separate-stderr vimg convert -O vmdk "$TMP/src.raw" "$TMP/out.vmdk"
+  run --separate-stderr vimg convert -O vhdx "$TMP/src.raw" "$TMP/out.vhdx"
   assert_failure 2
-  [[ "$stderr" == *vmdk* ]]
-  assert_file_not_exists "$TMP/out.vmdk"
+  [[ "$stderr" == *vhdx* ]]
+  assert_file_not_exists "$TMP/out.vhdx"
 }
 
 @test "convert -c to a raw target is a usage error" {

@@ -1,11 +1,14 @@
-/* vkit — reading images made of equal blocks (see blockmap.h). */
+/* vkit — reading and writing images made of equal blocks (see blockmap.h). */
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 
 #include "image/formats/blockmap.h"
@@ -33,6 +36,106 @@ vk_blockmap_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error *
     off += n;
     len -= n;
   }
+  return true;
+}
+
+bool
+vk_block_write(vk_image *img, uint32_t block_size, vk_block_lookup lookup, vk_block_alloc alloc,
+               const void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  const unsigned char *p = buf;
+
+  while (len) {
+    uint64_t in = off % block_size, same = 1;
+    size_t n = block_size - in < len ? (size_t)(block_size - in) : len;
+    int64_t host = lookup(img, off / block_size, &same, errp);
+
+    if (host == VK_BLOCK_ERROR)
+      return false;
+    if (host < 0 && !vk_all_zero(p, n) && (host = alloc(img, off / block_size, errp)) < 0)
+      return false;
+    if (host >= 0 && !vk_host_pwrite(img->fd, p, n, (uint64_t)host + in, img->filename, errp))
+      return false;
+    p += n;
+    off += n;
+    len -= n;
+  }
+  return true;
+}
+
+bool
+vk_block_write_zeroes(vk_image *img, uint32_t block_size, vk_block_lookup lookup, uint64_t off,
+                      uint64_t len, vk_error **errp)
+{
+  while (len) {
+    uint64_t in = off % block_size, same = 1;
+    uint64_t n = block_size - in < len ? block_size - in : len;
+    int64_t host = lookup(img, off / block_size, &same, errp);
+
+    if (host == VK_BLOCK_ERROR)
+      return false;
+    if (host < 0 && same > 1) /* a run of absent blocks */
+      n = same * block_size - in < len ? same * block_size - in : len;
+    if (host >= 0 && !vk_host_zero(img->fd, (uint64_t)host + in, n, img->filename, errp))
+      return false;
+    off += n;
+    len -= n;
+  }
+  return true;
+}
+
+bool
+vk_blockmap_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  const vk_blockmap *m = img->priv;
+
+  return vk_block_write(img, m->block_size, m->lookup, m->alloc, buf, len, off, errp);
+}
+
+bool
+vk_blockmap_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
+                          vk_error **errp)
+{
+  const vk_blockmap *m = img->priv;
+
+  (void)flags;
+  return vk_block_write_zeroes(img, m->block_size, m->lookup, off, len, errp);
+}
+
+bool
+vk_blockmap_flush(vk_image *img, vk_error **errp)
+{
+  return vk_image_sync(img, errp);
+}
+
+bool
+vk_host_zero(int fd, uint64_t off, uint64_t len, const char *file, vk_error **errp)
+{
+  static const unsigned char zeros[65536];
+
+  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+    return true;
+  while (len) {
+    size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
+    if (!vk_host_pwrite(fd, zeros, n, off, file, errp))
+      return false;
+    off += n;
+    len -= n;
+  }
+  return true;
+}
+
+bool
+vk_host_extend(int fd, uint64_t size, const char *file, vk_error **errp)
+{
+  struct stat st;
+
+  if (fstat(fd, &st) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", file);
+  if ((uint64_t)st.st_size >= size)
+    return true;
+  if (ftruncate(fd, (off_t)size) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot grow the file", file);
   return true;
 }
 

@@ -1,6 +1,7 @@
 /* vkit — images made of equal blocks, each stored somewhere in the file
- * or absent (reads as zeros): the dynamic VHD and the VDI.  The read and
- * block-status paths of both, over a lookup the driver gives (internal
+ * or absent (reads as zeros): the dynamic VHD, the VDI, the VHDX, the
+ * QED, a sparse VMDK's grains.  The read, write and block-status paths,
+ * over a lookup (and for writing an allocator) the driver gives (internal
  * to lib/image).
  */
 #ifndef VK_IMAGE_BLOCKMAP_H
@@ -23,13 +24,44 @@
 #define VK_BLOCK_ERROR (-3)
 typedef int64_t (*vk_block_lookup)(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp);
 
+/* Writable images: give block `block`, which lookup said is absent or
+ * zero, new storage that reads as zeros, and record it in the driver's
+ * table, in memory and in the file (in an order a crash survives: at
+ * worst a block is lost, never one block given to two places).  Returns
+ * its host offset, or VK_BLOCK_ERROR with *errp set. */
+typedef int64_t (*vk_block_alloc)(vk_image *img, uint64_t block, vk_error **errp);
+
 /* The first member of such a driver's img->priv. */
 typedef struct vk_blockmap {
   uint32_t block_size;
   uint32_t nblocks; /* blocks of the disk */
   void *table;      /* the driver's decoded table (freed on close) */
   vk_block_lookup lookup;
+  vk_block_alloc alloc; /* images opened for writing */
 } vk_blockmap;
+
+/* Write into blocks of `block_size` bytes found by lookup: stored blocks
+ * in place, absent ones given storage by alloc first (all-zero data for
+ * an absent block is not stored). */
+bool vk_block_write(vk_image *img, uint32_t block_size, vk_block_lookup lookup,
+                    vk_block_alloc alloc, const void *buf, size_t len, uint64_t off,
+                    vk_error **errp);
+/* Make [off, off + len) read as zeros: stored blocks have the range
+ * zeroed in the file (a hole punched where it can be), absent and zero
+ * blocks stay as they are. */
+bool vk_block_write_zeroes(vk_image *img, uint32_t block_size, vk_block_lookup lookup, uint64_t off,
+                           uint64_t len, vk_error **errp);
+/* drv->pwrite, pwrite_zeroes and flush of a blockmap image (its
+ * lookup and alloc). */
+bool vk_blockmap_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error **errp);
+bool vk_blockmap_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
+                               vk_error **errp);
+bool vk_blockmap_flush(vk_image *img, vk_error **errp);
+/* Zero [off, off + len) of a host file: a hole punched, or zeros written
+ * where the file system cannot punch one. */
+bool vk_host_zero(int fd, uint64_t off, uint64_t len, const char *file, vk_error **errp);
+/* Make the file at least `size` bytes long (the new part reads as zeros). */
+bool vk_host_extend(int fd, uint64_t size, const char *file, vk_error **errp);
 
 /* drv->pread, block_status, info (the block size as cluster_size) and
  * close (priv, its table) of such an image. */
@@ -47,7 +79,8 @@ bool vk_fmt_unsupported(const char *file, const char *fmt, vk_error **errp, cons
  * offsets and block counts cannot wrap): else VK_EXIT_CORRUPT. */
 #define VK_FMT_MAX_SIZE (1ULL << 62)
 bool vk_fmt_size_ok(const vk_image *img, const char *fmt, vk_error **errp);
-/* An image opened for writing is refused (VK_EXIT_USAGE): false. */
+/* An image opened for writing is refused (VK_EXIT_USAGE): false (the
+ * drivers that read a format but do not write it). */
 bool vk_fmt_read_only(const vk_image *img, vk_error **errp);
 /* Are the n bytes at p all zero? */
 bool vk_all_zero(const void *p, size_t n);

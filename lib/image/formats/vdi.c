@@ -1,7 +1,10 @@
-/* vkit — the vdi driver: VirtualBox images, read only.  A 512-byte
- * header (a text line, then little-endian fields), a block map of 32-bit
- * entries (a block index, or unallocated, or discarded: both read as
- * zeros), and the blocks.  Static and dynamic images are read; undo and
+/* vkit — the vdi driver: VirtualBox images.  A 512-byte header (a text
+ * line, then little-endian fields), a block map of 32-bit entries (a
+ * block index, or unallocated, or discarded: both read as zeros), and
+ * the blocks.  Static and dynamic images are read, written and created
+ * (1 MiB blocks, as VirtualBox and qemu-img make them); a new block goes
+ * after the last, the header's count of blocks first, then the map entry
+ * (a crash loses at worst the block, never maps two to one place).  Undo and
  * differencing images, linked images, and what qemu-img does not read
  * either (another version than 1.1, sectors other than 512 bytes, extra
  * bytes per block) are refused by name.  Every field is decoded and
@@ -15,6 +18,8 @@
 
 #include "image/formats/blockmap.h"
 #include "util/bytes.h"
+#include "util/cleanup.h"
+#include "util/random.h"
 
 /* every message of this driver names the file and the format */
 #define corrupt(img, errp, what) vk_fmt_corrupt((img)->filename, "vdi", (errp), (what))
@@ -27,6 +32,8 @@
 #define TYPE_STATIC 2
 #define MAP_FREE 0xffffffffu
 #define MAP_DISCARDED 0xfffffffeu
+#define BLOCK_SIZE (1u << 20)
+#define MAX_SIZE (BLOCK_SIZE * (uint64_t)0x3fffffff) /* what the map can hold */
 
 typedef struct vdi_header {
   uint32_t version, type;
@@ -34,13 +41,15 @@ typedef struct vdi_header {
   uint32_t sector_size;
   uint64_t disk_size;
   uint32_t block_size, block_extra;
-  uint32_t blocks_in_image;
+  uint32_t blocks_in_image, blocks_allocated;
   bool linked, has_parent;
 } vdi_header;
 
 typedef struct vdi_state {
   vk_blockmap m; /* m.table: the block indexes, host order */
-  uint32_t offset_data;
+  uint32_t offset_bmap, offset_data;
+  uint32_t blocks_in_image;
+  uint32_t next; /* writing: the index of the next new block */
 } vdi_state;
 
 static bool
@@ -57,6 +66,7 @@ decode_header(vk_image *img, const unsigned char *b, vdi_header *h, vk_error **e
   h->block_size = vk_le32(b + 376);
   h->block_extra = vk_le32(b + 380);
   h->blocks_in_image = vk_le32(b + 384);
+  h->blocks_allocated = vk_le32(b + 388);
   h->linked = !vk_all_zero(b + 424, 16);
   h->has_parent = !vk_all_zero(b + 440, 16);
   if (h->version != VERSION_1_1)
@@ -95,6 +105,31 @@ vdi_lookup(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp)
   return (int64_t)s->offset_data + (int64_t)e * s->m.block_size;
 }
 
+/* The header's count of blocks in use, then the map entry. */
+static int64_t
+vdi_alloc(vk_image *img, uint64_t block, vk_error **errp)
+{
+  vdi_state *s = img->priv;
+  uint32_t *map = s->m.table;
+  unsigned char b[4];
+  uint64_t host = (uint64_t)s->offset_data + (uint64_t)s->next * s->m.block_size;
+
+  if (s->next >= s->blocks_in_image) {
+    corrupt(img, errp, "more blocks in use than the image has");
+    return VK_BLOCK_ERROR;
+  }
+  if (!vk_host_extend(img->fd, host + s->m.block_size, img->filename, errp))
+    return VK_BLOCK_ERROR;
+  vk_put_le32(b, s->next + 1);
+  if (!vk_host_pwrite(img->fd, b, 4, 388, img->filename, errp) || !vk_image_sync(img, errp))
+    return VK_BLOCK_ERROR;
+  vk_put_le32(b, s->next);
+  if (!vk_host_pwrite(img->fd, b, 4, s->offset_bmap + block * 4, img->filename, errp))
+    return VK_BLOCK_ERROR;
+  map[block] = s->next++;
+  return (int64_t)host;
+}
+
 static bool
 vdi_open(vk_image *img, vk_error **errp)
 {
@@ -104,8 +139,6 @@ vdi_open(vk_image *img, vk_error **errp)
   vdi_state *s;
   uint32_t *map;
 
-  if (!vk_fmt_read_only(img, errp))
-    return false;
   if (!vk_host_size(img->fd, img->filename, &file_size, errp))
     return false;
   if (file_size < HEADER_LEN)
@@ -128,6 +161,10 @@ vdi_open(vk_image *img, vk_error **errp)
   s->m.block_size = h.block_size;
   s->m.lookup = vdi_lookup;
   s->offset_data = h.offset_data;
+  s->offset_bmap = h.offset_bmap;
+  s->blocks_in_image = h.blocks_in_image;
+  s->next = h.blocks_allocated;
+  s->m.alloc = vdi_alloc;
   s->m.nblocks = (uint32_t)need;
   if (!(s->m.table = map = calloc(need ? need : 1, sizeof *map)) ||
       !(raw = malloc(need ? need * 4 : 1)))
@@ -142,6 +179,10 @@ vdi_open(vk_image *img, vk_error **errp)
     map[i] = e;
     if (e == MAP_FREE || e == MAP_DISCARDED)
       continue;
+    /* a new block goes after every block in use, whatever the header
+     * counts */
+    if (e >= s->next)
+      s->next = e + 1;
     if (e >= h.blocks_in_image || start > file_size || file_size - start < h.block_size) {
       free(raw);
       return corrupt(img, errp, "a block lies outside the file");
@@ -151,11 +192,54 @@ vdi_open(vk_image *img, vk_error **errp)
   return true;
 }
 
+/* A new image: the header, the map (every block free, or with static=on
+ * every block in place), the data area; laid out as qemu-img does. */
+static bool
+vdi_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
+{
+  static const char text[] = "<<< vkit Virtual Disk Image >>>\n";
+  uint64_t blocks = (o->size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+  uint64_t map_len = (blocks * 4 + 511) / 512 * 512, data = 512 + map_len;
+  CLEANUP_FREE unsigned char *map = NULL;
+  unsigned char h[HEADER_LEN] = { 0 };
+
+  if (o->size > MAX_SIZE)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: a vdi image holds at most %llu bytes", path,
+                        (unsigned long long)MAX_SIZE);
+  memcpy(h, text, sizeof text - 1);
+  vk_put_le32(h + 64, SIGNATURE);
+  vk_put_le32(h + 68, VERSION_1_1);
+  vk_put_le32(h + 72, 0x180); /* the header's size after its start */
+  vk_put_le32(h + 76, o->static_image ? TYPE_STATIC : TYPE_DYNAMIC);
+  vk_put_le32(h + 340, 512);            /* the map */
+  vk_put_le32(h + 344, (uint32_t)data); /* the blocks */
+  vk_put_le32(h + 360, 512);            /* sector size */
+  vk_put_le64(h + 368, o->size);
+  vk_put_le32(h + 376, BLOCK_SIZE);
+  vk_put_le32(h + 384, (uint32_t)blocks);
+  vk_put_le32(h + 388, o->static_image ? (uint32_t)blocks : 0);
+  if (!vk_random_uuid(h + 392, errp) || !vk_random_uuid(h + 408, errp))
+    return false;
+  if (!(map = malloc(map_len ? map_len : 1)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  memset(map, 0, map_len);
+  for (uint64_t i = 0; i < blocks; i++)
+    vk_put_le32(map + i * 4, o->static_image ? (uint32_t)i : MAP_FREE);
+  if (!vk_host_pwrite(fd, h, sizeof h, 0, path, errp) ||
+      !vk_host_pwrite(fd, map, map_len, 512, path, errp))
+    return false;
+  return vk_host_extend(fd, data + (o->static_image ? blocks * BLOCK_SIZE : 0), path, errp);
+}
+
 const vk_image_driver vk_vdi_driver = {
   .name = "vdi",
   .open = vdi_open,
   .pread = vk_blockmap_pread,
+  .pwrite = vk_blockmap_pwrite,
+  .pwrite_zeroes = vk_blockmap_pwrite_zeroes,
+  .flush = vk_blockmap_flush,
   .block_status = vk_blockmap_status,
   .info = vk_blockmap_info,
+  .create = vdi_create,
   .close = vk_blockmap_close,
 };

@@ -1,4 +1,4 @@
-/* vkit — the vmdk driver: VMware disks, read only.
+/* vkit — the vmdk driver: VMware disks, read and (two kinds) written.
  *
  * An image is a text descriptor (a file of its own, or embedded in a
  * sparse extent) listing extents, or a hosted sparse extent ("KDMV")
@@ -12,6 +12,16 @@
  * twoGbMaxExtentFlat and streamOptimized images (qemu-img's subformats,
  * VMware's and OVA exports) are made of is read; a delta with a parent,
  * ESX COWD and seSparse extents and other kinds are refused by name.
+ *
+ * Written: monolithicSparse (one file: header, descriptor, redundant and
+ * main grain tables all made at creation, as qemu-img does; a new grain
+ * goes at the end of the file, then its entries in both tables) and
+ * streamOptimized, which is written once from start to end, as an export
+ * is: each grain deflated behind its marker as it comes, then the grain
+ * tables, the directory, the footer and the end-of-stream marker when
+ * the image is closed (VMware's layout, the grain directory at the end).
+ * An image opened for writing must be one of these, in one file, with
+ * every grain table in place (monolithicSparse) or no grain yet (stream).
  *
  * Everything is decoded and checked here before it is used: the header's
  * grain size and table sizes, the directory and each grain table inside
@@ -37,6 +47,7 @@
 #include "image/lock.h"
 #include "util/bytes.h"
 #include "util/cleanup.h"
+#include "util/random.h"
 
 /* every message of this driver names the file and the format */
 #define corrupt(file, errp, what) vk_fmt_corrupt((file), "vmdk", (errp), (what))
@@ -49,6 +60,7 @@
 #define GT_CACHE 16
 #define MAX_GTES 4096
 #define FLAG_NL_TEST (1u << 0)
+#define FLAG_RGD (1u << 1)
 #define FLAG_ZERO_GRAIN (1u << 2)
 #define FLAG_COMPRESSED (1u << 16)
 #define FLAG_MARKERS (1u << 17)
@@ -61,7 +73,7 @@ typedef struct sparse_header {
   uint32_t version, flags;
   uint64_t capacity, grain, desc_off, desc_size;
   uint32_t gtes;
-  uint64_t gd_off;
+  uint64_t rgd_off, gd_off, overhead;
   uint16_t compress;
 } sparse_header;
 
@@ -91,15 +103,38 @@ typedef struct extent {
   uint64_t grain; /* bytes */
   uint32_t gtes;  /* entries per grain table */
   uint32_t ngd;
-  uint32_t *gd; /* sector offsets of the grain tables */
+  uint32_t *gd;            /* sector offsets of the grain tables */
+  uint32_t *rgd;           /* writing: the redundant ones, or NULL */
+  struct stream_writer *w; /* writing a stream: the grain tables are here */
 } extent;
+
+/* Writing a streamOptimized image: grains go out in order, deflated. */
+struct stream_writer {
+  uint64_t at;        /* where the next grain goes in the file */
+  uint64_t done;      /* grains before this one are final */
+  uint64_t pending;   /* the grain in buf, or UINT64_MAX */
+  unsigned char *buf; /* that grain */
+  unsigned char *z;   /* its marker and deflated data */
+  size_t zcap;
+  uint32_t **gt;     /* per grain table: its entries, NULL while all 0 */
+  uint64_t capacity; /* sectors */
+  bool started;      /* written to: the file is being rewritten */
+};
+typedef struct stream_writer stream_writer;
 
 typedef struct vmdk_state {
   vmdk_cache cache;
   extent *ext;
   size_t n;
   uint64_t grain; /* the first sparse extent's, for info */
+  /* writing */
+  uint64_t end;     /* monolithicSparse: the file's end, where grains go */
+  stream_writer *w; /* streamOptimized */
 } vmdk_state;
+
+static bool unsupported_write(const vk_image *img, vk_error **errp);
+static bool open_writer(vk_image *img, vmdk_state *s, const sparse_header *h, uint64_t desc_off,
+                        uint64_t desc_size, vk_error **errp);
 
 /* ------------------------------------------------------------ decoding */
 
@@ -115,7 +150,9 @@ decode_sparse_header(const char *file, const unsigned char *b, sparse_header *h,
   h->desc_off = vk_le64(b + 28);
   h->desc_size = vk_le64(b + 36);
   h->gtes = vk_le32(b + 44);
+  h->rgd_off = vk_le64(b + 48);
   h->gd_off = vk_le64(b + 56);
+  h->overhead = vk_le64(b + 64);
   h->compress = (uint16_t)(b[77] | b[78] << 8);
   if (h->version < 1 || h->version > 3)
     return unsupported(file, errp, "a sparse extent of another version than 1 to 3");
@@ -177,13 +214,15 @@ extent_free(extent *x)
     close(x->fd);
   free(x->path);
   free(x->gd);
+  free(x->rgd);
 }
 
 /* The sparse extent in x->fd: header (the footer's for a stream), grain
  * directory.  `expect` is the extent's size in sectors (0: the header's
  * capacity). */
 static bool
-open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size, vk_error **errp)
+open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size, sparse_header *hdr,
+            vk_error **errp)
 {
   unsigned char b[SECTOR], *raw;
   sparse_header h;
@@ -209,6 +248,8 @@ open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size,
     if (h.gd_off == GD_AT_END)
       return corrupt(x->path, errp, "the footer has no grain directory");
   }
+  if (hdr)
+    *hdr = h;
   if (expect && h.capacity < expect)
     return corrupt(x->path, errp, "the extent is smaller than the descriptor says");
   if (!expect)
@@ -332,7 +373,7 @@ add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error 
     if (x->file_size < x->flat_off || x->file_size - x->flat_off < x->len)
       return corrupt(x->path, errp, "a flat extent's file is shorter than the extent");
   } else {
-    if (!open_sparse(x, l->sectors, NULL, NULL, errp))
+    if (!open_sparse(x, l->sectors, NULL, NULL, NULL, errp))
       return false;
     if (!s->grain)
       s->grain = x->grain;
@@ -400,10 +441,9 @@ vmdk_open(vk_image *img, vk_error **errp)
   unsigned char head[SECTOR];
   uint64_t file_size, desc_off = 0, desc_size = 0;
   CLEANUP_FREE char *text = NULL;
+  sparse_header h = { 0 };
   vmdk_state *s;
 
-  if (!vk_fmt_read_only(img, errp))
-    return false;
   if (!(s = calloc(1, sizeof *s)) || !(s->ext = calloc(MAX_EXTENTS, sizeof *s->ext))) {
     free(s);
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
@@ -430,7 +470,7 @@ vmdk_open(vk_image *img, vk_error **errp)
     s->n = 1;
     if (!(x->path = strdup(img->filename)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    if (!open_sparse(x, 0, &desc_off, &desc_size, errp))
+    if (!open_sparse(x, 0, &desc_off, &desc_size, &h, errp))
       return false;
     s->grain = x->grain;
     img->size = x->len;
@@ -444,10 +484,13 @@ vmdk_open(vk_image *img, vk_error **errp)
         return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
       if (!vk_host_pread(img->fd, text, desc_size * SECTOR, desc_off * SECTOR, img->filename, errp))
         return false;
-      return parse_descriptor(img, s, text, true, errp);
+      if (!parse_descriptor(img, s, text, true, errp))
+        return false;
     }
-    return true;
+    return !img->writable || open_writer(img, s, &h, desc_off, desc_size, errp);
   }
+  if (img->writable)
+    return unsupported_write(img, errp);
   /* a descriptor file */
   if (file_size > MAX_DESCRIPTOR)
     return corrupt(img->filename, errp, "not a descriptor (larger than 64 KiB)");
@@ -508,6 +551,8 @@ table_present(const extent *x, uint64_t g)
 {
   uint64_t gdi = g / x->gtes;
 
+  if (x->w)
+    return gdi < x->ngd && x->w->gt[gdi];
   return gdi < x->ngd && x->gd[gdi] != 0;
 }
 
@@ -518,6 +563,10 @@ grain_entry(extent *x, uint64_t g, uint32_t *entry, vk_error **errp)
   uint64_t gdi = g / x->gtes;
   const uint32_t *gt;
 
+  if (x->w) {
+    *entry = gdi < x->ngd && x->w->gt[gdi] ? x->w->gt[gdi][g % x->gtes] : 0;
+    return true;
+  }
   if (gdi >= x->ngd || x->gd[gdi] == 0) {
     *entry = 0;
     return true;
@@ -605,7 +654,9 @@ vmdk_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
         n = (size_t)(x->grain - gin);
       if (!grain_entry(x, g, &e, errp))
         return false;
-      if (e <= 1) { /* not stored, or zeroed (a 1 is refused without the flag) */
+      if (x->w && x->w->pending == g) { /* a stream's grain not written yet */
+        memcpy(p, x->w->buf + gin, n);
+      } else if (e <= 1) { /* not stored, or zeroed (a 1 is refused without the flag) */
         memset(p, 0, n);
       } else if (x->flags & FLAG_COMPRESSED) {
         if (!inflate_grain(x, g, e, errp))
@@ -679,6 +730,451 @@ vmdk_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_
   return true;
 }
 
+/* ------------------------------------------------------------ writing */
+
+static bool
+unsupported_write(const vk_image *img, vk_error **errp)
+{
+  return vk_error_set(errp, VK_EXIT_USAGE,
+                      "%s: vkit writes only monolithicSparse vmdk images with all their grain "
+                      "tables, and empty streamOptimized ones (convert to another image)",
+                      img->filename);
+}
+
+/* A sparse extent's header (one sector). */
+static void
+put_header(unsigned char *b, uint32_t version, uint32_t flags, uint64_t capacity, uint64_t desc_off,
+           uint64_t desc_size, uint64_t rgd_off, uint64_t gd_off, uint64_t overhead)
+{
+  memset(b, 0, SECTOR);
+  memcpy(b, "KDMV", 4);
+  vk_put_le32(b + 4, version);
+  vk_put_le32(b + 8, flags);
+  vk_put_le64(b + 12, capacity);
+  vk_put_le64(b + 20, 128); /* grains of 64 KiB */
+  vk_put_le64(b + 28, desc_off);
+  vk_put_le64(b + 36, desc_size);
+  vk_put_le32(b + 44, 512); /* entries per grain table */
+  vk_put_le64(b + 48, rgd_off);
+  vk_put_le64(b + 56, gd_off);
+  vk_put_le64(b + 64, overhead);
+  memcpy(b + 73, "\n \r\n", 4);
+  b[77] = (flags & FLAG_COMPRESSED) ? 1 : 0; /* deflate */
+}
+
+/* The grain entries of the monolithicSparse extent x: both tables. */
+static bool
+sparse_set_entry(extent *x, uint64_t g, uint32_t e, vk_error **errp)
+{
+  uint64_t gdi = g / x->gtes, i = g % x->gtes;
+  vmdk_cache *c = x->cache;
+  int slot = (int)(gdi % GT_CACHE);
+  unsigned char b[4];
+
+  vk_put_le32(b, e);
+  if (x->rgd && !vk_host_pwrite(x->fd, b, 4, (uint64_t)x->rgd[gdi] * SECTOR + i * 4, x->path, errp))
+    return false;
+  if (!vk_host_pwrite(x->fd, b, 4, (uint64_t)x->gd[gdi] * SECTOR + i * 4, x->path, errp))
+    return false;
+  if (c->gt_ext[slot] == x && c->gt_of[slot] == (int64_t)gdi)
+    c->gt[(size_t)slot * MAX_GTES + i] = e;
+  return true;
+}
+
+static int64_t
+sparse_lookup(vk_image *img, uint64_t g, uint64_t *same, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  extent *x = &s->ext[0];
+  uint32_t e;
+
+  (void)same;
+  if (!grain_entry(x, g, &e, errp))
+    return VK_BLOCK_ERROR;
+  if (e == 0)
+    return VK_BLOCK_ABSENT;
+  if (e == 1)
+    return VK_BLOCK_ZERO;
+  return (int64_t)((uint64_t)e * SECTOR);
+}
+
+/* A new grain at the end of the file, then its entries. */
+static int64_t
+sparse_alloc(vk_image *img, uint64_t g, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  extent *x = &s->ext[0];
+  uint64_t at = s->end;
+
+  if ((at + x->grain) / SECTOR > UINT32_MAX) {
+    vk_error_set(errp, VK_EXIT_FAILED, "%s: a vmdk extent cannot grow past 2 TiB", img->filename);
+    return VK_BLOCK_ERROR;
+  }
+  if (!vk_host_extend(img->fd, at + x->grain, img->filename, errp) || !vk_image_sync(img, errp) ||
+      !sparse_set_entry(x, g, (uint32_t)(at / SECTOR), errp))
+    return VK_BLOCK_ERROR;
+  s->end = at + x->grain;
+  x->file_size = s->end;
+  return (int64_t)at;
+}
+
+/* Read a grain directory of n entries at `sector` (every table in the
+ * file); into *out. */
+static bool
+read_directory(extent *x, uint64_t sector, uint32_t **out, vk_error **errp)
+{
+  CLEANUP_FREE unsigned char *raw = malloc(x->ngd ? (size_t)x->ngd * 4 : 1);
+  uint32_t *gd = calloc(x->ngd ? x->ngd : 1, 4);
+
+  *out = gd;
+  if (!raw || !gd)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (sector > x->file_size / SECTOR || (x->file_size - sector * SECTOR) / 4 < x->ngd)
+    return corrupt(x->path, errp, "the redundant grain directory lies outside the file");
+  if (!vk_host_pread(x->fd, raw, (size_t)x->ngd * 4, sector * SECTOR, x->path, errp))
+    return false;
+  for (uint32_t i = 0; i < x->ngd; i++) {
+    uint64_t at = (uint64_t)vk_le32(raw + (size_t)i * 4) * SECTOR;
+    gd[i] = vk_le32(raw + (size_t)i * 4);
+    if (at < SECTOR || at > x->file_size || (x->file_size - at) / 4 < x->gtes)
+      return corrupt(x->path, errp, "a redundant grain table lies outside the file");
+  }
+  return true;
+}
+
+/* An image opened for writing: a monolithicSparse file with every grain
+ * table in place, or an empty stream, started again after its
+ * descriptor. */
+static bool
+open_writer(vk_image *img, vmdk_state *s, const sparse_header *h, uint64_t desc_off,
+            uint64_t desc_size, vk_error **errp)
+{
+  extent *x = &s->ext[0];
+
+  if (s->n != 1 || x->grain != 65536 || x->gtes != 512)
+    return unsupported_write(img, errp);
+  if (!(x->flags & FLAG_COMPRESSED)) {
+    for (uint32_t i = 0; i < x->ngd; i++)
+      if (x->gd[i] == 0)
+        return unsupported_write(img, errp);
+    if ((x->flags & FLAG_RGD) && !read_directory(x, h->rgd_off, &x->rgd, errp))
+      return false;
+    s->end = (x->file_size + SECTOR - 1) / SECTOR * SECTOR;
+    return true;
+  }
+  for (uint64_t g = 0; g < (x->len + x->grain - 1) / x->grain; g += x->gtes) {
+    uint32_t e;
+    if (!table_present(x, g))
+      continue;
+    for (uint64_t i = 0; i < x->gtes; i++) {
+      if (!grain_entry(x, g + i, &e, errp))
+        return false;
+      if (e)
+        return unsupported_write(img, errp);
+    }
+  }
+  if (!desc_off || desc_off > 1 || desc_size > 64)
+    return unsupported_write(img, errp);
+  if (!(x->w = s->w = calloc(1, sizeof *s->w)) ||
+      !(s->w->gt = calloc(x->ngd ? x->ngd : 1, sizeof *s->w->gt)) ||
+      !(s->w->buf = malloc(x->grain)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  s->w->capacity = x->len / SECTOR;
+  s->w->pending = UINT64_MAX;
+  s->w->at = (desc_off + desc_size) * SECTOR;
+  return true;
+}
+
+/* The first write to a stream: the header says the directory is at the
+ * end, and nothing after the descriptor stays (an image opened but not
+ * written is left as it was). */
+static bool
+stream_start(vk_image *img, vmdk_state *s, vk_error **errp)
+{
+  extent *x = &s->ext[0];
+  unsigned char b[SECTOR], old[SECTOR];
+
+  if (s->w->started)
+    return true;
+  if (!vk_host_pread(img->fd, old, SECTOR, 0, img->filename, errp))
+    return false;
+  put_header(b, 3, FLAG_NL_TEST | FLAG_COMPRESSED | FLAG_MARKERS, s->w->capacity, vk_le64(old + 28),
+             vk_le64(old + 36), 0, GD_AT_END, s->w->at / SECTOR);
+  if (!vk_host_pwrite(img->fd, b, SECTOR, 0, img->filename, errp))
+    return false;
+  if (ftruncate(img->fd, (off_t)s->w->at) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot truncate", img->filename);
+  x->file_size = s->w->at;
+  s->w->started = true;
+  return true;
+}
+
+/* Write the grain in w->buf (grain w->pending) out: deflated behind its
+ * marker, or not at all when it is all zeros. */
+static bool
+stream_flush_grain(vk_image *img, vmdk_state *s, vk_error **errp)
+{
+  stream_writer *w = s->w;
+  extent *x = &s->ext[0];
+  uint64_t g = w->pending, gdi = g / x->gtes;
+  size_t need = (size_t)compressBound((uLong)x->grain) + 12 + SECTOR;
+  uLongf zlen;
+  size_t total;
+
+  if (g == UINT64_MAX)
+    return true;
+  w->pending = UINT64_MAX;
+  w->done = g + 1;
+  if (vk_all_zero(w->buf, x->grain))
+    return true;
+  if (w->zcap < need) {
+    unsigned char *z = realloc(w->z, need);
+    if (!z)
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    w->z = z;
+    w->zcap = need;
+  }
+  if (!w->gt[gdi] && !(w->gt[gdi] = calloc(x->gtes, 4)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  zlen = (uLongf)(need - 12 - SECTOR);
+  if (compress2(w->z + 12, &zlen, w->buf, (uLong)x->grain, Z_DEFAULT_COMPRESSION) != Z_OK)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: deflate failed", img->filename);
+  vk_put_le64(w->z, g * (x->grain / SECTOR));
+  vk_put_le32(w->z + 8, (uint32_t)zlen);
+  total = (12 + (size_t)zlen + SECTOR - 1) / SECTOR * SECTOR;
+  memset(w->z + 12 + zlen, 0, total - 12 - zlen);
+  if ((w->at + total) / SECTOR > UINT32_MAX)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: a vmdk stream cannot grow past 2 TiB",
+                        img->filename);
+  if (!vk_host_pwrite(img->fd, w->z, total, w->at, img->filename, errp))
+    return false;
+  w->gt[gdi][g % x->gtes] = (uint32_t)(w->at / SECTOR);
+  w->at += total;
+  x->file_size = w->at;
+  return true;
+}
+
+/* Put [off, off + len) of grain data (NULL: zeros) into the stream. */
+static bool
+stream_write(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  stream_writer *w = s->w;
+  extent *x = &s->ext[0];
+  const unsigned char *p = buf;
+
+  if (!stream_start(img, s, errp))
+    return false;
+  while (len) {
+    uint64_t g = off / x->grain, in = off % x->grain;
+    size_t n = x->grain - in < len ? (size_t)(x->grain - in) : len;
+
+    if (g != w->pending) {
+      if (g < w->done) {
+        uint32_t e;
+        if (!buf && grain_entry(x, g, &e, NULL) && e == 0)
+          goto next; /* zeros where there are zeros */
+        return vk_error_set(errp, VK_EXIT_USAGE,
+                            "%s: a streamOptimized vmdk is written once, from start to end "
+                            "(grain %llu is written already)",
+                            img->filename, (unsigned long long)g);
+      }
+      if (!buf)
+        goto next; /* a grain not begun is zeros */
+      if (!stream_flush_grain(img, s, errp))
+        return false;
+      memset(w->buf, 0, x->grain);
+      w->pending = g;
+    }
+    if (buf)
+      memcpy(w->buf + in, p, n);
+    else
+      memset(w->buf + in, 0, n);
+    if (in + n == x->grain && !stream_flush_grain(img, s, errp))
+      return false;
+  next:
+    if (p)
+      p += n;
+    off += n;
+    len -= n;
+  }
+  return true;
+}
+
+/* The end of a stream: the last grain, the grain tables, the directory,
+ * the footer, the end-of-stream marker. */
+static bool
+stream_finish(vk_image *img, vmdk_state *s, vk_error **errp)
+{
+  stream_writer *w = s->w;
+  extent *x = &s->ext[0];
+  uint64_t gt_sectors = (uint64_t)x->gtes * 4 / SECTOR;
+  uint64_t gd_sectors = ((uint64_t)x->ngd * 4 + SECTOR - 1) / SECTOR;
+  CLEANUP_FREE unsigned char *gt = malloc((size_t)(gt_sectors * SECTOR));
+  CLEANUP_FREE unsigned char *gd = calloc(gd_sectors ? gd_sectors : 1, SECTOR);
+  unsigned char m[SECTOR];
+  uint64_t gd_at, desc_off, desc_size;
+  unsigned char head[SECTOR];
+
+  if (!gt || !gd)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!stream_flush_grain(img, s, errp))
+    return false;
+  for (uint32_t i = 0; i < x->ngd; i++) {
+    if (!w->gt[i])
+      continue;
+    memset(m, 0, sizeof m);
+    vk_put_le64(m, gt_sectors);
+    vk_put_le32(m + 12, 1); /* grain table marker */
+    for (uint32_t j = 0; j < x->gtes; j++)
+      vk_put_le32(gt + (size_t)j * 4, w->gt[i][j]);
+    if (!vk_host_pwrite(img->fd, m, SECTOR, w->at, img->filename, errp) ||
+        !vk_host_pwrite(img->fd, gt, (size_t)(gt_sectors * SECTOR), w->at + SECTOR, img->filename,
+                        errp))
+      return false;
+    vk_put_le32(gd + (size_t)i * 4, (uint32_t)(w->at / SECTOR + 1));
+    w->at += (1 + gt_sectors) * SECTOR;
+  }
+  memset(m, 0, sizeof m);
+  vk_put_le64(m, gd_sectors);
+  vk_put_le32(m + 12, 2); /* grain directory marker */
+  gd_at = w->at / SECTOR + 1;
+  if (!vk_host_pwrite(img->fd, m, SECTOR, w->at, img->filename, errp) ||
+      !vk_host_pwrite(img->fd, gd, (size_t)(gd_sectors * SECTOR), w->at + SECTOR, img->filename,
+                      errp))
+    return false;
+  w->at += (1 + gd_sectors) * SECTOR;
+  if (!vk_host_pread(img->fd, head, SECTOR, 0, img->filename, errp))
+    return false;
+  desc_off = vk_le64(head + 28);
+  desc_size = vk_le64(head + 36);
+  memset(m, 0, sizeof m);
+  vk_put_le64(m, 1);
+  vk_put_le32(m + 12, 3); /* footer marker */
+  put_header(head, 3, FLAG_NL_TEST | FLAG_COMPRESSED | FLAG_MARKERS, w->capacity, desc_off,
+             desc_size, 0, gd_at, desc_off + desc_size);
+  if (!vk_host_pwrite(img->fd, m, SECTOR, w->at, img->filename, errp) ||
+      !vk_host_pwrite(img->fd, head, SECTOR, w->at + SECTOR, img->filename, errp))
+    return false;
+  memset(m, 0, sizeof m); /* end of stream */
+  if (!vk_host_pwrite(img->fd, m, SECTOR, w->at + 2 * SECTOR, img->filename, errp))
+    return false;
+  w->at += 3 * SECTOR;
+  x->file_size = w->at;
+  return vk_image_sync(img, errp);
+}
+
+static bool
+vmdk_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+
+  if (s->w)
+    return stream_write(img, buf, len, off, errp);
+  return vk_block_write(img, (uint32_t)s->ext[0].grain, sparse_lookup, sparse_alloc, buf, len, off,
+                        errp);
+}
+
+static bool
+vmdk_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+
+  (void)flags;
+  if (s->w)
+    return stream_write(img, NULL, (size_t)len, off, errp);
+  return vk_block_write_zeroes(img, (uint32_t)s->ext[0].grain, sparse_lookup, off, len, errp);
+}
+
+static bool
+vmdk_flush(vk_image *img, vk_error **errp)
+{
+  return vk_image_sync(img, errp);
+}
+
+/* ------------------------------------------------------------ creating */
+
+static bool
+vmdk_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
+{
+  bool stream = o->subformat == VK_SUB_STREAM_OPTIMIZED;
+  uint64_t capacity = o->size / SECTOR, grains = (capacity + 127) / 128;
+  uint64_t ngd = (grains + 511) / 512, gd_sectors = (ngd * 4 + SECTOR - 1) / SECTOR;
+  uint64_t rgd = 21, rgt = rgd + gd_sectors, gd = rgt + ngd * 4, gt = gd + gd_sectors;
+  uint64_t overhead = (gt + ngd * 4 + 127) / 128 * 128, cyls = capacity / (16 * 63);
+  CLEANUP_FREE unsigned char *table = NULL;
+  CLEANUP_FREE char *base = strdup(path);
+  unsigned char h[SECTOR], cid[4];
+  char desc[20 * SECTOR] = { 0 };
+  const char *name;
+  int n;
+
+  if (!base)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (capacity > (2ULL << 40) / SECTOR - 1)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: a vmdk image holds at most 2 TiB", path);
+  name = strrchr(base, '/') ? strrchr(base, '/') + 1 : base;
+  if (strchr(name, '"') || strchr(name, '\n'))
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: a vmdk descriptor cannot name a file with '\"' or a newline", path);
+  if (!vk_random_bytes(cid, sizeof cid, errp))
+    return false;
+  n = snprintf(desc, sizeof desc,
+               "# Disk DescriptorFile\nversion=1\nCID=%08" PRIx32 "\nparentCID=ffffffff\n"
+               "createType=\"%s\"\n\n# Extent description\nRW %" PRIu64 " SPARSE \"%s\"\n\n"
+               "# The Disk Data Base\n#DDB\n\nddb.virtualHWVersion = \"4\"\n"
+               "ddb.geometry.cylinders = \"%" PRIu64 "\"\nddb.geometry.heads = \"16\"\n"
+               "ddb.geometry.sectors = \"63\"\nddb.adapterType = \"ide\"\n",
+               vk_le32(cid), stream ? "streamOptimized" : "monolithicSparse", capacity, name,
+               cyls > 16383 ? 16383 : cyls);
+  if (n < 0 || (size_t)n >= sizeof desc)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: the file name is too long for a vmdk", path);
+  if (stream) {
+    /* empty: no grain, no table; the directory and footer come at close
+     * (an image never written gets them from vimg create's close) */
+    unsigned char m[SECTOR] = { 0 };
+    uint64_t at = 21 * SECTOR;
+    put_header(h, 3, FLAG_NL_TEST | FLAG_COMPRESSED | FLAG_MARKERS, capacity, 1, 20, 0, GD_AT_END,
+               21);
+    if (!vk_host_pwrite(fd, h, SECTOR, 0, path, errp) ||
+        !vk_host_pwrite(fd, desc, sizeof desc, SECTOR, path, errp))
+      return false;
+    if (!(table = calloc(gd_sectors ? gd_sectors : 1, SECTOR)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    vk_put_le64(m, gd_sectors);
+    vk_put_le32(m + 12, 2);
+    if (!vk_host_pwrite(fd, m, SECTOR, at, path, errp) ||
+        !vk_host_pwrite(fd, table, (size_t)(gd_sectors * SECTOR), at + SECTOR, path, errp))
+      return false;
+    at += (1 + gd_sectors) * SECTOR;
+    vk_put_le64(m, 1);
+    vk_put_le32(m + 12, 3);
+    put_header(h, 3, FLAG_NL_TEST | FLAG_COMPRESSED | FLAG_MARKERS, capacity, 1, 20, 0, 22, 21);
+    memset(m + 12, 0, 4);
+    vk_put_le32(m + 12, 3);
+    if (!vk_host_pwrite(fd, m, SECTOR, at, path, errp) ||
+        !vk_host_pwrite(fd, h, SECTOR, at + SECTOR, path, errp))
+      return false;
+    memset(m, 0, sizeof m);
+    return vk_host_pwrite(fd, m, SECTOR, at + 2 * SECTOR, path, errp);
+  }
+  put_header(h, 1, FLAG_NL_TEST | FLAG_RGD, capacity, 1, 20, rgd, gd, overhead);
+  if (!(table = calloc(gd_sectors ? gd_sectors : 1, SECTOR)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_pwrite(fd, h, SECTOR, 0, path, errp) ||
+      !vk_host_pwrite(fd, desc, sizeof desc, SECTOR, path, errp))
+    return false;
+  /* both directories; the tables they point at are zeros */
+  for (int copy = 0; copy < 2; copy++) {
+    uint64_t dir = copy ? gd : rgd, first = copy ? gt : rgt;
+    for (uint64_t i = 0; i < ngd; i++)
+      vk_put_le32(table + i * 4, (uint32_t)(first + i * 4));
+    if (!vk_host_pwrite(fd, table, (size_t)(gd_sectors * SECTOR), dir * SECTOR, path, errp))
+      return false;
+  }
+  return vk_host_extend(fd, overhead * SECTOR, path, errp);
+}
+
 static bool
 vmdk_info(vk_image *img, vk_image_info *info, vk_error **errp)
 {
@@ -694,7 +1190,17 @@ vmdk_close(vk_image *img, vk_error **errp)
 {
   vmdk_state *s = img->priv;
 
-  (void)errp;
+  bool ok = true;
+
+  if (s && s->w) {
+    ok = !s->w->started || stream_finish(img, s, errp);
+    for (uint32_t i = 0; i < s->ext[0].ngd; i++)
+      free(s->w->gt[i]);
+    free(s->w->gt);
+    free(s->w->buf);
+    free(s->w->z);
+    free(s->w);
+  }
   if (s) {
     for (size_t i = 0; i < s->n; i++)
       extent_free(&s->ext[i]);
@@ -705,14 +1211,18 @@ vmdk_close(vk_image *img, vk_error **errp)
   }
   free(s);
   img->priv = NULL;
-  return true;
+  return ok;
 }
 
 const vk_image_driver vk_vmdk_driver = {
   .name = "vmdk",
   .open = vmdk_open,
   .pread = vmdk_pread,
+  .pwrite = vmdk_pwrite,
+  .pwrite_zeroes = vmdk_pwrite_zeroes,
+  .flush = vmdk_flush,
   .block_status = vmdk_block_status,
   .info = vmdk_info,
+  .create = vmdk_create,
   .close = vmdk_close,
 };

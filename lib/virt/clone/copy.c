@@ -18,6 +18,7 @@
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/path.h"
+#include "util/random.h"
 #include "virt/clone/internal.h"
 #include "virt/clone/clone.h"
 #include "virt/conn.h"
@@ -49,7 +50,7 @@ temp_name(const char *path, vk_error **errp)
     char *s;
     struct stat st;
 
-    if (!vk_clone_random(r, sizeof r, errp))
+    if (!vk_random_bytes(r, sizeof r, errp))
       return NULL;
     if (asprintf(&s, "%.*s.%s.vclone-%02x%02x%02x%02x", dirlen, path, base,
                  r[0], r[1], r[2], r[3]) < 0) {

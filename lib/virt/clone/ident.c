@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "virt/clone/clone.h"
+#include "util/random.h"
 #include "virt/clone/internal.h"
 
 char *
@@ -132,25 +132,11 @@ vk_clone_uuid_parse(const char *s, char out[VIR_UUID_STRING_BUFLEN])
 }
 
 bool
-vk_clone_random(void *buf, size_t len, vk_error **errp)
-{
-  size_t done = 0;
-
-  while (done < len) {
-    ssize_t r = getrandom((char *)buf + done, len - done, 0);
-    if (r < 0)
-      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot get random bytes");
-    done += (size_t)r;
-  }
-  return true;
-}
-
-bool
 vk_clone_random_uuid(char out[VIR_UUID_STRING_BUFLEN], vk_error **errp)
 {
   unsigned char u[16];
 
-  if (!vk_clone_random(u, sizeof u, errp))
+  if (!vk_random_bytes(u, sizeof u, errp))
     return false;
   u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);   /* version 4 */
   u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
@@ -166,7 +152,7 @@ vk_clone_random_mac(char out[VK_CLONE_MAC_BUFLEN], vk_error **errp)
 {
   unsigned char b[3];
 
-  if (!vk_clone_random(b, sizeof b, errp))
+  if (!vk_random_bytes(b, sizeof b, errp))
     return false;
   snprintf(out, VK_CLONE_MAC_BUFLEN, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
   return true;

@@ -11,7 +11,6 @@
 #define VK_CLONE_MAC_BUFLEN 18
 
 /* Fill buf with len random bytes (getrandom). */
-bool vk_clone_random(void *buf, size_t len, vk_error **errp);
 /* A random version-4 UUID. */
 bool vk_clone_random_uuid(char out[VIR_UUID_STRING_BUFLEN], vk_error **errp);
 /* A random MAC address with libvirt's prefix 52:54:00. */

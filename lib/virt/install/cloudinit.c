@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "util/cleanup.h"
 #include "util/iso.h"
+#include "util/random.h"
 #include "util/text.h"
 #include "virt/install/cloudinit.h"
 
@@ -154,14 +154,8 @@ random_text(char *out, size_t n, vk_error **errp)
 
   if (n > sizeof r)
     return vk_error_set(errp, VK_EXIT_FAILED, "internal: random text too long");
-  for (size_t got = 0; got < n;) {
-    ssize_t k = getrandom(r + got, n - got, 0);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "cannot get random bytes");
-    got += (size_t)k;
-  }
+  if (!vk_random_bytes(r, n, errp))
+    return false;
   /* 57 letters: the bias of r % 57 is small and harmless for this use */
   for (size_t i = 0; i < n; i++)
     out[i] = alphabet[r[i] % (sizeof alphabet - 1)];
