@@ -21,7 +21,7 @@
 #             on the qcow2 of the same image: convert -O raw, info
 #             --backing-chain, map, measure, check
 #   import    the same image as qemu-img writes it in the formats vimg
-#             reads but does not write: vmdk (monolithicSparse and
+#             reads besides raw and qcow2: vmdk (monolithicSparse and
 #             streamOptimized), vhdx, vpc (dynamic) and vdi, each -> qcow2
 #   export    the qcow2 of the same image to the formats vimg writes
 #             besides qcow2: vmdk streamOptimized (OVA, ESXi) and

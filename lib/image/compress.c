@@ -54,7 +54,9 @@ zlib_compress(vk_compressor *c, void *dst, size_t dst_cap, const void *src,
 
   if (!c->def_ready) {
     memset(s, 0, sizeof *s);
-    if (deflateInit2(s, 6, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    /* qcow2: raw deflate, 4 KiB window; a vmdk grain: a zlib stream */
+    if (deflateInit2(s, 6, Z_DEFLATED, c->type == VK_COMPRESS_ZLIB_STREAM ? 15 : -12, 9,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
       vk_error_set(errp, VK_EXIT_FAILED, "cannot initialise zlib compression");
       return -1;
     }

@@ -10,7 +10,8 @@
  *
  * Output is the same whichever way it is made: zlib raw deflate, level 6,
  * 4 KiB window, memLevel 9 (what QEMU writes and reads); zstd: one frame
- * at the default level.
+ * at the default level; VK_COMPRESS_ZLIB_STREAM (vmdk grains, compression
+ * only): a zlib stream, level 6.
  */
 #ifndef VK_IMAGE_COMPRESS_H
 #define VK_IMAGE_COMPRESS_H

@@ -41,6 +41,7 @@ struct cv_dst {
   vk_image **img;
   uint32_t cs;
   vk_compression ctype;
+  bool compress; /* -c, or a target that stores only compressed clusters */
   uint64_t size;
   int nz;                 /* compressors: one per worker (qcow2 target) */
   vk_compressor **cz;
@@ -225,7 +226,8 @@ target_opts(const vk_convert_opts *o, uint64_t size, vk_image_opts *io,
       io->has_backing_fmt = 1;
     }
   }
-  if (o->compress && fmt != VK_FMT_QCOW2)
+  if (o->compress && fmt != VK_FMT_QCOW2 &&
+      !(fmt == VK_FMT_VMDK && io->subformat == VK_SUB_STREAM_OPTIMIZED))
     return vk_error_set(
         errp, VK_EXIT_USAGE,
         "compression (-c) needs a qcow2 target (-O qcow2; a vmdk is compressed with -o subformat=streamOptimized)");
@@ -281,7 +283,8 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
   } else {
     d->cs = vk_image_cluster_size(d->img[0]);
     d->ctype = vk_image_compression(d->img[0]);
-    if (o->compress) {
+    d->compress = o->compress || vk_image_compresses(d->img[0]);
+    if (d->compress) {
       /* Each worker keeps its compression state for the whole run. */
       d->cz = calloc((size_t)workers, sizeof *d->cz);
       if (!d->cz) {
@@ -300,6 +303,12 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
 fail:
   cv_dst_close(d, false, NULL);
   return NULL;
+}
+
+bool
+cv_dst_compresses(const cv_dst *d)
+{
+  return d->compress;
 }
 
 uint32_t

@@ -54,6 +54,8 @@ cv_dst *cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers,
 
 /* Target cluster size (qcow2), or 0 for raw. */
 uint32_t cv_dst_cluster_size(const cv_dst *d);
+/* Clusters go compressed to the target (-c, or a streamOptimized vmdk). */
+bool cv_dst_compresses(const cv_dst *d);
 /* True when workers may write at once, in any order, each through its
  * own handle (`worker` below); otherwise only worker 0 writes. */
 bool cv_dst_parallel(const cv_dst *d);

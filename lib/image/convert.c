@@ -564,7 +564,7 @@ run(pipe_t *p, int nthreads, vk_error **errp)
 
   p->total = cv_src_size(p->src);
   p->cs = cv_dst_cluster_size(p->dst);
-  p->compress = o->compress;
+  p->compress = cv_dst_compresses(p->dst);
   p->top_only = o->backing != NULL;
   p->dst_zero = cv_dst_is_zero(p->dst);
   p->reserve = !p->compress && !cv_dst_parallel(p->dst) && cv_dst_reservable(p->dst);

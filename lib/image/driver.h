@@ -32,6 +32,8 @@ typedef struct vk_image_driver {
   bool (*write_compressed)(vk_image *img, uint64_t off, const void *data,
                            size_t len, vk_error **errp);
   bool (*info)(vk_image *img, vk_image_info *info, vk_error **errp);
+  /* vk_image_compresses(); NULL: false. */
+  bool (*compresses)(const vk_image *img);
   /* vk_image_amend() with options already checked; NULL: nothing to amend. */
   bool (*amend)(vk_image *img, const vk_image_opts *o, vk_error **errp);
   /* vk_image_reserve() (off, len checked); NULL: nothing can be reserved. */

@@ -599,10 +599,18 @@ vk_image_cluster_size(const vk_image *img)
   return info.cluster_size;
 }
 
+bool
+vk_image_compresses(const vk_image *img)
+{
+  return img->writable && img->drv->compresses && img->drv->compresses(img);
+}
+
 vk_compression
 vk_image_compression(const vk_image *img)
 {
   vk_image_info info;
+  if (vk_image_compresses(img))
+    return VK_COMPRESS_ZLIB_STREAM;
   if (img->format != VK_FMT_QCOW2 || !vk_image_get_info((vk_image *)img, &info, NULL))
     return VK_COMPRESS_ZLIB;
   return info.compression;

@@ -114,8 +114,10 @@ typedef enum vk_prealloc {
 bool vk_prealloc_parse(const char *name, vk_prealloc *out, vk_error **errp);
 
 typedef enum vk_compression {
-  VK_COMPRESS_ZLIB = 0,   /* the on-disk values of header byte 104 */
+  VK_COMPRESS_ZLIB = 0, /* the on-disk values of header byte 104 */
   VK_COMPRESS_ZSTD = 1,
+  VK_COMPRESS_ZLIB_STREAM = 2, /* not qcow2's: a zlib stream (RFC 1950,
+                                  32 KiB window), a vmdk grain */
 } vk_compression;
 
 const char *vk_compression_name(vk_compression c);   /* "zlib", "zstd" */
@@ -323,9 +325,9 @@ bool vk_image_block_status_layer(vk_image *img, uint64_t off, uint64_t len,
 
 /* Store one cluster given already compressed (by vk_compress(), with the
  * image's compression type and cluster size) at cluster-aligned guest
- * offset `off`.  `len` must be less than the cluster size.  qcow2 only
- * (VK_EXIT_USAGE for raw).  The cluster must not be allocated yet in this
- * image (convert writes each cluster once); VK_EXIT_FAILED otherwise. */
+ * offset `off`.  `len` must be less than the cluster size.  qcow2, and
+ * images that vk_image_compresses() (VK_EXIT_USAGE for others).  The cluster must not be allocated
+ * yet in this image (convert writes each cluster once); VK_EXIT_FAILED otherwise. */
 bool vk_image_write_compressed(vk_image *img, uint64_t off, const void *data,
                                size_t len, vk_error **errp);
 
@@ -358,8 +360,14 @@ vk_image_format vk_image_get_format(const vk_image *img);
 const char *vk_image_filename(const vk_image *img);     /* as opened */
 /* Cluster size (qcow2), or 65536 for raw as a convenient I/O unit. */
 uint32_t vk_image_cluster_size(const vk_image *img);
-/* qcow2 compression type (zlib for raw). */
+/* qcow2 compression type (zlib for raw); VK_COMPRESS_ZLIB_STREAM for an
+ * image that vk_image_compresses(). */
 vk_compression vk_image_compression(const vk_image *img);
+/* True for an image opened for writing that stores every cluster
+ * compressed (a vmdk streamOptimized): its writer gives it clusters
+ * compressed with vk_image_write_compressed() (which takes them only in
+ * order), and whole clusters it could not compress with pwrite. */
+bool vk_image_compresses(const vk_image *img);
 /* The backing image, or NULL (owned by img). */
 vk_image *vk_image_backing(const vk_image *img);
 /* Host file descriptor of this layer (owned by img). */

@@ -67,6 +67,15 @@ checked() {
   assert_output --partial "compressed: true"
   run qemu-img info m.vmdk
   assert_output --partial "create type: monolithicSparse"
+  # -c is accepted for a stream (its grains are compressed anyway), not
+  # for the other kinds
+  vimg convert -c -O vmdk -o subformat=streamOptimized src.raw c.vmdk
+  assert_qemu_clean c.vmdk
+  assert_qemu_same -f raw src.raw c.vmdk
+  run --separate-stderr vimg convert -c -O vmdk src.raw n.vmdk
+  assert_failure 2
+  [[ "$stderr" == *"a vmdk is compressed with -o subformat=streamOptimized"* ]]
+  [ ! -e n.vmdk ]
 }
 
 @test "vpc sizes: the geometry's as qemu-img rounds them up, the exact size with force_size" {

@@ -911,15 +911,17 @@ stream_start(vk_image *img, vmdk_state *s, vk_error **errp)
 
 /* Write the grain in w->buf (grain w->pending) out: deflated behind its
  * marker, or not at all when it is all zeros. */
+static bool stream_put(vk_image *img, vmdk_state *s, uint64_t g, size_t zlen, vk_error **errp);
+static bool grow_z(vmdk_state *s, size_t need, vk_error **errp);
+
 static bool
 stream_flush_grain(vk_image *img, vmdk_state *s, vk_error **errp)
 {
   stream_writer *w = s->w;
   extent *x = &s->ext[0];
-  uint64_t g = w->pending, gdi = g / x->gtes;
+  uint64_t g = w->pending;
   size_t need = (size_t)compressBound((uLong)x->grain) + 12 + SECTOR;
   uLongf zlen;
-  size_t total;
 
   if (g == UINT64_MAX)
     return true;
@@ -927,21 +929,28 @@ stream_flush_grain(vk_image *img, vmdk_state *s, vk_error **errp)
   w->done = g + 1;
   if (vk_all_zero(w->buf, x->grain))
     return true;
-  if (w->zcap < need) {
-    unsigned char *z = realloc(w->z, need);
-    if (!z)
-      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    w->z = z;
-    w->zcap = need;
-  }
-  if (!w->gt[gdi] && !(w->gt[gdi] = calloc(x->gtes, 4)))
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!grow_z(s, need, errp))
+    return false;
   zlen = (uLongf)(need - 12 - SECTOR);
   if (compress2(w->z + 12, &zlen, w->buf, (uLong)x->grain, Z_DEFAULT_COMPRESSION) != Z_OK)
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: deflate failed", img->filename);
+  return stream_put(img, s, g, (size_t)zlen, errp);
+}
+
+/* Append grain g, its zlen deflated bytes at w->z + 12, behind its marker. */
+static bool
+stream_put(vk_image *img, vmdk_state *s, uint64_t g, size_t zlen, vk_error **errp)
+{
+  stream_writer *w = s->w;
+  extent *x = &s->ext[0];
+  uint64_t gdi = g / x->gtes;
+  size_t total;
+
+  if (!w->gt[gdi] && !(w->gt[gdi] = calloc(x->gtes, 4)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   vk_put_le64(w->z, g * (x->grain / SECTOR));
   vk_put_le32(w->z + 8, (uint32_t)zlen);
-  total = (12 + (size_t)zlen + SECTOR - 1) / SECTOR * SECTOR;
+  total = (12 + zlen + SECTOR - 1) / SECTOR * SECTOR;
   memset(w->z + 12 + zlen, 0, total - 12 - zlen);
   if ((w->at + total) / SECTOR > UINT32_MAX)
     return vk_error_set(errp, VK_EXIT_FAILED, "%s: a vmdk stream cannot grow past 2 TiB",
@@ -952,6 +961,56 @@ stream_flush_grain(vk_image *img, vmdk_state *s, vk_error **errp)
   w->at += total;
   x->file_size = w->at;
   return true;
+}
+
+static bool
+grow_z(vmdk_state *s, size_t need, vk_error **errp)
+{
+  stream_writer *w = s->w;
+  unsigned char *z;
+
+  if (w->zcap >= need)
+    return true;
+  if (!(z = realloc(w->z, need)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  w->z = z;
+  w->zcap = need;
+  return true;
+}
+
+/* drv->write_compressed: a grain deflated by the caller (a zlib stream),
+ * in order. */
+static bool
+vmdk_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  uint64_t g;
+
+  if (!s->w)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: only a streamOptimized vmdk stores compressed grains", img->filename);
+  g = off / s->ext[0].grain;
+  if (!stream_start(img, s, errp) ||
+      (s->w->pending != UINT64_MAX && !stream_flush_grain(img, s, errp)))
+    return false;
+  if (off % s->ext[0].grain || g < s->w->done)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: a streamOptimized vmdk is written once, from start to end "
+                        "(grain %llu is written already)",
+                        img->filename, (unsigned long long)g);
+  if (!grow_z(s, len + 12 + SECTOR, errp))
+    return false;
+  memcpy(s->w->z + 12, data, len);
+  s->w->done = g + 1;
+  return stream_put(img, s, g, len, errp);
+}
+
+static bool
+vmdk_compresses(const vk_image *img)
+{
+  const vmdk_state *s = img->priv;
+
+  return s && s->w;
 }
 
 /* Put [off, off + len) of grain data (NULL: zeros) into the stream. */
@@ -1223,6 +1282,8 @@ const vk_image_driver vk_vmdk_driver = {
   .flush = vmdk_flush,
   .block_status = vmdk_block_status,
   .info = vmdk_info,
+  .compresses = vmdk_compresses,
+  .write_compressed = vmdk_write_compressed,
   .create = vmdk_create,
   .close = vmdk_close,
 };
