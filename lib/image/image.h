@@ -1,5 +1,5 @@
 /* vkit — disk images: formats, creation options, and the block-driver
- * interface shared by the raw and qcow2 drivers.
+ * interface shared by the drivers (raw, qcow2, and formats/).
  *
  * An image is opened with an explicit format (probing is allowed only for
  * read-only opens), used through vk_image_pread()/pwrite()/... and closed
@@ -58,11 +58,12 @@ bool vk_image_format_parse(const char *name, vk_image_format *out,
 /* Format -> its qemu-img name (static string; "none" for VK_FMT_NONE). */
 const char *vk_image_format_name(vk_image_format fmt);
 
-/* True for the formats vkit reads: raw and qcow2 (read and written), vpc
- * and vdi (read only: an image opened for writing is refused).  Otherwise
- * false with a VK_EXIT_USAGE error that names the format: "PATH is a vmdk
- * image; ..." when `path` is given (the format was detected), "vmdk images
- * are not supported; ..." when it is NULL (the format was given). */
+/* True for the formats vkit reads: raw, qcow2, vmdk, vpc and vdi (also
+ * written: see vk_image_format_creatable()), vhdx and qed (read only: an
+ * image opened for writing is refused).  Otherwise false with a
+ * VK_EXIT_USAGE error that names the format: "PATH is a dmg image; ..."
+ * when `path` is given (the format was detected), "dmg images are not
+ * supported; ..." when it is NULL (the format was given). */
 bool vk_image_format_check_supported(vk_image_format fmt, const char *path,
                                      vk_error **errp);
 
@@ -212,16 +213,15 @@ enum {
  * not even by vk_image_flush() or vk_image_close(): after a crash of the
  * host (not of the process) the image may be corrupt.  Use it only for
  * images that are thrown away when the work fails, such as the target of
- * a conversion (what QEMU calls cache=unsafe).  Takes QEMU-compatible locks (VK_EXIT_BUSY when another
- * process writes the image, or reads it while we want to write).  Opens
- * the backing chain read-only.  Only regular files and block devices are
- * opened (anything else is VK_EXIT_USAGE, or VK_EXIT_CORRUPT as a backing
- * file: the chain is broken), and
- * only raw and qcow2 images (vk_image_format_resolve_fd(): another format,
- * given or detected, is VK_EXIT_USAGE).  Memory: the qcow2 driver caches at most 32 MiB of L2 tables
- * and 8 MiB of refcount blocks for an image opened for writing, 8 MiB of
- * L2 tables for one opened read-only and 1 MiB (at least 4 tables) for
- * each backing layer, made only as tables are used.  Returns a new image, owned by the caller
+ * a conversion (what QEMU calls cache=unsafe).  Takes QEMU-compatible locks (VK_EXIT_BUSY when
+ * another process writes the image, or reads it while we want to write).  Opens the backing chain
+ * read-only.  Only regular files and block devices are opened (anything else is VK_EXIT_USAGE, or
+ * VK_EXIT_CORRUPT as a backing file: the chain is broken), and only images of a format vkit reads
+ * (vk_image_format_resolve_fd(): another format, given or detected, is VK_EXIT_USAGE; a vhdx or qed
+ * image opened for writing too, and a vmdk that is not of the two kinds vkit writes).  Memory: the
+ * qcow2 driver caches at most 32 MiB of L2 tables and 8 MiB of refcount blocks for an image opened
+ * for writing, 8 MiB of L2 tables for one opened read-only and 1 MiB (at least 4 tables) for each
+ * backing layer, made only as tables are used.  Returns a new image, owned by the caller
  * (vk_image_close()), or NULL. */
 vk_image *vk_image_open(const char *path, vk_image_format fmt, unsigned flags,
                         vk_error **errp);
