@@ -12,7 +12,10 @@ WHAT names a field:
   snap.N.FIELD           snapshot N's l1_offset, l1_size, extra_size,
                          disk_size (needs 16 bytes of extra data)
   bitmap.N.flags         bitmap N's flags in the bitmap directory
-or, read-only, where a structure is (a byte offset):
+  bitmap.N.table_size    bitmap N's table size (entries)
+or, read-only, `bitmaps`: one line per persistent bitmap, "NAME flags=F
+granularity=G set=RANGES" (the granules whose bit is set), or,
+read-only, where a structure is (a byte offset):
   addr.l1  addr.rt  addr.rb.N  addr.l2.GOFF  addr.snaptable  addr.snap.N.l1
   addr.bitmapdir  addr.cluster_size
 VALUE is a number (0x.. allowed), numbers joined by | (A|B), or |N to
@@ -126,6 +129,8 @@ class Image:
                     "disk_size": (base + 48, "Q")}[p[2]]
         if p[0] == "bitmap" and p[2] == "flags":
             return self.bitmap_addr(int(p[1])) + 12, "I"
+        if p[0] == "bitmap" and p[2] == "table_size":
+            return self.bitmap_addr(int(p[1])) + 8, "I"
         if p[0] == "refcount":
             return ("refcount", int(p[1], 0))
         if p[0] == "addr":
@@ -151,6 +156,39 @@ class Image:
             return self.cs
         die("unknown address %s" % ".".join(p))
 
+    def bitmaps(self):
+        """Lines describing every bitmap and the granules it has set."""
+        if not self.h["autoclear_features"] & 1:
+            return []
+        pos, nb = self.bitmap_dir()
+        out = []
+        for _ in range(nb):
+            table, tsize, flags = self.get(pos, "Q"), self.get(pos + 8, "I"), self.get(pos + 12, "I")
+            gbits, nl, extra = self.get(pos + 17, "B"), self.get(pos + 18, "H"), self.get(pos + 20, "I")
+            self.f.seek(pos + 24 + extra)
+            name = self.f.read(nl).decode()
+            data = b""
+            for i in range(tsize):
+                e = self.get(table + 8 * i, "Q")
+                off = e & 0x00fffffffffffe00
+                if off:
+                    self.f.seek(off)
+                    data += self.f.read(self.cs).ljust(self.cs, b"\0")
+                else:
+                    data += (b"\xff" if e & 1 else b"\0") * self.cs
+            granules = (self.h["size"] + (1 << gbits) - 1) >> gbits
+            ranges, start = [], None
+            for k in range(granules + 1):
+                bit = k < granules and data[k // 8] >> (k % 8) & 1
+                if bit and start is None:
+                    start = k
+                elif not bit and start is not None:
+                    ranges.append("%d" % start if k - 1 == start else "%d-%d" % (start, k - 1))
+                    start = None
+            out.append("%s flags=%d granularity=%d set=%s" % (name, flags, 1 << gbits, ",".join(ranges)))
+            pos += (24 + extra + nl + 7) & ~7
+        return out
+
     def refcount(self, cluster, value=None):
         per = self.cs * 8 // self.rbits
         rb = self.rb_addr(cluster // per)
@@ -174,6 +212,10 @@ def main():
     if len(sys.argv) not in (3, 4):
         die("usage: qcow2-edit.py IMAGE WHAT [VALUE]")
     img = Image(sys.argv[1])
+    if sys.argv[2] == "bitmaps" and len(sys.argv) == 3:
+        for line in img.bitmaps():
+            print(line)
+        return
     f = img.field(sys.argv[2])
     value = sys.argv[3] if len(sys.argv) == 4 else None
     if f[0] == "value":

@@ -15,7 +15,7 @@
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
   *opt_backing_fmt, *opt_snapshot, *opt_cache, *opt_rate;
 static int opt_compress, opt_threads = INT_MIN, opt_no_create, opt_target_is_zero,
-  opt_progress, opt_force_share, opt_out_of_order, opt_quiet;
+  opt_progress, opt_force_share, opt_out_of_order, opt_quiet, opt_bitmaps, opt_skip_broken;
 
 const struct poptOption vimg_convert_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
@@ -54,6 +54,10 @@ const struct poptOption vimg_convert_options[] = {
     "show progress (on a terminal only)", NULL },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0,
     "open the sources even if a VM uses them", NULL },
+  { "bitmaps", '\0', POPT_ARG_NONE, &opt_bitmaps, 0,
+    "copy the persistent bitmaps of the (qcow2) source into the qcow2 target", NULL },
+  { "skip-broken-bitmaps", '\0', POPT_ARG_NONE, &opt_skip_broken, 0,
+    "with --bitmaps: leave out bitmaps that are in use (inconsistent) instead of failing", NULL },
   POPT_TABLEEND
 };
 /* clang-format on */
@@ -90,6 +94,8 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.force_share = opt_force_share;
   o.snapshot = opt_snapshot;
   o.out_of_order = opt_out_of_order;
+  o.bitmaps = opt_bitmaps;
+  o.skip_broken_bitmaps = opt_skip_broken;
   if (opt_rate && (!vk_parse_size(opt_rate, &o.rate, &err) || o.rate == 0))
     return vk_cmd_usage(ctx, "-r: %s", err ? err->msg : "the rate must be above 0");
   if (opt_cache && strcmp(opt_cache, "writeback") == 0)

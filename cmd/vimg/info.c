@@ -35,6 +35,8 @@ const struct poptOption vimg_info_options[] = {
 typedef struct snaps {
   vk_snapshot_info *s;
   size_t n;
+  vk_bitmap_info *b; /* persistent bitmaps */
+  size_t nb;
 } snaps;
 
 /* The "Snapshot list:" table, as qemu-img prints it (dates in local time). */
@@ -93,6 +95,18 @@ print_text(FILE *f, const vk_image_info *in, const snaps *sn, bool first)
       fprintf(f, "    compression type: %s\n", vk_compression_name(in->compression));
       fprintf(f, "    lazy refcounts: %s\n", in->lazy_refcounts ? "true" : "false");
     }
+    if (sn->nb)
+      fprintf(f, "    bitmaps:\n");
+    for (size_t i = 0; i < sn->nb; i++) {
+      int k = 0;
+      fprintf(f, "        [%zu]:\n            flags:\n", i);
+      if (sn->b[i].in_use)
+        fprintf(f, "                [%d]: in-use\n", k++);
+      if (sn->b[i].enabled)
+        fprintf(f, "                [%d]: auto\n", k++);
+      fprintf(f, "            name: %s\n            granularity: %" PRIu32 "\n", sn->b[i].name,
+              sn->b[i].granularity);
+    }
     fprintf(f, "    refcount bits: %d\n", in->refcount_bits);
     fprintf(f, "    corrupt: %s\n", in->corrupt ? "true" : "false");
     fprintf(f, "    extended l2: %s\n", in->extended_l2 ? "true" : "false");
@@ -136,6 +150,17 @@ print_json(vk_json *j, const vk_image_info *in, const snaps *sn)
       vk_json_end_object(j);
     }
     vk_json_end_array(j);
+    vk_json_key(j, "bitmaps");
+    vk_json_begin_array(j);
+    for (size_t i = 0; i < sn->nb; i++) {
+      vk_json_begin_object(j);
+      vk_json_kv_string(j, "name", sn->b[i].name);
+      vk_json_kv_uint(j, "granularity", sn->b[i].granularity);
+      vk_json_kv_bool(j, "enabled", sn->b[i].enabled);
+      vk_json_kv_bool(j, "in_use", sn->b[i].in_use);
+      vk_json_end_object(j);
+    }
+    vk_json_end_array(j);
   }
   if (in->backing_file) {
     vk_json_kv_string(j, "backing_file", in->backing_file);
@@ -154,7 +179,7 @@ vimg_info(vk_cmd_ctx *ctx)
   vk_image *top, *chain[MAX_CHAIN] = { NULL };
   char *full[MAX_CHAIN] = { NULL };
   vk_image_info infos[MAX_CHAIN];
-  snaps sn[MAX_CHAIN] = { { NULL, 0 } };
+  snaps sn[MAX_CHAIN] = { { NULL, 0, NULL, 0 } };
   vk_image_format fmt = VK_FMT_NONE;
   vk_error *err = NULL;
   unsigned flags = (opt_chain ? 0 : VK_IMAGE_NO_BACKING) | (opt_share ? VK_IMAGE_FORCE_SHARE : 0);
@@ -175,7 +200,8 @@ vimg_info(vk_cmd_ctx *ctx)
     chain[n++] = img;
   for (int i = 0; i < n; i++) {
     if (!vk_image_get_info(chain[i], &infos[i], &err) ||
-        !vk_image_list_snapshots(chain[i], &sn[i].s, &sn[i].n, &err))
+        !vk_image_list_snapshots(chain[i], &sn[i].s, &sn[i].n, &err) ||
+        !vk_image_list_bitmaps(chain[i], &sn[i].b, &sn[i].nb, &err))
       goto fail;
     if (infos[i].backing_file) {
       full[i] = vk_image_resolve_backing(vk_image_filename(chain[i]), infos[i].backing_file);
@@ -207,6 +233,7 @@ out:
   for (int i = 0; i < MAX_CHAIN; i++) {
     free(full[i]);
     vk_snapshot_info_free(sn[i].s, sn[i].n);
+    vk_bitmap_info_free(sn[i].b, sn[i].nb);
   }
   vk_image_close(top, NULL);
   return rc;

@@ -21,6 +21,9 @@ static const vk_subcmd cmds[] = {
          .options = vimg_rebase_options),
   VK_CMD("amend", vimg_amend, "FILE", "change the compat level or lazy refcounts of a qcow2 image",
          .options = vimg_amend_options),
+  VK_CMD("bitmap", vimg_bitmap, "FILE BITMAP",
+         "add, remove, clear, enable, disable or merge the persistent bitmaps of a qcow2 image",
+         .options = vimg_bitmap_options, .option = vimg_bitmap_option),
   VK_CMD("commit", vimg_commit, "FILE",
          "write a qcow2 image's changes into its backing file (or a base further down)",
          .options = vimg_commit_options),
@@ -45,7 +48,7 @@ static const vk_subcmd cmds[] = {
 static const vk_tool tool = {
   .name = "vimg",
   .summary =
-      "Create, inspect, check, resize and convert disk images (raw, qcow2; reads vmdk, vhdx, vpc, vdi, qed)",
+      "Create, inspect, check, resize and convert disk images (raw, qcow2, vmdk, vpc, vdi; reads vhdx, qed)",
   .cmds = cmds,
 };
 

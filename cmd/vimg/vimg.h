@@ -26,6 +26,11 @@ int vimg_snapshot(vk_cmd_ctx *ctx);
 extern const struct poptOption vimg_amend_options[];
 int vimg_amend(vk_cmd_ctx *ctx);
 
+/* bitmap.c */
+extern const struct poptOption vimg_bitmap_options[];
+bool vimg_bitmap_option(int val, const char *arg, vk_error **errp);
+int vimg_bitmap(vk_cmd_ctx *ctx);
+
 /* dd.c */
 extern const struct poptOption vimg_dd_options[];
 int vimg_dd(vk_cmd_ctx *ctx);

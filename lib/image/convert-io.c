@@ -411,3 +411,32 @@ cv_dst_close(cv_dst *d, bool ok, vk_error **errp)
   free(d);
   return ok;
 }
+
+bool
+cv_src_bitmaps_ok(cv_src *s, bool skip_broken, vk_error **errp)
+{
+  vk_bitmap_info *b;
+  size_t n;
+  bool ok = true;
+
+  if (vk_image_get_format(s->img[0]) != VK_FMT_QCOW2)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--bitmaps needs a qcow2 source; %s is %s",
+                        vk_image_filename(s->img[0]),
+                        vk_image_format_name(vk_image_get_format(s->img[0])));
+  if (!vk_image_list_bitmaps(s->img[0], &b, &n, errp))
+    return false;
+  for (size_t i = 0; ok && i < n; i++)
+    if (b[i].in_use && !skip_broken)
+      ok = vk_error_set(errp, VK_EXIT_FAILED,
+                        "%s: bitmap '%s' is in use (inconsistent): it cannot be copied "
+                        "(--skip-broken-bitmaps leaves it out)",
+                        vk_image_filename(s->img[0]), b[i].name);
+  vk_bitmap_info_free(b, n);
+  return ok;
+}
+
+bool
+cv_copy_bitmaps(cv_src *s, cv_dst *d, bool skip_broken, vk_error **errp)
+{
+  return vk_image_copy_bitmaps(d->img[0], s->img[0], skip_broken, errp);
+}

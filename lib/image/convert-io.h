@@ -89,6 +89,10 @@ int64_t cv_dst_compress(cv_dst *d, int worker, void *out, const void *data,
 bool cv_dst_write_compressed(cv_dst *d, const void *cdata, size_t clen,
                              uint64_t off, vk_error **errp);
 
+/* --bitmaps: whether the source can give its bitmaps (before anything is
+ * written), and the copy into the target once the data is there. */
+bool cv_src_bitmaps_ok(cv_src *s, bool skip_broken, vk_error **errp);
+bool cv_copy_bitmaps(cv_src *s, cv_dst *d, bool skip_broken, vk_error **errp);
 /* Flush and close.  With `ok` false (or when the flush fails) a target
  * created by cv_dst_open() is removed.  Returns false with *errp set if
  * the final flush or close failed.  NULL is a no-op returning `ok`. */

@@ -635,6 +635,15 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_USAGE, "-l cannot be used with several sources");
   if (o->backing && o->no_create)
     return vk_error_set(errp, VK_EXIT_USAGE, "-B cannot be used with -n");
+  if (o->skip_broken_bitmaps && !o->bitmaps)
+    return vk_error_set(errp, VK_EXIT_USAGE, "--skip-broken-bitmaps needs --bitmaps");
+  if (o->bitmaps &&
+      (o->nsrc > 1 || o->snapshot || o->src_offset || o->src_length || o->empty_window))
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "--bitmaps copies the bitmaps of one whole image (not with several "
+                        "sources or -l)");
+  if (o->bitmaps && (!o->dst_fmt || strcmp(o->dst_fmt, "qcow2") != 0))
+    return vk_error_set(errp, VK_EXIT_USAGE, "--bitmaps needs a qcow2 target (-O qcow2)");
   if (o->sparse_size > 0 && o->sparse_size % 512)
     return vk_error_set(errp, VK_EXIT_USAGE, "-S must be a multiple of 512");
   if (stat(o->dst, &dst_st) == 0) {
@@ -650,6 +659,10 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
   p.src = cv_src_open(o, nthreads, errp);
   if (!p.src)
     return false;
+  if (o->bitmaps && !cv_src_bitmaps_ok(p.src, o->skip_broken_bitmaps, errp)) {
+    cv_src_close(p.src);
+    return false;
+  }
   p.dst = cv_dst_open(o, cv_src_size(p.src), nthreads, errp);
   if (!p.dst) {
     cv_src_close(p.src);
@@ -661,7 +674,8 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
   } else {
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.cond, NULL);
-    ok = run(&p, nthreads, errp);
+    ok = run(&p, nthreads, errp) &&
+         (!o->bitmaps || cv_copy_bitmaps(p.src, p.dst, o->skip_broken_bitmaps, errp));
     pthread_cond_destroy(&p.cond);
     pthread_mutex_destroy(&p.lock);
     free_slots(&p);

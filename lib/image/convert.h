@@ -56,6 +56,10 @@ typedef struct vk_convert_opts {
                                  in the order pieces are read, not in guest
                                  order (the data is written in parallel
                                  either way, unless -t writeback) */
+  bool bitmaps;               /* --bitmaps: copy the persistent bitmaps of the
+                                 (single, qcow2) source into the qcow2 target */
+  bool skip_broken_bitmaps;   /* --skip-broken-bitmaps: in-use ones are not
+                                 copied (a notice names each) */
   /* Checked between pieces of work; when it becomes non-zero the
    * conversion stops and fails with "interrupted".  May be NULL. */
   const atomic_int *cancel;       /* see util/cancel.h */

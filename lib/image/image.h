@@ -434,6 +434,63 @@ bool vk_image_snapshot_create(vk_image *img, const char *name, vk_error **errp);
 bool vk_image_snapshot_apply(vk_image *img, const char *spec, vk_error **errp);
 bool vk_image_snapshot_delete(vk_image *img, const char *spec, vk_error **errp);
 
+/* One persistent bitmap of a qcow2 image (the bitmaps extension). */
+typedef struct vk_bitmap_info {
+  char *name;           /* owned by the array */
+  uint32_t granularity; /* bytes of guest data per bit */
+  bool enabled;         /* "auto": QEMU records writes in it */
+  bool in_use;          /* inconsistent: a writer did not close it,
+                           or vkit wrote guest data past it */
+} vk_bitmap_info;
+
+/* List the persistent bitmaps of this layer (none for other formats), in
+ * directory order, as vk_image_list_snapshots() lists snapshots.  A broken
+ * bitmap directory is VK_EXIT_CORRUPT. */
+bool vk_image_list_bitmaps(vk_image *img, vk_bitmap_info **out, size_t *n, vk_error **errp);
+void vk_bitmap_info_free(vk_bitmap_info *b, size_t n);
+
+typedef enum vk_bitmap_action {
+  VK_BITMAP_ADD, /* a new, empty, enabled bitmap */
+  VK_BITMAP_REMOVE,
+  VK_BITMAP_CLEAR, /* every bit zero */
+  VK_BITMAP_ENABLE,
+  VK_BITMAP_DISABLE,
+  VK_BITMAP_MERGE, /* OR bitmap `source` (of `src`) into it */
+} vk_bitmap_action;
+
+typedef struct vk_bitmap_op {
+  vk_bitmap_action action;
+  const char *source; /* MERGE: the bitmap merged in */
+} vk_bitmap_op;
+
+/* Apply `ops`, in order, to bitmap `name` of the qcow2 image `img` opened
+ * read-write (`vimg bitmap`).  ADD makes it with `granularity` bytes per
+ * bit (a power of two from 512 to 2 GiB; 0: the cluster size within
+ * [4 KiB, 64 KiB], QEMU's default); MERGE reads its source from `src` (a
+ * qcow2 image of the same virtual size; NULL: img itself, as the earlier
+ * ops left it).  Everything is decided in memory first; then new bitmap
+ * data, tables and directory go to new clusters, the header switches to
+ * them with one synced write, and the old ones are freed: a crash leaves
+ * the old bitmaps or the new ones, and at worst leaked clusters.
+ * Errors: VK_EXIT_NOTFOUND (no such bitmap), VK_EXIT_USAGE (a bad
+ * granularity or name), VK_EXIT_FAILED (a bitmap of that name exists, a
+ * compat=0.10 image or one of size 0, sizes that differ, an in-use
+ * bitmap used for anything but REMOVE), VK_EXIT_CORRUPT. */
+bool vk_image_bitmap_apply(vk_image *img, const char *name, const vk_bitmap_op *ops, size_t n,
+                           uint32_t granularity, vk_image *src, vk_error **errp);
+
+/* Copy every persistent bitmap of the qcow2 image `src` into the qcow2
+ * image `dst` (opened read-write, of the same virtual size, without
+ * bitmaps of those names): same names, granularities, enabled state and
+ * bits (`convert --bitmaps`).  An in-use bitmap of src is VK_EXIT_FAILED,
+ * or skipped when `skip_broken`. */
+bool vk_image_copy_bitmaps(vk_image *dst, vk_image *src, bool skip_broken, vk_error **errp);
+
+/* Bytes the persistent bitmaps of `img` take in a qcow2 image of
+ * `cluster_size` clusters, counted as QEMU's measure does (every data
+ * cluster allocated, the tables, the directory); 0 for other formats. */
+bool vk_image_bitmaps_size(vk_image *img, uint64_t cluster_size, uint64_t *out, vk_error **errp);
+
 /* Record `name` (NULL: none) of format `fmt` as the backing file of a
  * qcow2 image opened read-write, in its header only: what the image reads
  * is then what its clusters and the new backing file give

@@ -97,5 +97,5 @@ vk_measure(vk_image *src, const vk_image_opts *target, vk_measure_result *r,
                                      target->extended_l2);
   r->required = r->fully_allocated - vsize + data;
   r->has_bitmaps = src && vk_image_get_format(src) == VK_FMT_QCOW2;
-  return true;
+  return !r->has_bitmaps || vk_image_bitmaps_size(src, cs, &r->bitmaps, errp);
 }

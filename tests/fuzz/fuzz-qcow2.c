@@ -221,6 +221,14 @@ read_only(const char *path, vk_image_format fmt)
   }
   if (!step("list snapshots", vk_image_list_snapshots(img, &snaps, &nsnap, &err), &err))
     nsnap = 0;
+  {
+    vk_bitmap_info *bm = NULL;
+    size_t nbm = 0;
+    uint64_t bsize;
+    if (step("list bitmaps", vk_image_list_bitmaps(img, &bm, &nbm, &err), &err))
+      vk_bitmap_info_free(bm, nbm);
+    step("bitmaps size", vk_image_bitmaps_size(img, 512, &bsize, &err), &err);
+  }
   read_view(img);
   vk_image_close(img, NULL);
 
@@ -352,6 +360,51 @@ trace_check(vk_image *img, int fd, const char *path)
   check_fd(fd, path, VK_CHECK_REPAIR_NONE);
 }
 
+/* vimg bitmap on the image: a new bitmap merged from the first one there
+ * (other granularities too) and frozen, the first one cleared and
+ * re-enabled, then, half the time, every bitmap removed (so that the
+ * resize after it can work). */
+static void
+bitmap_ops(vk_image *img, int fd, const char *path, bool *all)
+{
+  vk_error *err = NULL;
+  vk_bitmap_info *bm = NULL;
+  size_t n = 0;
+  vk_bitmap_op add[] = { { VK_BITMAP_ADD, NULL },
+                         { VK_BITMAP_MERGE, NULL },
+                         { VK_BITMAP_DISABLE, NULL } };
+  const vk_bitmap_op clear[] = { { VK_BITMAP_CLEAR, NULL }, { VK_BITMAP_ENABLE, NULL } };
+  const vk_bitmap_op rm[] = { { VK_BITMAP_REMOVE, NULL } };
+  uint32_t gran = rnd() % 3 ? 0 : 512u << (rnd() % 10);
+  bool in_use;
+
+  if (!step("list bitmaps", vk_image_list_bitmaps(img, &bm, &n, &err), &err))
+    return;
+  add[1].source = n ? bm[0].name : NULL;
+  in_use = n && bm[0].in_use;
+  /* an in-use source is refused, as documented: not a failure */
+  if (in_use)
+    step("bitmap add (from an in-use one)",
+         vk_image_bitmap_apply(img, "fuzz", add, n ? 3 : 1, gran, NULL, &err), &err);
+  else
+    *all &= step("bitmap add", vk_image_bitmap_apply(img, "fuzz", add, n ? 3 : 1, gran, NULL, &err),
+                 &err);
+  trace_check(img, fd, path);
+  if (n && !in_use) {
+    *all &=
+        step("bitmap clear", vk_image_bitmap_apply(img, bm[0].name, clear, 2, 0, NULL, &err), &err);
+    trace_check(img, fd, path);
+  }
+  if (rnd() % 2) {
+    for (size_t i = 0; i < n; i++)
+      *all &=
+          step("bitmap remove", vk_image_bitmap_apply(img, bm[i].name, rm, 1, 0, NULL, &err), &err);
+    step("bitmap remove", vk_image_bitmap_apply(img, "fuzz", rm, 1, 0, NULL, &err), &err);
+    trace_check(img, fd, path);
+  }
+  vk_bitmap_info_free(bm, n);
+}
+
 /* The read-write session on the file at path (open on fd); true if every
  * call succeeded. */
 static bool
@@ -376,6 +429,7 @@ write_path(int fd, const char *path)
 
 #define CALL(what, expr) (all &= step(what, (expr), &err), trace_check(img, fd, path))
 #define IO() (all &= one_io(img, cs, l2span), trace_check(img, fd, path))
+  bitmap_ops(img, fd, path, &all);
   for (int i = 0; i < 3; i++)
     IO();
   CALL("snapshot create", vk_image_snapshot_create(img, "fuzz", &err));

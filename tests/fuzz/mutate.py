@@ -17,7 +17,8 @@ an extension, the backing file name.
 Every mutant is run through the tools of the build tree DIR under
 `timeout 20`: vimg info, info --backing-chain, check, check -r all, map,
 convert -O raw, convert -O qcow2, convert -n of a raw file into it,
-resize +1M, rebase -b "" and rebase -u, snapshot -l/-c/-a/-d, and
+resize +1M, rebase -b "" and rebase -u, snapshot -l/-c/-a/-d, bitmap
+--add, --merge --clear --disable and --remove, convert --bitmaps, and
 test-image-io readall and write.
 Each command works on a copy of the mutant in a directory that also holds
 base.raw, mid.qcow2 (qcow2 over base.raw), a FIFO named `fifo` and a
@@ -818,6 +819,7 @@ class Runner:
                                      f], f, before)
         self.cmd(ctx, "snapshot -l", [v, "snapshot", "-l", "m.qcow2"])
         self.snapshots(ctx, snap_ids, before)
+        self.bitmaps(ctx, before)
         self.cmd(ctx, "readall", [self.vio, "-r", "-f", "qcow2", "m.qcow2", "readall"])
         f = self.copy(d, "w.qcow2")
         args = [self.vio, "-f", "qcow2", f]
@@ -861,6 +863,20 @@ class Runner:
         f = self.copy(d, "n.qcow2")
         self.wcmd(ctx, "convert -n", [self.vimg, "convert", "-n", "-f", "raw", "-O", "qcow2",
                                       "src.raw", f], f, before)
+
+    def bitmaps(self, ctx, before):
+        d = ctx[0]
+        v = self.vimg
+        f = self.copy(d, "b.qcow2")
+        rc, state = self.wcmd(ctx, "bitmap --add", [v, "bitmap", "--add", f, "fuzz"], f, before)
+        if rc == 0:
+            rc, state = self.wcmd(ctx, "bitmap --merge --clear --disable",
+                                  [v, "bitmap", "--merge", "fuzz", "--clear", "--disable", f, "fuzz"],
+                                  f, state)
+            if rc == 0:
+                self.wcmd(ctx, "bitmap --remove", [v, "bitmap", "--remove", f, "fuzz"], f, state)
+        self.cmd(ctx, "convert --bitmaps", [v, "convert", "--bitmaps", "--skip-broken-bitmaps",
+                                            "-O", "qcow2", "m.qcow2", "outb.qcow2"])
 
     def snapshots(self, ctx, ids, before):
         d = ctx[0]

@@ -10,8 +10,6 @@
 #include "image/qcow2/qcow2.h"
 #include "util/cleanup.h"
 
-#define MAX_BITMAP_NAME 1023
-
 void
 qcow2_bitmap_dir_clear(qcow2_bitmap_dir *d)
 {
@@ -71,13 +69,15 @@ read_dir(int fd, const char *file, uint64_t file_len, const qcow2_header *h,
       return bad(errp, file, "unknown bitmap type", i);
     if (b->granularity_bits < 9 || b->granularity_bits > 31)
       return bad(errp, file, "granularity out of range", i);
-    if (namel == 0 || namel > MAX_BITMAP_NAME)
+    if (namel == 0 || namel > QCOW2_MAX_BITMAP_NAME)
       return bad(errp, file, "bad name length", i);
     if (!b->table_offset || b->table_offset % cs || b->table_size > QCOW2_BITMAP_MAX_TABLE ||
         b->table_offset >= file_len || (uint64_t)b->table_size * 8 > file_len - b->table_offset)
       return bad(errp, file, "bitmap table not cluster aligned or past the end of the file", i);
     if (!(b->name = strndup((const char *)e + sizeof(qcow2_disk_bitmap) + extra, namel)))
       return vk_error_set_errno(errp, VK_EXIT_FAILED, ENOMEM, "%s: bitmap directory", file);
+    b->entry_len = len;
+    b->extra_size = extra;
     pos += len;
   }
   return true;
@@ -94,11 +94,13 @@ qcow2_bitmap_dir_read(int fd, const char *file, uint64_t file_len, const qcow2_h
   return false;
 }
 
-bool
-qcow2_bitmap_clusters(int fd, const char *file, const qcow2_geom *g, uint64_t file_len,
-                      const qcow2_bitmap *b,
-                      bool (*fn)(void *opaque, uint64_t host, vk_error **errp), void *opaque,
-                      vk_error **errp)
+/* Call fn() for each entry of bitmap *b's table that is not all zeros:
+ * its index, its data cluster's host offset (0 when the entry says "all
+ * ones").  The table is read a cluster at a time, each entry validated. */
+static bool
+walk_table(int fd, const char *file, const qcow2_geom *g, uint64_t file_len, const qcow2_bitmap *b,
+           bool (*fn)(void *opaque, uint64_t idx, uint64_t host, vk_error **errp), void *opaque,
+           vk_error **errp)
 {
   CLEANUP_FREE unsigned char *buf = malloc(g->cs);
   uint64_t per = g->cs / 8, file_end = qcow2_file_end(g, file_len);
@@ -115,16 +117,113 @@ qcow2_bitmap_clusters(int fd, const char *file, const qcow2_geom *g, uint64_t fi
         return vk_error_set(errp, VK_EXIT_CORRUPT,
                             "%s: corrupt image: bitmap '%s': reserved bits set in a table entry",
                             file, b->name);
-      if (!off)
+      if (!e)
         continue;
-      if (off % g->cs || off >= file_end)
+      if (off && (off % g->cs || off >= file_end))
         return vk_error_set(errp, VK_EXIT_CORRUPT,
                             "%s: corrupt image: bitmap '%s': data cluster not aligned or past the end of the file",
                             file, b->name);
-      if (!fn(opaque, off, errp))
+      if (!fn(opaque, base + i, off, errp))
         return false;
     }
   }
+  return true;
+}
+
+typedef struct cluster_walk {
+  bool (*fn)(void *opaque, uint64_t host, vk_error **errp);
+  void *opaque;
+} cluster_walk;
+
+static bool
+each_cluster(void *opaque, uint64_t idx, uint64_t host, vk_error **errp)
+{
+  cluster_walk *w = opaque;
+  (void)idx;
+  return !host || w->fn(w->opaque, host, errp);
+}
+
+bool
+qcow2_bitmap_clusters(int fd, const char *file, const qcow2_geom *g, uint64_t file_len,
+                      const qcow2_bitmap *b,
+                      bool (*fn)(void *opaque, uint64_t host, vk_error **errp), void *opaque,
+                      vk_error **errp)
+{
+  cluster_walk w = { fn, opaque };
+  return walk_table(fd, file, g, file_len, b, each_cluster, &w, errp);
+}
+
+uint64_t
+qcow2_bitmap_data_bytes(uint64_t vsize, unsigned gbits)
+{
+  uint64_t granules = (vsize >> gbits) + !!(vsize & ((1ULL << gbits) - 1));
+  return granules / 8 + !!(granules % 8);
+}
+
+const char *
+qcow2_bitmap_problem(const qcow2_geom *g, uint64_t vsize, const qcow2_bitmap *b)
+{
+  uint64_t need = qcow2_bitmap_data_bytes(vsize, b->granularity_bits);
+
+  if (!b->table_size)
+    return "its table is empty";
+  if ((uint64_t)b->table_size * g->cs > QCOW2_BITMAP_MAX_DATA)
+    return "its table describes more than 64 MiB of bitmap data";
+  /* QEMU loads a bitmap only when its table has exactly the clusters the
+   * virtual size needs. */
+  if (b->table_size != (need + g->cs - 1) / g->cs)
+    return "its table size does not match the virtual size";
+  if (b->extra_size && !(b->flags & QCOW2_BME_EXTRA_COMPAT))
+    return "it has extra data vkit does not know";
+  return NULL;
+}
+
+typedef struct loader {
+  int fd;
+  const char *file;
+  uint64_t cs;
+  unsigned char *bits;
+  uint64_t len;
+  unsigned char *buf;
+} loader;
+
+static bool
+load_entry(void *opaque, uint64_t idx, uint64_t host, vk_error **errp)
+{
+  loader *l = opaque;
+  uint64_t at = idx * l->cs, n;
+
+  if (at >= l->len)
+    return true; /* past what the virtual size needs: ignored */
+  n = l->len - at < l->cs ? l->len - at : l->cs;
+  if (!host) {
+    memset(l->bits + at, 0xff, n);
+    return true;
+  }
+  if (!vk_host_pread(l->fd, l->buf, n, host, l->file, errp))
+    return false;
+  memcpy(l->bits + at, l->buf, n);
+  return true;
+}
+
+bool
+qcow2_bitmap_load(int fd, const char *file, const qcow2_geom *g, uint64_t file_len, uint64_t vsize,
+                  const qcow2_bitmap *b, unsigned char **bits, vk_error **errp)
+{
+  uint64_t len = qcow2_bitmap_data_bytes(vsize, b->granularity_bits);
+  CLEANUP_FREE unsigned char *buf = malloc(g->cs);
+  loader l = { fd, file, g->cs, calloc(len ? len : 1, 1), len, buf };
+
+  *bits = NULL;
+  if (!l.bits || !buf) {
+    free(l.bits);
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  }
+  if (!walk_table(fd, file, g, file_len, b, load_entry, &l, errp)) {
+    free(l.bits);
+    return false;
+  }
+  *bits = l.bits;
   return true;
 }
 

@@ -47,6 +47,8 @@ typedef struct qcow2_bitmap {
   uint8_t type, granularity_bits;
   char *name;                   /* owned */
   size_t entry_pos;             /* where the entry starts in the directory */
+  size_t entry_len;             /* its length there, padding included */
+  uint32_t extra_size;          /* bytes of extra data it has */
 } qcow2_bitmap;
 
 typedef struct qcow2_bitmap_dir {
@@ -69,6 +71,25 @@ bool qcow2_bitmap_clusters(int fd, const char *file, const qcow2_geom *g, uint64
                            const qcow2_bitmap *b,
                            bool (*fn)(void *opaque, uint64_t host, vk_error **errp),
                            void *opaque, vk_error **errp);
+
+/* Bytes of bitmap data a bitmap of granularity 2^gbits has for `vsize`
+ * bytes of guest data (one bit per granule). */
+uint64_t qcow2_bitmap_data_bytes(uint64_t vsize, unsigned gbits);
+/* Most bitmap data vkit loads (what QEMU allows too: 64 MiB). */
+#define QCOW2_BITMAP_MAX_DATA (64ULL << 20)
+
+/* Why the consistent (not in use) bitmap *b cannot describe an image of
+ * `vsize` bytes (whole sectors): its table is empty, over the data limit,
+ * or not exactly as long as the size needs (what QEMU requires to load
+ * it), or it has extra data vkit would not keep; NULL when it can. */
+const char *qcow2_bitmap_problem(const qcow2_geom *g, uint64_t vsize, const qcow2_bitmap *b);
+
+/* Read the content of bitmap *b (qcow2_bitmap_problem() NULL for it):
+ * *bits gets qcow2_bitmap_data_bytes(vsize) bytes (caller frees), bit i
+ * of byte k for granule 8k + i; all-ones entries set whole clusters. */
+bool qcow2_bitmap_load(int fd, const char *file, const qcow2_geom *g, uint64_t file_len,
+                       uint64_t vsize, const qcow2_bitmap *b, unsigned char **bits,
+                       vk_error **errp);
 
 /* Set the in-use flag of every entry in d->raw (to be written back). */
 void qcow2_bitmap_dir_set_in_use(qcow2_bitmap_dir *d);

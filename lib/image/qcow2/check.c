@@ -355,6 +355,19 @@ walk_bitmaps(ck *c, vk_error **errp)
     goto bad;
   ref(c, c->h.bitmap_dir_offset, c->h.bitmap_dir_size, U_BITMAP_DIR, 1);
   for (uint32_t i = 0; i < d.n; i++) {
+    const char *why = d.bm[i].flags & QCOW2_BME_IN_USE
+                          ? NULL
+                          : qcow2_bitmap_problem(&c->g, c->h.size & ~511ULL, &d.bm[i]);
+    for (uint32_t k = 0; k < i; k++)
+      if (strcmp(d.bm[k].name, d.bm[i].name) == 0)
+        error(c, "bitmaps: two bitmaps are named '%.200s'", d.bm[i].name);
+    if (why)
+      error(c, "bitmaps: bitmap '%.200s': %s", d.bm[i].name, why);
+    if (d.bm[i].flags & QCOW2_BME_IN_USE)
+      say(c,
+          "Bitmap '%.200s' is in use (inconsistent): it no longer tracks the guest's writes; "
+          "vimg bitmap --remove removes it",
+          d.bm[i].name);
     ref(c, d.bm[i].table_offset, (uint64_t)d.bm[i].table_size * 8, U_BITMAP, 1);
     if (!qcow2_bitmap_clusters(c->fd, c->file, &c->g, c->file_len, &d.bm[i],
                                ref_bitmap_cluster, c, &err)) {

@@ -77,6 +77,12 @@ _Static_assert(QH(l1_table_offset) == QH(l1_size) + 4 &&
 #define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
 #define QCOW2_EXT_FEATURE_TABLE 0x6803f857U
 #define QCOW2_EXT_BITMAPS 0x23852875U
+/* The bitmaps extension: {u32 nb_bitmaps, u32 reserved, u64 directory
+ * size, u64 directory offset}; the limits QEMU has too. */
+#define QCOW2_BITMAPS_EXT_LEN 24
+#define QCOW2_MAX_BITMAPS 65535
+#define QCOW2_MAX_BITMAP_DIR (64ULL << 20)
+#define QCOW2_MAX_BITMAP_NAME 1023
 #define QCOW2_EXT_CRYPTO 0x0537be77U
 #define QCOW2_EXT_DATA_FILE 0x44415441U
 #define QCOW2_FEATURE_ENTRY_LEN 48   /* {u8 type, u8 bit, char name[46]} */

@@ -6,10 +6,6 @@
 
 #include "image/qcow2/header.h"
 
-#define BITMAPS_EXT_LEN 24      /* {u32 nb_bitmaps, u32 reserved, u64 size, u64 offset} */
-#define MAX_BITMAPS 65535
-#define MAX_BITMAP_DIR (64ULL << 20)
-
 void
 qcow2_header_clear(qcow2_header *h)
 {
@@ -92,7 +88,7 @@ add_ext(qcow2_header *h, uint32_t type, const unsigned char *data, uint32_t len,
 static bool
 parse_bitmaps_ext(qcow2_header *h, const unsigned char *d, uint32_t len, vk_error **errp)
 {
-  if (len != BITMAPS_EXT_LEN)
+  if (len != QCOW2_BITMAPS_EXT_LEN)
     return corrupt(errp, "bitmaps extension of the wrong length");
   if (!(h->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS))
     return true;   /* written by a program that did not keep it: stale */
@@ -101,9 +97,9 @@ parse_bitmaps_ext(qcow2_header *h, const unsigned char *d, uint32_t len, vk_erro
   h->bitmap_dir_offset = vk_be64(d + 16);
   if (vk_be32(d + 4))
     return corrupt(errp, "reserved field of the bitmaps extension is not zero");
-  if (h->nb_bitmaps == 0 || h->nb_bitmaps > MAX_BITMAPS)
+  if (h->nb_bitmaps == 0 || h->nb_bitmaps > QCOW2_MAX_BITMAPS)
     return corrupt(errp, "bad number of bitmaps");
-  if (h->bitmap_dir_size == 0 || h->bitmap_dir_size > MAX_BITMAP_DIR)
+  if (h->bitmap_dir_size == 0 || h->bitmap_dir_size > QCOW2_MAX_BITMAP_DIR)
     return corrupt(errp, "bad bitmap directory size");
   if (!h->bitmap_dir_offset || h->bitmap_dir_offset & ((1ULL << h->cluster_bits) - 1) ||
       h->bitmap_dir_offset >= QCOW2_MAX_HOST_OFFSET)

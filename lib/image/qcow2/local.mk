@@ -9,5 +9,6 @@ lib_libvkit_a_SOURCES += \
 	lib/image/qcow2/snapshot.h lib/image/qcow2/snapshot.c \
 	lib/image/qcow2/snapshot-write.c \
 	lib/image/qcow2/bitmap.h lib/image/qcow2/bitmap.c \
+	lib/image/qcow2/bitmap-edit.c \
 	lib/image/qcow2/meta.c lib/image/qcow2/check.c \
 	lib/image/qcow2/amend.c
