@@ -64,3 +64,15 @@ leave_tmpdir() {
   cd /
   rm -rf "$TMP"
 }
+
+# fails_one_line STATUS CMD...: CMD fails with STATUS, prints nothing on
+# stdout and one line on stderr (in $stderr afterwards).
+fails_one_line() {
+  local want=$1
+  shift
+  run --separate-stderr "$@"
+  [ "$status" -eq "$want" ] || fail "$*: status $status, expected $want (stderr: $stderr)"
+  [ -z "$output" ] || fail "$*: printed on stdout: $output"
+  [ -n "$stderr" ] || fail "$*: no message"
+  [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || fail "$*: more than one line: $stderr"
+}

@@ -13,9 +13,10 @@
 
 /* clang-format off */
 static char *opt_fmt, *opt_out_fmt, *opt_options, *opt_sparse, *opt_backing,
-  *opt_backing_fmt, *opt_snapshot, *opt_cache, *opt_rate;
+  *opt_backing_fmt, *opt_snapshot, *opt_cache, *opt_rate, *opt_src_cache;
 static int opt_compress, opt_threads = INT_MIN, opt_no_create, opt_target_is_zero,
-  opt_progress, opt_force_share, opt_out_of_order, opt_quiet, opt_bitmaps, opt_skip_broken;
+  opt_progress, opt_force_share, opt_out_of_order, opt_quiet, opt_bitmaps, opt_skip_broken,
+  opt_copy_offload, opt_salvage;
 
 const struct poptOption vimg_convert_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
@@ -37,6 +38,13 @@ const struct poptOption vimg_convert_options[] = {
   { "cache", 't', POPT_ARG_STRING, &opt_cache, 0,
     "target cache mode: unsafe (default; no sync) or writeback (on disk at exit)",
     "unsafe|writeback" },
+  { "source-cache", 'T', POPT_ARG_STRING, &opt_src_cache, 0,
+    "source cache mode: writeback (default), writethrough or unsafe (the page cache), none or directsync (the sources' pages are dropped from the page cache as they are read)",
+    "MODE" },
+  { "copy-offload", 'C', POPT_ARG_NONE, &opt_copy_offload, 0,
+    "copy raw sources into a raw target with copy_file_range (reflinks where the filesystem can)", NULL },
+  { "salvage", '\0', POPT_ARG_NONE, &opt_salvage, 0,
+    "write what cannot be read from the sources as zeros (a notice names each range) instead of failing", NULL },
   { "rate", 'r', POPT_ARG_STRING, &opt_rate, 0,
     "read at most RATE bytes of data a second (10M, 1G ...)", "RATE" },
   { "quiet", 'q', POPT_ARG_NONE, &opt_quiet, 0, "accepted for compatibility; convert prints nothing",
@@ -95,6 +103,16 @@ vimg_convert(vk_cmd_ctx *ctx)
   o.snapshot = opt_snapshot;
   o.out_of_order = opt_out_of_order;
   o.bitmaps = opt_bitmaps;
+  o.copy_offload = opt_copy_offload;
+  o.salvage = opt_salvage;
+  if (opt_src_cache &&
+      (strcmp(opt_src_cache, "none") == 0 || strcmp(opt_src_cache, "directsync") == 0))
+    o.source_nocache = true;
+  else if (opt_src_cache && strcmp(opt_src_cache, "writeback") != 0 &&
+           strcmp(opt_src_cache, "writethrough") != 0 && strcmp(opt_src_cache, "unsafe") != 0)
+    return vk_cmd_usage(
+        ctx, "-T: unknown cache mode '%s' (writeback, writethrough, unsafe, none or directsync)",
+        opt_src_cache);
   o.skip_broken_bitmaps = opt_skip_broken;
   if (opt_rate && (!vk_parse_size(opt_rate, &o.rate, &err) || o.rate == 0))
     return vk_cmd_usage(ctx, "-r: %s", err ? err->msg : "the rate must be above 0");

@@ -10,6 +10,9 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,8 +23,16 @@
 #include "image.h"
 #include "util/cleanup.h"
 
+#define SALVAGE_STEP (64u << 10) /* what an unmappable range is read as, at most */
+#define SALVAGE_SECTOR 512u      /* what a failed read is retried by */
+#define DROP_EVERY (64u << 20)   /* -T none: bytes read between cache drops */
+
 struct cv_src {
-  uint64_t win;           /* offset of what is converted in the concatenation */
+  bool salvage;                    /* --salvage: unreadable sectors read as zeros */
+  bool drop_cache;                 /* -T none: the page cache is not kept */
+  atomic_uint_fast64_t since_drop; /* bytes read since the cache was dropped */
+  atomic_uint_fast64_t salvaged;   /* bytes made zeros by --salvage */
+  uint64_t win;                    /* offset of what is converted in the concatenation */
   int n;                  /* sources */
   int nh;                 /* handles per source: workers + 1 */
   vk_image **img;         /* img[i * nh + h] */
@@ -31,6 +42,7 @@ struct cv_src {
 };
 
 struct cv_dst {
+  atomic_bool no_offload; /* -C: copy_file_range cannot do it here */
   const char *path;
   bool created;
   bool is_zero;
@@ -67,6 +79,8 @@ cv_src_open(const vk_convert_opts *o, int workers, vk_error **errp)
     return NULL;
   }
   s->nh = workers + 1;
+  s->salvage = o->salvage;
+  s->drop_cache = o->source_nocache;
   s->img = calloc((size_t)o->nsrc * (size_t)s->nh, sizeof *s->img);
   s->base = calloc((size_t)o->nsrc, sizeof *s->base);
   s->size = calloc((size_t)o->nsrc, sizeof *s->size);
@@ -150,6 +164,16 @@ cv_src_status(cv_src *s, uint64_t off, uint64_t max, bool top_only,
     left = max;
   ok = top_only ? vk_image_block_status_layer(img, rel, left, &e, errp)
                 : vk_image_block_status(img, rel, left, &e, errp);
+  if (!ok && s->salvage && errp && *errp && (*errp)->code != VK_EXIT_USAGE) {
+    /* --salvage: what cannot be mapped is read (and zeroed where that
+     * fails too), a cluster's worth at a time. */
+    vk_error_free(VK_STEAL(*errp));
+    *kind = CV_DATA;
+    *len = SALVAGE_STEP - rel % SALVAGE_STEP;
+    if (*len > left)
+      *len = left;
+    return true;
+  }
   if (!ok)
     return false;
   *len = e.length;
@@ -167,11 +191,76 @@ cv_src_status(cv_src *s, uint64_t off, uint64_t max, bool top_only,
   return true;
 }
 
+/* --salvage, after a read of [rel, rel + n) of img failed (*errp set):
+ * read it again a sector at a time; a sector that fails is zeros, and a
+ * notice names each run of them.  Returns false (the error kept) without
+ * --salvage, or when the error is not the source's (out of memory). */
+static bool
+salvage_read(cv_src *s, vk_image *img, uint8_t *b, size_t n, uint64_t rel, vk_error **errp)
+{
+  uint64_t bad_at = 0, bad_len = 0;
+
+  if (!s->salvage || !errp || !*errp)
+    return false;
+  vk_error_free(VK_STEAL(*errp));
+  for (size_t at = 0; at < n;) {
+    size_t k = SALVAGE_SECTOR - (rel + at) % SALVAGE_SECTOR;
+    vk_error *e = NULL;
+    if (k > n - at)
+      k = n - at;
+    if (vk_image_pread(img, b + at, k, rel + at, &e)) {
+      if (bad_len)
+        vk_image_notice("%s: cannot read %" PRIu64 " bytes at offset %" PRIu64
+                        ": written as zeros (--salvage)",
+                        vk_image_filename(img), bad_len, bad_at);
+      bad_len = 0;
+    } else {
+      vk_error_free(e);
+      memset(b + at, 0, k);
+      if (!bad_len)
+        bad_at = rel + at;
+      bad_len += k;
+      atomic_fetch_add(&s->salvaged, k);
+    }
+    at += k;
+  }
+  if (bad_len)
+    vk_image_notice("%s: cannot read %" PRIu64 " bytes at offset %" PRIu64
+                    ": written as zeros (--salvage)",
+                    vk_image_filename(img), bad_len, bad_at);
+  return true;
+}
+
+/* -T none: every DROP_EVERY bytes read, the sources' cached pages go. */
+static void
+drop_cache(cv_src *s, size_t len)
+{
+  if (atomic_fetch_add(&s->since_drop, len) + len < DROP_EVERY)
+    return;
+  atomic_store(&s->since_drop, 0);
+  cv_src_drop_cache(s);
+}
+
+void
+cv_src_drop_cache(cv_src *s)
+{
+  for (int i = 0; s->drop_cache && i < s->n; i++)
+    for (vk_image *img = s->img[i * s->nh]; img; img = vk_image_backing(img))
+      posix_fadvise(vk_image_fd(img), 0, 0, POSIX_FADV_DONTNEED);
+}
+
+uint64_t
+cv_src_salvaged(const cv_src *s)
+{
+  return atomic_load(&s->salvaged);
+}
+
 bool
 cv_src_pread(cv_src *s, int worker, void *buf, size_t len, uint64_t off,
              vk_error **errp)
 {
   uint8_t *b = buf;
+  size_t asked = len;
 
   if (off >= s->total || len > s->total - off) {
     /* Past the end of what is converted (a zero-padded final cluster). */
@@ -190,12 +279,15 @@ cv_src_pread(cv_src *s, int worker, void *buf, size_t len, uint64_t off,
       memset(b, 0, len);
       return true;
     }
-    if (!vk_image_pread(s->img[i * s->nh + worker], b, n, rel, errp))
+    if (!vk_image_pread(s->img[i * s->nh + worker], b, n, rel, errp) &&
+        !salvage_read(s, s->img[i * s->nh + worker], b, n, rel, errp))
       return false;
     b += n;
     off += n;
     len -= n;
   }
+  if (s->drop_cache)
+    drop_cache(s, asked);
   return true;
 }
 
@@ -439,4 +531,59 @@ bool
 cv_copy_bitmaps(cv_src *s, cv_dst *d, bool skip_broken, vk_error **errp)
 {
   return vk_image_copy_bitmaps(d->img[0], s->img[0], skip_broken, errp);
+}
+
+bool
+cv_src_all_raw(const cv_src *s)
+{
+  for (int i = 0; i < s->n; i++)
+    if (vk_image_get_format(s->img[i * s->nh]) != VK_FMT_RAW)
+      return false;
+  return true;
+}
+
+bool
+cv_dst_is_raw(const cv_dst *d)
+{
+  return d->raw;
+}
+
+/* Errors of copy_file_range() that say "not here" rather than "failed". */
+static bool
+offload_unsupported(int e)
+{
+  return e == EXDEV || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL || e == ETXTBSY;
+}
+
+bool
+cv_copy_range(cv_src *s, cv_dst *d, int worker, void *buf, size_t len, uint64_t off,
+              vk_error **errp)
+{
+  uint64_t at = off + s->win;
+  size_t done = 0;
+
+  while (done < len && !atomic_load(&d->no_offload)) {
+    int i = src_index(s, at + done);
+    uint64_t rel = at + done - s->base[i];
+    size_t n = s->size[i] - rel < len - done ? (size_t)(s->size[i] - rel) : len - done;
+    loff_t in = (loff_t)rel, out = (loff_t)(off + done);
+    ssize_t r;
+
+    if (n == 0)
+      break; /* past the last source: the rest is zeros, read below */
+    r = copy_file_range(vk_image_fd(s->img[i * s->nh + worker]), &in,
+                        vk_image_fd(handle(d, worker)), &out, n, 0);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0 && !offload_unsupported(errno))
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s", d->path);
+    if (r <= 0) {
+      atomic_store(&d->no_offload, true);
+      break;
+    }
+    done += (size_t)r;
+  }
+  /* What copy_file_range did not do: read and written. */
+  return done == len || (cv_src_pread(s, worker, buf, len - done, off + done, errp) &&
+                         cv_dst_pwrite(d, worker, buf, len - done, off + done, errp));
 }

@@ -89,6 +89,19 @@ int64_t cv_dst_compress(cv_dst *d, int worker, void *out, const void *data,
 bool cv_dst_write_compressed(cv_dst *d, const void *cdata, size_t clen,
                              uint64_t off, vk_error **errp);
 
+/* -T none: drop the sources' pages from the page cache (all layers). */
+void cv_src_drop_cache(cv_src *s);
+/* --salvage: bytes of the sources read as zeros because they could not be
+ * read. */
+uint64_t cv_src_salvaged(const cv_src *s);
+/* Raw sources only (-C can copy them with copy_file_range). */
+bool cv_src_all_raw(const cv_src *s);
+/* -C: copy [off, off + len) of the raw sources to the raw target with
+ * copy_file_range (the kernel, or the filesystem, moves the data; a
+ * filesystem that cannot falls back to a read into buf and a write). */
+bool cv_copy_range(cv_src *s, cv_dst *d, int worker, void *buf, size_t len, uint64_t off,
+                   vk_error **errp);
+bool cv_dst_is_raw(const cv_dst *d);
 /* --bitmaps: whether the source can give its bitmaps (before anything is
  * written), and the copy into the target once the data is there. */
 bool cv_src_bitmaps_ok(cv_src *s, bool skip_broken, vk_error **errp);

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "convert-io.h"
 #include "convert.h"
+#include "image.h"
 #include "util/cleanup.h"
 #include "util/progress.h"
 #include "util/size.h"
@@ -77,6 +79,7 @@ typedef struct pipe {
   uint64_t done;
   uint64_t copied; /* data bytes read so far (-r) */
   vk_rate rate;    /* -r */
+  bool offload;    /* -C */
 } pipe_t;
 
 typedef struct worker {
@@ -190,6 +193,8 @@ fill_slot(pipe_t *p, int id, slot *s, vk_error **errp)
 {
   uint64_t padded = vk_round_up(s->len, p->compress ? p->cs : 1);
 
+  if (p->offload)
+    return true; /* -C: the kernel copies it when the piece is written */
   if (!cv_src_pread(p->src, id, s->buf, s->len, s->off, errp))
     return false;
   if (padded > s->len)
@@ -273,6 +278,8 @@ write_slot(pipe_t *p, int id, slot *s, vk_error **errp)
     return true;          /* the target's backing file provides it */
   if (s->kind == CV_ZERO)
     return write_zeroes(p, id, s->off, s->len, errp);
+  if (p->offload)
+    return cv_copy_range(p->src, p->dst, id, s->buf, s->len, s->off, errp);
 
   if (p->compress) {
     n = (s->len + p->cs - 1) / p->cs;
@@ -571,9 +578,10 @@ run(pipe_t *p, int nthreads, vk_error **errp)
   p->out_of_order = o->out_of_order;
   p->in_order = !cv_dst_parallel(p->dst) && !p->reserve;
   p->gran = p->cs ? p->cs : CV_GRAN_RAW;
+  p->offload = o->copy_offload;
   if (p->compress)
     p->zblock = p->cs;    /* per cluster, whatever -S says */
-  else if (o->sparse_size == 0)
+  else if (o->sparse_size == 0 || p->offload)
     p->zblock = 0;
   else if (p->cs)
     p->zblock = p->cs;
@@ -635,6 +643,11 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_USAGE, "-l cannot be used with several sources");
   if (o->backing && o->no_create)
     return vk_error_set(errp, VK_EXIT_USAGE, "-B cannot be used with -n");
+  if (o->copy_offload && (o->compress || o->backing || o->snapshot || o->salvage ||
+                          (o->dst_fmt && strcmp(o->dst_fmt, "raw") != 0)))
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "-C copies raw images into a raw target (not with -c, -B, -l or "
+                        "--salvage)");
   if (o->skip_broken_bitmaps && !o->bitmaps)
     return vk_error_set(errp, VK_EXIT_USAGE, "--skip-broken-bitmaps needs --bitmaps");
   if (o->bitmaps &&
@@ -663,6 +676,11 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
     cv_src_close(p.src);
     return false;
   }
+  if (o->copy_offload && !cv_src_all_raw(p.src)) {
+    cv_src_close(p.src);
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "-C copies raw images into a raw target: give raw sources (-f raw)");
+  }
   p.dst = cv_dst_open(o, cv_src_size(p.src), nthreads, errp);
   if (!p.dst) {
     cv_src_close(p.src);
@@ -680,6 +698,12 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
     pthread_mutex_destroy(&p.lock);
     free_slots(&p);
   }
+  if (o->source_nocache)
+    cv_src_drop_cache(p.src);
+  if (ok && cv_src_salvaged(p.src))
+    vk_image_notice("%" PRIu64 " bytes of the sources could not be read and were written as "
+                    "zeros (--salvage)",
+                    cv_src_salvaged(p.src));
   cv_src_close(p.src);
   if (!cv_dst_close(p.dst, ok, ok ? errp : NULL))
     ok = false;

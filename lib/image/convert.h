@@ -56,6 +56,14 @@ typedef struct vk_convert_opts {
                                  in the order pieces are read, not in guest
                                  order (the data is written in parallel
                                  either way, unless -t writeback) */
+  bool copy_offload;          /* -C: data ranges of raw sources go to the raw
+                                 target by copy_file_range (no zero detection
+                                 inside them; holes stay holes) */
+  bool source_nocache;        /* -T none|directsync: the sources' pages are
+                                 dropped from the page cache as they are read */
+  bool salvage;               /* --salvage: what cannot be read from the
+                                 sources (a sector at a time) is written as
+                                 zeros, with a notice for each range */
   bool bitmaps;               /* --bitmaps: copy the persistent bitmaps of the
                                  (single, qcow2) source into the qcow2 target */
   bool skip_broken_bitmaps;   /* --skip-broken-bitmaps: in-use ones are not

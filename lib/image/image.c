@@ -520,8 +520,6 @@ vk_image_amend(const char *path, vk_image_format fmt, const char *options, vk_er
     no = "extended_l2 cannot be changed (vimg convert -o extended_l2= makes a copy)";
   else if (o.has_compression)
     no = "the compression type cannot be changed (vimg convert makes a copy)";
-  else if (o.has_refcount_bits)
-    no = "vimg amend cannot change refcount_bits yet (vimg convert -o refcount_bits= makes a copy)";
   else if (o.has_prealloc)
     no = "preallocation is an option of create and convert";
   else if (o.backing_file || o.has_backing_fmt)

@@ -551,14 +551,19 @@ bool vk_image_commit(const char *path, vk_image_format fmt, const vk_commit_opts
                      vk_error **errp);
 
 /* Change the options of an existing image (vimg amend -o): for qcow2,
- * compat (0.10 or 1.1) and lazy_refcounts.  Going to compat=0.10 is
- * refused (VK_EXIT_USAGE, with the reason) for an image that uses what
- * only 1.1 stores: extended L2, zstd, a refcount width other than 16,
- * bitmaps, a data file, internal snapshots, zero clusters.  Options vimg
- * cannot change (cluster_size, extended_l2, compression_type,
- * refcount_bits, preallocation, the backing file, the size) are usage
- * errors naming what does it instead.  The caches are flushed first and
- * the header is rewritten in one write, synced. */
+ * compat (0.10 or 1.1), lazy_refcounts and refcount_bits.  Going to
+ * compat=0.10 is refused (VK_EXIT_USAGE, with the reason) for an image
+ * that uses what only 1.1 stores: extended L2, zstd, a refcount width
+ * other than 16 (unless refcount_bits=16 comes with it), bitmaps, a data
+ * file, internal snapshots, zero clusters.  Options vimg cannot change
+ * (cluster_size, extended_l2, compression_type, preallocation, the
+ * backing file, the size) are usage errors naming what does it instead.
+ * The caches are flushed first and the header is rewritten in one write,
+ * synced.  A new refcount width rewrites the refcount table and blocks
+ * into new clusters past the end of the file, switched to by that one
+ * header write (a crash leaves the old width or the new); a refcount the
+ * new width cannot hold (a snapshot's shared clusters with
+ * refcount_bits=1) is VK_EXIT_FAILED with nothing changed. */
 bool vk_image_amend(const char *path, vk_image_format fmt, const char *options, vk_error **errp);
 
 /* Make every cluster of a qcow2 image unallocated (it reads its backing

@@ -459,11 +459,23 @@ write_path(int fd, const char *path)
   CALL("flush", vk_image_flush(img, &err));
   all &= step("close", vk_image_close(img, &err), &err);
   /* vimg amend on what is left: a header rewritten for the other compat
-   * level, or lazy refcounts switched */
-  all &= step(
-      "amend",
-      vk_image_amend(path, VK_FMT_QCOW2, rnd() % 2 ? "compat=0.10" : "lazy_refcounts=on", &err),
-      &err);
+   * level, lazy refcounts switched, or the refcount structures rewritten
+   * for another width (1 bit fails where snapshots share clusters) */
+  {
+    static const char *const amends[] = {
+      "compat=0.10",
+      "lazy_refcounts=on",
+      "refcount_bits=1",
+      "refcount_bits=2",
+      "refcount_bits=8",
+      "refcount_bits=64",
+      "compat=1.1,refcount_bits=4",
+    };
+    const char *a = amends[rnd() % (sizeof amends / sizeof amends[0])];
+    if (verbose)
+      fprintf(stderr, "fuzz-qcow2: amend %s\n", a);
+    all &= step("amend", vk_image_amend(path, VK_FMT_QCOW2, a, &err), &err);
+  }
 #undef CALL
 #undef IO
   return all;

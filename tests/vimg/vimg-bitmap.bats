@@ -29,17 +29,6 @@ teardown() {
 
 qe() { python3 "$VK_SRCDIR/tests/qcow2-edit.py" "$@"; }
 
-# refused STATUS CMD...: fails with STATUS, one line on stderr, nothing on stdout.
-refused() {
-  local want=$1
-  shift
-  run --separate-stderr "$@"
-  [ "$status" -eq "$want" ] || fail "$*: status $status, expected $want (stderr: $stderr)"
-  assert_output ""
-  [ -n "$stderr" ] || fail "$*: no message"
-  [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || fail "$*: more than one line: $stderr"
-}
-
 # Operations as "OPTIONS... BITMAP", applied in turn.
 OPS=(
   "--add -g 512k --disable b2"
@@ -115,7 +104,7 @@ OPS=(
   assert_success
   run qe o.qcow2 bitmaps
   assert_line "x flags=2 granularity=65536 set=0,16,159"
-  refused 1 vimg bitmap --merge b3 -b base.qcow2 o.qcow2 x
+  fails_one_line 1 vimg bitmap --merge b3 -b base.qcow2 o.qcow2 x
 }
 
 @test "bitmap: info lists bitmaps as qemu-img info does; --json gives name, granularity, enabled, in_use" {
@@ -164,7 +153,7 @@ OPS=(
   assert_equal "$(qe none.qcow2 bitmaps)" ""
   # an in-use bitmap: refused before anything is written ...
   qe base.qcow2 bitmap.1.flags '|1'
-  refused 1 vimg convert --bitmaps -O qcow2 base.qcow2 out.qcow2
+  fails_one_line 1 vimg convert --bitmaps -O qcow2 base.qcow2 out.qcow2
   [[ $stderr == *"'b3' is in use"* ]] || fail "$stderr"
   assert_file_not_exists out.qcow2
   # ... or left out
@@ -177,14 +166,14 @@ OPS=(
   # into an existing target (-n) that has a bitmap of the same name
   qemu-img create -q -f qcow2 t.qcow2 100M
   qemu-img bitmap --add t.qcow2 b4
-  refused 1 vimg convert -n --bitmaps --skip-broken-bitmaps -O qcow2 base.qcow2 t.qcow2
+  fails_one_line 1 vimg convert -n --bitmaps --skip-broken-bitmaps -O qcow2 base.qcow2 t.qcow2
   [[ $stderr == *"'b4' exists already"* ]] || fail "$stderr"
   # combinations that cannot work, refused before anything is made
   qemu-img convert -O raw base.qcow2 base.raw
-  refused 2 vimg convert --bitmaps -O raw base.qcow2 x.raw
-  refused 2 vimg convert --bitmaps -O qcow2 base.raw x.qcow2
-  refused 2 vimg convert --bitmaps -O qcow2 base.qcow2 base.qcow2 x.qcow2
-  refused 2 vimg convert --skip-broken-bitmaps -O qcow2 base.qcow2 x.qcow2
+  fails_one_line 2 vimg convert --bitmaps -O raw base.qcow2 x.raw
+  fails_one_line 2 vimg convert --bitmaps -O qcow2 base.raw x.qcow2
+  fails_one_line 2 vimg convert --bitmaps -O qcow2 base.qcow2 base.qcow2 x.qcow2
+  fails_one_line 2 vimg convert --skip-broken-bitmaps -O qcow2 base.qcow2 x.qcow2
   assert_file_not_exists x.raw
   assert_file_not_exists x.qcow2
 }
@@ -202,7 +191,7 @@ OPS=(
   run qemu-img check base.qcow2
   assert_failure
   # vimg bitmap refuses to use it, and removes it
-  refused 7 vimg bitmap --clear base.qcow2 b4
+  fails_one_line 7 vimg bitmap --clear base.qcow2 b4
   run vimg bitmap --remove base.qcow2 b1
   assert_success
 }
@@ -217,7 +206,7 @@ OPS=(
   qemu-img create -q -f qcow2 huge.qcow2 300G
   while IFS='|' read -r want args; do
     read -ra c <<<"$args"
-    refused "$want" vimg bitmap "${c[@]}"
+    fails_one_line "$want" vimg bitmap "${c[@]}"
     cmp base.qcow2 keep.qcow2 || fail "$args: the image changed"
   done <<'EOF'
 1|--add base.qcow2 b1
@@ -239,17 +228,17 @@ OPS=(
 1|--add v2.qcow2 b
 1|--add zero.qcow2 b
 EOF
-  refused 2 vimg bitmap --add base.qcow2 "$(printf 'a%.0s' {1..1024})"
-  refused 2 vimg bitmap --add base.qcow2 ""
+  fails_one_line 2 vimg bitmap --add base.qcow2 "$(printf 'a%.0s' {1..1024})"
+  fails_one_line 2 vimg bitmap --add base.qcow2 ""
   cmp base.qcow2 keep.qcow2
   # in use: only --remove works on it
   qe base.qcow2 bitmap.0.flags '|1'
   cp base.qcow2 keep.qcow2
   for c in --clear --enable --disable "--merge b3"; do
-    refused 1 vimg bitmap $c base.qcow2 b1
+    fails_one_line 1 vimg bitmap $c base.qcow2 b1
     [[ $stderr == *"in use (inconsistent)"* ]] || fail "$c: $stderr"
   done
-  refused 1 vimg bitmap --merge b1 base.qcow2 b3
+  fails_one_line 1 vimg bitmap --merge b1 base.qcow2 b3
   cmp base.qcow2 keep.qcow2
   # a name with quotes and <, 1023 bytes long
   run vimg bitmap --add base.qcow2 "<q\"'x"
@@ -265,7 +254,7 @@ EOF
   coproc HOLD { exec "$VK_BUILDDIR/tests/unit/test-image-io" -f qcow2 base.qcow2 hold 30; }
   HOLD_PID=$HOLD_PID
   read -r -t 10 line <&"${HOLD[0]}" || fail "holder did not start"
-  refused 5 vimg bitmap --add base.qcow2 new
+  fails_one_line 5 vimg bitmap --add base.qcow2 new
   kill "$HOLD_PID"
   wait "$HOLD_PID" 2>/dev/null || true
   run vimg bitmap --add base.qcow2 new
