@@ -25,7 +25,7 @@
 #             streamOptimized), vhdx, vpc (dynamic) and vdi, each -> qcow2
 #   export    the qcow2 of the same image to the formats vimg writes
 #             besides qcow2: vmdk streamOptimized (OVA, ESXi) and
-#             monolithicSparse, vpc (dynamic) and vdi
+#             monolithicSparse, vpc (dynamic), vdi and vhdx (dynamic)
 #   sparse    sparse qcow2 images of 64 GiB, 256 GiB and 1 TiB with
 #             1/512 of their size allocated (128 MiB, 512 MiB, 2 GiB in
 #             1 MiB runs at random offsets): map, measure, check of each,
@@ -152,7 +152,8 @@ has clusters && names+=("raw -> qcow2 512 B clusters" "raw -> qcow2 4 KiB cluste
 has chain && names+=("chain: convert -O raw" "chain: info --backing-chain" "chain: map"
   "chain: measure" "chain: check")
 names+=(${imports[@]+"${imports[@]}"})
-has export && names+=("qcow2 -> vmdk stream" "qcow2 -> vmdk" "qcow2 -> vpc" "qcow2 -> vdi")
+has export && names+=("qcow2 -> vmdk stream" "qcow2 -> vmdk" "qcow2 -> vpc" "qcow2 -> vdi"
+  "qcow2 -> vhdx")
 for g in "${sparse_sizes[@]}"; do
   names+=("sparse $g G: map" "sparse $g G: measure" "sparse $g G: check")
 done
@@ -196,6 +197,7 @@ case_cmd() {
     "qcow2 -> vmdk") exec "$t" convert -f qcow2 -O vmdk "$dir/src.qcow2" "$dir/out" ;;
     "qcow2 -> vpc") exec "$t" convert -f qcow2 -O vpc "$dir/src.qcow2" "$dir/out" ;;
     "qcow2 -> vdi") exec "$t" convert -f qcow2 -O vdi "$dir/src.qcow2" "$dir/out" ;;
+    "qcow2 -> vhdx") exec "$t" convert -f qcow2 -O vhdx "$dir/src.qcow2" "$dir/out" ;;
     "sparse "*) local g=${1#sparse }; g=${g%% *}
       case $1 in
         *": map") exec "$t" map "$dir/sparse$g.qcow2" ;;
@@ -224,6 +226,7 @@ case_ref() {
     "qcow2 -> vmdk"*) echo "$src vmdk" ;;
     "qcow2 -> vpc") echo "$src vpc" ;;
     "qcow2 -> vdi") echo "$src vdi" ;;
+    "qcow2 -> vhdx") echo "$src vhdx" ;;
     *" -> "*) echo "$src qcow2" ;;
   esac
 }

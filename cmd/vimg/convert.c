@@ -22,7 +22,7 @@ const struct poptOption vimg_convert_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0,
     "format of the sources: raw, qcow2, vmdk, vhdx, vpc, vdi or qed (detected if omitted; other formats are refused)", "FMT" },
   { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0,
-    "format of the target: raw (default), qcow2, vmdk, vpc or vdi", "FMT" },
+    "format of the target: raw (default), qcow2, vmdk, vpc, vdi or vhdx", "FMT" },
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
     "target creation options, as for create (compression_type=zstd, subformat=streamOptimized, ...)", "OPTS" },
   { "compress", 'c', POPT_ARG_NONE, &opt_compress, 0,

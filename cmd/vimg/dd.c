@@ -16,7 +16,7 @@ const struct poptOption vimg_dd_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_fmt, 0, "format of the input (detected if omitted)",
     "FMT" },
   { "output-format", 'O', POPT_ARG_STRING, &opt_out_fmt, 0,
-    "format of the output: raw (default), qcow2, vmdk, vpc or vdi", "FMT" },
+    "format of the output: raw (default), qcow2, vmdk, vpc, vdi or vhdx", "FMT" },
   { "force-share", 'U', POPT_ARG_NONE, &opt_force_share, 0, "open the input even if a VM uses it",
     NULL },
   POPT_TABLEEND

@@ -48,7 +48,7 @@ static const vk_subcmd cmds[] = {
 static const vk_tool tool = {
   .name = "vimg",
   .summary =
-      "Create, inspect, check, resize and convert disk images (raw, qcow2, vmdk, vpc, vdi; reads vhdx, qed)",
+      "Create, inspect, check, resize and convert disk images (raw, qcow2, vmdk, vpc, vdi, vhdx; reads qed)",
   .cmds = cmds,
 };
 

@@ -89,9 +89,9 @@ vk_image_changed(vk_image *img)
 
 extern const vk_image_driver vk_raw_driver;
 extern const vk_image_driver vk_qcow2_driver;
-/* formats/: vpc, vdi and vmdk are read and written (pwrite, zeroes,
- * flush, create: no resize, discard or backing file); vhdx and qed are
- * read only (their open refuses an image opened for writing) */
+/* formats/: vpc, vdi, vmdk and vhdx are read and written (pwrite,
+ * zeroes, flush, create: no resize, discard or backing file); qed is
+ * read only (its open refuses an image opened for writing) */
 extern const vk_image_driver vk_vpc_driver;
 extern const vk_image_driver vk_vdi_driver;
 extern const vk_image_driver vk_vmdk_driver;

@@ -58,8 +58,8 @@ bool vk_image_format_parse(const char *name, vk_image_format *out,
 /* Format -> its qemu-img name (static string; "none" for VK_FMT_NONE). */
 const char *vk_image_format_name(vk_image_format fmt);
 
-/* True for the formats vkit reads: raw, qcow2, vmdk, vpc and vdi (also
- * written: see vk_image_format_creatable()), vhdx and qed (read only: an
+/* True for the formats vkit reads: raw, qcow2, vmdk, vpc, vdi and vhdx
+ * (also written: see vk_image_format_creatable()), qed (read only: an
  * image opened for writing is refused).  Otherwise false with a
  * VK_EXIT_USAGE error that names the format: "PATH is a dmg image; ..."
  * when `path` is given (the format was detected), "dmg images are not
@@ -71,7 +71,7 @@ bool vk_image_format_check_supported(vk_image_format fmt, const char *path,
  * to, installs and clones on): raw and qcow2. */
 bool vk_image_format_writable(vk_image_format fmt);
 /* True for the formats vkit creates and converts to: raw, qcow2, vmdk,
- * vpc and vdi (the last three are written by their own drivers: see
+ * vpc, vdi and vhdx (the last four are written by their own drivers: see
  * vimg(1)). */
 bool vk_image_format_creatable(vk_image_format fmt);
 
@@ -129,7 +129,8 @@ typedef enum vk_subformat {
   VK_SUB_MONOLITHIC_SPARSE, /* vmdk (default): one file, grains on demand */
   VK_SUB_STREAM_OPTIMIZED,  /* vmdk: compressed grains, written once in order */
   VK_SUB_DYNAMIC,           /* vpc, vhdx (default): blocks on demand */
-  VK_SUB_FIXED,             /* vpc: the whole disk, then the footer */
+  VK_SUB_FIXED,             /* vpc: the whole disk, then the footer; vhdx:
+                               every block stored */
 } vk_subformat;
 
 /* Creation options: what `-o` says, plus size and format.  Fields set by
@@ -151,9 +152,10 @@ typedef struct vk_image_opts {
   vk_subformat subformat; /* vmdk, vpc: the kind of file */
   bool force_size;        /* vpc: the exact size, not the CHS geometry's */
   bool static_image;      /* vdi: every block allocated (static=on) */
+  uint32_t block_size;    /* vhdx: 1 MiB to 256 MiB, a power of two; 0: QEMU's choice */
   unsigned has_cluster_size : 1, has_version : 1, has_lazy_refcounts : 1, has_refcount_bits : 1,
       has_compression : 1, has_prealloc : 1, has_extended_l2 : 1, has_backing_fmt : 1,
-      has_subformat : 1, has_force_size : 1, has_static : 1;
+      has_subformat : 1, has_force_size : 1, has_static : 1, has_block_size : 1;
 } vk_image_opts;
 
 /* Fill *o with the defaults (raw, size 0, qcow2 defaults as qemu-img's). */
@@ -165,8 +167,9 @@ void vk_image_opts_clear(vk_image_opts *o);
  * compat (0.10|v2|1.1|v3), lazy_refcounts (on|off), refcount_bits,
  * compression_type (zlib|zstd), preallocation (off|metadata|falloc|full),
  * extended_l2 (on|off), backing_file, backing_fmt, size; subformat
- * (monolithicSparse|streamOptimized for vmdk, dynamic|fixed for vpc),
- * force_size (on|off, vpc), static (on|off, vdi).  May be called
+ * (monolithicSparse|streamOptimized for vmdk, dynamic|fixed for vpc and
+ * vhdx), force_size (on|off, vpc), static (on|off, vdi), block_size
+ * (vhdx).  May be called
  * several times (later values win).  Unknown keys and bad values are
  * VK_EXIT_USAGE errors. */
 bool vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp);

@@ -68,7 +68,7 @@ bool
 vk_image_format_creatable(vk_image_format fmt)
 {
   return fmt == VK_FMT_RAW || fmt == VK_FMT_QCOW2 || fmt == VK_FMT_VMDK || fmt == VK_FMT_VPC ||
-         fmt == VK_FMT_VDI;
+         fmt == VK_FMT_VDI || fmt == VK_FMT_VHDX;
 }
 
 static const char *const prealloc_names[] = { "off", "metadata", "falloc", "full" };
@@ -198,7 +198,7 @@ parse_one(vk_image_opts *o, const char *key, const char *v, vk_error **errp)
     if (i == sizeof subs / sizeof *subs)
       return vk_error_set(errp, VK_EXIT_USAGE,
                           "invalid subformat '%s' (vmdk: monolithicSparse or streamOptimized; "
-                          "vpc: dynamic or fixed)",
+                          "vpc, vhdx: dynamic or fixed)",
                           v);
     o->subformat = subs[i].sub;
     o->has_subformat = 1;
@@ -210,6 +210,15 @@ parse_one(vk_image_opts *o, const char *key, const char *v, vk_error **errp)
     if (!parse_bool(key, v, &o->static_image, errp))
       return false;
     o->has_static = 1;
+  } else if (strcmp(key, "block_size") == 0) {
+    uint64_t bs;
+    if (!vk_parse_size(v, &bs, errp))
+      return false;
+    if (bs && (bs < (1u << 20) || bs > (256u << 20) || (bs & (bs - 1))))
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid block_size '%s' (a power of two from 1M to 256M)", v);
+    o->block_size = (uint32_t)bs;
+    o->has_block_size = 1;
   } else if (strcmp(key, "size") == 0) {
     if (!vk_parse_size(v, &o->size, errp))
       return false;
@@ -244,7 +253,7 @@ vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp)
   return true;
 }
 
-/* The options of vmdk, vpc and vdi images. */
+/* The options of vmdk, vpc, vdi and vhdx images. */
 static bool
 validate_other(const vk_image_opts *o, vk_error **errp)
 {
@@ -257,7 +266,8 @@ validate_other(const vk_image_opts *o, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_USAGE, "vkit writes %s images without a backing file", fmt);
   if (o->prealloc != VK_PREALLOC_OFF)
     return vk_error_set(errp, VK_EXIT_USAGE, "preallocation is not an option of %s images%s", fmt,
-                        o->format == VK_FMT_VPC   ? " (subformat=fixed allocates the whole disk)"
+                        o->format == VK_FMT_VPC || o->format == VK_FMT_VHDX
+                            ? " (subformat=fixed allocates the whole disk)"
                         : o->format == VK_FMT_VDI ? " (static=on allocates the whole disk)"
                                                   : "");
   if (o->has_subformat &&
@@ -265,9 +275,12 @@ validate_other(const vk_image_opts *o, vk_error **errp)
        (o->format == VK_FMT_VMDK) !=
            (o->subformat == VK_SUB_MONOLITHIC_SPARSE || o->subformat == VK_SUB_STREAM_OPTIMIZED)))
     return vk_error_set(errp, VK_EXIT_USAGE, "subformat is not one of %s images%s", fmt,
-                        o->format == VK_FMT_VMDK  ? " (use monolithicSparse or streamOptimized)"
-                        : o->format == VK_FMT_VPC ? " (use dynamic or fixed)"
-                                                  : "");
+                        o->format == VK_FMT_VMDK ? " (use monolithicSparse or streamOptimized)"
+                        : o->format == VK_FMT_VPC || o->format == VK_FMT_VHDX
+                            ? " (use dynamic or fixed)"
+                            : "");
+  if (o->has_block_size && o->format != VK_FMT_VHDX)
+    return vk_error_set(errp, VK_EXIT_USAGE, "block_size is an option of vhdx images");
   if (o->has_force_size && o->format != VK_FMT_VPC)
     return vk_error_set(errp, VK_EXIT_USAGE, "force_size is an option of vpc images");
   if (o->has_static && o->format != VK_FMT_VDI)
@@ -283,13 +296,14 @@ vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
   if (o->format != VK_FMT_NONE && !vk_image_format_creatable(o->format))
     return vk_error_set(
         errp, VK_EXIT_USAGE,
-        "cannot create %s images; vkit creates raw, qcow2, vmdk, vpc and vdi images",
+        "cannot create %s images; vkit creates raw, qcow2, vmdk, vpc, vdi and vhdx images",
         vk_image_format_name(o->format));
-  if (o->format == VK_FMT_VMDK || o->format == VK_FMT_VPC || o->format == VK_FMT_VDI)
+  if (o->format == VK_FMT_VMDK || o->format == VK_FMT_VPC || o->format == VK_FMT_VDI ||
+      o->format == VK_FMT_VHDX)
     return validate_other(o, errp);
-  if (o->has_subformat || o->has_force_size || o->has_static)
+  if (o->has_subformat || o->has_force_size || o->has_static || o->has_block_size)
     return vk_error_set(errp, VK_EXIT_USAGE,
-                        "subformat, force_size and static are not options of %s images",
+                        "subformat, force_size, static and block_size are not options of %s images",
                         vk_image_format_name(o->format));
   if (o->has_backing_fmt && o->backing_fmt != VK_FMT_NONE &&
       !vk_image_format_check_supported(o->backing_fmt, NULL, errp)) {

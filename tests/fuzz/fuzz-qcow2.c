@@ -18,7 +18,7 @@
  * that probes as another format (vmdk, vhdx, vpc, vdi, qed: the corpus
  * has seeds of each but vhdx, whose smallest image is 3 MiB) is opened as
  * that format and read as above, block status included; one that vkit
- * also writes (vmdk, vpc, vdi) is then opened read-write on a fresh copy
+ * also writes (vmdk, vpc, vdi, vhdx) is then opened read-write on a fresh copy
  * for a few writes and zero writes and a last write of a pattern, which
  * must read back after the image is closed and opened again (else
  * abort).
@@ -481,7 +481,7 @@ write_path(int fd, const char *path)
   return all;
 }
 
-/* vmdk, vpc, vdi opened read-write: writes, then a pattern that must
+/* vmdk, vpc, vdi, vhdx opened read-write: writes, then a pattern that must
  * read back after a close and an open. */
 static void
 other_write_path(const char *path, vk_image_format fmt)
@@ -552,7 +552,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          fmt == VK_FMT_QED)) {
       read_only(path, fmt);
       close(fd);
-      if ((fmt == VK_FMT_VPC || fmt == VK_FMT_VDI || fmt == VK_FMT_VMDK) &&
+      if ((fmt == VK_FMT_VPC || fmt == VK_FMT_VDI || fmt == VK_FMT_VMDK || fmt == VK_FMT_VHDX) &&
           (fd = mem_copy(data, size)) >= 0) {
         fd_path(path, sizeof path, fd);
         other_write_path(path, fmt);

@@ -585,6 +585,9 @@ main(void)
       { "vpc", "subformat=fixed", false },
       { "vmdk", NULL, false },
       { "vmdk", "subformat=streamOptimized", true },
+      { "vhdx", NULL, false },
+      { "vhdx", "block_size=1M", false },
+      { "vhdx", "subformat=fixed,block_size=2M", false },
     };
     for (size_t i = 0; i < sizeof other / sizeof *other; i++)
       ok(run_format_case(other[i].fmt, other[i].o, other[i].in_order, dir, scale), "%s %s",

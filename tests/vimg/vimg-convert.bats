@@ -295,10 +295,10 @@ PY
 }
 
 @test "convert to an unsupported format: exit 2, no target" {
-  run --separate-stderr vimg convert -O vhdx "$TMP/src.raw" "$TMP/out.vhdx"
+  run --separate-stderr vimg convert -O qed "$TMP/src.raw" "$TMP/out.qed"
   assert_failure 2
-  [[ "$stderr" == *vhdx* ]]
-  assert_file_not_exists "$TMP/out.vhdx"
+  [[ "$stderr" == *qed* ]]
+  assert_file_not_exists "$TMP/out.qed"
 }
 
 @test "convert -c to a raw target is a usage error" {

@@ -95,7 +95,7 @@ same_as_qemu() {
   run vimg dd if=nosuch.raw of=out
   assert_failure 3
   [ ! -e out ]
-  run vimg dd -O vhdx if=src.raw of=out
+  run vimg dd -O qed if=src.raw of=out
   assert_failure 2
   [ ! -e out ]
 }

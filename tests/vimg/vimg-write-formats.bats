@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # The formats vimg writes besides raw and qcow2: vdi (dynamic, static),
+# vhdx (dynamic, fixed),
 # vpc (dynamic, fixed, force_size), vmdk (monolithicSparse,
 # streamOptimized).  Images vimg makes pass `qemu-img check` (where it has
 # one for the format) and `qemu-img compare` against the source; qemu-io
@@ -22,7 +23,7 @@ teardown() {
 }
 
 # The subformats, as FMT:OPTIONS ("-" for none).
-KINDS="vdi:- vdi:static=on vpc:- vpc:force_size=on vpc:subformat=fixed vpc:subformat=fixed,force_size=on vmdk:- vmdk:subformat=monolithicSparse vmdk:subformat=streamOptimized"
+KINDS="vdi:- vdi:static=on vpc:- vpc:force_size=on vpc:subformat=fixed vpc:subformat=fixed,force_size=on vmdk:- vmdk:subformat=monolithicSparse vmdk:subformat=streamOptimized vhdx:- vhdx:subformat=fixed vhdx:block_size=1M"
 
 # checked FMT IMG: qemu-img check where qemu-img has one for FMT.
 checked() {
@@ -67,6 +68,16 @@ checked() {
   assert_output --partial "compressed: true"
   run qemu-img info m.vmdk
   assert_output --partial "create type: monolithicSparse"
+  # vhdx: 7 MiB of data in 8 MiB blocks (QEMU's block size for 40 MiB);
+  # fixed: every block stored, mapped as data (not marked zero)
+  vimg convert -O vhdx src.raw d.vhdx
+  vimg convert -O vhdx -o subformat=fixed src.raw f.vhdx
+  [ "$(stat -c %s d.vhdx)" -le $(((4 + 4 * 8) << 20)) ]
+  [ "$(stat -c %s f.vhdx)" -ge $(((4 + 40) << 20)) ]
+  assert_equal "$(qemu-img info --output=json d.vhdx | json_get 'j["cluster-size"]')" $((8 << 20))
+  run qemu-img map --output=json f.vhdx
+  refute_output --partial '"data": false'
+  assert_qemu_clean f.vhdx
   # -c is accepted for a stream (its grains are compressed anyway), not
   # for the other kinds
   vimg convert -c -O vmdk -o subformat=streamOptimized src.raw c.vmdk
@@ -112,7 +123,7 @@ checked() {
 
 @test "vimg writes into images qemu-img made: convert -n, then qemu-img compare" {
   local k fmt o
-  for k in vdi:- vdi:static=on vpc:- vpc:subformat=fixed vmdk:- vmdk:subformat=streamOptimized; do
+  for k in vdi:- vdi:static=on vpc:- vpc:subformat=fixed vmdk:- vmdk:subformat=streamOptimized vhdx:- vhdx:subformat=fixed; do
     fmt=${k%%:*} o=${k#*:}
     rm -f out
     if [ "$o" = - ]; then qemu-img create -q -f "$fmt" out 40M; else qemu-img create -q -f "$fmt" -o "$o" out 40M; fi
@@ -159,10 +170,16 @@ vdi|force_size=on|1M|force_size is an option of vpc images
 vmdk|cluster_size=64k|1M|qcow2 options given for a vmdk image
 vpc|preallocation=full|1M|preallocation is not an option of vpc images (subformat=fixed allocates the whole disk)
 vdi|backing_file=src.raw|1M|vkit writes vdi images without a backing file
-qcow2|subformat=dynamic|1M|subformat, force_size and static are not options of qcow2 images
+qcow2|subformat=dynamic|1M|subformat, force_size, static and block_size are not options of qcow2 images
 vpc|force_size=maybe|1M|invalid value 'maybe' for force_size
 vpc|subformat=dynamic|2041G|a vpc image holds at most 2040 GiB
 vmdk|subformat=monolithicSparse|3T|a vmdk image holds at most 2 TiB
+vhdx|block_size=3M|1M|invalid block_size '3M' (a power of two from 1M to 256M)
+vhdx|block_size=512M|1M|invalid block_size '512M'
+vpc|block_size=1M|1M|block_size is an option of vhdx images
+vhdx|subformat=streamOptimized|1M|subformat is not one of vhdx images (use dynamic or fixed)
+vhdx|static=on|1M|static is an option of vdi images
+vhdx|subformat=dynamic|65T|a vhdx image holds at most 64 TiB
 LIST
   run --separate-stderr vimg create -f vmdk 'a"b.vmdk' 1M
   assert_failure 2
@@ -177,7 +194,7 @@ LIST
   local MNT=$TMP/mnt k fmt o
   mkdir "$MNT"
   mount -t tmpfs -o size=4M tmpfs "$MNT" || cannot "cannot mount a tmpfs here"
-  for k in vdi:- vpc:- vmdk:- vmdk:subformat=streamOptimized; do
+  for k in vdi:- vpc:- vmdk:- vmdk:subformat=streamOptimized vhdx:-; do
     fmt=${k%%:*} o=${k#*:}
     if [ "$o" = - ]; then o=; fi
     run --separate-stderr vimg convert -O "$fmt" ${o:+-o "$o"} src.raw "$MNT/out"

@@ -1,4 +1,5 @@
-/* vkit — the vhdx driver: Hyper-V's VHDX images, read only.
+/* vkit — the vhdx driver: Hyper-V's VHDX images, read, written and
+ * created (dynamic and fixed).
  *
  * The first megabyte holds the file identifier ("vhdxfile"), two headers
  * (64 KiB and 128 KiB: the valid one with the higher sequence number
@@ -17,6 +18,15 @@
  * headers, region tables and metadata table, the regions inside the
  * file, the metadata items' bounds and values, and each BAT entry's state
  * and block inside the file.
+ *
+ * Writing: before the first change both headers are rewritten, one after
+ * the other and synced, with new file and data write GUIDs (what the
+ * format asks of a writer, and what QEMU does).  A new block goes at the
+ * end of the file, 1 MiB aligned: the file is extended (the block reads as
+ * zeros) and synced, then its 8-byte BAT entry is written in place (one
+ * sector: a crash leaves the old entry or the new, at worst a zero block
+ * beyond the end that nothing points to).  vkit does not write through
+ * the log: each BAT update is that one sector, which needs no replay.
  */
 #include <config.h>
 
@@ -25,6 +35,8 @@
 
 #include "image/formats/blockmap.h"
 #include "util/bytes.h"
+#include "util/cleanup.h"
+#include "util/random.h"
 
 /* every message of this driver names the file and the format */
 #define corrupt(img, errp, what) vk_fmt_corrupt((img)->filename, "vhdx", (errp), (what))
@@ -67,9 +79,13 @@ static const unsigned char guid_parent_locator[16] = { 0x2d, 0x5f, 0xd3, 0xa8, 0
                                                        0x48, 0x34, 0xab, 0x0c };
 
 typedef struct vhdx_state {
-  uint32_t block_size;
-  uint32_t nblocks;
-  uint64_t *bat; /* the payload blocks' entries, host order */
+  vk_blockmap m;                    /* m.table: the payload blocks' BAT entries, host order */
+  uint64_t bat_off;                 /* the BAT region */
+  uint64_t chunk;                   /* payload blocks per sector bitmap entry */
+  uint64_t next;                    /* writing: where the next new block goes */
+  unsigned char header[HEADER_LEN]; /* the current header */
+  int cur;                          /* its slot (0: 64 KiB, 1: 128 KiB) */
+  bool headers_done;                /* rewritten with new write GUIDs */
 } vhdx_state;
 
 /* CRC-32C (Castagnoli, reflected), as VHDX checksums its structures. */
@@ -107,6 +123,14 @@ checksum_ok(unsigned char *b, size_t n, size_t at)
   b[at + 2] = (unsigned char)(want >> 16);
   b[at + 3] = (unsigned char)(want >> 24);
   return want == got;
+}
+
+/* Store the checksum of the n-byte structure b at `at`. */
+static void
+checksum_put(unsigned char *b, size_t n, size_t at)
+{
+  memset(b + at, 0, 4);
+  vk_put_le32(b + at, crc32c(b, n));
 }
 
 typedef struct region {
@@ -253,6 +277,76 @@ vhdx_lookup(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp)
   return (e & 7) == BLOCK_ZERO ? VK_BLOCK_ZERO : VK_BLOCK_ABSENT;
 }
 
+/* Both headers anew, the other slot first, each with the next sequence
+ * number and new file and data write GUIDs, synced. */
+static bool
+update_headers(vk_image *img, vk_error **errp)
+{
+  vhdx_state *s = img->priv;
+  unsigned char h[HEADER_LEN];
+
+  memcpy(h, s->header, HEADER_LEN);
+  if (!vk_random_uuid(h + 16, errp) || !vk_random_uuid(h + 32, errp))
+    return false;
+  for (int i = 0; i < 2; i++) {
+    int slot = 1 - s->cur;
+    vk_put_le64(h + 8, vk_le64(h + 8) + 1);
+    checksum_put(h, HEADER_LEN, 4);
+    if (!vk_host_pwrite(img->fd, h, HEADER_LEN, KiB64 * (uint64_t)(slot + 1), img->filename,
+                        errp) ||
+        !vk_image_sync(img, errp))
+      return false;
+    s->cur = slot;
+    memcpy(s->header, h, HEADER_LEN);
+  }
+  s->headers_done = true;
+  return true;
+}
+
+/* A new block at the end of the file, zeros; then its BAT entry. */
+static int64_t
+vhdx_alloc(vk_image *img, uint64_t block, vk_error **errp)
+{
+  vhdx_state *s = img->priv;
+  uint64_t *bat = s->m.table, host = s->next, e;
+  unsigned char b[8];
+
+  if (!s->headers_done && !update_headers(img, errp))
+    return VK_BLOCK_ERROR;
+  if (host / MiB >= (1ULL << 44)) {
+    vk_error_set(errp, VK_EXIT_FAILED, "%s: the vhdx image is full", img->filename);
+    return VK_BLOCK_ERROR;
+  }
+  if (!vk_host_extend(img->fd, host + s->m.block_size, img->filename, errp) ||
+      !vk_image_sync(img, errp))
+    return VK_BLOCK_ERROR;
+  e = (host / MiB) << 20 | BLOCK_FULLY_PRESENT;
+  vk_put_le64(b, e);
+  if (!vk_host_pwrite(img->fd, b, 8, s->bat_off + (block + block / s->chunk) * 8, img->filename,
+                      errp))
+    return VK_BLOCK_ERROR;
+  bat[block] = e;
+  s->next = host + s->m.block_size;
+  return (int64_t)host;
+}
+
+/* Writes to stored blocks change the data too: the headers first. */
+static bool
+vhdx_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  vhdx_state *s = img->priv;
+  return (s->headers_done || update_headers(img, errp)) &&
+         vk_blockmap_pwrite(img, buf, len, off, errp);
+}
+
+static bool
+vhdx_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags, vk_error **errp)
+{
+  vhdx_state *s = img->priv;
+  return (s->headers_done || update_headers(img, errp)) &&
+         vk_blockmap_pwrite_zeroes(img, off, len, flags, errp);
+}
+
 static bool
 vhdx_open(vk_image *img, vk_error **errp)
 {
@@ -261,12 +355,10 @@ vhdx_open(vk_image *img, vk_error **errp)
   region bat = { 0, 0 }, meta = { 0, 0 }, bat2, meta2;
   bool valid[2], rvalid;
   params p;
-  vk_blockmap *s;
+  vhdx_state *s;
   uint64_t *tab;
   int cur = -1;
 
-  if (!vk_fmt_read_only(img, errp))
-    return false;
   if (!vk_host_size(img->fd, img->filename, &file_size, errp))
     return false;
   if (file_size < MiB)
@@ -309,20 +401,31 @@ vhdx_open(vk_image *img, vk_error **errp)
   if (!(s = calloc(1, sizeof *s)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   img->priv = s;
-  s->block_size = p.block_size;
-  s->lookup = vhdx_lookup;
-  s->nblocks = (uint32_t)((p.disk_size + p.block_size - 1) / p.block_size);
-  entries = s->nblocks + (s->nblocks ? (s->nblocks - 1) / chunk : 0);
+  s->m.block_size = p.block_size;
+  s->m.lookup = vhdx_lookup;
+  s->m.alloc = vhdx_alloc;
+  s->m.nblocks = (uint32_t)((p.disk_size + p.block_size - 1) / p.block_size);
+  s->bat_off = bat.off;
+  s->chunk = chunk;
+  s->cur = cur;
+  memcpy(s->header, h[cur], HEADER_LEN);
+  /* new blocks go past everything: the file's end and every region */
+  s->next = (file_size + MiB - 1) / MiB * MiB;
+  if (s->next < bat.off + bat.len)
+    s->next = bat.off + bat.len;
+  if (s->next < meta.off + meta.len)
+    s->next = meta.off + meta.len;
+  entries = s->m.nblocks + (s->m.nblocks ? (s->m.nblocks - 1) / chunk : 0);
   if (entries > bat.len / 8)
     return corrupt(img, errp, "the BAT region is too small for the disk size");
-  if (!(s->table = tab = calloc(s->nblocks ? s->nblocks : 1, 8)) ||
+  if (!(s->m.table = tab = calloc(s->m.nblocks ? s->m.nblocks : 1, 8)) ||
       !(raw = malloc(entries ? entries * 8 : 1)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_pread(img->fd, raw, entries * 8, bat.off, img->filename, errp)) {
     free(raw);
     return false;
   }
-  for (uint64_t i = 0; i < s->nblocks; i++) {
+  for (uint64_t i = 0; i < s->m.nblocks; i++) {
     uint64_t e = vk_le64(raw + (i + i / chunk) * 8);
     uint64_t state = e & 7, at = (e >> 20) * MiB;
     tab[i] = e;
@@ -331,6 +434,8 @@ vhdx_open(vk_image *img, vk_error **errp)
         free(raw);
         return corrupt(img, errp, "a block lies outside the file");
       }
+      if (at + p.block_size > s->next)
+        s->next = (at + p.block_size + MiB - 1) / MiB * MiB;
     } else if (state != BLOCK_NOT_PRESENT && state != BLOCK_UNDEFINED && state != BLOCK_ZERO &&
                state != BLOCK_UNMAPPED) {
       free(raw);
@@ -341,11 +446,126 @@ vhdx_open(vk_image *img, vk_error **errp)
   return true;
 }
 
+/* ---------------------------------------------------------------- create */
+
+static const char creator[] = "vkit";
+
+/* The block size QEMU chooses for a disk of `size` bytes. */
+static uint32_t
+default_block_size(uint64_t size)
+{
+  if (size > 32ULL << 40)
+    return 64 * MiB;
+  if (size > 100ULL << 30)
+    return 32 * MiB;
+  if (size > 1ULL << 30)
+    return 16 * MiB;
+  return 8 * MiB;
+}
+
+static void
+put_region(unsigned char *t, int i, const unsigned char guid[16], uint64_t off, uint32_t len)
+{
+  unsigned char *e = t + 16 + i * 32;
+  memcpy(e, guid, 16);
+  vk_put_le64(e + 16, off);
+  vk_put_le32(e + 24, len);
+  vk_put_le32(e + 28, 1); /* required */
+}
+
+static void
+put_item(unsigned char *m, int i, const unsigned char guid[16], uint32_t off, uint32_t len,
+         uint32_t flags)
+{
+  unsigned char *e = m + 32 + i * 32;
+  memcpy(e, guid, 16);
+  vk_put_le32(e + 16, off);
+  vk_put_le32(e + 20, len);
+  vk_put_le32(e + 24, flags);
+}
+
+/* A new image, laid out as QEMU lays it out: the identifier, two headers
+ * and two region tables in the first MiB, the (empty) log in the second,
+ * the BAT, then the metadata region; a fixed disk's blocks after it, every
+ * one stored (what Hyper-V makes; QEMU marks them zero instead). */
+static bool
+vhdx_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
+{
+  uint32_t bs = o->block_size ? o->block_size : default_block_size(o->size);
+  uint64_t nblocks = (o->size + bs - 1) / bs, chunk = (1ULL << 23) * 512 / bs;
+  uint64_t entries = nblocks + (nblocks ? (nblocks - 1) / chunk : 0);
+  uint64_t bat_len = (entries * 8 + MiB - 1) / MiB * MiB, bat_off = 2 * MiB;
+  uint64_t meta_off = bat_off + (bat_len ? bat_len : MiB), data = meta_off + MiB;
+  bool fixed = o->subformat == VK_SUB_FIXED;
+  CLEANUP_FREE unsigned char *first = calloc(1, MiB);
+  CLEANUP_FREE unsigned char *batb = calloc(1, bat_len ? bat_len : MiB);
+  CLEANUP_FREE unsigned char *meta = calloc(1, MiB);
+
+  if (!bat_len)
+    bat_len = MiB;
+  if (o->size > 64ULL << 40)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s: a vhdx image holds at most 64 TiB", path);
+  if (!first || !batb || !meta)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  /* the file identifier: signature, creator (UTF-16LE) */
+  memcpy(first, "vhdxfile", 8);
+  for (size_t i = 0; creator[i]; i++)
+    first[8 + 2 * i] = (unsigned char)creator[i];
+  /* the headers: sequence 1 and 2, the same GUIDs, no log to replay */
+  for (int i = 0; i < 2; i++) {
+    unsigned char *h = first + KiB64 * (i + 1);
+    memcpy(h, "head", 4);
+    vk_put_le64(h + 8, (uint64_t)i + 1);
+    if (i == 0 && (!vk_random_uuid(h + 16, errp) || !vk_random_uuid(h + 32, errp)))
+      return false;
+    if (i == 1)
+      memcpy(h + 16, first + KiB64 + 16, 32);
+    h[66] = 1;                          /* version */
+    vk_put_le32(h + 68, (uint32_t)MiB); /* log length */
+    vk_put_le64(h + 72, MiB);           /* log offset */
+    checksum_put(h, HEADER_LEN, 4);
+  }
+  for (int i = 0; i < 2; i++) {
+    unsigned char *t = first + KiB64 * (i + 3);
+    memcpy(t, "regi", 4);
+    vk_put_le32(t + 8, 2);
+    put_region(t, 0, guid_bat, bat_off, (uint32_t)bat_len);
+    put_region(t, 1, guid_metadata, meta_off, (uint32_t)MiB);
+    checksum_put(t, KiB64, 4);
+  }
+  /* the metadata: table, then the items at 64 KiB */
+  memcpy(meta, "metadata", 8);
+  meta[10] = 5;
+  put_item(meta, 0, guid_file_params, KiB64, 8, 4);
+  put_item(meta, 1, guid_disk_size, KiB64 + 8, 8, 6);
+  put_item(meta, 2, guid_page83, KiB64 + 16, 16, 6);
+  put_item(meta, 3, guid_logical_sector, KiB64 + 32, 4, 6);
+  put_item(meta, 4, guid_physical_sector, KiB64 + 36, 4, 6);
+  vk_put_le32(meta + KiB64, bs);
+  vk_put_le32(meta + KiB64 + 4, fixed ? 1 : 0); /* leave blocks allocated */
+  vk_put_le64(meta + KiB64 + 8, o->size);
+  if (!vk_random_uuid(meta + KiB64 + 16, errp))
+    return false;
+  vk_put_le32(meta + KiB64 + 32, 512);
+  vk_put_le32(meta + KiB64 + 36, 512);
+  for (uint64_t i = 0; fixed && i < nblocks; i++)
+    vk_put_le64(batb + (i + i / chunk) * 8, ((data + i * bs) / MiB) << 20 | BLOCK_FULLY_PRESENT);
+  if (!vk_host_pwrite(fd, first, MiB, 0, path, errp) ||
+      !vk_host_pwrite(fd, batb, bat_len, bat_off, path, errp) ||
+      !vk_host_pwrite(fd, meta, MiB, meta_off, path, errp))
+    return false;
+  return vk_host_extend(fd, data + (fixed ? nblocks * bs : 0), path, errp);
+}
+
 const vk_image_driver vk_vhdx_driver = {
   .name = "vhdx",
   .open = vhdx_open,
   .pread = vk_blockmap_pread,
+  .pwrite = vhdx_pwrite,
+  .pwrite_zeroes = vhdx_pwrite_zeroes,
+  .flush = vk_blockmap_flush,
   .block_status = vk_blockmap_status,
   .info = vk_blockmap_info,
+  .create = vhdx_create,
   .close = vk_blockmap_close,
 };
