@@ -147,15 +147,18 @@ typedef struct vk_image_opts {
   vk_prealloc prealloc;
   bool extended_l2;
   char *backing_file;         /* owned; NULL for none */
-  vk_image_format backing_fmt;/* VK_FMT_NONE: detect from the backing file */
+  vk_image_format backing_fmt; /* VK_FMT_NONE: detect from the backing file */
   /* the other formats vkit writes */
-  vk_subformat subformat; /* vmdk, vpc: the kind of file */
-  bool force_size;        /* vpc: the exact size, not the CHS geometry's */
-  bool static_image;      /* vdi: every block allocated (static=on) */
-  uint32_t block_size;    /* vhdx: 1 MiB to 256 MiB, a power of two; 0: QEMU's choice */
+  vk_subformat subformat;   /* vmdk, vpc: the kind of file */
+  bool force_size;          /* vpc: the exact size, not the CHS geometry's */
+  bool static_image;        /* vdi: every block allocated (static=on) */
+  uint32_t block_size;      /* vhdx: 1 MiB to 256 MiB, a power of two; 0: QEMU's choice */
+  const char *adapter_type; /* vmdk: ide (default), lsilogic, buslogic, legacyESX (static) */
+  unsigned hwversion;       /* vmdk: ddb.virtualHWVersion (default 4; compat6: 6) */
+  uint32_t toolsversion;    /* vmdk: ddb.toolsVersion (default 2147483647, as QEMU) */
   unsigned has_cluster_size : 1, has_version : 1, has_lazy_refcounts : 1, has_refcount_bits : 1,
       has_compression : 1, has_prealloc : 1, has_extended_l2 : 1, has_backing_fmt : 1,
-      has_subformat : 1, has_force_size : 1, has_static : 1, has_block_size : 1;
+      has_subformat : 1, has_force_size : 1, has_static : 1, has_block_size : 1, has_vmdk_ddb : 1;
 } vk_image_opts;
 
 /* Fill *o with the defaults (raw, size 0, qcow2 defaults as qemu-img's). */
@@ -169,7 +172,8 @@ void vk_image_opts_clear(vk_image_opts *o);
  * extended_l2 (on|off), backing_file, backing_fmt, size; subformat
  * (monolithicSparse|streamOptimized for vmdk, dynamic|fixed for vpc and
  * vhdx), force_size (on|off, vpc), static (on|off, vdi), block_size
- * (vhdx).  May be called
+ * (vhdx), adapter_type, hwversion, toolsversion, compat6, zeroed_grain=off
+ * (vmdk).  May be called
  * several times (later values win).  Unknown keys and bad values are
  * VK_EXIT_USAGE errors. */
 bool vk_image_opts_parse(vk_image_opts *o, const char *s, vk_error **errp);

@@ -1,6 +1,8 @@
 /* vkit — image formats and creation options (the `-o` string). */
 #include <config.h>
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,6 +221,46 @@ parse_one(vk_image_opts *o, const char *key, const char *v, vk_error **errp)
                           "invalid block_size '%s' (a power of two from 1M to 256M)", v);
     o->block_size = (uint32_t)bs;
     o->has_block_size = 1;
+  } else if (strcmp(key, "adapter_type") == 0) {
+    static const char *const adapters[] = { "ide", "lsilogic", "buslogic", "legacyESX" };
+    size_t i;
+    for (i = 0; i < sizeof adapters / sizeof *adapters && strcmp(v, adapters[i]); i++)
+      ;
+    if (i == sizeof adapters / sizeof *adapters)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "invalid adapter_type '%s' (ide, lsilogic, buslogic or legacyESX)", v);
+    o->adapter_type = adapters[i];
+    o->has_vmdk_ddb = 1;
+  } else if (strcmp(key, "hwversion") == 0 || strcmp(key, "toolsversion") == 0) {
+    char *end;
+    unsigned long num;
+    errno = 0;
+    num = strtoul(v, &end, 10);
+    if (!*v || *end || errno || !isdigit((unsigned char)*v) ||
+        num > (key[0] == 'h' ? 255ul : 2147483647ul) || (key[0] == 'h' && num == 0))
+      return vk_error_set(errp, VK_EXIT_USAGE, "invalid %s '%s' (%s)", key, v,
+                          key[0] == 'h' ? "a number from 1 to 255" : "a number");
+    if (key[0] == 'h')
+      o->hwversion = (unsigned)num;
+    else
+      o->toolsversion = (uint32_t)num;
+    o->has_vmdk_ddb = 1;
+  } else if (strcmp(key, "compat6") == 0) {
+    bool on;
+    if (!parse_bool(key, v, &on, errp))
+      return false;
+    if (on)
+      o->hwversion = 6;
+    o->has_vmdk_ddb = 1;
+  } else if (strcmp(key, "zeroed_grain") == 0) {
+    bool on;
+    if (!parse_bool(key, v, &on, errp))
+      return false;
+    if (on)
+      return vk_error_set(errp, VK_EXIT_USAGE,
+                          "zeroed_grain=on is not supported: vkit writes zeros as grains it "
+                          "leaves out");
+    o->has_vmdk_ddb = 1;
   } else if (strcmp(key, "size") == 0) {
     if (!vk_parse_size(v, &o->size, errp))
       return false;
@@ -281,6 +323,10 @@ validate_other(const vk_image_opts *o, vk_error **errp)
                             : "");
   if (o->has_block_size && o->format != VK_FMT_VHDX)
     return vk_error_set(errp, VK_EXIT_USAGE, "block_size is an option of vhdx images");
+  if (o->has_vmdk_ddb && o->format != VK_FMT_VMDK)
+    return vk_error_set(
+        errp, VK_EXIT_USAGE,
+        "adapter_type, hwversion, toolsversion, compat6 and zeroed_grain are options of vmdk images");
   if (o->has_force_size && o->format != VK_FMT_VPC)
     return vk_error_set(errp, VK_EXIT_USAGE, "force_size is an option of vpc images");
   if (o->has_static && o->format != VK_FMT_VDI)
@@ -301,9 +347,9 @@ vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
   if (o->format == VK_FMT_VMDK || o->format == VK_FMT_VPC || o->format == VK_FMT_VDI ||
       o->format == VK_FMT_VHDX)
     return validate_other(o, errp);
-  if (o->has_subformat || o->has_force_size || o->has_static || o->has_block_size)
-    return vk_error_set(errp, VK_EXIT_USAGE,
-                        "subformat, force_size, static and block_size are not options of %s images",
+  if (o->has_subformat || o->has_force_size || o->has_static || o->has_block_size ||
+      o->has_vmdk_ddb)
+    return vk_error_set(errp, VK_EXIT_USAGE, "%s images take no vmdk, vpc, vdi or vhdx options",
                         vk_image_format_name(o->format));
   if (o->has_backing_fmt && o->backing_fmt != VK_FMT_NONE &&
       !vk_image_format_check_supported(o->backing_fmt, NULL, errp)) {

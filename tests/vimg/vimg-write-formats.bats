@@ -68,6 +68,16 @@ checked() {
   assert_output --partial "compressed: true"
   run qemu-img info m.vmdk
   assert_output --partial "create type: monolithicSparse"
+  # the descriptor's disk database is qemu-img's for the same options
+  local o
+  for o in adapter_type=lsilogic adapter_type=buslogic,hwversion=7 \
+    subformat=streamOptimized,adapter_type=legacyESX compat6=on,toolsversion=10240; do
+    rm -f a.vmdk b.vmdk
+    vimg create -f vmdk -o "$o" a.vmdk 100M
+    qemu-img create -q -f vmdk -o "$o" b.vmdk 100M
+    assert_equal "$(head -c 2048 a.vmdk | strings | grep ^ddb)" "$(head -c 2048 b.vmdk | strings | grep ^ddb)"
+    assert_qemu_clean a.vmdk
+  done
   # vhdx: 7 MiB of data in 8 MiB blocks (QEMU's block size for 40 MiB);
   # fixed: every block stored, mapped as data (not marked zero)
   vimg convert -O vhdx src.raw d.vhdx
@@ -170,7 +180,7 @@ vdi|force_size=on|1M|force_size is an option of vpc images
 vmdk|cluster_size=64k|1M|qcow2 options given for a vmdk image
 vpc|preallocation=full|1M|preallocation is not an option of vpc images (subformat=fixed allocates the whole disk)
 vdi|backing_file=src.raw|1M|vkit writes vdi images without a backing file
-qcow2|subformat=dynamic|1M|subformat, force_size, static and block_size are not options of qcow2 images
+qcow2|subformat=dynamic|1M|qcow2 images take no vmdk, vpc, vdi or vhdx options
 vpc|force_size=maybe|1M|invalid value 'maybe' for force_size
 vpc|subformat=dynamic|2041G|a vpc image holds at most 2040 GiB
 vmdk|subformat=monolithicSparse|3T|a vmdk image holds at most 2 TiB
@@ -180,6 +190,12 @@ vpc|block_size=1M|1M|block_size is an option of vhdx images
 vhdx|subformat=streamOptimized|1M|subformat is not one of vhdx images (use dynamic or fixed)
 vhdx|static=on|1M|static is an option of vdi images
 vhdx|subformat=dynamic|65T|a vhdx image holds at most 64 TiB
+vmdk|adapter_type=scsi|1M|invalid adapter_type 'scsi' (ide, lsilogic, buslogic or legacyESX)
+vmdk|hwversion=0|1M|invalid hwversion '0' (a number from 1 to 255)
+vmdk|hwversion=abc|1M|invalid hwversion 'abc'
+vmdk|toolsversion=-1|1M|invalid toolsversion '-1'
+vmdk|zeroed_grain=on|1M|zeroed_grain=on is not supported
+vdi|adapter_type=ide|1M|adapter_type, hwversion, toolsversion, compat6 and zeroed_grain are options of vmdk images
 LIST
   run --separate-stderr vimg create -f vmdk 'a"b.vmdk' 1M
   assert_failure 2

@@ -1160,7 +1160,9 @@ vmdk_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
   uint64_t capacity = o->size / SECTOR, grains = (capacity + 127) / 128;
   uint64_t ngd = (grains + 511) / 512, gd_sectors = (ngd * 4 + SECTOR - 1) / SECTOR;
   uint64_t rgd = 21, rgt = rgd + gd_sectors, gd = rgt + ngd * 4, gt = gd + gd_sectors;
-  uint64_t overhead = (gt + ngd * 4 + 127) / 128 * 128, cyls = capacity / (16 * 63);
+  const char *adapter = o->adapter_type ? o->adapter_type : "ide";
+  unsigned heads = strcmp(adapter, "ide") == 0 ? 16 : 255;
+  uint64_t overhead = (gt + ngd * 4 + 127) / 128 * 128, cyls = capacity / (heads * 63);
   CLEANUP_FREE unsigned char *table = NULL;
   CLEANUP_FREE char *base = strdup(path);
   unsigned char h[SECTOR], cid[4];
@@ -1181,11 +1183,13 @@ vmdk_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
   n = snprintf(desc, sizeof desc,
                "# Disk DescriptorFile\nversion=1\nCID=%08" PRIx32 "\nparentCID=ffffffff\n"
                "createType=\"%s\"\n\n# Extent description\nRW %" PRIu64 " SPARSE \"%s\"\n\n"
-               "# The Disk Data Base\n#DDB\n\nddb.virtualHWVersion = \"4\"\n"
-               "ddb.geometry.cylinders = \"%" PRIu64 "\"\nddb.geometry.heads = \"16\"\n"
-               "ddb.geometry.sectors = \"63\"\nddb.adapterType = \"ide\"\n",
+               "# The Disk Data Base\n#DDB\n\nddb.virtualHWVersion = \"%u\"\n"
+               "ddb.geometry.cylinders = \"%" PRIu64 "\"\nddb.geometry.heads = \"%u\"\n"
+               "ddb.geometry.sectors = \"63\"\nddb.adapterType = \"%s\"\n"
+               "ddb.toolsVersion = \"%" PRIu32 "\"\n",
                vk_le32(cid), stream ? "streamOptimized" : "monolithicSparse", capacity, name,
-               cyls > 16383 ? 16383 : cyls);
+               o->hwversion ? o->hwversion : 4, heads == 16 && cyls > 16383 ? 16383 : cyls, heads,
+               adapter, o->toolsversion ? o->toolsversion : 2147483647u);
   if (n < 0 || (size_t)n >= sizeof desc)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: the file name is too long for a vmdk", path);
   if (stream) {
