@@ -190,6 +190,12 @@ OPS=(
   [[ $stderr == *"bitmap 'b4': its table is empty"* ]] || fail "$stderr"
   run qemu-img check base.qcow2
   assert_failure
+  # the flag the format calls "extra data compatible", which QEMU refuses
+  cp base.qcow2 x.qcow2
+  qe x.qcow2 bitmap.1.flags '|4'
+  run --separate-stderr vimg check x.qcow2
+  assert_failure 7
+  [[ $stderr == *"bitmap 'b3': its flag 'extra data compatible' is set, which QEMU refuses"* ]] || fail "$stderr"
   # vimg bitmap refuses to use it, and removes it
   fails_one_line 7 vimg bitmap --clear base.qcow2 b4
   run vimg bitmap --remove base.qcow2 b1

@@ -363,6 +363,13 @@ walk_bitmaps(ck *c, vk_error **errp)
         error(c, "bitmaps: two bitmaps are named '%.200s'", d.bm[i].name);
     if (why)
       error(c, "bitmaps: bitmap '%.200s': %s", d.bm[i].name, why);
+    else if (d.bm[i].flags & QCOW2_BME_EXTRA_COMPAT)
+      /* defined by the format, but QEMU calls the flag reserved and
+       * will not open the image */
+      error(c,
+            "bitmaps: bitmap '%.200s': its flag 'extra data compatible' is set, which QEMU "
+            "refuses",
+            d.bm[i].name);
     if (d.bm[i].flags & QCOW2_BME_IN_USE)
       say(c,
           "Bitmap '%.200s' is in use (inconsistent): it no longer tracks the guest's writes; "
