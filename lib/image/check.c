@@ -29,11 +29,12 @@ by_host(const void *a, const void *b)
   return x->host < y->host ? -1 : x->host > y->host;
 }
 
-/* The check of a format vkit reads only (vmdk, vhdx, vpc, vdi, qed):
- * opening it checks its headers and fixed tables; block status over the
- * whole disk reads and checks every table read on demand; no two guest
- * blocks may share host bytes.  A damaged structure is one corruption
- * (its message reported); nothing is repaired. */
+/* The check of the formats other than raw and qcow2 (vmdk, vhdx, vpc,
+ * vdi, qed): opening it checks its headers and fixed tables; block status
+ * over the whole disk reads and checks every table read on demand; no two
+ * guest blocks may share host bytes.  A damaged structure is one
+ * corruption (its message reported); nothing is repaired, but for a vhdx
+ * log that -r replays. */
 static bool
 check_read_only(const char *path, vk_image_format fmt, vk_check_repair repair, bool force_share,
                 vk_check_result *res, vk_check_report_fn *report, void *opaque, vk_error **errp)
@@ -46,11 +47,15 @@ check_read_only(const char *path, vk_image_format fmt, vk_check_repair repair, b
   vk_error *e = NULL;
   bool ok = true;
 
-  if (repair)
+  /* -r on a vhdx: opened for writing, which replays a log left by a
+   * writer that stopped (the only repair vkit makes to these formats) */
+  if (repair && fmt != VK_FMT_VHDX)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: vkit does not repair %s images (-r)", path,
                         vk_image_format_name(fmt));
-  img =
-      vk_image_open(path, fmt, VK_IMAGE_NO_BACKING | (force_share ? VK_IMAGE_FORCE_SHARE : 0), &e);
+  img = vk_image_open(path, fmt,
+                      VK_IMAGE_NO_BACKING | (force_share ? VK_IMAGE_FORCE_SHARE : 0) |
+                          (repair ? VK_IMAGE_RDWR : 0),
+                      &e);
   if (!img && e && e->code == VK_EXIT_CORRUPT) {
     res->corruptions = 1;
     if (report)

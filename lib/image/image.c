@@ -222,8 +222,10 @@ open_chain(const char *path, vk_image_format fmt, unsigned flags, const char *sn
 
   /* An image opened for writing may be changed by the open itself (a
    * dirty image's refcounts are rebuilt): its backing chain is checked
-   * first, read-only, so that a broken chain leaves the image as it was. */
-  if ((flags & VK_IMAGE_RDWR) && !(flags & VK_IMAGE_NO_BACKING)) {
+   * first, read-only, so that a broken chain leaves the image as it was
+   * (only qcow2 images have one; a vhdx log is replayed by the open for
+   * writing, which a read-only look first would refuse). */
+  if ((flags & VK_IMAGE_RDWR) && !(flags & VK_IMAGE_NO_BACKING) && fmt == VK_FMT_QCOW2) {
     vk_image *probe = open_chain(path, fmt, (flags & ~VK_IMAGE_RDWR) | VK_IMAGE_NO_LOCK,
                                  NULL, errp);
     if (!probe)

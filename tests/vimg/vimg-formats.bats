@@ -391,7 +391,7 @@ f.seek(at); f.write(b)
 PY
 }
 
-@test "damaged and unsupported VHDXs: headers, a log to replay, region tables, BAT entries, a parent" {
+@test "damaged and unsupported VHDXs: headers, an empty log, region tables, BAT entries, a parent" {
   requires xxd
   qemu-img create -q -f vhdx -o block_size=1M d.vhdx 8M
   qemu-io -f vhdx -c "write -P 0x11 0 2M" d.vhdx >/dev/null
@@ -402,10 +402,11 @@ PY
   cp d.vhdx b.vhdx; patch b.vhdx $((64 * 1024 + 100)) ff; patch b.vhdx $((128 * 1024 + 100)) ff
   vhdx_fix b.vhdx $((128 * 1024)) 4096 4
   same_as_qemu vhdx b.vhdx nomap
-  # a log GUID in both headers (valid checksums): changes not yet written
+  # a log GUID in both headers (valid checksums) but no log entry with it:
+  # the log is empty, nothing to replay, read as qemu-img reads it
   cp d.vhdx c.vhdx
   for h in 64 128; do patch c.vhdx $((h * 1024 + 48)) 0102030405060708090a0b0c0d0e0f10; vhdx_fix c.vhdx $((h * 1024)) 4096 4; done
-  damaged 7 "c.vhdx: the vhdx image has a log to replay (it was not closed cleanly); vkit does not replay it" c.vhdx
+  same_as_qemu vhdx c.vhdx nomap
   # the first region table garbled: the second copy is read (qemu-img
   # refuses the image)
   cp d.vhdx e.vhdx; patch e.vhdx $((192 * 1024 + 20)) ff
@@ -554,4 +555,60 @@ PY
   gt=$(python3 -c "import struct; print(struct.unpack('<I', open('s.vmdk','rb').read()[$gd*512:$gd*512+4])[0])")
   cp s.vmdk one.vmdk; patch one.vmdk $((gt * 512)) 01000000
   damaged_data 7 "one.vmdk: corrupt vmdk image: a grain lies outside the file" one.vmdk
+}
+
+@test "a vhdx whose log holds changes: refused read-only as qemu-img refuses it; check -r all replays it as qemu-img check -r all does" {
+  local at
+  qemu-img create -q -f vhdx v0.vhdx 64M
+  qemu-io -f vhdx -c "write -P 0x33 0 64k" -c "write -P 0x44 20M 1M" v0.vhdx >/dev/null
+  cp v0.vhdx good.vhdx
+  at=$(python3 "$VK_SRCDIR/tests/vhdx-dirty.py" v0.vhdx)
+  [ "$at" -ge $((1 << 20)) ]
+  damaged 7 "v0.vhdx: the vhdx image has a log to replay (it was not closed cleanly); it is replayed when the image is opened for writing (vimg check -r all)" v0.vhdx
+  run qemu-img info v0.vhdx
+  assert_failure
+  cp v0.vhdx q.vhdx
+  cp v0.vhdx v.vhdx
+  qemu-img check -q -r all q.vhdx
+  run --separate-stderr vimg check -r all v.vhdx
+  assert_success
+  assert_equal "$stderr" "vimg: v.vhdx: the log of the vhdx image was replayed (1 entry)"
+  # what both replays give: the same data, the written blocks back
+  assert_qemu_same q.vhdx v.vhdx
+  assert_qemu_same good.vhdx v.vhdx
+  assert_qemu_clean v.vhdx
+  run vimg info v.vhdx
+  assert_success
+  # replayed once: the next open has nothing to do
+  run --separate-stderr vimg check -r all v.vhdx
+  assert_success
+  assert_equal "$stderr" ""
+  # a write into a dirty image replays it first, as any open for writing
+  cp v0.vhdx w.vhdx
+  qemu-img convert -O raw good.vhdx want.raw
+  run --separate-stderr vimg convert -n -O vhdx want.raw w.vhdx
+  assert_success
+  [[ $stderr == *"replayed (1 entry)"* ]] || fail "$stderr"
+  assert_qemu_same want.raw w.vhdx
+  # an entry that would write into the headers: refused, nothing written
+  cp good.vhdx h.vhdx
+  python3 "$VK_SRCDIR/tests/vhdx-dirty.py" h.vhdx --retarget 0x10000 >/dev/null
+  cp h.vhdx h0.vhdx
+  run --separate-stderr vimg check -r all h.vhdx
+  assert_failure 7
+  [[ $stderr == *"the log writes outside the file's data"* ]] || fail "$stderr"
+  cmp h.vhdx h0.vhdx
+  # a damaged entry (its checksum fails): the log holds nothing valid to
+  # replay; read as qemu-img reads it
+  cp v0.vhdx e.vhdx
+  python3 - e.vhdx <<'PY'
+import struct, sys
+f = open(sys.argv[1], "r+b")
+d = f.read()
+p = max((struct.unpack("<Q", d[q + 16:q + 24])[0], q) for q in range(1 << 20, 2 << 20, 4096)
+        if d[q:q + 4] == b"loge")[1]
+f.seek(p + 200)
+f.write(b"\xee")
+PY
+  same_as_qemu vhdx e.vhdx nomap
 }

@@ -286,6 +286,7 @@ update_headers(vk_image *img, vk_error **errp)
   unsigned char h[HEADER_LEN];
 
   memcpy(h, s->header, HEADER_LEN);
+  memset(h + 48, 0, 16); /* vkit writes no log: an empty one's GUID goes */
   if (!vk_random_uuid(h + 16, errp) || !vk_random_uuid(h + 32, errp))
     return false;
   for (int i = 0; i < 2; i++) {
@@ -347,6 +348,251 @@ vhdx_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags, vk
          vk_blockmap_pwrite_zeroes(img, off, len, flags, errp);
 }
 
+/* ---------------------------------------------------------------- log */
+
+#define LOG_SECTOR 4096u
+#define MAX_FILE (65ULL << 40) /* 64 TiB of blocks and the metadata, at most */
+
+typedef struct log_entry {
+  uint64_t pos;  /* in the log */
+  uint32_t len;  /* bytes */
+  uint32_t tail; /* where its sequence starts */
+  uint64_t seq;
+  uint64_t flushed, last; /* file sizes it records */
+} log_entry;
+
+/* n bytes of the circular log (at `log_off`, `log_len` bytes) from `pos`. */
+static bool
+log_read(vk_image *img, uint64_t log_off, uint64_t log_len, uint64_t pos, unsigned char *b,
+         uint64_t n, vk_error **errp)
+{
+  while (n) {
+    uint64_t k = log_len - pos < n ? log_len - pos : n;
+    if (!vk_host_pread(img->fd, b, (size_t)k, log_off + pos, img->filename, errp))
+      return false;
+    b += k;
+    n -= k;
+    pos = 0;
+  }
+  return true;
+}
+
+/* Decode the entry at `pos` of the log and check it whole: signature,
+ * length, checksum, the log GUID, each descriptor and its data sector.
+ * Returns 1 (valid; *buf holds it, caller frees), 0 (not a valid entry),
+ * -1 (read error). */
+static int
+log_entry_at(vk_image *img, uint64_t log_off, uint64_t log_len, const unsigned char *guid,
+             uint64_t pos, log_entry *e, unsigned char **buf, vk_error **errp)
+{
+  unsigned char h[LOG_SECTOR], *b;
+  uint32_t ndesc, ndata = 0;
+  uint64_t hdr_sectors;
+
+  *buf = NULL;
+  if (!log_read(img, log_off, log_len, pos, h, LOG_SECTOR, errp))
+    return -1;
+  if (memcmp(h, "loge", 4) != 0 || memcmp(h + 32, guid, 16) != 0)
+    return 0;
+  e->pos = pos;
+  e->len = vk_le32(h + 8);
+  e->tail = vk_le32(h + 12);
+  e->seq = vk_le64(h + 16);
+  ndesc = vk_le32(h + 24);
+  e->flushed = vk_le64(h + 48);
+  e->last = vk_le64(h + 56);
+  hdr_sectors = (64 + (uint64_t)ndesc * 32 + LOG_SECTOR - 1) / LOG_SECTOR;
+  if (e->len < LOG_SECTOR || e->len % LOG_SECTOR || e->len > log_len || e->tail % LOG_SECTOR ||
+      e->tail >= log_len || e->seq == 0 || hdr_sectors > e->len / LOG_SECTOR)
+    return 0;
+  if (!(b = malloc(e->len)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory"), -1;
+  if (!log_read(img, log_off, log_len, pos, b, e->len, errp)) {
+    free(b);
+    return -1;
+  }
+  if (!checksum_ok(b, e->len, 4))
+    goto bad;
+  for (uint32_t i = 0; i < ndesc; i++) {
+    const unsigned char *d = b + 64 + (size_t)i * 32;
+    if (vk_le64(d + 24) != e->seq)
+      goto bad;
+    if (!memcmp(d, "desc", 4)) {
+      const unsigned char *ds = b + (hdr_sectors + ndata++) * LOG_SECTOR;
+      if ((hdr_sectors + ndata) * LOG_SECTOR > e->len || memcmp(ds, "data", 4) != 0 ||
+          vk_le32(ds + 4) != (uint32_t)(e->seq >> 32) ||
+          vk_le32(ds + LOG_SECTOR - 4) != (uint32_t)e->seq || vk_le64(d + 16) % LOG_SECTOR)
+        goto bad;
+    } else if (!memcmp(d, "zero", 4)) {
+      if (vk_le64(d + 8) % LOG_SECTOR || vk_le64(d + 16) % LOG_SECTOR)
+        goto bad;
+    } else {
+      goto bad;
+    }
+  }
+  if ((hdr_sectors + ndata) * LOG_SECTOR != e->len)
+    goto bad;
+  *buf = b;
+  return 1;
+bad:
+  free(b);
+  return 0;
+}
+
+/* Apply one entry: each data descriptor's 4 KiB (the leading 8 bytes and
+ * trailing 4 from the descriptor, the rest from its data sector), each
+ * zero descriptor's range; every target beyond the first MiB, outside the
+ * log, below `limit`. */
+static bool
+log_apply(vk_image *img, const unsigned char *b, const log_entry *e, uint64_t log_off,
+          uint64_t log_len, uint64_t limit, vk_error **errp)
+{
+  uint32_t ndesc = vk_le32(b + 24), ndata = 0;
+  uint64_t hdr_sectors = (64 + (uint64_t)ndesc * 32 + LOG_SECTOR - 1) / LOG_SECTOR;
+  unsigned char sec[LOG_SECTOR];
+
+  for (uint32_t i = 0; i < ndesc; i++) {
+    const unsigned char *d = b + 64 + (size_t)i * 32;
+    bool data = !memcmp(d, "desc", 4);
+    uint64_t off = vk_le64(d + 16), len = data ? LOG_SECTOR : vk_le64(d + 8);
+    if (off < MiB || off > limit || len > limit - off ||
+        (off < log_off + log_len && off + len > log_off))
+      return corrupt(img, errp, "the log writes outside the file's data");
+    if (!data) {
+      if (len && !vk_host_zero(img->fd, off, len, img->filename, errp))
+        return false;
+      continue;
+    }
+    memcpy(sec, d + 8, 8);
+    memcpy(sec + 8, b + (hdr_sectors + ndata) * LOG_SECTOR + 8, LOG_SECTOR - 12);
+    memcpy(sec + LOG_SECTOR - 4, d + 4, 4);
+    ndata++;
+    if (!vk_host_pwrite(img->fd, sec, LOG_SECTOR, off, img->filename, errp))
+      return false;
+  }
+  (void)e;
+  return true;
+}
+
+/* The head of the log of the image whose current header is `hdr`: the
+ * valid entry (with the header's log GUID) with the highest sequence
+ * number whose chain from its tail is whole.  *found is false when there
+ * is none: the log is empty (a writer stopped before its first entry was
+ * whole), nothing to replay. */
+static bool
+log_head(vk_image *img, const unsigned char *hdr, uint64_t file_size, log_entry *best, bool *found,
+         vk_error **errp)
+{
+  uint64_t log_len = vk_le32(hdr + 68), log_off = vk_le64(hdr + 72);
+  const unsigned char *guid = hdr + 48;
+  log_entry e;
+  unsigned char *b;
+
+  *found = false;
+  if (log_len < LOG_SECTOR || log_len % MiB || log_off < MiB || log_off % MiB ||
+      log_off > file_size || file_size - log_off < log_len)
+    return corrupt(img, errp, "the log lies outside the file");
+  for (uint64_t pos = 0; pos < log_len; pos += LOG_SECTOR) {
+    int r = log_entry_at(img, log_off, log_len, guid, pos, &e, &b, errp);
+    bool whole = true;
+    if (r < 0)
+      return false;
+    free(b);
+    if (r == 0 || (*found && e.seq <= best->seq))
+      continue;
+    /* walk from its tail to it: valid entries, consecutive numbers */
+    {
+      uint64_t at = e.tail, n = 0, prev = 0;
+      log_entry x;
+      for (;;) {
+        int rx = log_entry_at(img, log_off, log_len, guid, at, &x, &b, errp);
+        if (rx < 0)
+          return false;
+        free(b);
+        if (rx == 0 || (n && x.seq != prev + 1) || x.seq > e.seq || ++n > log_len / LOG_SECTOR) {
+          whole = false;
+          break;
+        }
+        if (x.pos == e.pos && x.seq == e.seq)
+          break;
+        prev = x.seq;
+        at = (at + x.len) % log_len;
+      }
+    }
+    if (whole) {
+      *best = e;
+      *found = true;
+    }
+  }
+  return true;
+}
+
+/* Replay the log of an image opened for writing whose current header is
+ * hs[*cur] and whose log head is *head: apply the entries from its tail
+ * in order, sync, make the file as long as the last entry says, then
+ * write both headers without the log GUID. */
+static bool
+replay_log(vk_image *img, unsigned char hs[2][HEADER_LEN], int *cur, const log_entry *head,
+           uint64_t file_size, vk_error **errp)
+{
+  const unsigned char *hdr = hs[*cur], *guid = hdr + 48;
+  uint64_t log_len = vk_le32(hdr + 68), log_off = vk_le64(hdr + 72), count = 0;
+  log_entry best = *head, e;
+  unsigned char *b;
+
+  if (file_size < best.flushed)
+    return corrupt(img, errp, "the file is shorter than the log says it was (data is lost)");
+  if (best.last > MAX_FILE)
+    return corrupt(img, errp, "the log gives a file size past what a vhdx image can have");
+  /* replay from the tail, in order */
+  {
+    uint64_t at = best.tail, limit = best.last > file_size ? best.last : file_size, prev = 0;
+    for (;;) {
+      int r = log_entry_at(img, log_off, log_len, guid, at, &e, &b, errp);
+      if (r <= 0)
+        return r < 0 ? false : corrupt(img, errp, "the log changed while it was read");
+      if (prev && e.seq != prev + 1) {
+        free(b);
+        return corrupt(img, errp, "the log's sequence numbers are not consecutive");
+      }
+      if (!log_apply(img, b, &e, log_off, log_len, limit, errp)) {
+        free(b);
+        return false;
+      }
+      free(b);
+      count++;
+      prev = e.seq;
+      if (e.pos == best.pos)
+        break;
+      at = (at + e.len) % log_len;
+    }
+  }
+  if (best.last > file_size && !vk_host_extend(img->fd, best.last, img->filename, errp))
+    return false;
+  if (!vk_image_sync(img, errp))
+    return false;
+  /* both headers: no log GUID, the next sequence numbers */
+  {
+    unsigned char h[HEADER_LEN];
+    memcpy(h, hdr, HEADER_LEN);
+    memset(h + 48, 0, 16);
+    for (int i = 0; i < 2; i++) {
+      int slot = 1 - *cur;
+      vk_put_le64(h + 8, vk_le64(h + 8) + 1);
+      checksum_put(h, HEADER_LEN, 4);
+      if (!vk_host_pwrite(img->fd, h, HEADER_LEN, KiB64 * (uint64_t)(slot + 1), img->filename,
+                          errp) ||
+          !vk_image_sync(img, errp))
+        return false;
+      *cur = slot;
+      memcpy(hs[slot], h, HEADER_LEN);
+    }
+  }
+  vk_image_notice("%s: the log of the vhdx image was replayed (%llu %s)", img->filename,
+                  (unsigned long long)count, count == 1 ? "entry" : "entries");
+  return true;
+}
+
 static bool
 vhdx_open(vk_image *img, vk_error **errp)
 {
@@ -379,11 +625,20 @@ vhdx_open(vk_image *img, vk_error **errp)
   if (cur < 0)
     return corrupt(img, errp, "neither header is valid");
   /* the log GUID is set while the log holds changes to replay */
-  if (!vk_all_zero(h[cur] + 48, 16))
-    return vk_error_set(
-        errp, VK_EXIT_CORRUPT,
-        "%s: the vhdx image has a log to replay (it was not closed cleanly); vkit does not replay it: open it once with Hyper-V or qemu-img",
-        img->filename);
+  if (!vk_all_zero(h[cur] + 48, 16)) {
+    log_entry head = { 0 };
+    bool found;
+    if (!log_head(img, h[cur], file_size, &head, &found, errp))
+      return false;
+    if (found && !img->writable)
+      return vk_error_set(
+          errp, VK_EXIT_CORRUPT,
+          "%s: the vhdx image has a log to replay (it was not closed cleanly); it is replayed when the image is opened for writing (vimg check -r all)",
+          img->filename);
+    if (found && (!replay_log(img, h, &cur, &head, file_size, errp) ||
+                  !vk_host_size(img->fd, img->filename, &file_size, errp)))
+      return false;
+  }
   if (!read_regions(img, 3 * KiB64, file_size, &bat, &meta, &rvalid, errp))
     return false;
   if (!rvalid) {
