@@ -562,7 +562,9 @@ bool vk_image_commit(const char *path, vk_image_format fmt, const vk_commit_opts
  * compat=0.10 is refused (VK_EXIT_USAGE, with the reason) for an image
  * that uses what only 1.1 stores: extended L2, zstd, a refcount width
  * other than 16 (unless refcount_bits=16 comes with it), bitmaps, a data
- * file, internal snapshots, zero clusters.  Options vimg cannot change
+ * file, internal snapshots; zero clusters are written out first (as
+ * qemu-img does), one L2 table at a time, the zeros synced before the
+ * table changes.  Options vimg cannot change
  * (cluster_size, extended_l2, compression_type, preallocation, the
  * backing file, the size) are usage errors naming what does it instead.
  * The caches are flushed first and the header is rewritten in one write,

@@ -10,28 +10,68 @@
 #include "image/qcow2/qcow2.h"
 #include "util/cleanup.h"
 
-/* Whether an active L2 entry is a zero cluster (compat=0.10 has none). */
-static int
-has_zero_clusters(vk_image *img, vk_error **errp)
+/* compat=0.10 has no zero clusters: write them out, one L2 table at a
+ * time.  First the zeros go to disk (into a preallocated zero cluster's
+ * own cluster, or, over a backing file, into a newly allocated one) and
+ * are synced; then the table's entries change (the flag cleared, a plain
+ * zero cluster without a backing file made unallocated, which reads as
+ * zeros too).  A crash leaves a valid compat=1.1 image, at worst with
+ * leaked clusters. */
+static bool
+expand_zero_clusters(vk_image *img, uint64_t *count, vk_error **errp)
 {
   qcow2 *q = Q(img);
+  bool backing = q->h.backing_file != NULL;
+  CLEANUP_FREE unsigned char *zeros = calloc(1, q->g.cs);
+  CLEANUP_FREE uint64_t *want = malloc(q->g.l2_entries * sizeof *want);
 
+  *count = 0;
+  if (!zeros || !want)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   for (uint32_t i = 0; i < q->l1_size; i++) {
-    uint64_t l2off = q->l1[i] & QCOW2_L1E_OFFSET_MASK;
+    uint64_t l2off = q->l1[i] & QCOW2_L1E_OFFSET_MASK, n = 0;
     unsigned char *t;
     if (!l2off)
       continue;
-    if (!(t = qcow2_cache_get(img, &q->l2c, l2off, false, errp)))
-      return -1;
     for (uint64_t j = 0; j < q->g.l2_entries; j++) {
       qcow2_l2e e;
-      if (!qcow2_l2_entry(img, t, j, &e, errp))
-        return -1;
-      if (!e.compressed && (e.word & QCOW2_OFLAG_ZERO))
-        return 1;
+      /* looked up each time: an allocation may evict the table */
+      if (!(t = qcow2_cache_get(img, &q->l2c, l2off, false, errp)) ||
+          !qcow2_l2_entry(img, t, j, &e, errp))
+        return false;
+      want[j] = e.word;
+      if (e.compressed || !(e.word & QCOW2_OFLAG_ZERO))
+        continue;
+      if (e.host) {
+        if (!qcow2_pwrite(img, 0, zeros, q->g.cs, e.host, errp))
+          return false;
+        want[j] = e.word & ~QCOW2_OFLAG_ZERO;
+      } else if (!backing) {
+        want[j] = 0;
+      } else {
+        uint64_t host = qcow2_alloc_clusters(img, 1, errp);
+        if (!host || !qcow2_pwrite(img, QM_NEW, zeros, q->g.cs, host, errp))
+          return false;
+        if (host + q->g.cs > q->file_len)
+          q->file_len = host + q->g.cs;
+        want[j] = host | QCOW2_OFLAG_COPIED;
+      }
+      n++;
     }
+    if (!n)
+      continue;
+    if (!qcow2_flush_meta(img, errp) || !vk_image_sync(img, errp) ||
+        !(t = qcow2_cache_get(img, &q->l2c, l2off, false, errp)))
+      return false;
+    for (uint64_t j = 0; j < q->g.l2_entries; j++)
+      qcow2_l2e_put(&q->g, t, j, want[j], 0);
+    qcow2_cache_mark_dirty(&q->l2c, t);
+    q->meta_dirty = true;
+    if (!qcow2_flush_meta(img, errp) || !vk_image_sync(img, errp))
+      return false;
+    *count += n;
   }
-  return 0;
+  return true;
 }
 
 /* Why the image cannot be compat=0.10 with refcounts of 2^order bits, or
@@ -40,7 +80,6 @@ static const char *
 needs_v3(vk_image *img, unsigned order, vk_error **errp, bool *failed)
 {
   qcow2 *q = Q(img);
-  int z;
 
   *failed = false;
   if (q->g.extl2)
@@ -56,13 +95,10 @@ needs_v3(vk_image *img, unsigned order, vk_error **errp, bool *failed)
   if (q->h.incompatible_features & ~(uint64_t)QCOW2_INCOMPAT_DIRTY)
     return "it uses incompatible features of compat=1.1";
   if (q->h.nb_snapshots)
-    return "it has internal snapshots (vimg does not rewrite their tables for compat=0.10)";
-  z = has_zero_clusters(img, errp);
-  if (z < 0)
-    *failed = true;
-  return z > 0 ? "it has zero clusters, which compat=0.10 cannot store (qemu-img amend writes "
-                 "them out; vimg convert -o compat=0.10 makes a copy without them)"
-               : NULL;
+    return "it has internal snapshots (vimg does not rewrite their tables for compat=0.10; "
+           "vimg convert -o compat=0.10 makes a copy without them)";
+  (void)errp;
+  return NULL;
 }
 
 /* ---------------------------------------------------------------- refcount_bits */
@@ -210,6 +246,11 @@ qcow2_amend(vk_image *img, const vk_image_opts *o, vk_error **errp)
    * compat=1.1 gets its new width after. */
   if (version == 2 && order != q->h.refcount_order && !change_refcount_order(img, order, errp))
     return false;
+  if (version == 2 && q->h.version == 3) {
+    uint64_t n;
+    if (!expand_zero_clusters(img, &n, errp))
+      return false;
+  }
   if (version == (int)q->h.version && lazy == q->lazy)
     return version == 2 || order == q->h.refcount_order || change_refcount_order(img, order, errp);
   /* Everything in the caches reaches the disk first, refcounts included:
