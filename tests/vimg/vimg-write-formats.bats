@@ -88,6 +88,11 @@ checked() {
   run qemu-img map --output=json f.vhdx
   refute_output --partial '"data": false'
   assert_qemu_clean f.vhdx
+  # an empty vhdx: its BAT sized as QEMU sizes it, or qemu-img will not
+  # open it
+  vimg create -f vhdx e.vhdx 0
+  assert_qemu_clean e.vhdx
+  assert_equal "$(vimg_info e.vhdx 'j["virtual_size"]')" 0
   # -c is accepted for a stream (its grains are compressed anyway), not
   # for the other kinds
   vimg convert -c -O vmdk -o subformat=streamOptimized src.raw c.vmdk

@@ -258,7 +258,7 @@ read_metadata(vk_image *img, const region *meta, params *p, vk_error **errp)
     return corrupt(img, errp, "the block size is not a power of two from 1 to 256 MiB");
   if (p->logical_sector != 512 && p->logical_sector != 4096)
     return corrupt(img, errp, "the logical sector size is not 512 or 4096");
-  if (p->disk_size == 0 || p->disk_size > (64ULL << 40) || p->disk_size % p->logical_sector)
+  if (p->disk_size > (64ULL << 40) || p->disk_size % p->logical_sector)
     return corrupt(img, errp, "the disk size is not a multiple of the sector size up to 64 TiB");
   return true;
 }
@@ -748,19 +748,21 @@ vhdx_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
 {
   uint32_t bs = o->block_size ? o->block_size : default_block_size(o->size);
   uint64_t nblocks = (o->size + bs - 1) / bs, chunk = (1ULL << 23) * 512 / bs;
-  uint64_t entries = nblocks + (nblocks ? (nblocks - 1) / chunk : 0);
+  /* QEMU sizes the BAT of an empty disk with 32-bit arithmetic (0 - 1
+   * wraps) and will not open one whose BAT is smaller: the same here */
+  uint64_t entries = nblocks + (uint32_t)(nblocks - 1) / chunk;
   uint64_t bat_len = (entries * 8 + MiB - 1) / MiB * MiB, bat_off = 2 * MiB;
   uint64_t meta_off = bat_off + (bat_len ? bat_len : MiB), data = meta_off + MiB;
   bool fixed = o->subformat == VK_SUB_FIXED;
   CLEANUP_FREE unsigned char *first = calloc(1, MiB);
-  CLEANUP_FREE unsigned char *batb = calloc(1, bat_len ? bat_len : MiB);
+  CLEANUP_FREE unsigned char *batb = fixed ? calloc(1, bat_len ? bat_len : MiB) : NULL;
   CLEANUP_FREE unsigned char *meta = calloc(1, MiB);
 
   if (!bat_len)
     bat_len = MiB;
   if (o->size > 64ULL << 40)
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: a vhdx image holds at most 64 TiB", path);
-  if (!first || !batb || !meta)
+  if (!first || (fixed && !batb) || !meta)
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   /* the file identifier: signature, creator (UTF-16LE) */
   memcpy(first, "vhdxfile", 8);
@@ -806,7 +808,7 @@ vhdx_create(int fd, const char *path, const vk_image_opts *o, vk_error **errp)
   for (uint64_t i = 0; fixed && i < nblocks; i++)
     vk_put_le64(batb + (i + i / chunk) * 8, ((data + i * bs) / MiB) << 20 | BLOCK_FULLY_PRESENT);
   if (!vk_host_pwrite(fd, first, MiB, 0, path, errp) ||
-      !vk_host_pwrite(fd, batb, bat_len, bat_off, path, errp) ||
+      (fixed && !vk_host_pwrite(fd, batb, bat_len, bat_off, path, errp)) ||
       !vk_host_pwrite(fd, meta, MiB, meta_off, path, errp))
     return false;
   return vk_host_extend(fd, data + (fixed ? nblocks * bs : 0), path, errp);
