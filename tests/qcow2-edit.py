@@ -13,6 +13,8 @@ WHAT names a field:
                          disk_size (needs 16 bytes of extra data)
   bitmap.N.flags         bitmap N's flags in the bitmap directory
   bitmap.N.table_size    bitmap N's table size (entries)
+  bitmap.N.table_offset  where bitmap N's table is
+  bitmap.N.entry0        the first entry of bitmap N's table
 or, read-only, `bitmaps`: one line per persistent bitmap, "NAME flags=F
 granularity=G set=RANGES" (the granules whose bit is set), or,
 read-only, where a structure is (a byte offset):
@@ -131,6 +133,10 @@ class Image:
             return self.bitmap_addr(int(p[1])) + 12, "I"
         if p[0] == "bitmap" and p[2] == "table_size":
             return self.bitmap_addr(int(p[1])) + 8, "I"
+        if p[0] == "bitmap" and p[2] == "table_offset":
+            return self.bitmap_addr(int(p[1])), "Q"
+        if p[0] == "bitmap" and p[2] == "entry0":
+            return self.get(self.bitmap_addr(int(p[1])), "Q"), "Q"
         if p[0] == "refcount":
             return ("refcount", int(p[1], 0))
         if p[0] == "addr":

@@ -196,6 +196,14 @@ OPS=(
   run --separate-stderr vimg check x.qcow2
   assert_failure 7
   [[ $stderr == *"bitmap 'b3': its flag 'extra data compatible' is set, which QEMU refuses"* ]] || fail "$stderr"
+  # a table entry with a reserved bit: removing that bitmap is refused
+  # before anything changes (its clusters could not be freed)
+  cp base.qcow2 r.qcow2
+  qe r.qcow2 bitmap.1.entry0 '|2'
+  cp r.qcow2 r0.qcow2
+  fails_one_line 7 vimg bitmap --remove r.qcow2 b3
+  [[ $stderr == *"bitmap 'b3': reserved bits set in a table entry"* ]] || fail "$stderr"
+  cmp r.qcow2 r0.qcow2
   # vimg bitmap refuses to use it, and removes it
   fails_one_line 7 vimg bitmap --clear base.qcow2 b4
   run vimg bitmap --remove base.qcow2 b1

@@ -471,6 +471,15 @@ free_cluster(void *opaque, uint64_t host, vk_error **errp)
 }
 
 static bool
+nothing(void *opaque, uint64_t host, vk_error **errp)
+{
+  (void)opaque;
+  (void)host;
+  (void)errp;
+  return true;
+}
+
+static bool
 edit_commit(edit *ed, vk_error **errp)
 {
   vk_image *img = ed->img;
@@ -485,6 +494,15 @@ edit_commit(edit *ed, vk_error **errp)
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
+  /* the tables of what will be freed are read first: a broken one stops
+   * the edit before anything changes */
+  for (size_t i = 0; i < ed->n; i++) {
+    const ent *e = &ed->e[i];
+    if (e->old >= 0 && (e->removed || e->dirty) &&
+        !qcow2_bitmap_clusters(img->fd, img->filename, &q->g, q->file_len, &ed->dir.bm[e->old],
+                               nothing, NULL, errp))
+      return false;
+  }
   for (size_t i = 0; i < ed->n; i++)
     if (!ed->e[i].removed && ed->e[i].dirty && !store_bits(ed, &ed->e[i], errp))
       return false;
