@@ -334,9 +334,15 @@ vk_vol_create(virStoragePoolPtr pool, const vk_vol_spec *s, vk_error **errp)
     return NULL;
   }
   if (!vk_image_format_check_supported(io.format, NULL, errp) ||
-      (!vk_image_format_writable(io.format) &&
+      (!vk_image_format_creatable(io.format) &&
        !vk_error_set(errp, VK_EXIT_USAGE, "vkit does not create %s images",
                      vk_image_format_name(io.format))) ||
+      /* libvirt does not know vhdx: it would list the volume as raw and
+       * hand the container to a guest as its disk */
+      (io.format == VK_FMT_VHDX &&
+       !vk_error_set(errp, VK_EXIT_USAGE,
+                     "libvirt does not know vhdx volumes (it would use one as raw); make a "
+                     "qcow2 volume, or convert with vimg outside the pool")) ||
       (s->options && !vk_image_opts_parse(&io, s->options, errp))) {
     vk_image_opts_clear(&io);
     return NULL;

@@ -121,7 +121,7 @@ vpools() { virsh -q pool-list --all | awk '{print $1, $2}'; }
   vctl pool-refresh "$P" >/dev/null
 }
 
-@test "vol-create-as: the engine makes raw and qcow2 files (options, backing); qemu-img agrees" {
+@test "vol-create-as: the engine makes raw, qcow2, vmdk, vpc and vdi files (options, backing); qemu-img and libvirt agree" {
   run vctl vol-create-as "$P" a.qcow2 1G --format qcow2 -o cluster_size=4k
   assert_success
   assert_output "Vol a.qcow2 created"
@@ -156,6 +156,31 @@ vpools() { virsh -q pool-list --all | awk '{print $1, $2}'; }
   run vctl vol-create-as "$P" c.img 1G -o cluster_size=3k --format qcow2
   assert_failure 2
   assert_file_not_exists "$D/c.img"
+  # the other formats the engine writes, with their options; libvirt and
+  # qemu-img see each one's format
+  local f o
+  for f in vmdk:subformat=streamOptimized vpc:force_size=on vdi:static=on; do
+    o=${f#*:} f=${f%%:*}
+    run vctl vol-create-as "$P" "d.$f" 16M --format "$f" -o "$o"
+    assert_success
+    assert_equal "$(qemu-img info --output=json "$D/d.$f" | json_get 'j["format"]')" "$f"
+    run virsh -q vol-dumpxml --pool "$P" "d.$f"
+    assert_output --partial "<format type='$f'/>"
+    run vctl vol-delete --pool "$P" "d.$f"
+    assert_success
+    assert_file_not_exists "$D/d.$f"
+  done
+  run --separate-stderr vctl vol-create-as "$P" d.qed 16M --format qed
+  assert_failure 2
+  [[ $stderr == *"vkit does not create qed images"* ]] || fail "$stderr"
+  run --separate-stderr vctl vol-create-as "$P" d.vhdx 16M --format vhdx
+  assert_failure 2
+  [[ $stderr == *"libvirt does not know vhdx volumes"* ]] || fail "$stderr"
+  assert_file_not_exists "$D/d.vhdx"
+  run vctl vol-create-as "$P" d2.vpc 16M --format vpc -o cluster_size=4k
+  assert_failure 2
+  assert_file_not_exists "$D/d.qed"
+  assert_file_not_exists "$D/d2.vpc"
 }
 
 @test "vol-info, vol-path, vol-key, vol-name, vol-pool, vol-dumpxml; a volume by path; one that is not there is 3" {
