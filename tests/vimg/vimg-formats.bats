@@ -598,6 +598,29 @@ PY
   assert_failure 7
   [[ $stderr == *"the log writes outside the file's data"* ]] || fail "$stderr"
   cmp h.vhdx h0.vhdx
+  # a log of entries that each claim the whole log and fail their
+  # checksums: the search gives up (7) instead of reading it over and over
+  cp good.vhdx o.vhdx
+  python3 - o.vhdx <<'PY'
+import struct, sys
+f = open(sys.argv[1], "r+b")
+d = f.read()
+guid = bytes(range(1, 17))
+for pos in range(1 << 20, 2 << 20, 4096):
+    f.seek(pos)
+    f.write(b"loge" + struct.pack("<IIIQII", 0, 1 << 20, 0, 1, 0, 0) + guid)
+for h in (0x10000, 0x20000):
+    b = bytearray(d[h:h + 4096])
+    b[48:64] = guid
+    f.seek(h)
+    f.write(b)
+PY
+  for h in $((64 * 1024)) $((128 * 1024)); do vhdx_fix o.vhdx "$h" 4096 4; done
+  cp o.vhdx o0.vhdx
+  run --separate-stderr timeout 60 "$VK_BUILDDIR/vimg" check -r all o.vhdx
+  assert_failure 7
+  [[ $stderr == *"the log is too damaged to replay"* ]] || fail "$stderr"
+  cmp o.vhdx o0.vhdx
   # a damaged entry (its checksum fails): the log holds nothing valid to
   # replay; read as qemu-img reads it
   cp v0.vhdx e.vhdx

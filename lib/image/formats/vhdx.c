@@ -79,13 +79,13 @@ static const unsigned char guid_parent_locator[16] = { 0x2d, 0x5f, 0xd3, 0xa8, 0
                                                        0x48, 0x34, 0xab, 0x0c };
 
 typedef struct vhdx_state {
-  vk_blockmap m;                    /* m.table: the payload blocks' BAT entries, host order */
-  uint64_t bat_off;                 /* the BAT region */
-  uint64_t chunk;                   /* payload blocks per sector bitmap entry */
-  uint64_t next;                    /* writing: where the next new block goes */
-  unsigned char header[HEADER_LEN]; /* the current header */
-  int cur;                          /* its slot (0: 64 KiB, 1: 128 KiB) */
-  bool headers_done;                /* rewritten with new write GUIDs */
+  vk_blockmap m;                   /* m.table: the payload blocks' BAT entries, host order */
+  uint64_t bat_off;                /* the BAT region */
+  uint64_t chunk;                  /* payload blocks per sector bitmap entry */
+  uint64_t next;                   /* writing: where the next new block goes */
+  unsigned char hs[2][HEADER_LEN]; /* the headers as read (or written) */
+  int cur;                         /* the current one (0: at 64 KiB, 1: at 128 KiB) */
+  bool headers_done;               /* rewritten with new write GUIDs */
 } vhdx_state;
 
 /* CRC-32C (Castagnoli, reflected), as VHDX checksums its structures. */
@@ -277,29 +277,40 @@ vhdx_lookup(vk_image *img, uint64_t block, uint64_t *same, vk_error **errp)
   return (e & 7) == BLOCK_ZERO ? VK_BLOCK_ZERO : VK_BLOCK_ABSENT;
 }
 
-/* Both headers anew, the other slot first, each with the next sequence
- * number and new file and data write GUIDs, synced. */
+/* Both headers anew from hs[*cur], the other slot first, each with the
+ * next sequence number, new file and data write GUIDs and no log GUID
+ * (vkit writes no log), synced; hs and *cur follow. */
 static bool
-update_headers(vk_image *img, vk_error **errp)
+write_headers(vk_image *img, unsigned char hs[2][HEADER_LEN], int *cur, vk_error **errp)
 {
-  vhdx_state *s = img->priv;
   unsigned char h[HEADER_LEN];
 
-  memcpy(h, s->header, HEADER_LEN);
-  memset(h + 48, 0, 16); /* vkit writes no log: an empty one's GUID goes */
+  memcpy(h, hs[*cur], HEADER_LEN);
+  memset(h + 48, 0, 16);
   if (!vk_random_uuid(h + 16, errp) || !vk_random_uuid(h + 32, errp))
     return false;
   for (int i = 0; i < 2; i++) {
-    int slot = 1 - s->cur;
+    int slot = 1 - *cur;
     vk_put_le64(h + 8, vk_le64(h + 8) + 1);
     checksum_put(h, HEADER_LEN, 4);
     if (!vk_host_pwrite(img->fd, h, HEADER_LEN, KiB64 * (uint64_t)(slot + 1), img->filename,
                         errp) ||
         !vk_image_sync(img, errp))
       return false;
-    s->cur = slot;
-    memcpy(s->header, h, HEADER_LEN);
+    *cur = slot;
+    memcpy(hs[slot], h, HEADER_LEN);
   }
+  return true;
+}
+
+/* Before the first change of a session. */
+static bool
+update_headers(vk_image *img, vk_error **errp)
+{
+  vhdx_state *s = img->priv;
+
+  if (!write_headers(img, s->hs, &s->cur, errp))
+    return false;
   s->headers_done = true;
   return true;
 }
@@ -383,7 +394,7 @@ log_read(vk_image *img, uint64_t log_off, uint64_t log_len, uint64_t pos, unsign
  * -1 (read error). */
 static int
 log_entry_at(vk_image *img, uint64_t log_off, uint64_t log_len, const unsigned char *guid,
-             uint64_t pos, log_entry *e, unsigned char **buf, vk_error **errp)
+             uint64_t pos, log_entry *e, unsigned char **buf, uint64_t *budget, vk_error **errp)
 {
   unsigned char h[LOG_SECTOR], *b;
   uint32_t ndesc, ndata = 0;
@@ -405,6 +416,11 @@ log_entry_at(vk_image *img, uint64_t log_off, uint64_t log_len, const unsigned c
   if (e->len < LOG_SECTOR || e->len % LOG_SECTOR || e->len > log_len || e->tail % LOG_SECTOR ||
       e->tail >= log_len || e->seq == 0 || hdr_sectors > e->len / LOG_SECTOR)
     return 0;
+  /* every entry read is paid for: a log of overlapping entries that
+   * fail their checksums cannot make the search read it again and again */
+  if (e->len > *budget)
+    return corrupt(img, errp, "the log is too damaged to replay"), -1;
+  *budget -= e->len;
   if (!(b = malloc(e->len)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory"), -1;
   if (!log_read(img, log_off, log_len, pos, b, e->len, errp)) {
@@ -474,55 +490,78 @@ log_apply(vk_image *img, const unsigned char *b, const log_entry *e, uint64_t lo
   return true;
 }
 
-/* The head of the log of the image whose current header is `hdr`: the
- * valid entry (with the header's log GUID) with the highest sequence
- * number whose chain from its tail is whole.  *found is false when there
- * is none: the log is empty (a writer stopped before its first entry was
- * whole), nothing to replay. */
+/* Read the entry at `pos` into *e (valid: 1, not: 0, error: -1),
+ * nothing kept. */
+static int
+log_peek(vk_image *img, uint64_t log_off, uint64_t log_len, const unsigned char *guid, uint64_t pos,
+         log_entry *e, uint64_t *budget, vk_error **errp)
+{
+  unsigned char *b;
+  int r = log_entry_at(img, log_off, log_len, guid, pos, e, &b, budget, errp);
+  free(b);
+  return r;
+}
+
+/* The head of the log of the image whose current header is `hdr`: of the
+ * sequences of valid entries (the header's log GUID, consecutive numbers,
+ * each starting where the last ends), the last entry with the highest
+ * sequence number whose tail is an entry of its own sequence.  The log is
+ * scanned once, from each sequence's end on (entries do not overlap), so
+ * the search reads it a bounded number of times.  *found is false when
+ * there is none: the log is empty (a writer stopped before its first
+ * entry was whole), nothing to replay. */
 static bool
 log_head(vk_image *img, const unsigned char *hdr, uint64_t file_size, log_entry *best, bool *found,
          vk_error **errp)
 {
-  uint64_t log_len = vk_le32(hdr + 68), log_off = vk_le64(hdr + 72);
+  uint64_t log_len = vk_le32(hdr + 68), log_off = vk_le64(hdr + 72), pos = 0;
+  uint64_t budget = 8 * log_len + MiB, max = log_len / LOG_SECTOR;
   const unsigned char *guid = hdr + 48;
-  log_entry e;
-  unsigned char *b;
 
   *found = false;
   if (log_len < LOG_SECTOR || log_len % MiB || log_off < MiB || log_off % MiB ||
       log_off > file_size || file_size - log_off < log_len)
     return corrupt(img, errp, "the log lies outside the file");
-  for (uint64_t pos = 0; pos < log_len; pos += LOG_SECTOR) {
-    int r = log_entry_at(img, log_off, log_len, guid, pos, &e, &b, errp);
-    bool whole = true;
+  while (pos < log_len) {
+    log_entry first, cur, x;
+    uint64_t n = 1, end;
+    int r = log_peek(img, log_off, log_len, guid, pos, &first, &budget, errp);
     if (r < 0)
       return false;
-    free(b);
-    if (r == 0 || (*found && e.seq <= best->seq))
+    if (r == 0) {
+      pos += LOG_SECTOR;
       continue;
-    /* walk from its tail to it: valid entries, consecutive numbers */
-    {
-      uint64_t at = e.tail, n = 0, prev = 0;
-      log_entry x;
-      for (;;) {
-        int rx = log_entry_at(img, log_off, log_len, guid, at, &x, &b, errp);
-        if (rx < 0)
-          return false;
-        free(b);
-        if (rx == 0 || (n && x.seq != prev + 1) || x.seq > e.seq || ++n > log_len / LOG_SECTOR) {
-          whole = false;
+    }
+    /* the sequence from here: each entry where the last ends, numbered
+     * one more */
+    cur = first;
+    while (n < max) {
+      r = log_peek(img, log_off, log_len, guid, (cur.pos + cur.len) % log_len, &x, &budget, errp);
+      if (r < 0)
+        return false;
+      if (r == 0 || x.seq != cur.seq + 1)
+        break;
+      cur = x;
+      n++;
+    }
+    if (!*found || cur.seq > best->seq) {
+      /* its tail must be one of its entries */
+      log_entry w = first;
+      for (uint64_t k = 0; k < n; k++) {
+        if (w.pos == cur.tail) {
+          *best = cur;
+          *found = true;
           break;
         }
-        if (x.pos == e.pos && x.seq == e.seq)
-          break;
-        prev = x.seq;
-        at = (at + x.len) % log_len;
+        if (k + 1 < n &&
+            log_peek(img, log_off, log_len, guid, (w.pos + w.len) % log_len, &w, &budget, errp) < 0)
+          return false;
       }
     }
-    if (whole) {
-      *best = e;
-      *found = true;
-    }
+    end = cur.pos + cur.len;
+    if (end <= pos || end > log_len)
+      break; /* it wrapped: what follows was part of it */
+    pos = end;
   }
   return true;
 }
@@ -530,7 +569,7 @@ log_head(vk_image *img, const unsigned char *hdr, uint64_t file_size, log_entry 
 /* Replay the log of an image opened for writing whose current header is
  * hs[*cur] and whose log head is *head: apply the entries from its tail
  * in order, sync, make the file as long as the last entry says, then
- * write both headers without the log GUID. */
+ * write both headers without the log GUID (write_headers()). */
 static bool
 replay_log(vk_image *img, unsigned char hs[2][HEADER_LEN], int *cur, const log_entry *head,
            uint64_t file_size, vk_error **errp)
@@ -539,6 +578,7 @@ replay_log(vk_image *img, unsigned char hs[2][HEADER_LEN], int *cur, const log_e
   uint64_t log_len = vk_le32(hdr + 68), log_off = vk_le64(hdr + 72), count = 0;
   log_entry best = *head, e;
   unsigned char *b;
+  uint64_t budget = 2 * log_len;
 
   if (file_size < best.flushed)
     return corrupt(img, errp, "the file is shorter than the log says it was (data is lost)");
@@ -548,7 +588,7 @@ replay_log(vk_image *img, unsigned char hs[2][HEADER_LEN], int *cur, const log_e
   {
     uint64_t at = best.tail, limit = best.last > file_size ? best.last : file_size, prev = 0;
     for (;;) {
-      int r = log_entry_at(img, log_off, log_len, guid, at, &e, &b, errp);
+      int r = log_entry_at(img, log_off, log_len, guid, at, &e, &b, &budget, errp);
       if (r <= 0)
         return r < 0 ? false : corrupt(img, errp, "the log changed while it was read");
       if (prev && e.seq != prev + 1) {
@@ -571,23 +611,8 @@ replay_log(vk_image *img, unsigned char hs[2][HEADER_LEN], int *cur, const log_e
     return false;
   if (!vk_image_sync(img, errp))
     return false;
-  /* both headers: no log GUID, the next sequence numbers */
-  {
-    unsigned char h[HEADER_LEN];
-    memcpy(h, hdr, HEADER_LEN);
-    memset(h + 48, 0, 16);
-    for (int i = 0; i < 2; i++) {
-      int slot = 1 - *cur;
-      vk_put_le64(h + 8, vk_le64(h + 8) + 1);
-      checksum_put(h, HEADER_LEN, 4);
-      if (!vk_host_pwrite(img->fd, h, HEADER_LEN, KiB64 * (uint64_t)(slot + 1), img->filename,
-                          errp) ||
-          !vk_image_sync(img, errp))
-        return false;
-      *cur = slot;
-      memcpy(hs[slot], h, HEADER_LEN);
-    }
-  }
+  if (!write_headers(img, hs, cur, errp))
+    return false;
   vk_image_notice("%s: the log of the vhdx image was replayed (%llu %s)", img->filename,
                   (unsigned long long)count, count == 1 ? "entry" : "entries");
   return true;
@@ -663,7 +688,7 @@ vhdx_open(vk_image *img, vk_error **errp)
   s->bat_off = bat.off;
   s->chunk = chunk;
   s->cur = cur;
-  memcpy(s->header, h[cur], HEADER_LEN);
+  memcpy(s->hs, h, sizeof s->hs);
   /* new blocks go past everything: the file's end and every region */
   s->next = (file_size + MiB - 1) / MiB * MiB;
   if (s->next < bat.off + bat.len)
