@@ -4,10 +4,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "image/image.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/size.h"
 #include "vimg.h"
 
@@ -81,14 +81,6 @@ open_qcow2(const char *path, const char *fmt_name, unsigned flags, vk_error **er
   return vk_image_open(path, fmt, VK_IMAGE_NO_BACKING | flags, errp);
 }
 
-/* Whether a and b name one file (then -b is FILE itself: not opened twice). */
-static bool
-same_file(const char *a, const char *b)
-{
-  struct stat sa, sb;
-  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 static void
 free_ops(void)
 {
@@ -125,7 +117,8 @@ vimg_bitmap(vk_cmd_ctx *ctx)
   if (rc)
     goto out;
   if (!(img = open_qcow2(path, opt_format, VK_IMAGE_RDWR, &err)) ||
-      (opt_source && !same_file(opt_source, path) &&
+      /* -b naming FILE itself: its own bitmaps (not a second open) */
+      (opt_source && !vk_path_same_file(opt_source, path) &&
        !(src = open_qcow2(opt_source, opt_source_fmt, 0, &err))) ||
       !vk_image_bitmap_apply(img, name, ops, n_ops, (uint32_t)gran, src, &err)) {
     rc = err->code == VK_EXIT_USAGE ? vk_cmd_usage(ctx, "%s", err->msg)

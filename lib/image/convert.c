@@ -6,13 +6,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "convert-io.h"
 #include "convert.h"
 #include "image.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/progress.h"
 #include "util/size.h"
 
@@ -630,7 +630,6 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
 {
   pipe_t p = { .o = o };
   int nthreads = o->threads > 0 ? o->threads : online_cpus();
-  struct stat dst_st;
   bool ok;
 
   if (o->nsrc < 1 || !o->src || !o->dst)
@@ -659,15 +658,9 @@ vk_convert(const vk_convert_opts *o, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_USAGE, "--bitmaps needs a qcow2 target (-O qcow2)");
   if (o->sparse_size > 0 && o->sparse_size % 512)
     return vk_error_set(errp, VK_EXIT_USAGE, "-S must be a multiple of 512");
-  if (stat(o->dst, &dst_st) == 0) {
-    for (int i = 0; i < o->nsrc; i++) {
-      struct stat st;
-      if (stat(o->src[i], &st) == 0 && st.st_dev == dst_st.st_dev &&
-          st.st_ino == dst_st.st_ino)
-        return vk_error_set(errp, VK_EXIT_USAGE, "'%s' is both a source and the target",
-                            o->dst);
-    }
-  }
+  for (int i = 0; i < o->nsrc; i++)
+    if (vk_path_same_file(o->src[i], o->dst))
+      return vk_error_set(errp, VK_EXIT_USAGE, "'%s' is both a source and the target", o->dst);
 
   p.src = cv_src_open(o, nthreads, errp);
   if (!p.src)

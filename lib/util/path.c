@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -77,4 +78,12 @@ vk_write_all(int fd, const void *p, size_t n)
     n -= (size_t)w;
   }
   return true;
+}
+
+bool
+vk_path_same_file(const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }

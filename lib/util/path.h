@@ -1,6 +1,7 @@
 /* vkit — file names: made absolute, or canonical (one spelling for one
  * file, so that two names of the same file compare equal), their
- * directory; and writing all of a buffer to a file. */
+ * directory, whether two name one file; and writing all of a buffer to a
+ * file. */
 #ifndef VK_UTIL_PATH_H
 #define VK_UTIL_PATH_H
 
@@ -20,6 +21,10 @@ char *vk_path_canonical(const char *path);
 /* The directory part of `path`: "." when it has none, "/" for a file in
  * the root.  A new string, or NULL when out of memory. */
 char *vk_path_dir(const char *path);
+
+/* Whether names a and b are one existing file (the same device and
+ * inode), so that a tool does not open one file twice as two. */
+bool vk_path_same_file(const char *a, const char *b);
 
 /* Write all n bytes at p to fd (again after EINTR and short writes);
  * false with errno set on an error. */
