@@ -192,9 +192,9 @@ cv_src_status(cv_src *s, uint64_t off, uint64_t max, bool top_only,
 }
 
 /* --salvage, after a read of [rel, rel + n) of img failed (*errp set):
- * read it again a sector at a time; a sector that fails is zeros, and a
- * notice names each run of them.  Returns false (the error kept) without
- * --salvage, or when the error is not the source's (out of memory). */
+ * read it again a sector at a time; a sector that fails (whatever the
+ * error) is zeros, and a notice names each run of them.  Returns false,
+ * the error kept, without --salvage. */
 static bool
 salvage_read(cv_src *s, vk_image *img, uint8_t *b, size_t n, uint64_t rel, vk_error **errp)
 {
