@@ -76,3 +76,27 @@ fails_one_line() {
   [ -n "$stderr" ] || fail "$*: no message"
   [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || fail "$*: more than one line: $stderr"
 }
+
+# kill_at_each_write MIN ORIG CHECK ARGS...: `vimg ARGS` on c.qcow2, a
+# fresh copy of ORIG each time (ARGS name it): run once under strace to
+# count its pwrite64 calls (at least MIN), then once for each of them,
+# killed by strace with SIGKILL as it makes that write.  After each kill
+# qemu-img check must find nothing worse than leaks, and `CHECK N` must
+# succeed.  (LeakSanitizer does not run under ptrace: it is off here.)
+kill_at_each_write() {
+  local min=$1 orig=$2 check=$3 n writes
+  shift 3
+  cp "$orig" c.qcow2
+  ASAN_OPTIONS=detect_leaks=0 strace -f -c -e trace=pwrite64 -o counts "$VK_BUILDDIR/vimg" "$@"
+  writes=$(awk '$NF == "pwrite64" {print $4}' counts)
+  [ "${writes:-0}" -ge "$min" ] || fail "only ${writes:-0} writes counted"
+  for n in $(seq 1 "$writes"); do
+    cp "$orig" c.qcow2
+    ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=pwrite64 \
+      -e inject=pwrite64:signal=SIGKILL:when="$n" "$VK_BUILDDIR/vimg" "$@" 2>/dev/null &&
+      fail "write $n: not killed"
+    run qemu-img check c.qcow2
+    [ "$status" -eq 0 ] || [ "$status" -eq 3 ] || fail "write $n: qemu-img check status $status: $output"
+    "$check" "$n"
+  done
+}
