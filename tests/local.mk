@@ -58,6 +58,7 @@ BATS_TESTS = tests/man.bats tests/project.bats tests/completion.bats tests/forma
 	tests/vimg/vimg.bats tests/vimg/vimg-check.bats tests/vimg/vimg-convert.bats tests/vimg/vimg-formats.bats tests/vimg/vimg-write-formats.bats \
 	tests/vimg/vimg-tools.bats tests/vimg/vimg-snapshot.bats tests/vimg/vimg-rebase.bats tests/vimg/vimg-commit.bats \
 	tests/vimg/vimg-dd.bats tests/vimg/vimg-amend.bats tests/vimg/vimg-bitmap.bats \
+	tests/vimg/vimg-datafile.bats \
 	tests/vimg/vimg-convert-io.bats \
 	tests/vimg/image-interop.bats tests/vimg/image-lock.bats tests/vimg/image-crash.bats \
 	tests/vimg/image-hostile.bats tests/vimg/image-integrity.bats tests/vimg/image-probe.bats \

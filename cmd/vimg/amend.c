@@ -11,7 +11,8 @@ static int opt_progress, opt_quiet;
 
 const struct poptOption vimg_amend_options[] = {
   { "options", 'o', POPT_ARG_STRING, &opt_options, 0,
-    "what to change: compat=0.10|1.1, lazy_refcounts=on|off, refcount_bits=1|2|4|...|64", "OPTS" },
+    "what to change: compat=0.10|1.1, lazy_refcounts=on|off, refcount_bits=1|2|4|...|64, data_file=NAME, data_file_raw=off",
+    "OPTS" },
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0, "the image's format (detected if omitted)",
     "FMT" },
   { "progress", 'p', POPT_ARG_NONE, &opt_progress, 0, "show progress (on a terminal only)", NULL },
@@ -30,7 +31,8 @@ vimg_amend(vk_cmd_ctx *ctx)
 
   if (!opt_options)
     return vk_cmd_usage(
-        ctx, "give the options to change with -o (compat=, lazy_refcounts=, refcount_bits=)");
+        ctx,
+        "give the options to change with -o (compat=, lazy_refcounts=, refcount_bits=, data_file=)");
   if (opt_format && !vk_image_format_parse(opt_format, &fmt, &err))
     return vk_cmd_usage(ctx, "%s", err->msg);
   vk_progress_start(&bar, opt_progress, "amend", 0);

@@ -33,7 +33,7 @@ const struct poptOption vimg_create_options[] = {
   { "format", 'f', POPT_ARG_STRING, &opt_format, 0,
     "image format: raw (default), qcow2, vmdk, vpc, vdi or vhdx", "FMT" },
   { "options", 'o', POPT_ARG_STRING, NULL, 'o',
-    "format options, comma separated: cluster_size, compat, lazy_refcounts, refcount_bits, compression_type, preallocation, extended_l2, backing_file, backing_fmt (qcow2); subformat (vmdk: monolithicSparse, streamOptimized; vpc, vhdx: dynamic, fixed), adapter_type, hwversion, toolsversion, compat6 (vmdk), force_size (vpc), static (vdi), block_size (vhdx)",
+    "format options, comma separated: cluster_size, compat, lazy_refcounts, refcount_bits, compression_type, preallocation, extended_l2, backing_file, backing_fmt, data_file, data_file_raw (qcow2); subformat (vmdk: monolithicSparse, streamOptimized; vpc, vhdx: dynamic, fixed), adapter_type, hwversion, toolsversion, compat6 (vmdk), force_size (vpc), static (vdi), block_size (vhdx)",
     "OPTIONS" },
   { "backing", 'b', POPT_ARG_STRING, &opt_backing, 0, "backing file (qcow2 only)", "BACKING" },
   { "backing-format", 'F', POPT_ARG_STRING, &opt_backing_fmt, 0, "format of the backing file",

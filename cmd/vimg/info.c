@@ -108,6 +108,9 @@ print_text(FILE *f, const vk_image_info *in, const snaps *sn, bool first)
               sn->b[i].granularity);
     }
     fprintf(f, "    refcount bits: %d\n", in->refcount_bits);
+    if (in->data_file)
+      fprintf(f, "    data file: %s\n    data file raw: %s\n", in->data_file,
+              in->data_file_raw ? "true" : "false");
     fprintf(f, "    corrupt: %s\n", in->corrupt ? "true" : "false");
     fprintf(f, "    extended l2: %s\n", in->extended_l2 ? "true" : "false");
     if (in->dirty)
@@ -133,6 +136,10 @@ print_json(vk_json *j, const vk_image_info *in, const snaps *sn)
     vk_json_kv_string(j, "compression_type", vk_compression_name(in->compression));
     vk_json_kv_bool(j, "lazy_refcounts", in->lazy_refcounts);
     vk_json_kv_bool(j, "extended_l2", in->extended_l2);
+    if (in->data_file) {
+      vk_json_kv_string(j, "data_file", in->data_file);
+      vk_json_kv_bool(j, "data_file_raw", in->data_file_raw);
+    }
     vk_json_kv_bool(j, "corrupt", in->corrupt);
     vk_json_kv_bool(j, "dirty", in->dirty);
     vk_json_kv_uint(j, "snapshots", in->nb_snapshots);

@@ -53,7 +53,8 @@ struct cv_dst {
   vk_image **img;
   uint32_t cs;
   vk_compression ctype;
-  bool compress; /* -c, or a target that stores only compressed clusters */
+  bool compress;   /* -c, or a target that stores only compressed clusters */
+  char *data_path; /* the external data file made with the target, or NULL */
   uint64_t size;
   int nz;                 /* compressors: one per worker (qcow2 target) */
   vk_compressor **cz;
@@ -323,6 +324,10 @@ target_opts(const vk_convert_opts *o, uint64_t size, vk_image_opts *io,
     return vk_error_set(
         errp, VK_EXIT_USAGE,
         "compression (-c) needs a qcow2 target (-O qcow2; a vmdk is compressed with -o subformat=streamOptimized)");
+  if (o->compress && io->data_file)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "compression (-c) cannot go with data_file (an external data file holds "
+                        "no compressed clusters)");
   return vk_image_opts_validate(io, errp);
 }
 
@@ -346,6 +351,8 @@ cv_dst_open(const vk_convert_opts *o, uint64_t size, int workers, vk_error **err
   if (ok && !o->no_create) {
     ok = vk_image_create(o->dst, &io, VK_IMAGE_CREATE_FORCE, errp);
     d->created = ok;
+    if (ok && io.data_file && !(d->data_path = strdup(io.data_file)))
+      ok = nomem(errp);
   }
   vk_image_opts_clear(&io);
   if (!ok)
@@ -496,6 +503,9 @@ cv_dst_close(cv_dst *d, bool ok, vk_error **errp)
       ok = false;
   if (!ok && d->created)
     unlink(d->path);
+  if (!ok && d->data_path)
+    unlink(d->data_path);
+  free(d->data_path);
   for (int i = 0; i < d->nz; i++)
     vk_compressor_free(d->cz[i]);
   free(d->cz);

@@ -54,6 +54,11 @@ struct vk_image {
   vk_image_format format;
   char *filename;           /* as given */
   int fd;
+  /* The file host offsets of guest data refer to (block status, reserve)
+   * when it is not fd: a qcow2 external data file, opened and locked by
+   * the driver, closed by vk_image_close().  -1 and NULL otherwise. */
+  int data_fd;
+  char *data_name; /* its path, resolved from the image's */
   bool writable;
   unsigned flags;           /* VK_IMAGE_* open flags */
   const char *snapshot;     /* during drv->open only: the internal snapshot
@@ -108,6 +113,18 @@ bool vk_host_pwrite(int fd, const void *buf, size_t len, uint64_t off,
  * SEEK_HOLE: *out's kind (DATA or ZERO), length, allocated, host_offset
  * (= off).  Without SEEK_DATA: all data. */
 void vk_host_block_status(int fd, uint64_t off, uint64_t len, vk_extent *out);
+/* raw.c: make [off, off + len) of a host file read zeros (a hole punched
+ * when `unmap`, else zeroed in place, else zeros written). */
+bool vk_host_zero(int fd, const char *file, uint64_t off, uint64_t len, bool unmap,
+                  vk_error **errp);
+/* raw.c: set a host file's length to `size` (when set_size) and
+ * preallocate [from, size) as `prealloc` says (falloc, full; metadata and
+ * off: nothing). */
+bool vk_host_resize(int fd, const char *file, uint64_t from, uint64_t size, bool set_size,
+                    vk_prealloc prealloc, vk_error **errp);
+/* blockmap.c: make the file at least `size` bytes long (the new part
+ * reads as zeros). */
+bool vk_host_extend(int fd, uint64_t size, const char *file, vk_error **errp);
 /* probe.c: fd must be a regular file or a block device (*st filled);
  * otherwise a VK_EXIT_USAGE error "PATH is not a regular file or block
  * device". */

@@ -161,6 +161,7 @@ open_layer(const char *path, vk_image_format fmt, unsigned flags, bool layer,
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     return NULL;
   }
+  img->data_fd = -1;
   img->fd = vk_host_open_file(path, rw ? O_RDWR : O_RDONLY, errp);
   /* A backing "file" that is no file breaks the chain: corrupt. */
   if (img->fd < 0 && layer && errp && *errp && (*errp)->code == VK_EXIT_USAGE)
@@ -191,6 +192,9 @@ fail:
     img->drv->close(img, NULL);
   if (img->fd >= 0)
     close(img->fd);
+  if (img->data_fd >= 0)
+    close(img->data_fd);
+  free(img->data_name);
   free(img->filename);
   free(img);
   return NULL;
@@ -302,8 +306,11 @@ vk_image_close(vk_image *img, vk_error **errp)
     ok = img->drv->close(img, errp);
   if (img->fd >= 0 && close(img->fd) < 0 && ok)
     ok = vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: close", img->filename);
+  if (img->data_fd >= 0 && close(img->data_fd) < 0 && ok)
+    ok = vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: close", img->data_name);
   if (!vk_image_close(img->backing, ok ? errp : NULL))
     ok = false;
+  free(img->data_name);
   free(img->filename);
   free(img);
   return ok;
@@ -540,7 +547,12 @@ vk_image_amend(const char *path, vk_image_format fmt, const char *options, vk_er
     return vk_error_set(errp, VK_EXIT_USAGE, "%s: %s images have no options to amend", path,
                         vk_image_format_name(fmt));
   }
-  if (!(img = vk_image_open(path, fmt, VK_IMAGE_RDWR | VK_IMAGE_NO_BACKING, errp))) {
+  /* A new data file name is recorded without opening the old file (it
+   * may be gone: the reason to record another). */
+  if (!(img = vk_image_open(path, fmt,
+                            VK_IMAGE_RDWR | VK_IMAGE_NO_BACKING |
+                                (o.data_file ? VK_IMAGE_NO_DATA_FILE : 0),
+                            errp))) {
     vk_image_opts_clear(&o);
     return false;
   }
@@ -581,6 +593,8 @@ vk_image_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint
 bool
 vk_image_pwrite_reserved(vk_image *img, const void *buf, size_t len, uint64_t host, vk_error **errp)
 {
+  if (img->data_fd >= 0)
+    return vk_host_pwrite(img->data_fd, buf, len, host, img->data_name, errp);
   return vk_host_pwrite(img->fd, buf, len, host, img->filename, errp);
 }
 
@@ -589,6 +603,16 @@ vk_image_format vk_image_get_format(const vk_image *img) { return img->format; }
 const char *vk_image_filename(const vk_image *img) { return img->filename; }
 vk_image *vk_image_backing(const vk_image *img) { return img->backing; }
 int vk_image_fd(const vk_image *img) { return img->fd; }
+int
+vk_image_data_fd(const vk_image *img)
+{
+  return img->data_fd >= 0 ? img->data_fd : img->fd;
+}
+const char *
+vk_image_data_name(const vk_image *img)
+{
+  return img->data_fd >= 0 ? img->data_name : img->filename;
+}
 
 uint32_t
 vk_image_cluster_size(const vk_image *img)
@@ -636,12 +660,48 @@ vk_image_get_info(vk_image *img, vk_image_info *info, vk_error **errp)
 
 /* ---------------------------------------------------------------- create */
 
+/* A new qcow2 image's external data file at `dpath`, `size` bytes of
+ * zeros: a file that exists is replaced only with VK_IMAGE_CREATE_FORCE,
+ * when nobody uses it (and never when it is the image `image_fd` itself).
+ * *made: the file was created here (remove it on failure). */
+static bool
+create_data_file(const char *dpath, int image_fd, uint64_t size, unsigned flags, bool *made,
+                 vk_error **errp)
+{
+  CLEANUP_CLOSE int fd = open(dpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  struct stat a, b;
+
+  if (fd >= 0) {
+    *made = true;
+  } else if (errno != EEXIST) {
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot create data file", dpath);
+  } else if (!(flags & VK_IMAGE_CREATE_FORCE)) {
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: data file exists (use --force to replace it)",
+                        dpath);
+  } else {
+    if ((fd = vk_host_open_file(dpath, O_RDWR, errp)) < 0)
+      return false;
+    if (fstat(fd, &a) == 0 && fstat(image_fd, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+      return vk_error_set(errp, VK_EXIT_USAGE, "%s: the data file cannot be the image itself",
+                          dpath);
+    if (!vk_image_lock(fd, dpath, VK_LOCK_WRITE, errp))
+      return false;
+  }
+  if (fstat(fd, &a) == 0 && S_ISREG(a.st_mode) &&
+      (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0))
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot set size", dpath);
+  return vk_host_sync(fd, dpath, errp);
+}
+
 bool
 vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
                 vk_error **errp)
 {
   vk_image_opts o = *opts;
   vk_image_format bfmt = opts->backing_fmt;
+  CLEANUP_FREE char *dpath = NULL;
+  bool made_data = false;
   CLEANUP_CLOSE int fd = -1;
   vk_error *err = NULL;
   vk_image *img = NULL;
@@ -695,6 +755,18 @@ vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
     return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot create", path);
   }
 
+  if (o.data_file) {
+    /* The data file first: qcow2_create_file() records it. */
+    if (!(dpath = strdup(o.data_file))) {
+      vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
+      goto out;
+    }
+    if (!create_data_file(dpath, fd, o.size, flags, &made_data, &err))
+      goto out;
+    /* A raw data file is the whole disk: every cluster is mapped to it. */
+    if (o.data_file_raw && o.prealloc == VK_PREALLOC_OFF)
+      o.prealloc = VK_PREALLOC_METADATA;
+  }
   if (o.format == VK_FMT_QCOW2) {
     if (!qcow2_create_file(fd, path, &o, o.backing_file ? vk_image_format_name(bfmt) : NULL,
                            &err))
@@ -727,6 +799,8 @@ out:
   vk_image_close(img, NULL);
   if (!ok) {
     unlink(path);
+    if (made_data)
+      unlink(dpath);
     vk_error_propagate(errp, err);
   }
   return ok;

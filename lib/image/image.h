@@ -148,6 +148,8 @@ typedef struct vk_image_opts {
   bool extended_l2;
   char *backing_file;         /* owned; NULL for none */
   vk_image_format backing_fmt; /* VK_FMT_NONE: detect from the backing file */
+  char *data_file;             /* qcow2: external data file name (owned), or NULL */
+  bool data_file_raw;          /* qcow2: the data file is kept a raw image of the disk */
   /* the other formats vkit writes */
   vk_subformat subformat;   /* vmdk, vpc: the kind of file */
   bool force_size;          /* vpc: the exact size, not the CHS geometry's */
@@ -158,8 +160,12 @@ typedef struct vk_image_opts {
   uint32_t toolsversion;    /* vmdk: ddb.toolsVersion (default 2147483647, as QEMU) */
   unsigned has_cluster_size : 1, has_version : 1, has_lazy_refcounts : 1, has_refcount_bits : 1,
       has_compression : 1, has_prealloc : 1, has_extended_l2 : 1, has_backing_fmt : 1,
-      has_subformat : 1, has_force_size : 1, has_static : 1, has_block_size : 1, has_vmdk_ddb : 1;
+      has_subformat : 1, has_force_size : 1, has_static : 1, has_block_size : 1, has_vmdk_ddb : 1,
+      has_data_file_raw : 1;
 } vk_image_opts;
+
+/* The longest external data file name recorded (as a backing file's). */
+#define VK_MAX_DATA_FILE_NAME 1023
 
 /* Fill *o with the defaults (raw, size 0, qcow2 defaults as qemu-img's). */
 void vk_image_opts_init(vk_image_opts *o);
@@ -169,7 +175,8 @@ void vk_image_opts_clear(vk_image_opts *o);
 /* Parse a `-o` string: "key=value,key=value,...".  Keys: cluster_size,
  * compat (0.10|v2|1.1|v3), lazy_refcounts (on|off), refcount_bits,
  * compression_type (zlib|zstd), preallocation (off|metadata|falloc|full),
- * extended_l2 (on|off), backing_file, backing_fmt, size; subformat
+ * extended_l2 (on|off), backing_file, backing_fmt, data_file,
+ * data_file_raw (on|off), size; subformat
  * (monolithicSparse|streamOptimized for vmdk, dynamic|fixed for vpc and
  * vhdx), force_size (on|off, vpc), static (on|off, vdi), block_size
  * (vhdx), adapter_type, hwversion, toolsversion, compat6, zeroed_grain=off
@@ -201,14 +208,18 @@ bool vk_image_create(const char *path, const vk_image_opts *opts,
                      unsigned flags, vk_error **errp);
 
 enum {
-  VK_IMAGE_RDWR = 1 << 0,          /* open for writing (else read-only) */
-  VK_IMAGE_FORCE_SHARE = 1 << 1,   /* -U: read-only, take no locks that
-                                      could conflict with a writer */
-  VK_IMAGE_NO_BACKING = 1 << 2,    /* do not open the backing chain */
-  VK_IMAGE_NO_LOCK = 1 << 3,       /* take no locks at all */
-  VK_IMAGE_UNSAFE = 1 << 4,        /* never sync: flushes and the ordering
-                                      barriers of metadata updates become
-                                      no-ops (like QEMU's cache=unsafe) */
+  VK_IMAGE_RDWR = 1 << 0,         /* open for writing (else read-only) */
+  VK_IMAGE_FORCE_SHARE = 1 << 1,  /* -U: read-only, take no locks that
+                                     could conflict with a writer */
+  VK_IMAGE_NO_BACKING = 1 << 2,   /* do not open the backing chain */
+  VK_IMAGE_NO_LOCK = 1 << 3,      /* take no locks at all */
+  VK_IMAGE_UNSAFE = 1 << 4,       /* never sync: flushes and the ordering
+                                     barriers of metadata updates become
+                                     no-ops (like QEMU's cache=unsafe) */
+  VK_IMAGE_NO_DATA_FILE = 1 << 5, /* do not open a qcow2 image's external
+                                     data file: its metadata can be read
+                                     and changed, its guest data cannot
+                                     (reads and writes of it fail) */
 };
 
 /* The longest backing chain below an image that is opened: deeper is
@@ -379,6 +390,11 @@ bool vk_image_compresses(const vk_image *img);
 vk_image *vk_image_backing(const vk_image *img);
 /* Host file descriptor of this layer (owned by img). */
 int vk_image_fd(const vk_image *img);
+/* The file host offsets of guest data refer to (vk_extent.host_offset,
+ * vk_image_reserve()): a qcow2 image's external data file, or the
+ * image's own file; and its path. */
+int vk_image_data_fd(const vk_image *img);
+const char *vk_image_data_name(const vk_image *img);
 
 /* Resolve a backing file name as recorded in `overlay` against the
  * directory of `overlay` (absolute names stay as they are).  Returns a new
@@ -401,6 +417,8 @@ typedef struct vk_image_info {
   const char *backing_file;     /* as recorded, or NULL */
   const char *backing_full;     /* resolved path, or NULL */
   const char *backing_format;   /* recorded format name, or NULL */
+  const char *data_file;        /* external data file name as recorded, or NULL */
+  bool data_file_raw;           /* ... kept a raw image of the disk */
   uint64_t incompatible_features, compatible_features, autoclear_features;
   uint32_t nb_snapshots;
 } vk_image_info;

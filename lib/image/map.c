@@ -130,7 +130,9 @@ vk_map(vk_image *img, uint64_t start, uint64_t length, vk_map_fn *fn, void *opaq
       if (e.host_offset >= 0) {
         n.has_offset = true;
         n.offset = (uint64_t)e.host_offset;
-        if (n.data)
+        /* The offset is in a qcow2 image's external data file, if any. */
+        n.file = vk_image_data_name(l);
+        if (n.data && vk_image_data_fd(l) == vk_image_fd(l))
           host_holes(l, &n);
       } else if (vk_image_get_format(l) == VK_FMT_RAW) {
         /* A raw file maps onto itself, holes included. */

@@ -112,6 +112,8 @@ vk_image_opts_clear(vk_image_opts *o)
 {
   free(o->backing_file);
   o->backing_file = NULL;
+  free(o->data_file);
+  o->data_file = NULL;
 }
 
 static bool
@@ -180,6 +182,21 @@ parse_one(vk_image_opts *o, const char *key, const char *v, vk_error **errp)
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     free(o->backing_file);
     o->backing_file = s;
+  } else if (strcmp(key, "data_file") == 0) {
+    char *s;
+    if (!*v)
+      return vk_error_set(errp, VK_EXIT_USAGE, "empty data_file");
+    if (strlen(v) > VK_MAX_DATA_FILE_NAME)
+      return vk_error_set(errp, VK_EXIT_USAGE, "data_file name longer than %d bytes",
+                          VK_MAX_DATA_FILE_NAME);
+    if (!(s = strdup(v)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    free(o->data_file);
+    o->data_file = s;
+  } else if (strcmp(key, "data_file_raw") == 0) {
+    if (!parse_bool(key, v, &o->data_file_raw, errp))
+      return false;
+    o->has_data_file_raw = 1;
   } else if (strcmp(key, "backing_fmt") == 0) {
     if (!vk_image_format_parse(v, &o->backing_fmt, errp))
       return false;
@@ -302,7 +319,7 @@ validate_other(const vk_image_opts *o, vk_error **errp)
   const char *fmt = vk_image_format_name(o->format);
 
   if (o->has_cluster_size || o->has_version || o->has_lazy_refcounts || o->has_refcount_bits ||
-      o->has_compression || o->has_extended_l2)
+      o->has_compression || o->has_extended_l2 || o->data_file || o->has_data_file_raw)
     return vk_error_set(errp, VK_EXIT_USAGE, "qcow2 options given for a %s image", fmt);
   if (o->backing_file || o->has_backing_fmt)
     return vk_error_set(errp, VK_EXIT_USAGE, "vkit writes %s images without a backing file", fmt);
@@ -357,8 +374,8 @@ vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
     return false;
   }
   if (o->format == VK_FMT_RAW) {
-    if (o->has_cluster_size || o->has_version || o->has_lazy_refcounts ||
-        o->has_refcount_bits || o->has_compression || o->has_extended_l2)
+    if (o->has_cluster_size || o->has_version || o->has_lazy_refcounts || o->has_refcount_bits ||
+        o->has_compression || o->has_extended_l2 || o->data_file || o->has_data_file_raw)
       return vk_error_set(errp, VK_EXIT_USAGE, "qcow2 options given for a raw image");
     if (o->backing_file)
       return vk_error_set(errp, VK_EXIT_USAGE, "raw images cannot have a backing file");
@@ -382,7 +399,15 @@ vk_image_opts_validate(const vk_image_opts *o, vk_error **errp)
       return vk_error_set(errp, VK_EXIT_USAGE, "compression_type=zstd needs compat=1.1");
     if (o->extended_l2)
       return vk_error_set(errp, VK_EXIT_USAGE, "extended_l2=on needs compat=1.1");
+    if (o->data_file)
+      return vk_error_set(errp, VK_EXIT_USAGE, "data_file needs compat=1.1");
   }
+  if (o->data_file_raw && !o->data_file)
+    return vk_error_set(errp, VK_EXIT_USAGE, "data_file_raw=on needs data_file");
+  if (o->data_file_raw && o->backing_file)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "data_file_raw=on cannot go with a backing file (the data file would "
+                        "not be the whole disk)");
   if (o->extended_l2 && o->cluster_size < 16384)
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "extended_l2=on needs cluster_size of at least 16k");

@@ -44,7 +44,7 @@ raw_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error **
 }
 
 static bool
-write_zero_buf(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
+write_zero_buf(int fd, const char *file, uint64_t off, uint64_t len, vk_error **errp)
 {
   size_t chunk = len < 1048576 ? (size_t)len : 1048576;
   unsigned char *z = calloc(1, chunk);
@@ -53,7 +53,7 @@ write_zero_buf(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   while (len) {
     size_t n = len < chunk ? (size_t)len : chunk;
-    if (!vk_host_pwrite(img->fd, z, n, off, img->filename, errp)) {
+    if (!vk_host_pwrite(fd, z, n, off, file, errp)) {
       free(z);
       return false;
     }
@@ -64,15 +64,38 @@ write_zero_buf(vk_image *img, uint64_t off, uint64_t len, vk_error **errp)
   return true;
 }
 
+bool
+vk_host_zero(int fd, const char *file, uint64_t off, uint64_t len, bool unmap, vk_error **errp)
+{
+  if (unmap &&
+      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+    return true;
+  if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+    return true;
+  return write_zero_buf(fd, file, off, len, errp);
+}
+
+bool
+vk_host_resize(int fd, const char *file, uint64_t from, uint64_t size, bool set_size,
+               vk_prealloc prealloc, vk_error **errp)
+{
+  if (set_size && ftruncate(fd, (off_t)size) < 0)
+    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot resize", file);
+  if (size > from && prealloc == VK_PREALLOC_FALLOC) {
+    int rc = posix_fallocate(fd, (off_t)from, (off_t)(size - from));
+    if (rc)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, rc, "%s: cannot preallocate", file);
+  } else if (size > from && prealloc == VK_PREALLOC_FULL) {
+    if (!write_zero_buf(fd, file, from, size - from, errp))
+      return false;
+  }
+  return true;
+}
+
 static bool
 raw_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags, vk_error **errp)
 {
-  if ((flags & VK_ZERO_MAY_UNMAP) &&
-      fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
-    return true;
-  if (fallocate(img->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
-    return true;
-  return write_zero_buf(img, off, len, errp);
+  return vk_host_zero(img->fd, img->filename, off, len, flags & VK_ZERO_MAY_UNMAP, errp);
 }
 
 static bool
@@ -91,22 +114,13 @@ static bool
 raw_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flags,
              vk_error **errp)
 {
-  uint64_t from = (flags & VK_TRUNCATE_PREALLOC_ONLY) ? 0 : img->size;
+  bool only = flags & VK_TRUNCATE_PREALLOC_ONLY;
 
   if (prealloc == VK_PREALLOC_METADATA)
     return vk_error_set(errp, VK_EXIT_USAGE,
                         "preallocation=metadata is for qcow2 (use falloc or full)");
-  if (!(flags & VK_TRUNCATE_PREALLOC_ONLY) && ftruncate(img->fd, (off_t)size) < 0)
-    return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot resize", img->filename);
-  if (size > from && prealloc == VK_PREALLOC_FALLOC) {
-    int rc = posix_fallocate(img->fd, (off_t)from, (off_t)(size - from));
-    if (rc)
-      return vk_error_set_errno(errp, VK_EXIT_FAILED, rc, "%s: cannot preallocate",
-                                img->filename);
-  } else if (size > from && prealloc == VK_PREALLOC_FULL) {
-    if (!write_zero_buf(img, from, size - from, errp))
-      return false;
-  }
+  if (!vk_host_resize(img->fd, img->filename, only ? 0 : img->size, size, !only, prealloc, errp))
+    return false;
   img->size = size;
   return vk_image_sync(img, errp);
 }

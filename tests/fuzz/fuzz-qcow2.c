@@ -13,8 +13,10 @@
  *   - a repair that says nothing is left, after which a check disagrees;
  *   - block status breaking its contract (length 0 or past the range),
  *     or a range it calls zero that does not read as zeros.
- * Backing files are never opened (the names come from the input; the
- * mutation run, tests/fuzz/mutate.py, covers backing chains).  An input
+ * Backing files and external data files are never opened (the names come
+ * from the input: a data file would be written; the mutation run,
+ * tests/fuzz/mutate.py, covers backing chains); reads and writes of the
+ * guest data of an image with a data file fail, its metadata is used.  An input
  * that probes as another format (vmdk, vhdx, vpc, vdi, qed: the corpus
  * has seeds of each but vhdx, whose smallest image is 3 MiB) is opened as
  * that format and read as above, block status included; one that vkit
@@ -56,7 +58,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define OPEN_FLAGS (VK_IMAGE_NO_LOCK | VK_IMAGE_NO_BACKING)
+#define OPEN_FLAGS (VK_IMAGE_NO_LOCK | VK_IMAGE_NO_BACKING | VK_IMAGE_NO_DATA_FILE)
 #define READ_BUDGET (16u << 20)   /* bytes read per image view */
 #define MAX_EXTENTS 4096          /* block status calls per image view */
 #define MAX_SNAPSHOTS 8           /* snapshot views read */

@@ -154,6 +154,14 @@ q bitmap --add --granularity 1k bitmap.qcow2 b1
 io bitmap.qcow2 'write -P 0xc1 0 3k' 'write -P 0xc2 130k 1k'
 q bitmap --add --granularity 64k bitmap.qcow2 b2
 
+# 14. external data files, plain and raw (the fuzzer opens no data file:
+#     the tables are what it reads; mutate.py leaves these out).
+q create -f qcow2 -o cluster_size=1k,data_file=datafile.data datafile.qcow2 64k
+io datafile.qcow2 'write -P 0xe1 0 3k' 'write -z 8k 2k' 'write -P 0xe2 40k 1k' 'discard 1k 1k'
+q create -f qcow2 -o cluster_size=4k,data_file=datafile-raw.data,data_file_raw=on \
+  datafile-raw.qcow2 64k
+io datafile-raw.qcow2 'write -P 0xe3 0 5k' 'write -z 12k 4k'
+
 # 13. the read-only formats, written here (qemu-img's have 1-2 MiB
 # blocks, and stamp times and UUIDs): a dynamic VHD with 4 KiB blocks
 # (creator qem2: the footer's size counts), a fixed VHD sized by its

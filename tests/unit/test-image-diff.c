@@ -55,13 +55,15 @@ typedef struct tcase {
   int backing;      /* 0 none, 1 raw, 2 qcow2 */
   int version;
   int nsnap;        /* internal snapshots taken midway (0..3) */
+  int datafile;     /* 0 none, 1 external data file, 2 raw external data file */
 } tcase;
 
 static bool
 fail_err(const tcase *t, const char *what, vk_error *err)
 {
-  printf("# seed %lu: cs=%u refbits=%d extl2=%d backing=%d snapshots=%d: %s: %s\n", seed, t->cs,
-         t->refbits, t->extl2, t->backing, t->nsnap, what, err ? err->msg : "?");
+  printf("# seed %lu: cs=%u refbits=%d extl2=%d backing=%d snapshots=%d data file=%d: %s: %s\n",
+         seed, t->cs, t->refbits, t->extl2, t->backing, t->nsnap, t->datafile, what,
+         err ? err->msg : "?");
   vk_error_free(err);
   return false;
 }
@@ -226,7 +228,7 @@ snap_verify(const tcase *t, const snapstate *ss, const char *dir, const char *im
 static bool
 run_case(const tcase *t, const char *dir, int nops)
 {
-  char img_path[512], twin_path[512], base_path[512], cmd[2048];
+  char img_path[512], twin_path[512], base_path[512], data_path[512], cmd[2048];
   uint64_t l2span = (uint64_t)t->cs * (t->cs / (t->extl2 ? 16 : 8));
   uint64_t size, maxlen = t->cs >= 2097152 ? 3 * 1048576 : t->cs < 4096 ? 80000 : 3 * (uint64_t)t->cs + 1000;
   vk_image_opts o;
@@ -238,12 +240,15 @@ run_case(const tcase *t, const char *dir, int nops)
   size = 2 * l2span + 3 * (uint64_t)t->cs + 4096;
   if (size < 4 * 1048576)
     size = 4 * 1048576 + 4096;
-  /* Snapshot views are read whole at the end: keep them small. */
-  if (t->nsnap && size > 24 * 1048576)
+  /* Snapshot views are read whole at the end, and every cluster of a raw
+   * data file is mapped (compared as data): keep them small. */
+  if ((t->nsnap || t->datafile == 2) && size > 24 * 1048576)
     size = 24 * 1048576 + 4096;
   snprintf(img_path, sizeof img_path, "%s/img.qcow2", dir);
   snprintf(twin_path, sizeof twin_path, "%s/twin.raw", dir);
   snprintf(base_path, sizeof base_path, "%s/base.%s", dir, t->backing == 1 ? "raw" : "qcow2");
+  snprintf(data_path, sizeof data_path, "%s/img.data", dir);
+  unlink(data_path);
   unlink(img_path);
   unlink(twin_path);
   unlink(base_path);
@@ -291,6 +296,10 @@ run_case(const tcase *t, const char *dir, int nops)
   o.refcount_bits = t->refbits;
   o.extended_l2 = t->extl2;
   o.version = t->version;
+  if (t->datafile) {
+    o.data_file = strdup(data_path); /* a relative name is from the current directory */
+    o.data_file_raw = t->datafile == 2;
+  }
   if (t->backing) {
     o.backing_file = strdup(t->backing == 1 ? "base.raw" : "base.qcow2");
     o.backing_fmt = t->backing == 1 ? VK_FMT_RAW : VK_FMT_QCOW2;
@@ -376,6 +385,13 @@ run_case(const tcase *t, const char *dir, int nops)
   if (run(cmd) != 0) {
     printf("# seed %lu: cs=%u refbits=%d extl2=%d backing=%d: qemu-img compare: images differ\n",
            seed, t->cs, t->refbits, t->extl2, t->backing);
+    goto out;
+  }
+  /* A raw data file is the disk itself. */
+  snprintf(cmd, sizeof cmd, "qemu-img compare -q -f raw -F raw '%s' '%s'", data_path, twin_path);
+  if (t->datafile == 2 && run(cmd) != 0) {
+    printf("# seed %lu: cs=%u extl2=%d: the raw data file differs from the twin\n", seed, t->cs,
+           t->extl2);
     goto out;
   }
   snprintf(cmd, sizeof cmd, "qemu-img check -q '%s'", img_path);
@@ -538,7 +554,7 @@ main(void)
     for (size_t ri = 0; ri < 3; ri++)
       for (int x = 0; x < 2; x++)
         for (int bk = 0; bk < 3; bk++) {
-          tcase t = { sizes[ci], refbits[ri], x == 1, bk, 3, 0 };
+          tcase t = { sizes[ci], refbits[ri], x == 1, bk, 3, 0, 0 };
           int n = sizes[ci] >= 2097152 ? scale / 4 : scale;
           if (t.extl2 && t.cs < 16384)
             continue;
@@ -550,7 +566,7 @@ main(void)
              bk == 0 ? "none" : bk == 1 ? "raw" : "qcow2");
         }
   {
-    tcase v2a = { 65536, 16, false, 0, 2, 0 }, v2b = { 65536, 16, false, 2, 2, 0 };
+    tcase v2a = { 65536, 16, false, 0, 2, 0, 0 }, v2b = { 65536, 16, false, 2, 2, 0, 0 };
     ok(run_case(&v2a, dir, scale), "compat=0.10 cs=65536");
     ok(run_case(&v2b, dir, scale), "compat=0.10 cs=65536 backing=qcow2");
   }
@@ -558,13 +574,10 @@ main(void)
     /* Internal snapshots taken midway (by the engine and by qemu-img),
      * one applied, one deleted: the active view and each snapshot's. */
     static const tcase snap[] = {
-      { 65536, 16, false, 0, 3, 1 },
-      { 65536, 16, false, 2, 3, 3 },
-      { 512, 16, false, 0, 3, 2 },
-      { 4096, 64, false, 1, 3, 3 },
-      { 65536, 4, true, 0, 3, 2 },
-      { 2097152, 16, false, 0, 3, 2 },
-      { 65536, 16, false, 0, 2, 3 },
+      { 65536, 16, false, 0, 3, 1, 0 }, { 65536, 16, false, 2, 3, 3, 0 },
+      { 512, 16, false, 0, 3, 2, 0 },   { 4096, 64, false, 1, 3, 3, 0 },
+      { 65536, 4, true, 0, 3, 2, 0 },   { 2097152, 16, false, 0, 3, 2, 0 },
+      { 65536, 16, false, 0, 2, 3, 0 },
     };
     for (size_t i = 0; i < sizeof snap / sizeof *snap; i++)
       ok(run_case(&snap[i], dir, snap[i].cs >= 2097152 ? scale / 4 : scale),
@@ -592,6 +605,22 @@ main(void)
     for (size_t i = 0; i < sizeof other / sizeof *other; i++)
       ok(run_format_case(other[i].fmt, other[i].o, other[i].in_order, dir, scale), "%s %s",
          other[i].fmt, other[i].o ? other[i].o : "(defaults)");
+  }
+  {
+    /* External data files: plain (over a backing file too) and raw. */
+    static const tcase df[] = {
+      { 65536, 16, false, 0, 3, 0, 1 }, { 65536, 16, false, 2, 3, 0, 1 },
+      { 512, 16, false, 0, 3, 0, 1 },   { 65536, 1, true, 1, 3, 0, 1 },
+      { 65536, 16, false, 0, 3, 0, 2 }, { 2097152, 16, false, 0, 3, 0, 2 },
+      { 65536, 16, true, 0, 3, 0, 2 },
+    };
+    for (size_t i = 0; i < sizeof df / sizeof *df; i++)
+      ok(run_case(&df[i], dir, df[i].cs >= 2097152 ? scale / 4 : scale),
+         "data_file%s cs=%u refcount_bits=%d extended_l2=%s backing=%s",
+         df[i].datafile == 2 ? " raw" : "", df[i].cs, df[i].refbits, df[i].extl2 ? "on" : "off",
+         df[i].backing == 0   ? "none"
+         : df[i].backing == 1 ? "raw"
+                              : "qcow2");
   }
   printf("# total random operations: %llu\n", total_ops);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -76,7 +76,7 @@ vk_block_write_zeroes(vk_image *img, uint32_t block_size, vk_block_lookup lookup
       return false;
     if (host < 0 && same > 1) /* a run of absent blocks */
       n = same * block_size - in < len ? same * block_size - in : len;
-    if (host >= 0 && !vk_host_zero(img->fd, (uint64_t)host + in, n, img->filename, errp))
+    if (host >= 0 && !vk_host_zero(img->fd, img->filename, (uint64_t)host + in, n, true, errp))
       return false;
     off += n;
     len -= n;
@@ -106,23 +106,6 @@ bool
 vk_blockmap_flush(vk_image *img, vk_error **errp)
 {
   return vk_image_sync(img, errp);
-}
-
-bool
-vk_host_zero(int fd, uint64_t off, uint64_t len, const char *file, vk_error **errp)
-{
-  static const unsigned char zeros[65536];
-
-  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
-    return true;
-  while (len) {
-    size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
-    if (!vk_host_pwrite(fd, zeros, n, off, file, errp))
-      return false;
-    off += n;
-    len -= n;
-  }
-  return true;
 }
 
 bool

@@ -57,11 +57,6 @@ bool vk_blockmap_pwrite(vk_image *img, const void *buf, size_t len, uint64_t off
 bool vk_blockmap_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags,
                                vk_error **errp);
 bool vk_blockmap_flush(vk_image *img, vk_error **errp);
-/* Zero [off, off + len) of a host file: a hole punched, or zeros written
- * where the file system cannot punch one. */
-bool vk_host_zero(int fd, uint64_t off, uint64_t len, const char *file, vk_error **errp);
-/* Make the file at least `size` bytes long (the new part reads as zeros). */
-bool vk_host_extend(int fd, uint64_t size, const char *file, vk_error **errp);
 
 /* drv->pread, block_status, info (the block size as cluster_size) and
  * close (priv, its table) of such an image. */

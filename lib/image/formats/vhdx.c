@@ -475,7 +475,7 @@ log_apply(vk_image *img, const unsigned char *b, const log_entry *e, uint64_t lo
         (off < log_off + log_len && off + len > log_off))
       return corrupt(img, errp, "the log writes outside the file's data");
     if (!data) {
-      if (len && !vk_host_zero(img->fd, off, len, img->filename, errp))
+      if (len && !vk_host_zero(img->fd, img->filename, off, len, true, errp))
         return false;
       continue;
     }

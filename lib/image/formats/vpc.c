@@ -153,7 +153,7 @@ vpc_alloc(vk_image *img, uint64_t block, vk_error **errp)
   }
   memset(bitmap, 0xff, s->bitmap_size);
   if (!vk_host_pwrite(img->fd, s->footer, FOOTER_LEN, next, img->filename, errp) ||
-      !vk_host_zero(img->fd, at, s->bitmap_size + s->m.block_size, img->filename, errp) ||
+      !vk_host_zero(img->fd, img->filename, at, s->bitmap_size + s->m.block_size, true, errp) ||
       !vk_host_pwrite(img->fd, bitmap, s->bitmap_size, at, img->filename, errp) ||
       !vk_image_sync(img, errp))
     return VK_BLOCK_ERROR;
@@ -304,7 +304,7 @@ vpc_pwrite_zeroes(vk_image *img, uint64_t off, uint64_t len, unsigned flags, vk_
   vpc_state *s = img->priv;
 
   if (!s->dynamic)
-    return vk_host_zero(img->fd, off, len, img->filename, errp);
+    return vk_host_zero(img->fd, img->filename, off, len, true, errp);
   return vk_blockmap_pwrite_zeroes(img, off, len, flags, errp);
 }
 

@@ -4,8 +4,10 @@
  * image.h). */
 #include <config.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "image/qcow2/qcow2.h"
 #include "util/cleanup.h"
@@ -88,7 +90,7 @@ needs_v3(vk_image *img, unsigned order, vk_error **errp, bool *failed)
     return "its compression type is zstd";
   if (order != 4)
     return "compat=0.10 has only 16-bit refcounts (refcount_bits=16)";
-  if (q->h.data_file)
+  if (q->g.data_file)
     return "it has an external data file";
   if (q->h.has_bitmaps || q->h.nb_bitmaps)
     return "it has persistent bitmaps";
@@ -126,15 +128,11 @@ change_refcount_order(vk_image *img, unsigned order, vk_error **errp)
   CLEANUP_FREE unsigned char *table = NULL;
   CLEANUP_FREE unsigned char *hbuf = NULL;
 
-  if (q->h.data_file)
-    return vk_error_set(errp, VK_EXIT_FAILED,
-                        "%s: vimg does not change the refcount width of images with an external "
-                        "data file",
-                        img->filename);
   if (!qcow2_flush_meta(img, errp) || !qcow2_apply_pending_frees(img, errp) ||
       !qcow2_flush_meta(img, errp) || !vk_image_sync(img, errp))
     return false;
   qcow2_geom_set(&ng, q->g.version, q->g.cluster_bits, q->g.extl2, order);
+  ng.data_file = q->g.data_file;
   rbe = ng.rb_entries;
   start = (qcow2_limit(q) + cs - 1) / cs;
   /* Blocks for every range up to the end, the table for every block. */
@@ -207,6 +205,65 @@ change_refcount_order(vk_image *img, unsigned order, vk_error **errp)
   return qcow2_refcount_load(img, errp) && qcow2_meta_build(img, errp);
 }
 
+/* ---------------------------------------------------------------- data file */
+
+/* data_file=NAME records another name for the external data file (the
+ * image was opened without it: it may have moved), once NAME opens as a
+ * file other than the image; data_file_raw=off clears the raw bit.
+ * Setting it is refused, as by qemu-img: nothing says the file holds the
+ * whole disk. */
+static bool
+amend_data_file(vk_image *img, const vk_image_opts *o, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  qcow2_header h = q->h; /* shallow: only the name and the raw bit change */
+  CLEANUP_FREE char *path = NULL;
+  CLEANUP_CLOSE int fd = -1;
+  struct stat a, b;
+  bool raw = q->h.autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW;
+  char *copy = NULL;
+
+  if (!q->g.data_file)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: the image has no external data file to change (vimg convert -o "
+                        "data_file= makes a copy with one)",
+                        img->filename);
+  if (o->has_data_file_raw && o->data_file_raw && !raw)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: data_file_raw=on cannot be set on an existing image (nothing says "
+                        "its data file holds the whole disk)",
+                        img->filename);
+  if (o->has_data_file_raw)
+    raw = o->data_file_raw;
+  if (o->data_file) {
+    if (!(path = strdup(o->data_file)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    if ((fd = vk_host_open_file(path, O_RDONLY, errp)) < 0) {
+      vk_error_prefix(errp, "cannot use the new data file");
+      return false;
+    }
+    if (fstat(fd, &a) == 0 && fstat(img->fd, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+      return vk_error_set(errp, VK_EXIT_USAGE, "%s: the data file cannot be the image itself",
+                          path);
+    if (!(copy = strdup(o->data_file)))
+      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+    h.data_file = copy;
+  }
+  h.autoclear_features = raw ? h.autoclear_features | QCOW2_AUTOCLEAR_DATA_FILE_RAW
+                             : h.autoclear_features & ~(uint64_t)QCOW2_AUTOCLEAR_DATA_FILE_RAW;
+  if (!qcow2_header_rewrite(img, &h, errp)) {
+    free(copy);
+    return false;
+  }
+  if (copy) {
+    free(q->h.data_file);
+    q->h.data_file = copy;
+  }
+  q->h.autoclear_features = h.autoclear_features;
+  return true;
+}
+
 bool
 qcow2_amend(vk_image *img, const vk_image_opts *o, vk_error **errp)
 {
@@ -223,6 +280,10 @@ qcow2_amend(vk_image *img, const vk_image_opts *o, vk_error **errp)
     for (order = 0; (1 << order) < o->refcount_bits; order++)
       ;
   }
+  if ((o->data_file || o->has_data_file_raw) && !amend_data_file(img, o, errp))
+    return false;
+  if (!o->has_version && !o->has_lazy_refcounts && !o->has_refcount_bits)
+    return true;
   if (version == 2 && o->has_lazy_refcounts && o->lazy_refcounts)
     return vk_error_set(errp, VK_EXIT_USAGE, "lazy_refcounts=on needs compat=1.1");
   if (version == 2 && order != 4 && o->has_refcount_bits)

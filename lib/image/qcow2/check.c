@@ -308,10 +308,13 @@ walk_l2_tables(ck *c, vk_error **errp)
       qcow2_l2e_get(&c->g, c->buf, j, &e);
       /* A bad entry is reported, and its clusters counted as qemu-img
        * counts them (ref() reports those outside the file). */
-      if ((why = qcow2_l2e_problem(&c->g, &e, c->file_end)) && !outside(c, e.host))
+      if ((why = qcow2_l2e_problem(&c->g, &e, c->file_end)) &&
+          (c->g.data_file || !outside(c, e.host)))
         error(c, "L2 table at 0x%" PRIx64 ", entry %" PRIu64 " (0x%" PRIx64 "): %s", l2, j,
               e.word, why);
-      if (e.compressed) {
+      if (e.compressed && c->g.data_file) {
+        /* reported above; nothing in this file to count */
+      } else if (e.compressed) {
         uint64_t first, nc;
         qcow2_compressed_clusters(&c->g, &e, &first, &nc);
         ref(c, first, nc * c->g.cs, U_COMPRESSED, mult);
@@ -320,8 +323,10 @@ walk_l2_tables(ck *c, vk_error **errp)
           c->res->compressed_clusters++;
           c->res->fragmented_clusters++;
         }
-      } else if (e.host) {
-        ref(c, e.host, c->g.cs, U_DATA, mult);
+      } else if (e.mapped) {
+        /* Clusters of an external data file are not refcounted. */
+        if (!c->g.data_file)
+          ref(c, e.host, c->g.cs, U_DATA, mult);
         if (active) {
           c->res->allocated_clusters++;
           if (next && e.host != next)
@@ -707,8 +712,20 @@ check_copied(ck *c, vk_error **errp)
         qcow2_l2e_get(&c->g, c->buf, j, &le);
         if (!qcow2_l2e_has_cluster(&le) || qcow2_l2e_problem(&c->g, &le, c->file_end))
           continue;
-        if (!disk_ref(c, le.host >> c->g.cluster_bits, &rc, errp))
+        if (c->g.data_file) {
+          /* Its clusters count once each, at their guest offset. */
+          uint64_t guest = ((base + i) * c->g.l2_entries + j) << c->g.cluster_bits;
+          if (qcow2_l2e_misplaced(&c->g, &le, guest)) {
+            error(c,
+                  "L2 table at 0x%" PRIx64 ", entry %" PRIu64 ": data file cluster 0x%" PRIx64
+                  " is not at its guest offset 0x%" PRIx64,
+                  l2, j, le.host, guest);
+            continue;
+          }
+          rc = 1;
+        } else if (!disk_ref(c, le.host >> c->g.cluster_bits, &rc, errp)) {
           return false;
+        }
         want = rc == 1 ? le.word | QCOW2_OFLAG_COPIED : le.word & ~QCOW2_OFLAG_COPIED;
         if (want == le.word)
           continue;
@@ -753,8 +770,6 @@ check_qcow2(ck *c, vk_error **errp)
     vk_error_prefix(errp, "%s", c->file);
     return false;
   }
-  if (c->h.data_file)
-    return vk_error_set(errp, VK_EXIT_FAILED, "%s: images with an external data file cannot be checked yet", c->file);
 
   qcow2_header_geom(&c->h, &c->g);
   c->file_end = qcow2_file_end(&c->g, c->file_len);

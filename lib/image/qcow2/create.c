@@ -63,6 +63,12 @@ qcow2_create_file(int fd, const char *path, const vk_image_opts *o, const char *
     if (backing_fmt)
       snprintf(h.backing_fmt, sizeof h.backing_fmt, "%s", backing_fmt);
   }
+  if (o->data_file) {
+    h.data_file = o->data_file;
+    h.incompatible_features |= QCOW2_INCOMPAT_DATA_FILE;
+    if (o->data_file_raw)
+      h.autoclear_features |= QCOW2_AUTOCLEAR_DATA_FILE_RAW;
+  }
   if (!(buf = calloc(1, cs * (t > b ? t : b))))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!qcow2_header_write(&h, buf, cs, errp))
@@ -90,6 +96,7 @@ qcow2_create_file(int fd, const char *path, const vk_image_opts *o, const char *
   ok = true;
 out:
   h.backing_file = NULL;
+  h.data_file = NULL;
   free(buf);
   return ok;
 }

@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "image/check.h"
 #include "image/compress.h"
+#include "image/lock.h"
 #include "image/qcow2/qcow2.h"
 #include "image/qcow2/snapshot.h"
 #include "util/cleanup.h"
@@ -34,6 +36,13 @@ qcow2_pwrite(vk_image *img, unsigned self, const void *buf, size_t len, uint64_t
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
+  if (!self && q->g.data_file) {
+    /* Guest data in the external data file: no metadata there. */
+    if (img->data_fd < 0)
+      return vk_error_set(errp, VK_EXIT_FAILED, "%s: its data file is not open", img->filename);
+    return qcow2_data_changes(img, errp) &&
+           vk_host_pwrite(img->data_fd, buf, len, off, img->data_name, errp);
+  }
   if ((hit = qcow2_meta_overlap(q, off, len, self, &at)))
     return qcow2_mark_corrupt(img, errp,
                               "preventing a write of %s at %#llx over the %s at %#llx",
@@ -171,7 +180,7 @@ qcow2_flush_meta(vk_image *img, vk_error **errp)
     vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing", img->filename);
     goto out;
   }
-  if (!qcow2_cache_writeback(img, &q->rbc, errp) ||
+  if (!qcow2_cache_writeback(img, &q->rbc, errp) || !qcow2_data_sync(img, errp) ||
       !vk_image_sync(img, errp))
     goto out;
   if (q->rt_dirty && (!write_rt(img, errp) || !vk_image_sync(img, errp)))
@@ -336,6 +345,58 @@ load_l1(vk_image *img, uint64_t l1_off, vk_error **errp)
   return true;
 }
 
+/* The external data file the header names, opened as the image is and
+ * locked the same way (QEMU locks it too).  A relative name is taken
+ * from the current directory, as QEMU takes it (not from the image's
+ * directory, as a backing file name). */
+static bool
+open_data_file(vk_image *img, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  struct stat a, b;
+  vk_lock_mode mode = (img->flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) ? VK_LOCK_NONE
+                      : img->writable                                          ? VK_LOCK_WRITE
+                                                                               : VK_LOCK_READ;
+
+  if (img->flags & VK_IMAGE_NO_DATA_FILE)
+    return true;
+  if (!q->h.data_file || !q->h.data_file[0])
+    return vk_error_set(errp, VK_EXIT_FAILED,
+                        "%s: the image keeps its data in an external data file but does not "
+                        "record its name (vimg amend -o data_file= records one)",
+                        img->filename);
+  if (!(img->data_name = strdup(q->h.data_file)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  img->data_fd = vk_host_open_file(img->data_name, img->writable ? O_RDWR : O_RDONLY, errp);
+  if (img->data_fd < 0) {
+    vk_error_prefix(errp, "%s: cannot open its data file", img->filename);
+    return false;
+  }
+  if (fstat(img->fd, &a) == 0 && fstat(img->data_fd, &b) == 0 && a.st_dev == b.st_dev &&
+      a.st_ino == b.st_ino)
+    return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: it is its own data file",
+                        img->filename);
+  return vk_image_lock(img->data_fd, img->data_name, mode, errp);
+}
+
+bool
+qcow2_data_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
+{
+  if (img->data_fd >= 0)
+    return vk_host_pread(img->data_fd, buf, len, off, img->data_name, errp);
+  if (Q(img)->g.data_file)
+    return vk_error_set(errp, VK_EXIT_FAILED, "%s: its data file is not open", img->filename);
+  return vk_host_pread(img->fd, buf, len, off, img->filename, errp);
+}
+
+bool
+qcow2_data_sync(vk_image *img, vk_error **errp)
+{
+  if (img->data_fd < 0 || (img->flags & VK_IMAGE_UNSAFE))
+    return true;
+  return vk_host_sync(img->data_fd, img->data_name, errp);
+}
+
 static uint64_t
 cache_cap(uint64_t cap, const qcow2 *q)
 {
@@ -378,6 +439,8 @@ qcow2_open(vk_image *img, vk_error **errp)
   l1_off = q->h.l1_table_offset;
   if (img->snapshot && !snapshot_view(img, &l1_off, errp))
     return false;
+  if (q->g.data_file && !open_data_file(img, errp))
+    return false;
   if (!load_l1(img, l1_off, errp) || !qcow2_refcount_load(img, errp))
     return false;
   if (img->writable) {
@@ -391,12 +454,14 @@ qcow2_open(vk_image *img, vk_error **errp)
   }
 
   if (img->writable) {
-    uint64_t keep = q->h.autoclear_features & (q->h.has_bitmaps ? QCOW2_AUTOCLEAR_BITMAPS : 0);
+    uint64_t keep = q->h.autoclear_features & ((q->h.has_bitmaps ? QCOW2_AUTOCLEAR_BITMAPS : 0) |
+                                               QCOW2_AUTOCLEAR_DATA_FILE_RAW);
     /* Every structure a write could land on, checked for overlaps. */
     if (!qcow2_meta_build(img, errp) || !qcow2_refcount_trim(img, errp))
       return false;
     /* Autoclear bits the engine does not maintain; the bitmaps it keeps
-     * (marked in use when the guest's data changes). */
+     * (marked in use when the guest's data changes), and a raw data file
+     * (every write goes to its guest offset there, zeros included). */
     if (q->h.version >= 3 && q->h.autoclear_features != keep) {
       if (!qcow2_write_header(img, qcow2_patch_autoclear(keep), errp))
         return false;
@@ -411,7 +476,7 @@ qcow2_flush(vk_image *img, vk_error **errp)
 {
   qcow2 *q = Q(img);
 
-  if (!qcow2_flush_meta(img, errp))
+  if (!qcow2_flush_meta(img, errp) || !qcow2_data_sync(img, errp))
     return false;
   return q->meta_dirty || vk_image_sync(img, errp);
 }
@@ -467,6 +532,8 @@ qcow2_info(vk_image *img, vk_image_info *info, vk_error **errp)
   info->dirty = q->h.incompatible_features & QCOW2_INCOMPAT_DIRTY;
   info->backing_file = q->h.backing_file;
   info->backing_format = q->h.backing_fmt[0] ? q->h.backing_fmt : NULL;
+  info->data_file = q->g.data_file ? q->h.data_file : NULL;
+  info->data_file_raw = q->h.autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW;
   info->incompatible_features = q->h.incompatible_features;
   info->compatible_features = q->h.compatible_features;
   info->autoclear_features = q->h.autoclear_features;
@@ -509,7 +576,6 @@ qcow2_set_backing(vk_image *img, const char *name, vk_image_format fmt, vk_error
   qcow2 *q = Q(img);
   qcow2_header h = q->h; /* shallow: only the fields set here differ */
   const char *fname = fmt == VK_FMT_NONE ? "" : vk_image_format_name(fmt);
-  CLEANUP_FREE unsigned char *buf = NULL;
   char *copy = NULL;
 
   if (name && strlen(name) > QCOW2_MAX_BACKING_NAME)
@@ -521,21 +587,30 @@ qcow2_set_backing(vk_image *img, const char *name, vk_image_format fmt, vk_error
   memset(h.backing_fmt, 0, sizeof h.backing_fmt);
   if (name)
     snprintf(h.backing_fmt, sizeof h.backing_fmt, "%s", fname);
-  if (!(buf = malloc(q->g.cs))) {
-    free(copy);
-    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-  }
-  if (!qcow2_header_write(&h, buf, q->g.cs, errp) || !qcow2_flush_meta(img, errp) ||
-      !qcow2_pwrite(img, QM_HEADER, buf, q->g.cs, 0, errp) || !vk_image_sync(img, errp)) {
+  if (!qcow2_header_rewrite(img, &h, errp)) {
     free(copy);
     return false;
   }
   free(q->h.backing_file);
   q->h.backing_file = copy;
   memcpy(q->h.backing_fmt, h.backing_fmt, sizeof h.backing_fmt);
-  q->h.backing_file_offset = h.backing_file_offset;
-  q->h.backing_file_size = h.backing_file_size;
-  q->h.header_length = h.header_length;
+  return true;
+}
+
+bool
+qcow2_header_rewrite(vk_image *img, qcow2_header *h, vk_error **errp)
+{
+  qcow2 *q = Q(img);
+  CLEANUP_FREE unsigned char *buf = malloc(q->g.cs);
+
+  if (!buf)
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!qcow2_header_write(h, buf, q->g.cs, errp) || !qcow2_flush_meta(img, errp) ||
+      !qcow2_pwrite(img, QM_HEADER, buf, q->g.cs, 0, errp) || !vk_image_sync(img, errp))
+    return false;
+  q->h.backing_file_offset = h->backing_file_offset;
+  q->h.backing_file_size = h->backing_file_size;
+  q->h.header_length = h->header_length;
   return true;
 }
 

@@ -144,6 +144,9 @@ typedef struct qcow2_geom {
   unsigned refcount_bits;
   uint64_t rb_entries;       /* refcounts per refcount block */
   uint64_t refmax;           /* largest refcount value */
+  bool data_file;            /* guest data in an external data file: data
+                                clusters sit at their guest offset there, are
+                                not refcounted, never compressed */
 } qcow2_geom;
 
 /* Fill *g; cluster_bits 9..21 and refcount_order 0..6 (the header parser
@@ -163,6 +166,7 @@ qcow2_geom_set(qcow2_geom *g, unsigned version, unsigned cluster_bits, bool extl
   g->refcount_bits = 1u << refcount_order;
   g->rb_entries = g->cs * 8 >> refcount_order;
   g->refmax = refcount_order == 6 ? UINT64_MAX : (1ULL << g->refcount_bits) - 1;
+  g->data_file = false;
 }
 
 /* Guest bytes one L1 entry (one L2 table) maps. */
@@ -245,6 +249,11 @@ typedef struct qcow2_l2e {
                                the compressed data's byte offset */
   uint64_t clen;            /* compressed: bytes the data may occupy */
   bool compressed;
+  /* A host cluster of its own: normal or zero-allocated (not compressed).
+   * Offset 0 is a cluster too in an external data file, told from
+   * unallocated by the COPIED flag, as QEMU does (those clusters always
+   * have it). */
+  bool mapped;
 } qcow2_l2e;
 
 /* Shift of the compressed descriptor's sector count. */
@@ -268,9 +277,12 @@ qcow2_l2e_get(const qcow2_geom *g, const unsigned char *t, uint64_t idx, qcow2_l
     uint64_t nsec = (e->word >> shift) & ((1ULL << (g->cluster_bits - 8)) - 1);
     e->host = e->word & ((1ULL << shift) - 1);
     e->clen = (nsec + 1) * 512 - (e->host & 511);
+    e->mapped = false;
   } else {
     e->host = e->word & QCOW2_L2E_OFFSET_MASK;
     e->clen = 0;
+    e->mapped = e->host || (g->data_file && (e->word & QCOW2_OFLAG_COPIED) &&
+                            (g->extl2 || !(e->word & QCOW2_OFLAG_ZERO)));
   }
 }
 
@@ -292,10 +304,14 @@ qcow2_l2e_empty(const qcow2_l2e *e)
 }
 
 /* What is wrong with a decoded L2 entry (NULL: nothing), given the end
- * of the host area (qcow2_file_end()). */
+ * of the host area (qcow2_file_end()).  In an image with an external
+ * data file the offset must also be the guest cluster's own: see
+ * qcow2_l2e_misplaced(). */
 static inline const char *
 qcow2_l2e_problem(const qcow2_geom *g, const qcow2_l2e *e, uint64_t file_end)
 {
+  if (e->compressed && g->data_file)
+    return "compressed cluster in an image with an external data file";
   if (e->compressed) {
     if (e->word & QCOW2_OFLAG_COPIED)
       return "compressed cluster entry with the COPIED flag";
@@ -320,16 +336,29 @@ qcow2_l2e_problem(const qcow2_geom *g, const qcow2_l2e *e, uint64_t file_end)
   }
   if (e->host & (g->cs - 1))
     return "data cluster offset not cluster aligned";
-  if (e->host && (e->host < g->cs || e->host >= file_end))
+  if (g->data_file) {
+    if (e->host >= QCOW2_MAX_VIRTUAL_SIZE)
+      return "data cluster offset beyond any virtual size";
+  } else if (e->host && (e->host < g->cs || e->host >= file_end)) {
     return "data cluster outside the file";
+  }
   if (g->extl2) {
     uint32_t alloc = (uint32_t)e->bitmap, zero = (uint32_t)(e->bitmap >> 32);
     if (alloc & zero)
       return "subcluster both allocated and zero";
-    if (alloc && !e->host)
+    if (alloc && !e->mapped)
       return "allocated subclusters without a cluster offset";
   }
   return NULL;
+}
+
+/* In an image with an external data file: whether the valid entry of the
+ * guest cluster at `guest` points anywhere but at `guest` (the spec's
+ * rule; QEMU only ever allocates there). */
+static inline bool
+qcow2_l2e_misplaced(const qcow2_geom *g, const qcow2_l2e *e, uint64_t guest)
+{
+  return g->data_file && e->mapped && e->host != (guest & ~(g->cs - 1));
 }
 
 /* Kind of subcluster `sc` (0 for standard L2) of a valid entry. */
@@ -340,14 +369,14 @@ qcow2_l2e_kind(const qcow2_geom *g, const qcow2_l2e *e, unsigned sc)
     return QC_COMPRESSED;
   if (g->extl2) {
     if ((e->bitmap >> (32 + sc)) & 1)
-      return e->host ? QC_ZERO_ALLOC : QC_ZERO_PLAIN;
+      return e->mapped ? QC_ZERO_ALLOC : QC_ZERO_PLAIN;
     if ((e->bitmap >> sc) & 1)
       return QC_NORMAL;
     return QC_UNALLOC;
   }
   if (e->word & QCOW2_OFLAG_ZERO)
-    return e->host ? QC_ZERO_ALLOC : QC_ZERO_PLAIN;
-  return e->host ? QC_NORMAL : QC_UNALLOC;
+    return e->mapped ? QC_ZERO_ALLOC : QC_ZERO_PLAIN;
+  return e->mapped ? QC_NORMAL : QC_UNALLOC;
 }
 
 /* True when the entry holds a host cluster of its own (normal or
@@ -355,7 +384,7 @@ qcow2_l2e_kind(const qcow2_geom *g, const qcow2_l2e *e, unsigned sc)
 static inline bool
 qcow2_l2e_has_cluster(const qcow2_l2e *e)
 {
-  return !e->compressed && e->host;
+  return e->mapped;
 }
 
 /* The word of a compressed entry for `clen` bytes at byte offset `coff`. */

@@ -24,6 +24,7 @@ qcow2_header_geom(const qcow2_header *h, qcow2_geom *g)
 {
   qcow2_geom_set(g, h->version, h->cluster_bits,
                  h->incompatible_features & QCOW2_INCOMPAT_EXTL2, h->refcount_order);
+  g->data_file = h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE;
 }
 
 static const struct {
@@ -249,16 +250,16 @@ qcow2_header_parse(qcow2_header *h, const unsigned char *buf, size_t buf_len,
                             "unsupported qcow2 feature: unknown incompatible bit %d", bit);
       }
   }
-  if (h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE)
-    return vk_error_set(errp, VK_EXIT_FAILED,
-                        "unsupported qcow2 feature: external data file");
   if (h->compression_type > 1)
     return vk_error_set(errp, VK_EXIT_FAILED, "unsupported compression type %u",
                         h->compression_type);
   if ((h->compression_type != 0) != !!(h->incompatible_features & QCOW2_INCOMPAT_COMPRESSION))
     return corrupt(errp, "compression type and its feature bit disagree");
-  if ((h->autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW) && !h->data_file)
+  if ((h->autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW) &&
+      !(h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE))
     return corrupt(errp, "raw external data without an external data file");
+  if ((h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE) && h->version < 3)
+    return corrupt(errp, "external data file in a version 2 image");
   if ((h->incompatible_features & QCOW2_INCOMPAT_EXTL2) && h->cluster_bits < 14)
     return corrupt(errp, "extended L2 entries need clusters of at least 16 KiB");
 

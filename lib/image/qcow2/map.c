@@ -2,6 +2,7 @@
  * writes and discards, block status, compressed clusters. */
 #include <config.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,12 +22,29 @@ qcow2_l2_entry(vk_image *img, const unsigned char *t, uint64_t idx, qcow2_l2e *e
   return true;
 }
 
-/* The L2 table at `off` from the cache.  For an image open for writing,
- * a table read from disk has all its entries checked at once, while the
- * file still ends where it did: an entry pointing past it must not come
- * to point at a cluster this session allocates later. */
+/* qcow2_l2_entry() for the entry of the guest cluster at `guest`: with
+ * an external data file, an entry must point at the guest offset. */
+static bool
+entry_at(vk_image *img, const unsigned char *t, uint64_t idx, uint64_t guest, qcow2_l2e *e,
+         vk_error **errp)
+{
+  qcow2 *q = Q(img);
+
+  if (!qcow2_l2_entry(img, t, idx, e, errp))
+    return false;
+  if (qcow2_l2e_misplaced(&q->g, e, guest))
+    return qcow2_mark_corrupt(img, errp, "data file cluster %#llx is not at its guest offset %#llx",
+                              (unsigned long long)e->host,
+                              (unsigned long long)(guest & ~(q->g.cs - 1)));
+  return true;
+}
+
+/* The L2 table at `off` (L1 entry l1i) from the cache.  For an image open
+ * for writing, a table read from disk has all its entries checked at once,
+ * while the file still ends where it did: an entry pointing past it must
+ * not come to point at a cluster this session allocates later. */
 static unsigned char *
-load_l2(vk_image *img, uint64_t off, vk_error **errp)
+load_l2(vk_image *img, uint64_t l1i, uint64_t off, vk_error **errp)
 {
   qcow2 *q = Q(img);
   uint64_t misses = q->l2c.misses;
@@ -36,7 +54,7 @@ load_l2(vk_image *img, uint64_t off, vk_error **errp)
     return t;
   for (uint64_t j = 0; j < q->g.l2_entries; j++) {
     qcow2_l2e e;
-    if (!qcow2_l2_entry(img, t, j, &e, errp)) {
+    if (!entry_at(img, t, j, (l1i * q->g.l2_entries + j) << q->g.cluster_bits, &e, errp)) {
       qcow2_cache_drop(&q->l2c, off);
       return NULL;
     }
@@ -81,7 +99,7 @@ cow_l2(vk_image *img, uint64_t l1i, vk_error **errp)
   {
     if (!(copy = malloc(q->g.cs)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    if (!(t = load_l2(img, old, errp))) {
+    if (!(t = load_l2(img, l1i, old, errp))) {
       free(copy);
       return false;
     }
@@ -157,7 +175,7 @@ get_l2(vk_image *img, uint64_t off, bool alloc, unsigned char **tp, uint64_t *id
       return qcow2_mark_corrupt(img, errp, "the L2 table at %#llx is also the %s",
                                 (unsigned long long)l2off, qcow2_meta_role_name(hit));
   }
-  *tp = load_l2(img, q->l1[l1i] & QCOW2_L1E_OFFSET_MASK, errp);
+  *tp = load_l2(img, l1i, q->l1[l1i] & QCOW2_L1E_OFFSET_MASK, errp);
   return *tp != NULL;
 }
 
@@ -229,7 +247,7 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
       if (!read_below(img, buf, n, off, errp))
         return false;
     } else {
-      if (!qcow2_l2_entry(img, t, idx, &e, errp))
+      if (!entry_at(img, t, idx, off, &e, errp))
         return false;
       if (e.compressed) {
         if (!read_compressed(img, &e, errp))
@@ -246,7 +264,7 @@ qcow2_read(vk_image *img, void *vbuf, size_t len, uint64_t off, vk_error **errp)
             m = n - done;
           switch (qcow2_l2e_kind(&q->g, &e, sc)) {
           case QC_NORMAL:
-            if (!vk_host_pread(img->fd, buf + done, m, e.host + pos, img->filename, errp))
+            if (!qcow2_data_pread(img, buf + done, m, e.host + pos, errp))
               return false;
             break;
           case QC_UNALLOC:
@@ -275,11 +293,13 @@ entry_range(const qcow2 *q, const qcow2_l2e *e, uint64_t *off, uint64_t *len)
   uint64_t first, n;
 
   *off = *len = 0;
-  if (e->compressed) {
+  if (q->g.data_file) {
+    /* Not counted in the image file: nothing to free there. */
+  } else if (e->compressed) {
     qcow2_compressed_clusters(&q->g, e, &first, &n);
     *off = first;
     *len = n * q->g.cs;
-  } else if (e->host) {
+  } else if (e->mapped) {
     *off = e->host;
     *len = q->g.cs;
   }
@@ -313,6 +333,19 @@ free_entry(vk_image *img, const qcow2_l2e *e, vk_error **errp)
   return !len || (check_entry_free(img, e, errp) && qcow2_free_later(img, off, len, errp));
 }
 
+/* Host clusters for n guest clusters from `guest` (cluster aligned): in an
+ * external data file the guest offset itself (nothing is refcounted
+ * there), else newly allocated ones. */
+static bool
+alloc_data(vk_image *img, uint64_t guest, uint64_t n, uint64_t *host, vk_error **errp)
+{
+  if (Q(img)->g.data_file) {
+    *host = guest;
+    return true;
+  }
+  return (*host = qcow2_alloc_clusters(img, n, errp)) != 0;
+}
+
 /* Write [in_c, in_c+n) of the cluster at guest offset `coff` with data
  * `src` (NULL: zeros), allocating and copying on write as needed. */
 static bool
@@ -327,9 +360,9 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   uint64_t fresh = q->written_end; /* before this call's allocations */
 
   if (!qcow2_bounce(img, errp) || !get_l2(img, coff, true, &t, &idx, errp) ||
-      !qcow2_l2_entry(img, t, idx, &e, errp))
+      !entry_at(img, t, idx, coff, &e, errp))
     return false;
-  if (!e.compressed && e.host && !(e.word & QCOW2_OFLAG_COPIED)) {
+  if (e.mapped && !(e.word & QCOW2_OFLAG_COPIED) && !q->g.data_file) {
     if (!check_shared(img, e.host, "data cluster", errp))
       return false;
     shared = true;
@@ -337,7 +370,7 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
   if ((e.compressed || shared) && !check_entry_free(img, &e, errp))
     return false;
 
-  if (!q->g.extl2 && !e.compressed && e.host && (e.word & QCOW2_OFLAG_ZERO) == 0 && !shared) {
+  if (!q->g.extl2 && e.mapped && (e.word & QCOW2_OFLAG_ZERO) == 0 && !shared) {
     /* Normal cluster: in place. */
     if (src)
       return qcow2_pwrite(img, 0, src, n, e.host + in_c, errp);
@@ -351,9 +384,10 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
     uint32_t alloc = (uint32_t)e.bitmap, zero = (uint32_t)(e.bitmap >> 32);
     unsigned first = (unsigned)(in_c / q->g.sc_size), last = (unsigned)((in_c + n - 1) / q->g.sc_size);
     uint64_t host = e.host;
+    bool have = e.mapped;
     if (shared) {
       /* Shared with a snapshot: our own copy of the whole cluster first. */
-      if (!vk_host_pread(img->fd, q->bounce, q->g.cs, e.host, img->filename, errp) ||
+      if (!qcow2_data_pread(img, q->bounce, q->g.cs, e.host, errp) ||
           !(host = qcow2_alloc_clusters(img, 1, errp)) ||
           !qcow2_pwrite(img, 0, q->bounce, q->g.cs, host, errp) ||
           !get_l2(img, coff, true, &t, &idx, errp))
@@ -364,9 +398,8 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
       if (!free_entry(img, &e, errp))
         return false;
     }
-    if (!host) {
-      host = qcow2_alloc_clusters(img, 1, errp);
-      if (!host)
+    if (!have) {
+      if (!alloc_data(img, coff, 1, &host, errp))
         return false;
       /* The table may have moved in the cache: look it up again. */
       if (!get_l2(img, coff, true, &t, &idx, errp))
@@ -419,9 +452,9 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
         return false;
     } else if (e.word & QCOW2_OFLAG_ZERO) {
       memset(q->bounce, 0, q->g.cs);
-    } else if (e.host) {
+    } else if (e.mapped) {
       /* A normal cluster shared with a snapshot: copy on write. */
-      if (!vk_host_pread(img->fd, q->bounce, q->g.cs, e.host, img->filename, errp))
+      if (!qcow2_data_pread(img, q->bounce, q->g.cs, e.host, errp))
         return false;
     } else if (img->backing && coff < img->backing->size) {
       if (!read_below(img, q->bounce, q->g.cs, coff, errp))
@@ -430,14 +463,12 @@ write_cluster(vk_image *img, uint64_t coff, uint64_t in_c, size_t n,
       below_zero = true;
     }
   }
-  if (!e.compressed && e.host && !shared) {
+  if (e.mapped && !shared) {
     newhost = e.host;   /* zero-allocated and ours: reuse */
-  } else {
-    newhost = qcow2_alloc_clusters(img, 1, errp);
-    if (!newhost)
-      return false;
+  } else if (!alloc_data(img, coff, 1, &newhost, errp)) {
+    return false;
   }
-  if (below_zero && newhost >= fresh) {
+  if (below_zero && !q->g.data_file && newhost >= fresh) {
     /* Nothing below, and the file was never written there: the rest of
      * the cluster reads zeros already, only the part given goes to disk
      * (what a convert to large clusters does at every cluster). */
@@ -481,7 +512,7 @@ map_new_run(vk_image *img, uint64_t off, uint64_t nclusters, const unsigned char
   if (!get_l2(img, off, true, &t, &idx, errp))
     return false;
   while (k < nclusters && idx + k < q->g.l2_entries) {
-    if (!qcow2_l2_entry(img, t, idx + k, &e, errp))
+    if (!entry_at(img, t, idx + k, off + k * q->g.cs, &e, errp))
       return false;
     if (!qcow2_l2e_empty(&e))
       break;
@@ -491,8 +522,8 @@ map_new_run(vk_image *img, uint64_t off, uint64_t nclusters, const unsigned char
     return true;
   if (!qcow2_set_dirty(img, errp) || !qcow2_data_changes(img, errp))
     return false;
-  *host = qcow2_alloc_clusters(img, k, errp);
-  if (!*host || (src && !qcow2_pwrite(img, 0, src, (size_t)(k * q->g.cs), *host, errp)))
+  if (!alloc_data(img, off, k, host, errp) ||
+      (src && !qcow2_pwrite(img, 0, src, (size_t)(k * q->g.cs), *host, errp)))
     return false;
   /* The allocation may have moved the table in the cache. */
   if (!get_l2(img, off, true, &t, &idx, errp))
@@ -534,6 +565,8 @@ qcow2_reserve(vk_image *img, uint64_t off, uint64_t len, uint64_t *host, uint64_
   if (!n)
     return true;
   *got = n * q->g.cs < len ? n * q->g.cs : len;
+  if (q->g.data_file)
+    return true; /* the data file may hold anything there: not zeroed */
   /* A last cluster only partly covered by the virtual size: the rest of it
    * must read zeros, which a cluster never written does already. */
   tail = n * q->g.cs - *got;
@@ -597,6 +630,23 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
+  if (q->h.autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW) {
+    /* A raw data file must read what the guest reads: its range is zeroed
+     * (a hole where it can be), and the clusters stay mapped to it. */
+    uint64_t end = off + len > img->size ? img->size : off + len;
+    if (img->data_fd < 0)
+      return vk_error_set(errp, VK_EXIT_FAILED, "%s: its data file is not open", img->filename);
+    if (!qcow2_data_changes(img, errp) ||
+        !vk_host_zero(img->data_fd, img->data_name, off, end - off, unmap, errp))
+      return false;
+    unmap = unalloc = false;
+  } else if (q->g.data_file && discard && img->data_fd >= 0) {
+    /* Given back by the data file too, as QEMU does (best effort). */
+    uint64_t a = (off + q->g.cs - 1) & ~(q->g.cs - 1), b = (off + len) & ~(q->g.cs - 1);
+    if (b > a)
+      (void)!fallocate(img->data_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)a,
+                       (off_t)(b - a));
+  }
   while (len) {
     uint64_t in_c = off & (q->g.cs - 1), coff = off - in_c, idx;
     uint64_t n = q->g.cs - in_c < len ? q->g.cs - in_c : len;
@@ -614,7 +664,7 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
       uint64_t s0 = (in_c + q->g.sc_size - 1) / q->g.sc_size, s1 = (in_c + n) / q->g.sc_size;
       if (off + n == img->size)
         s1 = (in_c + n + q->g.sc_size - 1) / q->g.sc_size;
-      if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
+      if (!get_l2(img, off, true, &t, &idx, errp) || !entry_at(img, t, idx, off, &e, errp))
         return false;
       if (s1 > s0 && !e.compressed) {
         uint32_t mask = (uint32_t)(((1ULL << (s1 - s0)) - 1) << s0);
@@ -643,7 +693,7 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
         return false;
       if (!t && (!has_backing || unalloc))
         goto next; /* nothing there: already zeros (or unallocated) */
-      if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
+      if (!get_l2(img, off, true, &t, &idx, errp) || !entry_at(img, t, idx, off, &e, errp))
         return false;
       if (!qcow2_set_dirty(img, errp) || !qcow2_data_changes(img, errp))
         return false;
@@ -652,7 +702,7 @@ qcow2_zero(vk_image *img, uint64_t off, uint64_t len, unsigned flags, bool disca
         word = 0;
         if (!free_entry(img, &e, errp))
           return false;
-      } else if (unmap || e.compressed || !e.host) {
+      } else if (unmap || e.compressed || !e.mapped) {
         if (!free_entry(img, &e, errp))
           return false;
         if (q->g.extl2) {
@@ -729,7 +779,7 @@ qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
          * no entry to decode. */
       } else {
         unsigned sc = (unsigned)(in_c / q->g.sc_size);
-        if (!qcow2_l2_entry(img, t, idx, &e, errp))
+        if (!entry_at(img, t, idx, off + got, &e, errp))
           return false;
         if (q->g.extl2 && !e.compressed) {
           uint64_t m = (sc + 1) * q->g.sc_size - in_c;
@@ -799,9 +849,13 @@ qcow2_write_compressed(vk_image *img, uint64_t off, const void *data, size_t len
   if (q->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
-  if (!get_l2(img, off, true, &t, &idx, errp) || !qcow2_l2_entry(img, t, idx, &e, errp))
+  if (q->g.data_file)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: an image with an external data file cannot hold compressed clusters",
+                        img->filename);
+  if (!get_l2(img, off, true, &t, &idx, errp) || !entry_at(img, t, idx, off, &e, errp))
     return false;
-  if (e.host || e.compressed || (uint32_t)e.bitmap)
+  if (e.mapped || e.compressed || (uint32_t)e.bitmap)
     return vk_error_set(errp, VK_EXIT_FAILED,
                         "%s: cluster at %llu is already allocated; compressed writes go to unallocated clusters",
                         img->filename, (unsigned long long)off);

@@ -276,7 +276,7 @@ mark_table(vk_image *img, uint64_t l2, vk_error **errp)
     if (e.compressed) {
       qcow2_compressed_clusters(&q->g, &e, &first, &n);
       mark(q, first, n);
-    } else if (e.host) {
+    } else if (e.mapped && !q->g.data_file) {
       mark(q, e.host, 1);
     }
   }

@@ -185,9 +185,21 @@ bool qcow2_flush_meta(vk_image *img, vk_error **errp);
 /* Write to the host file, unless a cluster of the range holds metadata
  * other than `self` (the role of what is written; QM_NEW for new metadata
  * in fresh clusters, 0 for guest data): then
- * the image is marked corrupt and nothing is written. */
+ * the image is marked corrupt and nothing is written.  Guest data of an
+ * image with an external data file goes to that file. */
 bool qcow2_pwrite(vk_image *img, unsigned self, const void *buf, size_t len, uint64_t off,
                   vk_error **errp);
+/* Read guest data at host offset `off`: from the external data file
+ * when the image has one, else from the image file. */
+bool qcow2_data_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp);
+/* Sync the external data file, if any (before metadata points at what
+ * was written there). */
+bool qcow2_data_sync(vk_image *img, vk_error **errp);
+/* Write the whole header cluster anew from *h (a shallow copy of q->h
+ * with some fields changed), after the tables are flushed, synced; the
+ * layout fields the write sets (backing file offset and size, header
+ * length) are copied to q->h.  The caller moves the rest. */
+bool qcow2_header_rewrite(vk_image *img, qcow2_header *h, vk_error **errp);
 /* Write one header field in place, synced. */
 bool qcow2_write_header(vk_image *img, qcow2_hdr_patch p, vk_error **errp);
 bool qcow2_set_dirty(vk_image *img, vk_error **errp);

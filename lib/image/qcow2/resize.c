@@ -103,8 +103,9 @@ preallocate(vk_image *img, uint64_t from, uint64_t to, vk_prealloc mode, vk_erro
       c++;
       continue;
     }
-    host = qcow2_alloc_clusters(img, n, errp);
-    if (!host)
+    /* In an external data file: at the guest offset, not refcounted. */
+    host = q->g.data_file ? c * q->g.cs : qcow2_alloc_clusters(img, n, errp);
+    if (!host && !q->g.data_file)
       break;
     if (zeros)
       for (uint64_t i = 0; i < n; i++)
@@ -124,7 +125,11 @@ preallocate(vk_image *img, uint64_t from, uint64_t to, vk_prealloc mode, vk_erro
   free(zeros);
   if (!qcow2_flush_meta(img, errp))
     return false;
-  if (mode == VK_PREALLOC_FALLOC && q->alloc_end > fstart) {
+  if (mode == VK_PREALLOC_FALLOC && q->g.data_file) {
+    int rc = posix_fallocate(img->data_fd, (off_t)from, (off_t)(to - from));
+    if (rc)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, rc, "%s: cannot preallocate", img->data_name);
+  } else if (mode == VK_PREALLOC_FALLOC && q->alloc_end > fstart) {
     int rc = posix_fallocate(img->fd, (off_t)fstart, (off_t)(q->alloc_end - fstart));
     if (rc)
       return vk_error_set_errno(errp, VK_EXIT_FAILED, rc, "%s: cannot preallocate",
@@ -198,11 +203,17 @@ qcow2_truncate(vk_image *img, uint64_t size, vk_prealloc prealloc, unsigned flag
     }
     if (!set_size(img, size, errp))
       return false;
+    /* An external data file ends with the disk, as QEMU leaves it. */
+    if (img->data_fd >= 0 && ftruncate(img->data_fd, (off_t)size) < 0)
+      return vk_error_set_errno(errp, VK_EXIT_FAILED, errno, "%s: cannot resize", img->data_name);
     /* Give the space back: the file ends after the last cluster in use. */
     return qcow2_release_tail(img, errp);
   }
   if (size == old)
     return true;
+  if (img->data_fd >= 0 &&
+      (!vk_host_extend(img->data_fd, size, img->data_name, errp) || !qcow2_data_sync(img, errp)))
+    return false;
   if (!qcow2_grow_l1(img, (size + per_l1 - 1) / per_l1, errp) || !set_size(img, size, errp))
     return false;
   /* The tail of the old last cluster may hold data from before a shrink. */

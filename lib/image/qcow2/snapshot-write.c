@@ -61,7 +61,7 @@ check_writable(vk_image *img, vk_error **errp)
   if (Q(img)->corrupt)
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: image marked corrupt; not writing",
                         img->filename);
-  if (Q(img)->h.data_file)
+  if (Q(img)->g.data_file)
     return vk_error_set(errp, VK_EXIT_FAILED,
                         "%s: internal snapshots of images with an external data file are not supported",
                         img->filename);
