@@ -472,7 +472,8 @@ vk_image_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
     } else {
       if (!vk_image_block_status_layer(layer, off, len, out, errp))
         return false;
-      if (out->kind == VK_EXTENT_UNALLOCATED) {
+      /* (a run with a host offset is asked again: the cache has none) */
+      if (out->kind == VK_EXTENT_UNALLOCATED && out->host_offset < 0) {
         layer->ua_off = off;
         layer->ua_len = out->length;
       }

@@ -126,7 +126,7 @@ vk_map(vk_image *img, uint64_t start, uint64_t length, vk_map_fn *fn, void *opaq
     }
     l = layer(img, n.depth);
     n.file = vk_image_filename(l);
-    if (e.kind != VK_EXTENT_UNALLOCATED) {
+    if (e.kind != VK_EXTENT_UNALLOCATED || (e.host_offset >= 0 && e.depth == n.depth)) {
       if (e.host_offset >= 0) {
         n.has_offset = true;
         n.offset = (uint64_t)e.host_offset;

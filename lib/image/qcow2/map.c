@@ -805,7 +805,12 @@ qcow2_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out,
           h = (int64_t)(e.host + in_c);
           break;
         case QC_ZERO_PLAIN: k = VK_EXTENT_ZERO; break;
-        default: break;
+        default:
+          /* An unallocated subcluster of an allocated cluster: its place
+           * is known (qemu-img map prints it). */
+          if (e.mapped)
+            h = (int64_t)(e.host + in_c);
+          break;
         }
       }
       if (first) {
