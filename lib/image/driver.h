@@ -58,7 +58,7 @@ struct vk_image {
    * when it is not fd: a qcow2 external data file, opened and locked by
    * the driver, closed by vk_image_close().  -1 and NULL otherwise. */
   int data_fd;
-  char *data_name; /* its path, resolved from the image's */
+  char *data_name; /* its name as recorded (relative: to the current directory) */
   bool writable;
   unsigned flags;           /* VK_IMAGE_* open flags */
   const char *snapshot;     /* during drv->open only: the internal snapshot
