@@ -79,7 +79,7 @@ EXTRA_DIST += $(BATS_TESTS) tests/vimg/image-memory.bats \
 	tests/helpers.bash tests/run-bats tests/libvirtd-start.sh tests/second-host.sh \
 	tests/image-helpers.bash tests/convert-helpers.bash tests/snapshot-helpers.bash \
 	tests/virt-helpers.bash tests/install-helpers.bash tests/clone-helpers.bash \
-	tests/qcow2-edit.py tests/format-base tests/lsan.supp \
+	tests/qcow2-edit.py tests/vhdx-dirty.py tests/vmdk-sesparse.py tests/format-base tests/lsan.supp \
 	tests/fixtures/bootsector.S tests/fixtures/counter.S tests/fixtures/make-bootsector.sh \
 	tests/fixtures/initramfs/make-initramfs.sh
 

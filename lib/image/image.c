@@ -239,7 +239,8 @@ open_chain(const char *path, vk_image_format fmt, unsigned flags, const char *sn
   top = cur = open_layer(path, fmt, flags, false, snapshot, errp);
   if (!top || (flags & VK_IMAGE_NO_BACKING))
     return top;
-  while (cur->format == VK_FMT_QCOW2) {
+  /* qcow2 images and vmdk deltas (read only) have backing files */
+  while (cur->format == VK_FMT_QCOW2 || cur->format == VK_FMT_VMDK) {
     vk_image_format bfmt = VK_FMT_NONE;
     vk_image_info info;
     CLEANUP_FREE char *bpath = NULL;

@@ -311,7 +311,7 @@ at = b.index(b"parentCID=ffffffff", desc * 512)
 b[at:at + 18] = b"parentCID=12345678"
 open(path, "wb").write(b)
 PY
-  damaged 2 "f.vmdk: vkit does not read this vmdk image: it has a parent" f.vmdk
+  damaged 7 "f.vmdk: corrupt vmdk image: it has a parentCID but no parentFileNameHint" f.vmdk
   # a stream whose first compressed grain is cut or garbled
   qemu-img create -q -f raw src.raw 4M
   qemu-io -f raw -c "write -P 0x22 0 1M" src.raw >/dev/null
@@ -347,6 +347,50 @@ PY
   damaged 7 "short-flat.vmdk: corrupt vmdk image: a flat extent's file is shorter than the extent" u.vmdk
   cp fl.vmdk w.vmdk; sed -i 's/^RW .*/RW many FLAT "fl-flat.vmdk" 0/' w.vmdk
   damaged 7 "an extent line of the descriptor is not understood" w.vmdk
+}
+
+@test "vmdk deltas: a delta qemu-img made over a parent reads through it; a parent changed since (its CID) is refused; deltas are not written" {
+  qemu-img create -q -f vmdk base.vmdk 8M
+  qemu-io -f vmdk -c "write -P 0x11 0 8M" base.vmdk >/dev/null
+  qemu-img create -q -f vmdk -b base.vmdk -F vmdk top.vmdk
+  qemu-io -f vmdk -c "write -P 0x22 1M 100k" -c "write -P 0x33 7M 4k" top.vmdk >/dev/null
+  run vimg info top.vmdk
+  assert_success
+  assert_line "backing file: base.vmdk"
+  assert_line "backing file format: vmdk"
+  same_as_qemu vmdk top.vmdk
+  assert_equal "$(vimg map --json top.vmdk | json_get '[(e["start"], e["depth"]) for e in j]')" \
+    "$(qemu-img map --output=json top.vmdk | json_get '[(e["start"], e["depth"]) for e in j]')"
+  fails_one_line 2 vimg resize top.vmdk 16M
+  [[ $stderr == *"does not write vmdk deltas"* ]] || fail "$stderr"
+  # the parent written after the delta was made: both tools refuse to read it
+  qemu-io -f vmdk -c "write -P 0x44 0 4k" base.vmdk >/dev/null
+  run qemu-img convert -O raw top.vmdk q.raw
+  assert_failure
+  fails_one_line 7 vimg convert -O raw top.vmdk v.raw
+  [[ $stderr == *"its parent has changed since it was made"* ]] || fail "$stderr"
+  [ ! -e v.raw ] || fail "a target was left"
+}
+
+@test "vmdk seSparse deltas (ESXi snapshots): read as qemu-img reads them, through the parent; a dirty journal, a bad entry, a bad directory refused" {
+  qemu-img create -q -f vmdk base.vmdk 32M
+  qemu-io -f vmdk -c "write -P 0x55 0 32M" base.vmdk >/dev/null
+  local cid
+  cid=$(grep -a '^CID=' base.vmdk | cut -d= -f2)
+  python3 "$BATS_TEST_DIRNAME/../vmdk-sesparse.py" . "$cid"
+  run vimg info top.vmdk
+  assert_success
+  assert_line "cluster_size: 4096"
+  assert_line "backing file: base.vmdk"
+  same_as_qemu vmdk top.vmdk
+  assert_equal "$(vimg map --json top.vmdk | json_get '[(e["start"], e["length"], e["depth"], e["zero"], e.get("offset")) for e in j]')" \
+    "$(qemu-img map --output=json top.vmdk | json_get '[(e["start"], e["length"], e["depth"], e["zero"], e.get("offset")) for e in j]')"
+  python3 "$BATS_TEST_DIRNAME/../vmdk-sesparse.py" . "$cid" --dirty
+  damaged 2 "top-sesparse.vmdk: vkit does not read this vmdk image: a seSparse extent whose journal needs replaying" top.vmdk
+  python3 "$BATS_TEST_DIRNAME/../vmdk-sesparse.py" . "$cid" --bad-entry
+  damaged_data 7 "top-sesparse.vmdk: corrupt vmdk image: a grain table entry of an unknown type" top.vmdk
+  python3 "$BATS_TEST_DIRNAME/../vmdk-sesparse.py" . "$cid" --bad-directory
+  damaged 7 "top-sesparse.vmdk: corrupt vmdk image: a grain table lies outside the file" top.vmdk
 }
 
 @test "vhdx: dynamic (qemu-img's 8 MiB blocks, and 1 MiB ones) and fixed read as qemu-img reads them" {

@@ -4,14 +4,17 @@
  * sparse extent) listing extents, or a hosted sparse extent ("KDMV")
  * opened directly.  Extents are FLAT (raw bytes of a file from an
  * offset), ZERO, or SPARSE: a header, a grain directory (GD) of grain
- * tables (GT) of grain offsets; 0 is a grain not stored (zeros: vkit does
- * not read vmdk images with a parent), 1 a zeroed grain where the header
- * says so.  streamOptimized extents keep their header at the end (the
- * footer) and store each grain deflated behind a 12-byte marker.  What
- * monolithicSparse, monolithicFlat, twoGbMaxExtentSparse,
- * twoGbMaxExtentFlat and streamOptimized images (qemu-img's subformats,
- * VMware's and OVA exports) are made of is read; a delta with a parent,
- * ESX COWD and seSparse extents and other kinds are refused by name.
+ * tables (GT) of grain offsets; 0 is a grain not stored (zeros, or the
+ * parent's in a delta), 1 a zeroed grain where the header says so.
+ * streamOptimized extents keep their header at the end (the footer) and
+ * store each grain deflated behind a 12-byte marker; SESPARSE extents
+ * (ESXi snapshots) have 64-bit tables of 4 KiB grains, decoded here into
+ * the same entries.  What monolithicSparse, monolithicFlat,
+ * twoGbMaxExtentSparse, twoGbMaxExtentFlat, streamOptimized and seSparse
+ * images (qemu-img's subformats, VMware's and OVA exports, ESXi
+ * snapshots) are made of is read, deltas through their parent (the
+ * backing file, its CID checked before it is read); ESX COWD extents and
+ * other kinds are refused by name.
  *
  * Written: monolithicSparse (one file: header, descriptor, redundant and
  * main grain tables all made at creation, as qemu-img does; a new grain
@@ -65,6 +68,14 @@
 #define FLAG_COMPRESSED (1u << 16)
 #define FLAG_MARKERS (1u << 17)
 #define GD_AT_END 0xffffffffffffffffULL
+/* seSparse (VMware's format for snapshots on VMFS 6; not documented:
+ * what QEMU reads is read, with the same strict checks) */
+#define SE_MAGIC 0xcafebabeULL
+#define SE_VOLATILE_MAGIC 0xcafecafeULL
+#define SE_VERSION 0x200000001ULL
+#define SE_GRAIN_SECTORS 8
+#define SE_GT_SECTORS 64
+#define SE_BAD UINT64_MAX /* a grain table entry of no known type */
 
 typedef enum { EXT_FLAT, EXT_ZERO, EXT_SPARSE } ext_kind;
 
@@ -80,7 +91,8 @@ typedef struct sparse_header {
 /* What the extents share: a cache of grain tables, the buffers of the
  * last compressed grain inflated (grown to the largest grain read). */
 typedef struct vmdk_cache {
-  uint32_t *gt;                 /* GT_CACHE tables of up to MAX_GTES entries */
+  uint64_t *gt;                 /* GT_CACHE tables of up to MAX_GTES entries, decoded:
+                                   0 not stored, 1 zeroed, else the grain's sector */
   const void *gt_ext[GT_CACHE]; /* whose table each slot holds */
   int64_t gt_of[GT_CACHE];
   unsigned char *zbuf, *grain_buf;
@@ -105,6 +117,8 @@ typedef struct extent {
   uint32_t ngd;
   uint32_t *gd;            /* sector offsets of the grain tables */
   uint32_t *rgd;           /* writing: the redundant ones, or NULL */
+  bool se;                 /* a seSparse extent: 64-bit tables of 4 KiB grains */
+  uint64_t se_grains;      /* seSparse: the sector where the grains start */
   struct stream_writer *w; /* writing a stream: the grain tables are here */
 } extent;
 
@@ -127,6 +141,11 @@ typedef struct vmdk_state {
   extent *ext;
   size_t n;
   uint64_t grain; /* the first sparse extent's, for info */
+  /* a delta: its parent (the backing file) and the parent's CID it was
+   * made on top of, checked before anything is read from the parent */
+  char *parent;
+  uint32_t cid, parent_cid;
+  bool has_cid, has_parent, parent_checked;
   /* writing */
   uint64_t end;     /* monolithicSparse: the file's end, where grains go */
   stream_writer *w; /* streamOptimized */
@@ -284,6 +303,85 @@ open_sparse(extent *x, uint64_t expect, uint64_t *desc_off, uint64_t *desc_size,
   return true;
 }
 
+/* The seSparse extent in x->fd: the constant header (sector 0), the
+ * volatile one (its journal must not need replaying), the grain
+ * directory; `expect` sectors. */
+static bool
+open_sesparse(extent *x, uint64_t expect, vk_error **errp)
+{
+  unsigned char b[SECTOR], v[SECTOR], *raw;
+  uint64_t cap, voff, gdoff, gdsize, gtoff, grains, ngd, need;
+
+  if (x->file_size < SECTOR || !vk_host_pread(x->fd, b, SECTOR, 0, x->path, errp))
+    return x->file_size < SECTOR ? corrupt(x->path, errp, "shorter than its header") : false;
+  if (vk_le64(b) != SE_MAGIC)
+    return corrupt(x->path, errp, "a seSparse extent without its header magic");
+  if (vk_le64(b + 8) != SE_VERSION)
+    return unsupported(x->path, errp, "a seSparse extent of another version");
+  if (vk_le64(b + 24) != SE_GRAIN_SECTORS || vk_le64(b + 32) != SE_GT_SECTORS ||
+      vk_le64(b + 40) != 0)
+    return unsupported(x->path, errp,
+                       "a seSparse extent with other grain or table sizes, or flags");
+  for (size_t i = 48; i < SECTOR; i++)
+    if (b[i] && (i < 80 || i >= 208))
+      return unsupported(x->path, errp, "a seSparse header with reserved fields set");
+  cap = vk_le64(b + 16);
+  voff = vk_le64(b + 80);
+  gdoff = vk_le64(b + 128);
+  gdsize = vk_le64(b + 136);
+  gtoff = vk_le64(b + 144);
+  x->se_grains = vk_le64(b + 192);
+  if (cap < expect)
+    return corrupt(x->path, errp, "the extent is smaller than the descriptor says");
+  if (voff == 0 || voff >= x->file_size / SECTOR ||
+      !vk_host_pread(x->fd, v, SECTOR, voff * SECTOR, x->path, errp))
+    return voff == 0 || voff >= x->file_size / SECTOR
+               ? corrupt(x->path, errp, "the volatile header lies outside the file")
+               : false;
+  if (vk_le64(v) != SE_VOLATILE_MAGIC)
+    return corrupt(x->path, errp, "the volatile header's magic is wrong");
+  if (vk_le64(v + 24))
+    return unsupported(x->path, errp, "a seSparse extent whose journal needs replaying (dirty)");
+  for (size_t i = 32; i < SECTOR; i++)
+    if (v[i])
+      return unsupported(x->path, errp, "a seSparse volatile header with reserved bytes set");
+  if (x->se_grains == 0 || x->se_grains >= UINT32_MAX || gtoff == 0 || gtoff >= UINT32_MAX)
+    return corrupt(x->path, errp, "the grain tables or grains lie outside the file");
+  x->flags = FLAG_ZERO_GRAIN; /* an entry decoded as 1 reads zeros */
+  x->grain = SE_GRAIN_SECTORS * SECTOR;
+  x->gtes = SE_GT_SECTORS * SECTOR / 8;
+  x->len = expect * SECTOR;
+  grains = (x->len + x->grain - 1) / x->grain;
+  need = (grains + x->gtes - 1) / x->gtes;
+  ngd = gdsize > UINT32_MAX / 64 ? UINT32_MAX : gdsize * SECTOR / 8;
+  if (need > ngd)
+    return corrupt(x->path, errp, "the grain directory does not cover the extent");
+  if (gdoff == 0 || gdoff > x->file_size / SECTOR || (x->file_size - gdoff * SECTOR) / 8 < need)
+    return corrupt(x->path, errp, "the grain directory lies outside the file");
+  x->ngd = (uint32_t)need;
+  if (!(x->gd = calloc(need ? need : 1, 4)) || !(raw = malloc(need ? need * 8 : 1)))
+    return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
+  if (!vk_host_pread(x->fd, raw, need * 8, gdoff * SECTOR, x->path, errp)) {
+    free(raw);
+    return false;
+  }
+  for (uint64_t i = 0; i < need; i++) {
+    uint64_t e = vk_le64(raw + i * 8), at;
+    if (!e)
+      continue;
+    /* allocated tables: 0x10000000 in the top half, an index below */
+    at = (gtoff + (e & 0xffffffffULL) * SE_GT_SECTORS);
+    if ((e >> 32) != 0x10000000 || at > UINT32_MAX || at > x->file_size / SECTOR ||
+        (x->file_size - at * SECTOR) / 8 < x->gtes) {
+      free(raw);
+      return corrupt(x->path, errp, "a grain table lies outside the file");
+    }
+    x->gd[i] = (uint32_t)at;
+  }
+  free(raw);
+  return true;
+}
+
 /* A file named by a descriptor, relative to the descriptor's directory. */
 static char *
 extent_path(const char *desc_path, const char *name)
@@ -329,6 +427,9 @@ add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error 
     x->kind = EXT_FLAT;
   } else if (strcmp(l->type, "SPARSE") == 0) {
     x->kind = EXT_SPARSE;
+  } else if (strcmp(l->type, "SESPARSE") == 0) {
+    x->kind = EXT_SPARSE;
+    x->se = true;
   } else {
     char what[64];
     snprintf(what, sizeof what, "an extent of type %s", l->type);
@@ -373,7 +474,8 @@ add_extent(vk_image *img, vmdk_state *s, const ext_line *l, bool self, vk_error 
     if (x->file_size < x->flat_off || x->file_size - x->flat_off < x->len)
       return corrupt(x->path, errp, "a flat extent's file is shorter than the extent");
   } else {
-    if (!open_sparse(x, l->sectors, NULL, NULL, NULL, errp))
+    if (x->se ? !open_sesparse(x, l->sectors, errp)
+              : !open_sparse(x, l->sectors, NULL, NULL, NULL, errp))
       return false;
     if (!s->grain)
       s->grain = x->grain;
@@ -399,18 +501,36 @@ parse_descriptor(vk_image *img, vmdk_state *s, char *text, bool embedded, vk_err
       line++;
     if (!*line || *line == '#')
       continue;
-    if (strncmp(line, "parentCID", 9) == 0) {
+    if (strncmp(line, "parentCID", 9) == 0 || strncmp(line, "CID", 3) == 0) {
       const char *v = strchr(line, '=');
+      char *end;
+      unsigned long cid;
       while (v && (*++v == ' ' || *v == '\t'))
         ;
-      if (!v || strncasecmp(v, "ffffffff", 8) != 0)
-        return unsupported(img->filename, errp, "it has a parent (a snapshot's delta)");
+      cid = v ? strtoul(v, &end, 16) : 0;
+      if (!v || end == v || cid > UINT32_MAX)
+        return corrupt(img->filename, errp, "a CID of the descriptor is not a hexadecimal number");
+      if (line[0] == 'C') {
+        s->cid = (uint32_t)cid;
+        s->has_cid = true;
+      } else {
+        s->parent_cid = (uint32_t)cid;
+        s->has_parent = cid != 0xffffffff;
+      }
+      continue;
+    }
+    if (strncmp(line, "parentFileNameHint", 18) == 0) {
+      const char *q = strchr(line, '"'), *end = q ? strchr(q + 1, '"') : NULL;
+      if (!end || end == q + 1)
+        return corrupt(img->filename, errp, "parentFileNameHint names no file");
+      free(s->parent);
+      if (!(s->parent = strndup(q + 1, (size_t)(end - q - 1))))
+        return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
       continue;
     }
     if (strncmp(line, "createType", 10) == 0) {
-      if (strstr(line, "vmfsSparse") || strstr(line, "seSparse") || strstr(line, "vmfsRDM") ||
-          strstr(line, "vmfsRaw"))
-        return unsupported(img->filename, errp, "an ESX sparse, seSparse or raw device image");
+      if (strstr(line, "vmfsSparse") || strstr(line, "vmfsRDM") || strstr(line, "vmfsRaw"))
+        return unsupported(img->filename, errp, "an ESX sparse (COWD) or raw device image");
       continue;
     }
     if (strncmp(line, "RW ", 3) && strncmp(line, "RDONLY ", 7) && strncmp(line, "NOACCESS ", 9))
@@ -432,6 +552,17 @@ parse_descriptor(vk_image *img, vmdk_state *s, char *text, bool embedded, vk_err
   }
   if (!any)
     return corrupt(img->filename, errp, "the descriptor lists no extent");
+  if (s->has_parent && !s->parent)
+    return corrupt(img->filename, errp, "it has a parentCID but no parentFileNameHint");
+  if (!s->has_parent) {
+    free(s->parent);
+    s->parent = NULL;
+  }
+  if (s->has_parent && img->writable)
+    return vk_error_set(errp, VK_EXIT_USAGE,
+                        "%s: vkit does not write vmdk deltas (images with a parent): convert it "
+                        "to another image",
+                        img->filename);
   return true;
 }
 
@@ -450,7 +581,7 @@ vmdk_open(vk_image *img, vk_error **errp)
   }
   img->priv = s;
   img->size = 0;
-  if (!(s->cache.gt = malloc((size_t)GT_CACHE * MAX_GTES * 4)))
+  if (!(s->cache.gt = malloc((size_t)GT_CACHE * MAX_GTES * sizeof *s->cache.gt)))
     return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
   if (!vk_host_size(img->fd, img->filename, &file_size, errp))
     return false;
@@ -504,37 +635,85 @@ vmdk_open(vk_image *img, vk_error **errp)
 
 /* ------------------------------------------------------------ reading */
 
+/* A seSparse grain table entry, decoded: 0 not stored, 1 zeros (unmapped
+ * or zeroed), the grain's sector, or SE_BAD.  An allocated grain's index
+ * is stored with its low 12 bits in bits 48-59. */
+static uint64_t
+se_grain_sector(const extent *x, uint64_t e)
+{
+  uint64_t i;
+
+  switch (e >> 60) {
+  case 0: return e ? SE_BAD : 0;
+  case 1:
+  case 2: return 1;
+  case 3:
+    i = ((e >> 48) & 0xfff) | ((e & 0xffffffffffffULL) << 12);
+    if (i > (UINT64_MAX / SECTOR - x->se_grains) / SE_GRAIN_SECTORS / 2)
+      return SE_BAD;
+    return x->se_grains + i * SE_GRAIN_SECTORS;
+  default: return SE_BAD;
+  }
+}
+
+/* Before the parent is read: it must be the image this delta was made
+ * on (its CID the delta's parentCID), or what it reads is not the disk. */
+static bool
+parent_ok(vk_image *img, vk_error **errp)
+{
+  vmdk_state *s = img->priv;
+  const vmdk_state *p;
+
+  if (s->parent_checked || !img->backing || img->backing->drv != &vk_vmdk_driver)
+    return true;
+  p = img->backing->priv;
+  if (p->has_cid && p->cid != s->parent_cid) {
+    char what[160];
+    snprintf(what, sizeof what,
+             "its parent has changed since it was made (the parent's CID is %08x, its "
+             "parentCID %08x)",
+             p->cid, s->parent_cid);
+    return corrupt(img->filename, errp, what);
+  }
+  s->parent_checked = true;
+  return true;
+}
+
 /* The grain table `gdi` of x (read and checked on first use). */
-static const uint32_t *
+static const uint64_t *
 grain_table(extent *x, uint32_t gdi, vk_error **errp)
 {
   vmdk_cache *c = x->cache;
   int slot = (int)(gdi % GT_CACHE);
-  uint32_t *gt = c->gt + (size_t)slot * MAX_GTES;
+  uint64_t *gt = c->gt + (size_t)slot * MAX_GTES;
+  size_t esize = x->se ? 8 : 4;
   unsigned char *raw;
 
   if (c->gt_ext[slot] == x && c->gt_of[slot] == (int64_t)gdi)
     return gt;
-  if (!(raw = malloc((size_t)x->gtes * 4))) {
+  if (!(raw = malloc((size_t)x->gtes * esize))) {
     vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     return NULL;
   }
   c->gt_ext[slot] = NULL;
-  if (!vk_host_pread(x->fd, raw, (size_t)x->gtes * 4, (uint64_t)x->gd[gdi] * SECTOR, x->path,
+  if (!vk_host_pread(x->fd, raw, (size_t)x->gtes * esize, (uint64_t)x->gd[gdi] * SECTOR, x->path,
                      errp)) {
     free(raw);
     return NULL;
   }
   for (uint32_t i = 0; i < x->gtes; i++) {
-    uint32_t e = vk_le32(raw + (size_t)i * 4);
-    uint64_t at = (uint64_t)e * SECTOR;
+    uint64_t e =
+        x->se ? se_grain_sector(x, vk_le64(raw + (size_t)i * 8)) : vk_le32(raw + (size_t)i * 4);
+    uint64_t at = e * SECTOR;
     bool ok =
         e == 0 || (e == 1 && (x->flags & FLAG_ZERO_GRAIN)) ||
-        (e != 1 && at >= SECTOR && at < x->file_size &&
+        (e != 1 && e != SE_BAD && at >= SECTOR && at < x->file_size &&
          ((x->flags & FLAG_COMPRESSED) ? x->file_size - at >= 12 : x->file_size - at >= x->grain));
     if (!ok) {
       free(raw);
-      corrupt(x->path, errp, "a grain lies outside the file");
+      corrupt(x->path, errp,
+              e == SE_BAD ? "a grain table entry of an unknown type"
+                          : "a grain lies outside the file");
       return NULL;
     }
     gt[i] = e;
@@ -558,10 +737,10 @@ table_present(const extent *x, uint64_t g)
 
 /* The entry of grain g: 0 not stored, 1 zeroed, else its sector. */
 static bool
-grain_entry(extent *x, uint64_t g, uint32_t *entry, vk_error **errp)
+grain_entry(extent *x, uint64_t g, uint64_t *entry, vk_error **errp)
 {
   uint64_t gdi = g / x->gtes;
-  const uint32_t *gt;
+  const uint64_t *gt;
 
   if (x->w) {
     *entry = gdi < x->ngd && x->w->gt[gdi] ? x->w->gt[gdi][g % x->gtes] : 0;
@@ -579,11 +758,11 @@ grain_entry(extent *x, uint64_t g, uint32_t *entry, vk_error **errp)
 
 /* Inflate compressed grain g (stored at sector `entry`) into x->grain_buf. */
 static bool
-inflate_grain(extent *x, uint64_t g, uint32_t entry, vk_error **errp)
+inflate_grain(extent *x, uint64_t g, uint64_t entry, vk_error **errp)
 {
   vmdk_cache *c = x->cache;
   unsigned char m[12];
-  uint64_t at = (uint64_t)entry * SECTOR;
+  uint64_t at = entry * SECTOR;
   size_t zmax = x->grain + x->grain / 8 + 1024; /* deflate may grow data a little */
   uint32_t size;
   uLongf out = (uLongf)x->grain;
@@ -649,20 +828,23 @@ vmdk_pread(vk_image *img, void *buf, size_t len, uint64_t off, vk_error **errp)
         return false;
     } else {
       uint64_t g = in / x->grain, gin = in % x->grain;
-      uint32_t e;
+      uint64_t e;
       if (n > x->grain - gin)
         n = (size_t)(x->grain - gin);
       if (!grain_entry(x, g, &e, errp))
         return false;
       if (x->w && x->w->pending == g) { /* a stream's grain not written yet */
         memcpy(p, x->w->buf + gin, n);
+      } else if (e == 0 && img->backing) { /* not stored: the parent's */
+        if (!parent_ok(img, errp) || !vk_image_read_backing(img, p, n, off, errp))
+          return false;
       } else if (e <= 1) { /* not stored, or zeroed (a 1 is refused without the flag) */
         memset(p, 0, n);
       } else if (x->flags & FLAG_COMPRESSED) {
         if (!inflate_grain(x, g, e, errp))
           return false;
         memcpy(p, x->cache->grain_buf + gin, n);
-      } else if (!vk_host_pread(x->fd, p, n, (uint64_t)e * SECTOR + gin, x->path, errp)) {
+      } else if (!vk_host_pread(x->fd, p, n, e * SECTOR + gin, x->path, errp)) {
         return false;
       }
     }
@@ -679,7 +861,7 @@ vmdk_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_
   vmdk_state *s = img->priv;
   extent *x = extent_at(s, off);
   uint64_t in = off - x->start, g, at;
-  uint32_t e, next;
+  uint64_t e, next;
 
   if (len > x->len - in)
     len = x->len - in;
@@ -719,13 +901,15 @@ vmdk_block_status(vk_image *img, uint64_t off, uint64_t len, vk_extent *out, vk_
   out->length = (at < in + len ? at : in + len) - in;
   if (e == 0) {
     out->kind = VK_EXTENT_UNALLOCATED;
+    if (img->backing && !parent_ok(img, errp))
+      return false;
   } else if (e == 1 && (x->flags & FLAG_ZERO_GRAIN)) {
     out->kind = VK_EXTENT_ZERO;
   } else {
     out->kind = VK_EXTENT_DATA;
     out->allocated = true;
     if (!(x->flags & FLAG_COMPRESSED))
-      out->host_offset = (int64_t)((uint64_t)e * SECTOR + in % x->grain);
+      out->host_offset = (int64_t)(e * SECTOR + in % x->grain);
   }
   return true;
 }
@@ -786,7 +970,7 @@ sparse_lookup(vk_image *img, uint64_t g, uint64_t *same, vk_error **errp)
 {
   vmdk_state *s = img->priv;
   extent *x = &s->ext[0];
-  uint32_t e;
+  uint64_t e;
 
   (void)same;
   if (!grain_entry(x, g, &e, errp))
@@ -795,7 +979,7 @@ sparse_lookup(vk_image *img, uint64_t g, uint64_t *same, vk_error **errp)
     return VK_BLOCK_ABSENT;
   if (e == 1)
     return VK_BLOCK_ZERO;
-  return (int64_t)((uint64_t)e * SECTOR);
+  return (int64_t)(e * SECTOR);
 }
 
 /* A new grain at the end of the file, then its entries. */
@@ -863,7 +1047,7 @@ open_writer(vk_image *img, vmdk_state *s, const sparse_header *h, uint64_t desc_
     return true;
   }
   for (uint64_t g = 0; g < (x->len + x->grain - 1) / x->grain; g += x->gtes) {
-    uint32_t e;
+    uint64_t e;
     if (!table_present(x, g))
       continue;
     for (uint64_t i = 0; i < x->gtes; i++) {
@@ -1030,7 +1214,7 @@ stream_write(vk_image *img, const void *buf, size_t len, uint64_t off, vk_error 
 
     if (g != w->pending) {
       if (g < w->done) {
-        uint32_t e;
+        uint64_t e;
         if (!buf && grain_entry(x, g, &e, NULL) && e == 0)
           goto next; /* zeros where there are zeros */
         return vk_error_set(errp, VK_EXIT_USAGE,
@@ -1245,6 +1429,8 @@ vmdk_info(vk_image *img, vk_image_info *info, vk_error **errp)
 
   (void)errp;
   info->cluster_size = (uint32_t)s->grain;
+  info->backing_file = s->parent;
+  info->backing_format = s->parent ? "vmdk" : NULL;
   return true;
 }
 
@@ -1271,6 +1457,7 @@ vmdk_close(vk_image *img, vk_error **errp)
     free(s->cache.gt);
     free(s->cache.zbuf);
     free(s->cache.grain_buf);
+    free(s->parent);
   }
   free(s);
   img->priv = NULL;
