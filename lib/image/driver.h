@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "image.h"
+#include "lock.h"
 
 typedef struct vk_image_driver {
   const char *name;
@@ -135,6 +136,9 @@ bool vk_host_check_file(int fd, const char *path, struct stat *st, vk_error **er
 int vk_host_open_file(const char *path, int flags, vk_error **errp);
 /* fdatasync with an error message. */
 bool vk_host_sync(int fd, const char *file, vk_error **errp);
+/* The locks img's files take: none with VK_IMAGE_FORCE_SHARE or
+ * VK_IMAGE_NO_LOCK, else read or write as it is opened. */
+vk_lock_mode vk_image_lock_mode(const vk_image *img);
 /* Sync img's file (a barrier or the final flush); a no-op when img was
  * opened with VK_IMAGE_UNSAFE. */
 bool vk_image_sync(vk_image *img, vk_error **errp);

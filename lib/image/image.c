@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "image/qcow2/header.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 static vk_image_notice_fn *notice_fn;
 
@@ -133,6 +134,14 @@ driver_for(vk_image_format fmt)
   }
 }
 
+vk_lock_mode
+vk_image_lock_mode(const vk_image *img)
+{
+  if (img->flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK))
+    return VK_LOCK_NONE;
+  return img->writable ? VK_LOCK_WRITE : VK_LOCK_READ;
+}
+
 /* One layer, without its backing file.  `layer`: it is the backing file
  * of another image. */
 static vk_image *
@@ -173,8 +182,7 @@ open_layer(const char *path, vk_image_format fmt, unsigned flags, bool layer,
   img->writable = rw;
   img->flags = flags | (layer ? VK_IMAGE_LAYER : 0);
   img->snapshot = snapshot;
-  mode = (flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) ? VK_LOCK_NONE
-         : rw ? VK_LOCK_WRITE : VK_LOCK_READ;
+  mode = vk_image_lock_mode(img);
   if (!vk_image_lock(img->fd, path, mode, errp))
     goto fail;
   if (snapshot && fmt != VK_FMT_QCOW2) {
@@ -671,7 +679,7 @@ create_data_file(const char *dpath, int image_fd, uint64_t size, unsigned flags,
                  vk_error **errp)
 {
   CLEANUP_CLOSE int fd = open(dpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  struct stat a, b;
+  struct stat a;
 
   if (fd >= 0) {
     *made = true;
@@ -683,8 +691,7 @@ create_data_file(const char *dpath, int image_fd, uint64_t size, unsigned flags,
   } else {
     if ((fd = vk_host_open_file(dpath, O_RDWR, errp)) < 0)
       return false;
-    if (fstat(fd, &a) == 0 && fstat(image_fd, &b) == 0 && a.st_dev == b.st_dev &&
-        a.st_ino == b.st_ino)
+    if (vk_fd_same_file(fd, image_fd))
       return vk_error_set(errp, VK_EXIT_USAGE, "%s: the data file cannot be the image itself",
                           dpath);
     if (!vk_image_lock(fd, dpath, VK_LOCK_WRITE, errp))
@@ -702,7 +709,6 @@ vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
 {
   vk_image_opts o = *opts;
   vk_image_format bfmt = opts->backing_fmt;
-  CLEANUP_FREE char *dpath = NULL;
   bool made_data = false;
   CLEANUP_CLOSE int fd = -1;
   vk_error *err = NULL;
@@ -759,11 +765,7 @@ vk_image_create(const char *path, const vk_image_opts *opts, unsigned flags,
 
   if (o.data_file) {
     /* The data file first: qcow2_create_file() records it. */
-    if (!(dpath = strdup(o.data_file))) {
-      vk_error_set(&err, VK_EXIT_FAILED, "out of memory");
-      goto out;
-    }
-    if (!create_data_file(dpath, fd, o.size, flags, &made_data, &err))
+    if (!create_data_file(o.data_file, fd, o.size, flags, &made_data, &err))
       goto out;
     /* A raw data file is the whole disk: every cluster is mapped to it. */
     if (o.data_file_raw && o.prealloc == VK_PREALLOC_OFF)
@@ -802,7 +804,7 @@ out:
   if (!ok) {
     unlink(path);
     if (made_data)
-      unlink(dpath);
+      unlink(o.data_file);
     vk_error_propagate(errp, err);
   }
   return ok;

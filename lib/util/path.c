@@ -87,3 +87,12 @@ vk_path_same_file(const char *a, const char *b)
 
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
+
+bool
+vk_fd_same_file(int a, int b)
+{
+  struct stat sa, sb;
+
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}

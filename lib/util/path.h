@@ -25,6 +25,8 @@ char *vk_path_dir(const char *path);
 /* Whether names a and b are one existing file (the same device and
  * inode), so that a tool does not open one file twice as two. */
 bool vk_path_same_file(const char *a, const char *b);
+/* The same for two open descriptors. */
+bool vk_fd_same_file(int a, int b);
 
 /* Write all n bytes at p to fd (again after EINTR and short writes);
  * false with errno set on an error. */

@@ -7,10 +7,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "image/qcow2/qcow2.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 /* compat=0.10 has no zero clusters: write them out, one L2 table at a
  * time.  First the zeros go to disk (into a preallocated zero cluster's
@@ -217,9 +217,7 @@ amend_data_file(vk_image *img, const vk_image_opts *o, vk_error **errp)
 {
   qcow2 *q = Q(img);
   qcow2_header h = q->h; /* shallow: only the name and the raw bit change */
-  CLEANUP_FREE char *path = NULL;
   CLEANUP_CLOSE int fd = -1;
-  struct stat a, b;
   bool raw = q->h.autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW;
   char *copy = NULL;
 
@@ -236,16 +234,13 @@ amend_data_file(vk_image *img, const vk_image_opts *o, vk_error **errp)
   if (o->has_data_file_raw)
     raw = o->data_file_raw;
   if (o->data_file) {
-    if (!(path = strdup(o->data_file)))
-      return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
-    if ((fd = vk_host_open_file(path, O_RDONLY, errp)) < 0) {
+    if ((fd = vk_host_open_file(o->data_file, O_RDONLY, errp)) < 0) {
       vk_error_prefix(errp, "cannot use the new data file");
       return false;
     }
-    if (fstat(fd, &a) == 0 && fstat(img->fd, &b) == 0 && a.st_dev == b.st_dev &&
-        a.st_ino == b.st_ino)
+    if (vk_fd_same_file(fd, img->fd))
       return vk_error_set(errp, VK_EXIT_USAGE, "%s: the data file cannot be the image itself",
-                          path);
+                          o->data_file);
     if (!(copy = strdup(o->data_file)))
       return vk_error_set(errp, VK_EXIT_FAILED, "out of memory");
     h.data_file = copy;

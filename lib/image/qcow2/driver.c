@@ -18,6 +18,7 @@
 #include "image/qcow2/qcow2.h"
 #include "image/qcow2/snapshot.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 /* Cache caps: the image a command writes, one it reads, a backing layer. */
 #define L2_CACHE_WRITABLE (32u << 20)
@@ -353,10 +354,6 @@ static bool
 open_data_file(vk_image *img, vk_error **errp)
 {
   qcow2 *q = Q(img);
-  struct stat a, b;
-  vk_lock_mode mode = (img->flags & (VK_IMAGE_FORCE_SHARE | VK_IMAGE_NO_LOCK)) ? VK_LOCK_NONE
-                      : img->writable                                          ? VK_LOCK_WRITE
-                                                                               : VK_LOCK_READ;
 
   if (img->flags & VK_IMAGE_NO_DATA_FILE)
     return true;
@@ -372,11 +369,10 @@ open_data_file(vk_image *img, vk_error **errp)
     vk_error_prefix(errp, "%s: cannot open its data file", img->filename);
     return false;
   }
-  if (fstat(img->fd, &a) == 0 && fstat(img->data_fd, &b) == 0 && a.st_dev == b.st_dev &&
-      a.st_ino == b.st_ino)
+  if (vk_fd_same_file(img->fd, img->data_fd))
     return vk_error_set(errp, VK_EXIT_CORRUPT, "%s: corrupt image: it is its own data file",
                         img->filename);
-  return vk_image_lock(img->data_fd, img->data_name, mode, errp);
+  return vk_image_lock(img->data_fd, img->data_name, vk_image_lock_mode(img), errp);
 }
 
 bool
